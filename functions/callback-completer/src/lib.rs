@@ -1,0 +1,1 @@
+//! callback-completer (work in progress).

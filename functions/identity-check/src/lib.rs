@@ -1,0 +1,1 @@
+//! identity-check (work in progress).

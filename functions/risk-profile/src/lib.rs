@@ -1,0 +1,1 @@
+//! risk-profile (work in progress).

@@ -1,0 +1,1 @@
+//! status-change-logger (work in progress).

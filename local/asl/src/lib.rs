@@ -1,0 +1,1 @@
+//! kyc-asl (work in progress).

@@ -1,0 +1,1 @@
+//! kyc-eventbus (work in progress).

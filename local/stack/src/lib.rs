@@ -1,0 +1,1 @@
+//! kyc-local (work in progress).

@@ -1,0 +1,1 @@
+//! kyc-shared (work in progress).

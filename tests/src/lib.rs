@@ -1,0 +1,1 @@
+//! kyc-tests (work in progress).
