@@ -1,0 +1,1 @@
+//! Lambda: function processes behind a Lambda Runtime API, and the Invoke API.
