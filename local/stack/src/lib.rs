@@ -1,7 +1,15 @@
 //! `kyc-local`: the KYC stack on one machine, behind the real AWS APIs.
 //!
-//! Layers, top to bottom: `protocol` (decode a request, encode a response or an
-//! AWS-shaped error) → `services` (one module per AWS service) → the engines
-//! (`kyc-asl`, `kyc-eventbus`) and `lambda` (function processes) → `store` (SQLite).
+//! Layers, top to bottom: [`protocol`] (decode a request, encode a response or an
+//! AWS-shaped error) → [`services`] (one module per AWS service) → the engines
+//! (`kyc-asl`, `kyc-eventbus`) and [`lambda`] (function processes) → [`store`] (SQLite).
+//! [`template`] turns `template.yaml` into the resources that run; [`server`]
+//! wires it all together behind one listener. Time comes from [`clock`].
 
+pub mod clock;
 pub mod lambda;
+pub mod protocol;
+pub mod server;
+pub mod services;
+pub mod store;
+pub mod template;

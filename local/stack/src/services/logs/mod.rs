@@ -1,0 +1,1306 @@
+//! CloudWatch Logs (`Logs_20140328`, awsJson1_1).
+//!
+//! Operations: CreateLogGroup, DeleteLogGroup, CreateLogStream,
+//! DeleteLogStream, DescribeLogGroups, DescribeLogStreams, PutLogEvents,
+//! GetLogEvents, FilterLogEvents, PutRetentionPolicy, DeleteRetentionPolicy.
+//! Other services write through [`LogsService::append`], which creates the
+//! group and stream on first use, as Lambda and EventBridge do.
+
+pub mod filter;
+
+use std::sync::Arc;
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::clock::SharedClock;
+use crate::protocol::{
+    AwsError, JsonService, Protocol, ServiceFuture, decode, encode, null_member_message,
+};
+use crate::store::{Store, StoreError};
+use filter::FilterPattern;
+
+/// `X-Amz-Target` prefix.
+pub const TARGET_PREFIX: &str = "Logs_20140328";
+
+/// PutLogEvents: "The maximum batch size is 1,048,576 bytes. This size is
+/// calculated as the sum of all event messages in UTF-8, plus 26 bytes for each log event."
+pub const MAX_BATCH_BYTES: usize = 1_048_576;
+/// PutLogEvents: "The maximum number of log events in a batch is 10,000."
+pub const MAX_BATCH_EVENTS: usize = 10_000;
+const EVENT_OVERHEAD_BYTES: usize = 26;
+/// "None of the log events in the batch can be more than 2 hours in the future."
+const MAX_FUTURE_MS: i64 = 2 * 3_600_000;
+/// "None of the log events in the batch can be more than 14 days in the past."
+const MAX_PAST_MS: i64 = 14 * 86_400_000;
+/// "A batch of log events in a single request cannot span more than 24 hours."
+const MAX_SPAN_MS: i64 = 86_400_000;
+/// GetLogEvents / FilterLogEvents return at most 1 MB of events.
+const MAX_RESPONSE_BYTES: usize = 1_048_576;
+/// Retention values PutRetentionPolicy accepts.
+pub const RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+const GROUP_NAME_PATTERN: &str = r"[\.\-_/#A-Za-z0-9]+";
+const STREAM_NAME_PATTERN: &str = "[^:*]*";
+
+/// Errors of the CloudWatch Logs API.
+#[derive(Debug, thiserror::Error)]
+pub enum LogsError {
+    /// `ResourceNotFoundException`.
+    #[error("{0}")]
+    ResourceNotFound(String),
+    /// `ResourceAlreadyExistsException`.
+    #[error("{0}")]
+    ResourceAlreadyExists(String),
+    /// `InvalidParameterException`.
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// The store failed (`ServiceUnavailableException`).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for LogsError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(StoreError::Sqlite(e))
+    }
+}
+
+impl From<LogsError> for AwsError {
+    fn from(e: LogsError) -> Self {
+        match e {
+            LogsError::ResourceNotFound(m) => AwsError::client("ResourceNotFoundException", m),
+            LogsError::ResourceAlreadyExists(m) => {
+                AwsError::client("ResourceAlreadyExistsException", m)
+            }
+            LogsError::InvalidParameter(m) => AwsError::client("InvalidParameterException", m),
+            LogsError::Store(err) => {
+                tracing::error!(error = %err, "logs store failure");
+                AwsError::client("ServiceUnavailableException", "The service is unavailable.")
+                    .with_status(axum::http::StatusCode::SERVICE_UNAVAILABLE)
+            }
+        }
+    }
+}
+
+fn group_not_found() -> LogsError {
+    LogsError::ResourceNotFound("The specified log group does not exist.".into())
+}
+
+fn stream_not_found() -> LogsError {
+    LogsError::ResourceNotFound("The specified log stream does not exist.".into())
+}
+
+fn invalid_token() -> LogsError {
+    LogsError::InvalidParameter("The specified nextToken is invalid.".into())
+}
+
+/// One line to write through [`LogsService::append`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputLogEvent {
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+    /// The message.
+    pub message: String,
+}
+
+/// An event as stored and returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputLogEvent {
+    /// Event time.
+    pub timestamp: i64,
+    /// The message.
+    pub message: String,
+    /// When kyc-local stored it.
+    pub ingestion_time: i64,
+}
+
+/// An event returned by FilterLogEvents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilteredLogEvent {
+    /// Stream holding the event.
+    pub log_stream_name: String,
+    /// Event time.
+    pub timestamp: i64,
+    /// The message.
+    pub message: String,
+    /// When kyc-local stored it.
+    pub ingestion_time: i64,
+    /// Unique id.
+    pub event_id: String,
+}
+
+// ---- requests -------------------------------------------------------------
+
+/// CreateLogGroup input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateLogGroupRequest {
+    /// Name.
+    pub log_group_name: String,
+    /// KMS key (stored, not used).
+    pub kms_key_id: Option<String>,
+    /// STANDARD / INFREQUENT_ACCESS / DELIVERY.
+    pub log_group_class: Option<String>,
+}
+
+/// DeleteLogGroup / DeleteRetentionPolicy input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogGroupRequest {
+    /// Name.
+    pub log_group_name: String,
+}
+
+/// PutRetentionPolicy input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutRetentionPolicyRequest {
+    /// Name.
+    pub log_group_name: String,
+    /// Days.
+    pub retention_in_days: i64,
+}
+
+/// CreateLogStream / DeleteLogStream input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogStreamRequest {
+    /// Group.
+    pub log_group_name: String,
+    /// Stream.
+    pub log_stream_name: String,
+}
+
+/// DescribeLogGroups input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeLogGroupsRequest {
+    /// Prefix filter.
+    pub log_group_name_prefix: Option<String>,
+    /// Case-insensitive substring filter.
+    pub log_group_name_pattern: Option<String>,
+    /// Page token.
+    pub next_token: Option<String>,
+    /// 1..=50.
+    pub limit: Option<i64>,
+    /// Class filter.
+    pub log_group_class: Option<String>,
+}
+
+/// DescribeLogStreams input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeLogStreamsRequest {
+    /// Group name.
+    pub log_group_name: Option<String>,
+    /// Group name or ARN.
+    pub log_group_identifier: Option<String>,
+    /// Prefix filter.
+    pub log_stream_name_prefix: Option<String>,
+    /// LogStreamName (default) or LastEventTime.
+    pub order_by: Option<String>,
+    /// Reverse order.
+    pub descending: Option<bool>,
+    /// Page token.
+    pub next_token: Option<String>,
+    /// 1..=50.
+    pub limit: Option<i64>,
+}
+
+/// PutLogEvents input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutLogEventsRequest {
+    /// Group.
+    pub log_group_name: String,
+    /// Stream.
+    pub log_stream_name: String,
+    /// Events, in chronological order.
+    pub log_events: Vec<InputLogEventWire>,
+    /// Ignored, as AWS now ignores it.
+    pub sequence_token: Option<String>,
+}
+
+/// One event of PutLogEvents as sent on the wire (message may be missing).
+#[derive(Debug, Deserialize)]
+pub struct InputLogEventWire {
+    /// Milliseconds since the epoch.
+    pub timestamp: Option<i64>,
+    /// The message.
+    pub message: Option<String>,
+}
+
+/// GetLogEvents input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetLogEventsRequest {
+    /// Group name.
+    pub log_group_name: Option<String>,
+    /// Group name or ARN.
+    pub log_group_identifier: Option<String>,
+    /// Stream.
+    pub log_stream_name: String,
+    /// Inclusive lower bound.
+    pub start_time: Option<i64>,
+    /// Exclusive upper bound.
+    pub end_time: Option<i64>,
+    /// `f/...` or `b/...`.
+    pub next_token: Option<String>,
+    /// 1..=10000.
+    pub limit: Option<i64>,
+    /// Read from the oldest event instead of the newest.
+    pub start_from_head: Option<bool>,
+}
+
+/// FilterLogEvents input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterLogEventsRequest {
+    /// Group name.
+    pub log_group_name: Option<String>,
+    /// Group name or ARN.
+    pub log_group_identifier: Option<String>,
+    /// Only these streams.
+    pub log_stream_names: Option<Vec<String>>,
+    /// Only streams with this prefix.
+    pub log_stream_name_prefix: Option<String>,
+    /// Inclusive lower bound.
+    pub start_time: Option<i64>,
+    /// Inclusive upper bound.
+    pub end_time: Option<i64>,
+    /// Filter pattern.
+    pub filter_pattern: Option<String>,
+    /// Page token.
+    pub next_token: Option<String>,
+    /// 1..=10000.
+    pub limit: Option<i64>,
+    /// Deprecated; accepted and ignored.
+    pub interleaved: Option<bool>,
+}
+
+// ---- responses ------------------------------------------------------------
+
+/// A log group as DescribeLogGroups returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogGroup {
+    /// Name.
+    pub log_group_name: String,
+    /// Creation time, ms.
+    pub creation_time: i64,
+    /// Retention, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_in_days: Option<i64>,
+    /// Always 0 (metric filters are not served).
+    pub metric_filter_count: i64,
+    /// `arn:aws:logs:<region>:<account>:log-group:<name>:*`.
+    pub arn: String,
+    /// Bytes of messages stored.
+    pub stored_bytes: i64,
+    /// KMS key, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// Class.
+    pub log_group_class: String,
+    /// ARN without the trailing `:*`.
+    pub log_group_arn: String,
+}
+
+/// A log stream as DescribeLogStreams returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogStream {
+    /// Name.
+    pub log_stream_name: String,
+    /// Creation time, ms.
+    pub creation_time: i64,
+    /// Oldest event time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_event_timestamp: Option<i64>,
+    /// Newest event time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_event_timestamp: Option<i64>,
+    /// Last write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_ingestion_time: Option<i64>,
+    /// Deprecated sequence token.
+    pub upload_sequence_token: String,
+    /// Stream ARN.
+    pub arn: String,
+    /// Deprecated; always 0 on AWS.
+    pub stored_bytes: i64,
+}
+
+/// Events rejected by PutLogEvents, by index.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedLogEventsInfo {
+    /// First index of events too far in the future.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub too_new_log_event_start_index: Option<usize>,
+    /// Last index of events older than 14 days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub too_old_log_event_end_index: Option<usize>,
+    /// Last index of events older than the retention period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_log_event_end_index: Option<usize>,
+}
+
+/// PutLogEvents output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutLogEventsResponse {
+    /// Deprecated sequence token.
+    pub next_sequence_token: String,
+    /// Present when some events were rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_log_events_info: Option<RejectedLogEventsInfo>,
+}
+
+/// GetLogEvents output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetLogEventsResponse {
+    /// Events, oldest first.
+    pub events: Vec<OutputLogEvent>,
+    /// Token to read newer events.
+    pub next_forward_token: String,
+    /// Token to read older events.
+    pub next_backward_token: String,
+}
+
+/// FilterLogEvents output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterLogEventsResponse {
+    /// Matching events, oldest first.
+    pub events: Vec<FilteredLogEvent>,
+    /// Deprecated; always empty.
+    pub searched_log_streams: Vec<Value>,
+    /// Present when more events may match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+// ---- service --------------------------------------------------------------
+
+/// The CloudWatch Logs service.
+pub struct LogsService {
+    store: Store,
+    clock: SharedClock,
+    region: String,
+    account_id: String,
+}
+
+/// A position in the (timestamp, id) order of events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    timestamp: i64,
+    id: i64,
+}
+
+impl Cursor {
+    fn encode(self, direction: char) -> String {
+        // 56 digits, like AWS's tokens: 20 for the timestamp, 36 for the id.
+        format!(
+            "{direction}/{:020}{:036}",
+            self.timestamp.max(0),
+            self.id.max(0)
+        )
+    }
+
+    fn decode(token: &str) -> Option<(char, Self)> {
+        let (direction, digits) = token.split_once('/')?;
+        let direction = match direction {
+            "f" => 'f',
+            "b" => 'b',
+            _ => return None,
+        };
+        if digits.len() != 56 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let timestamp = digits.get(..20)?.parse().ok()?;
+        let id = digits.get(20..)?.parse().ok()?;
+        Some((direction, Self { timestamp, id }))
+    }
+}
+
+fn validate_group_name(name: &str, member: &str) -> Result<(), LogsError> {
+    if name.is_empty() || name.chars().count() > 512 {
+        return Err(LogsError::InvalidParameter(format!(
+            "1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: Member must have length less than or equal to 512 and greater than or equal to 1"
+        )));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '#'))
+    {
+        return Err(LogsError::InvalidParameter(format!(
+            "1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: {GROUP_NAME_PATTERN}"
+        )));
+    }
+    Ok(())
+}
+
+fn validate_stream_name(name: &str) -> Result<(), LogsError> {
+    if name.is_empty() || name.chars().count() > 512 {
+        return Err(LogsError::InvalidParameter(format!(
+            "1 validation error detected: Value '{name}' at 'logStreamName' failed to satisfy constraint: Member must have length less than or equal to 512 and greater than or equal to 1"
+        )));
+    }
+    if name.contains([':', '*']) {
+        return Err(LogsError::InvalidParameter(format!(
+            "1 validation error detected: Value '{name}' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: {STREAM_NAME_PATTERN}"
+        )));
+    }
+    Ok(())
+}
+
+fn validate_limit(limit: Option<i64>, max: i64) -> Result<Option<i64>, LogsError> {
+    match limit {
+        Some(l) if l < 1 => Err(LogsError::InvalidParameter(format!(
+            "1 validation error detected: Value '{l}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        ))),
+        Some(l) if l > max => Err(LogsError::InvalidParameter(format!(
+            "1 validation error detected: Value '{l}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to {max}"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Resolves `logGroupName` / `logGroupIdentifier` (a name or an ARN).
+fn group_from(name: Option<String>, identifier: Option<String>) -> Result<String, LogsError> {
+    match (name, identifier) {
+        (Some(_), Some(_)) => Err(LogsError::InvalidParameter(
+            "LogGroup name and LogGroup ARN are mutually exclusive parameters.".into(),
+        )),
+        (Some(name), None) => Ok(name),
+        (None, Some(identifier)) => Ok(group_name_from_identifier(&identifier)),
+        (None, None) => Err(LogsError::InvalidParameter(
+            "Either logGroupName or logGroupIdentifier must be specified.".into(),
+        )),
+    }
+}
+
+fn group_name_from_identifier(identifier: &str) -> String {
+    if let Some((_, after)) = identifier
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":log-group:"))
+    {
+        return after.strip_suffix(":*").unwrap_or(after).to_owned();
+    }
+    identifier.to_owned()
+}
+
+fn group_retention(tx: &Transaction<'_>, group: &str) -> Result<Option<Option<i64>>, LogsError> {
+    Ok(tx
+        .query_row(
+            "SELECT retention_days FROM log_groups WHERE name = ?1",
+            [group],
+            |r| r.get::<_, Option<i64>>(0),
+        )
+        .optional()?)
+}
+
+/// Events older than the group's retention are gone, as on AWS.
+fn retention_cutoff(retention_days: Option<i64>, now: i64) -> i64 {
+    retention_days.map_or(i64::MIN, |days| {
+        now.saturating_sub(days.saturating_mul(86_400_000))
+    })
+}
+
+fn insert_events(
+    tx: &Transaction<'_>,
+    group: &str,
+    stream: &str,
+    events: &[InputLogEvent],
+    now: i64,
+) -> Result<i64, LogsError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO log_events (group_name, stream_name, timestamp, ingestion_ms, message) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut bytes = 0_i64;
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    for event in events {
+        stmt.execute(params![group, stream, event.timestamp, now, event.message])?;
+        bytes += i64::try_from(event.message.len()).unwrap_or(i64::MAX);
+        first = first.min(event.timestamp);
+        last = last.max(event.timestamp);
+    }
+    let sequence: i64 = tx.query_row(
+        "UPDATE log_streams SET \
+           first_event_ms = min(coalesce(first_event_ms, ?3), ?3), \
+           last_event_ms = max(coalesce(last_event_ms, ?4), ?4), \
+           last_ingestion_ms = ?5, upload_sequence = upload_sequence + 1, \
+           stored_bytes = stored_bytes + ?6 \
+         WHERE group_name = ?1 AND name = ?2 RETURNING upload_sequence",
+        params![group, stream, first, last, now, bytes],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE log_groups SET stored_bytes = stored_bytes + ?2 WHERE name = ?1",
+        params![group, bytes],
+    )?;
+    Ok(sequence)
+}
+
+fn sequence_token(sequence: i64) -> String {
+    format!("{:056}", sequence.max(0))
+}
+
+impl LogsService {
+    /// A service over `store`, naming ARNs in `region` / `account_id`.
+    pub fn new(store: Store, clock: SharedClock, region: &str, account_id: &str) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            clock,
+            region: region.to_owned(),
+            account_id: account_id.to_owned(),
+        })
+    }
+
+    fn group_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:logs:{}:{}:log-group:{name}",
+            self.region, self.account_id
+        )
+    }
+
+    // ---- internal API ---------------------------------------------------
+
+    /// Creates the group if it does not exist (template log groups, Lambda's
+    /// `/aws/lambda/<name>`); sets its retention when given.
+    pub async fn ensure_log_group(
+        &self,
+        name: &str,
+        retention_in_days: Option<i64>,
+    ) -> Result<(), LogsError> {
+        validate_group_name(name, "logGroupName")?;
+        let name = name.to_owned();
+        let now = self.clock.now_millis();
+        self.store
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO log_groups (name, created_ms, retention_days) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (name) DO UPDATE SET retention_days = coalesce(?3, retention_days)",
+                    params![name, now, retention_in_days],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Appends events to `group`/`stream`, creating both when missing, with
+    /// no age checks: this is how Lambda output, execution logs and rule
+    /// targets reach CloudWatch Logs. Events are sorted by timestamp first.
+    pub async fn append(
+        &self,
+        group: &str,
+        stream: &str,
+        mut events: Vec<InputLogEvent>,
+    ) -> Result<(), LogsError> {
+        validate_group_name(group, "logGroupName")?;
+        validate_stream_name(stream)?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        events.sort_by_key(|e| e.timestamp);
+        let (group, stream) = (group.to_owned(), stream.to_owned());
+        let now = self.clock.now_millis();
+        self.store
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?1, ?2)",
+                    params![group, now],
+                )?;
+                tx.execute(
+                    "INSERT OR IGNORE INTO log_streams (group_name, name, created_ms) VALUES (?1, ?2, ?3)",
+                    params![group, stream, now],
+                )?;
+                insert_events(tx, &group, &stream, &events, now)?;
+                Ok(())
+            })
+            .await
+    }
+
+    // ---- API operations -------------------------------------------------
+
+    /// CreateLogGroup.
+    pub async fn create_log_group(&self, req: CreateLogGroupRequest) -> Result<(), LogsError> {
+        validate_group_name(&req.log_group_name, "logGroupName")?;
+        let class = req.log_group_class.unwrap_or_else(|| "STANDARD".into());
+        if !matches!(
+            class.as_str(),
+            "STANDARD" | "INFREQUENT_ACCESS" | "DELIVERY"
+        ) {
+            return Err(LogsError::InvalidParameter(format!(
+                "1 validation error detected: Value '{class}' at 'logGroupClass' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]"
+            )));
+        }
+        let now = self.clock.now_millis();
+        self.store
+            .write(move |tx| {
+                let inserted = tx.execute(
+                    "INSERT OR IGNORE INTO log_groups (name, created_ms, kms_key_id, log_group_class) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![req.log_group_name, now, req.kms_key_id, class],
+                )?;
+                if inserted == 0 {
+                    return Err(LogsError::ResourceAlreadyExists(
+                        "The specified log group already exists".into(),
+                    ));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// DeleteLogGroup.
+    pub async fn delete_log_group(&self, req: LogGroupRequest) -> Result<(), LogsError> {
+        self.store
+            .write(move |tx| {
+                tx.execute(
+                    "DELETE FROM log_events WHERE group_name = ?1",
+                    [&req.log_group_name],
+                )?;
+                if tx.execute(
+                    "DELETE FROM log_groups WHERE name = ?1",
+                    [&req.log_group_name],
+                )? == 0
+                {
+                    return Err(group_not_found());
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// PutRetentionPolicy.
+    pub async fn put_retention_policy(
+        &self,
+        req: PutRetentionPolicyRequest,
+    ) -> Result<(), LogsError> {
+        if !RETENTION_DAYS.contains(&req.retention_in_days) {
+            let allowed: Vec<String> = RETENTION_DAYS.iter().map(i64::to_string).collect();
+            return Err(LogsError::InvalidParameter(format!(
+                "1 validation error detected: Value '{}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                req.retention_in_days,
+                allowed.join(", ")
+            )));
+        }
+        self.store
+            .write(move |tx| {
+                if tx.execute(
+                    "UPDATE log_groups SET retention_days = ?2 WHERE name = ?1",
+                    params![req.log_group_name, req.retention_in_days],
+                )? == 0
+                {
+                    return Err(group_not_found());
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// DeleteRetentionPolicy.
+    pub async fn delete_retention_policy(&self, req: LogGroupRequest) -> Result<(), LogsError> {
+        self.store
+            .write(move |tx| {
+                if tx.execute(
+                    "UPDATE log_groups SET retention_days = NULL WHERE name = ?1",
+                    [&req.log_group_name],
+                )? == 0
+                {
+                    return Err(group_not_found());
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// CreateLogStream.
+    pub async fn create_log_stream(&self, req: LogStreamRequest) -> Result<(), LogsError> {
+        validate_stream_name(&req.log_stream_name)?;
+        let now = self.clock.now_millis();
+        self.store
+            .write(move |tx| {
+                if group_retention(tx, &req.log_group_name)?.is_none() {
+                    return Err(group_not_found());
+                }
+                let inserted = tx.execute(
+                    "INSERT OR IGNORE INTO log_streams (group_name, name, created_ms) VALUES (?1, ?2, ?3)",
+                    params![req.log_group_name, req.log_stream_name, now],
+                )?;
+                if inserted == 0 {
+                    return Err(LogsError::ResourceAlreadyExists(
+                        "The specified log stream already exists".into(),
+                    ));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// DeleteLogStream.
+    pub async fn delete_log_stream(&self, req: LogStreamRequest) -> Result<(), LogsError> {
+        self.store
+            .write(move |tx| {
+                if group_retention(tx, &req.log_group_name)?.is_none() {
+                    return Err(group_not_found());
+                }
+                tx.execute(
+                    "DELETE FROM log_events WHERE group_name = ?1 AND stream_name = ?2",
+                    params![req.log_group_name, req.log_stream_name],
+                )?;
+                if tx.execute(
+                    "DELETE FROM log_streams WHERE group_name = ?1 AND name = ?2",
+                    params![req.log_group_name, req.log_stream_name],
+                )? == 0
+                {
+                    return Err(stream_not_found());
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// DescribeLogGroups.
+    pub async fn describe_log_groups(
+        &self,
+        req: DescribeLogGroupsRequest,
+    ) -> Result<Value, LogsError> {
+        let limit = validate_limit(req.limit, 50)?.unwrap_or(50);
+        if req.log_group_name_prefix.is_some() && req.log_group_name_pattern.is_some() {
+            return Err(LogsError::InvalidParameter(
+                "LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive parameters."
+                    .into(),
+            ));
+        }
+        let offset = parse_offset(req.next_token.as_deref())?;
+        let region = self.region.clone();
+        let account = self.account_id.clone();
+        let (groups, more) = self
+            .store
+            .call(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT name, created_ms, retention_days, stored_bytes, kms_key_id, log_group_class \
+                     FROM log_groups ORDER BY name",
+                )?;
+                let rows = stmt.query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                })?;
+                let pattern = req.log_group_name_pattern.map(|p| p.to_lowercase());
+                let mut matching = Vec::new();
+                for row in rows {
+                    let (name, created, retention, bytes, kms, class) = row?;
+                    if req
+                        .log_group_name_prefix
+                        .as_deref()
+                        .is_some_and(|p| !name.starts_with(p))
+                        || pattern
+                            .as_deref()
+                            .is_some_and(|p| !name.to_lowercase().contains(p))
+                        || req.log_group_class.as_deref().is_some_and(|c| c != class)
+                    {
+                        continue;
+                    }
+                    let arn = format!("arn:aws:logs:{region}:{account}:log-group:{name}");
+                    matching.push(LogGroup {
+                        log_group_name: name,
+                        creation_time: created,
+                        retention_in_days: retention,
+                        metric_filter_count: 0,
+                        arn: format!("{arn}:*"),
+                        stored_bytes: bytes,
+                        kms_key_id: kms,
+                        log_group_class: class,
+                        log_group_arn: arn,
+                    });
+                }
+                Ok::<_, LogsError>(page(matching, offset, limit))
+            })
+            .await?;
+        let mut out = serde_json::json!({ "logGroups": groups });
+        if let Some(next) = more {
+            out["nextToken"] = Value::String(next);
+        }
+        Ok(out)
+    }
+
+    /// DescribeLogStreams.
+    pub async fn describe_log_streams(
+        &self,
+        req: DescribeLogStreamsRequest,
+    ) -> Result<Value, LogsError> {
+        let group = group_from(req.log_group_name, req.log_group_identifier)?;
+        let limit = validate_limit(req.limit, 50)?.unwrap_or(50);
+        let by_time = match req.order_by.as_deref() {
+            None | Some("LogStreamName") => false,
+            Some("LastEventTime") => true,
+            Some(other) => {
+                return Err(LogsError::InvalidParameter(format!(
+                    "1 validation error detected: Value '{other}' at 'orderBy' failed to satisfy constraint: Member must satisfy enum value set: [LogStreamName, LastEventTime]"
+                )));
+            }
+        };
+        if by_time && req.log_stream_name_prefix.is_some() {
+            return Err(LogsError::InvalidParameter(
+                "Cannot order by LastEventTime with a logStreamNamePrefix.".into(),
+            ));
+        }
+        let descending = req.descending.unwrap_or(false);
+        let offset = parse_offset(req.next_token.as_deref())?;
+        let stream_arn_prefix = self.group_arn(&group);
+        let (streams, more) = self
+            .store
+            .write(move |tx| {
+                if group_retention(tx, &group)?.is_none() {
+                    return Err(group_not_found());
+                }
+                let order = match (by_time, descending) {
+                    (false, false) => "name ASC",
+                    (false, true) => "name DESC",
+                    (true, false) => "coalesce(last_event_ms, created_ms) ASC, name ASC",
+                    (true, true) => "coalesce(last_event_ms, created_ms) DESC, name DESC",
+                };
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT name, created_ms, first_event_ms, last_event_ms, last_ingestion_ms, upload_sequence \
+                     FROM log_streams WHERE group_name = ?1 ORDER BY {order}"
+                ))?;
+                let rows = stmt.query_map([&group], |r| {
+                    Ok(LogStream {
+                        log_stream_name: r.get(0)?,
+                        creation_time: r.get(1)?,
+                        first_event_timestamp: r.get(2)?,
+                        last_event_timestamp: r.get(3)?,
+                        last_ingestion_time: r.get(4)?,
+                        upload_sequence_token: sequence_token(r.get::<_, i64>(5)? + 1),
+                        arn: String::new(),
+                        stored_bytes: 0,
+                    })
+                })?;
+                let mut matching = Vec::new();
+                for row in rows {
+                    let mut stream = row?;
+                    if req
+                        .log_stream_name_prefix
+                        .as_deref()
+                        .is_some_and(|p| !stream.log_stream_name.starts_with(p))
+                    {
+                        continue;
+                    }
+                    stream.arn = format!("{stream_arn_prefix}:log-stream:{}", stream.log_stream_name);
+                    matching.push(stream);
+                }
+                Ok(page(matching, offset, limit))
+            })
+            .await?;
+        let mut out = serde_json::json!({ "logStreams": streams });
+        if let Some(next) = more {
+            out["nextToken"] = Value::String(next);
+        }
+        Ok(out)
+    }
+
+    /// PutLogEvents.
+    pub async fn put_log_events(
+        &self,
+        req: PutLogEventsRequest,
+    ) -> Result<PutLogEventsResponse, LogsError> {
+        let count = req.log_events.len();
+        if count == 0 {
+            return Err(LogsError::InvalidParameter(
+                "1 validation error detected: Value '[]' at 'logEvents' failed to satisfy constraint: Member must have length greater than or equal to 1".into(),
+            ));
+        }
+        if count > MAX_BATCH_EVENTS {
+            return Err(LogsError::InvalidParameter(format!(
+                "1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to {MAX_BATCH_EVENTS}"
+            )));
+        }
+        let mut events = Vec::with_capacity(count);
+        let mut size = 0usize;
+        for (i, wire) in req.log_events.into_iter().enumerate() {
+            let member = format!("logEvents.{}", i + 1);
+            let timestamp = wire.timestamp.ok_or_else(|| {
+                LogsError::InvalidParameter(null_member_message(&format!(
+                    "{member}.member.timestamp"
+                )))
+            })?;
+            let message = wire.message.ok_or_else(|| {
+                LogsError::InvalidParameter(null_member_message(&format!(
+                    "{member}.member.message"
+                )))
+            })?;
+            if message.is_empty() {
+                return Err(LogsError::InvalidParameter(format!(
+                    "1 validation error detected: Value '' at '{member}.member.message' failed to satisfy constraint: Member must have length greater than or equal to 1"
+                )));
+            }
+            size += message.len() + EVENT_OVERHEAD_BYTES;
+            events.push(InputLogEvent { timestamp, message });
+        }
+        if size > MAX_BATCH_BYTES {
+            return Err(LogsError::InvalidParameter(format!(
+                "Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}"
+            )));
+        }
+        if events.windows(2).any(|w| w[0].timestamp > w[1].timestamp) {
+            return Err(LogsError::InvalidParameter(
+                "Log events in a single PutLogEvents request must be in chronological order."
+                    .into(),
+            ));
+        }
+        if let (Some(first), Some(last)) = (events.first(), events.last())
+            && last.timestamp - first.timestamp > MAX_SPAN_MS
+        {
+            return Err(LogsError::InvalidParameter(
+                "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
+                    .into(),
+            ));
+        }
+        let now = self.clock.now_millis();
+        let group = req.log_group_name;
+        let stream = req.log_stream_name;
+        self.store
+            .write(move |tx| {
+                let Some(retention) = group_retention(tx, &group)? else {
+                    return Err(group_not_found());
+                };
+                let exists: Option<i64> = tx
+                    .query_row(
+                        "SELECT 1 FROM log_streams WHERE group_name = ?1 AND name = ?2",
+                        params![group, stream],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if exists.is_none() {
+                    return Err(stream_not_found());
+                }
+                let mut info = RejectedLogEventsInfo::default();
+                let expired_before = retention_cutoff(retention, now);
+                let too_old_before = now - MAX_PAST_MS;
+                let too_new_after = now + MAX_FUTURE_MS;
+                let mut accepted = Vec::with_capacity(events.len());
+                for (i, event) in events.into_iter().enumerate() {
+                    if event.timestamp > too_new_after {
+                        info.too_new_log_event_start_index.get_or_insert(i);
+                    } else if event.timestamp < too_old_before {
+                        info.too_old_log_event_end_index = Some(i);
+                    } else if event.timestamp < expired_before {
+                        info.expired_log_event_end_index = Some(i);
+                    } else {
+                        accepted.push(event);
+                    }
+                }
+                let sequence = if accepted.is_empty() {
+                    tx.query_row(
+                        "UPDATE log_streams SET upload_sequence = upload_sequence + 1 \
+                         WHERE group_name = ?1 AND name = ?2 RETURNING upload_sequence",
+                        params![group, stream],
+                        |r| r.get(0),
+                    )?
+                } else {
+                    insert_events(tx, &group, &stream, &accepted, now)?
+                };
+                let rejected = info != RejectedLogEventsInfo::default();
+                Ok(PutLogEventsResponse {
+                    next_sequence_token: sequence_token(sequence + 1),
+                    rejected_log_events_info: rejected.then_some(info),
+                })
+            })
+            .await
+    }
+
+    /// GetLogEvents.
+    pub async fn get_log_events(
+        &self,
+        req: GetLogEventsRequest,
+    ) -> Result<GetLogEventsResponse, LogsError> {
+        let group = group_from(req.log_group_name, req.log_group_identifier)?;
+        let limit = validate_limit(req.limit, 10_000)?.unwrap_or(10_000);
+        let token = match req.next_token.as_deref() {
+            Some(t) => Some(Cursor::decode(t).ok_or_else(invalid_token)?),
+            None => None,
+        };
+        let start = req.start_time.unwrap_or(i64::MIN);
+        let end = req.end_time.unwrap_or(i64::MAX);
+        let from_head = req.start_from_head.unwrap_or(false);
+        let stream = req.log_stream_name;
+        let now = self.clock.now_millis();
+        self.store
+            .write(move |tx| {
+                let Some(retention) = group_retention(tx, &group)? else {
+                    return Err(group_not_found());
+                };
+                let exists: Option<i64> = tx
+                    .query_row(
+                        "SELECT 1 FROM log_streams WHERE group_name = ?1 AND name = ?2",
+                        params![group, stream],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if exists.is_none() {
+                    return Err(stream_not_found());
+                }
+                let start = start.max(retention_cutoff(retention, now));
+                let forward = match token {
+                    Some((direction, _)) => direction == 'f',
+                    None => from_head,
+                };
+                // The cursor excludes itself; without a token, start from the edge.
+                let cursor = token.map(|(_, c)| c);
+                let sql = if forward {
+                    "SELECT id, timestamp, message, ingestion_ms FROM log_events \
+                     WHERE group_name = ?1 AND stream_name = ?2 AND timestamp >= ?3 AND timestamp < ?4 \
+                       AND (timestamp, id) > (?5, ?6) \
+                     ORDER BY timestamp ASC, id ASC LIMIT ?7"
+                } else {
+                    "SELECT id, timestamp, message, ingestion_ms FROM log_events \
+                     WHERE group_name = ?1 AND stream_name = ?2 AND timestamp >= ?3 AND timestamp < ?4 \
+                       AND (timestamp, id) < (?5, ?6) \
+                     ORDER BY timestamp DESC, id DESC LIMIT ?7"
+                };
+                let (cts, cid) = match (cursor, forward) {
+                    (Some(c), _) => (c.timestamp, c.id),
+                    (None, true) => (i64::MIN, i64::MIN),
+                    (None, false) => (i64::MAX, i64::MAX),
+                };
+                let mut stmt = tx.prepare_cached(sql)?;
+                let rows = stmt.query_map(params![group, stream, start, end, cts, cid, limit], |r| {
+                    Ok((
+                        Cursor { id: r.get(0)?, timestamp: r.get(1)? },
+                        OutputLogEvent {
+                            timestamp: r.get(1)?,
+                            message: r.get(2)?,
+                            ingestion_time: r.get(3)?,
+                        },
+                    ))
+                })?;
+                let mut found = Vec::new();
+                let mut bytes = 0usize;
+                for row in rows {
+                    let (cursor, event) = row?;
+                    bytes += event.message.len() + EVENT_OVERHEAD_BYTES;
+                    if bytes > MAX_RESPONSE_BYTES && !found.is_empty() {
+                        break;
+                    }
+                    found.push((cursor, event));
+                }
+                if !forward {
+                    found.reverse();
+                }
+                let (first, last) = match (found.first(), found.last()) {
+                    (Some((f, _)), Some((l, _))) => (*f, *l),
+                    _ => {
+                        let here = cursor.unwrap_or(if forward || from_head {
+                            Cursor { timestamp: start.max(0), id: 0 }
+                        } else {
+                            Cursor { timestamp: end.min(i64::MAX / 2), id: i64::MAX / 2 }
+                        });
+                        (here, here)
+                    }
+                };
+                Ok(GetLogEventsResponse {
+                    events: found.into_iter().map(|(_, e)| e).collect(),
+                    next_forward_token: last.encode('f'),
+                    next_backward_token: first.encode('b'),
+                })
+            })
+            .await
+    }
+
+    /// FilterLogEvents.
+    pub async fn filter_log_events(
+        &self,
+        req: FilterLogEventsRequest,
+    ) -> Result<FilterLogEventsResponse, LogsError> {
+        let group = group_from(req.log_group_name, req.log_group_identifier)?;
+        let limit =
+            usize::try_from(validate_limit(req.limit, 10_000)?.unwrap_or(10_000)).unwrap_or(10_000);
+        if req.log_stream_names.is_some() && req.log_stream_name_prefix.is_some() {
+            return Err(LogsError::InvalidParameter(
+                "You cannot specify both LogStreamNames and LogStreamNamePrefix".into(),
+            ));
+        }
+        let pattern = FilterPattern::parse(req.filter_pattern.as_deref().unwrap_or(""))
+            .map_err(|e| LogsError::InvalidParameter(e.to_string()))?;
+        let cursor = match req.next_token.as_deref() {
+            Some(t) => match Cursor::decode(t) {
+                Some(('f', c)) => Some(c),
+                _ => return Err(invalid_token()),
+            },
+            None => None,
+        };
+        let start = req.start_time.unwrap_or(i64::MIN);
+        let end = req.end_time.unwrap_or(i64::MAX);
+        let streams = req.log_stream_names;
+        let prefix = req.log_stream_name_prefix;
+        let now = self.clock.now_millis();
+        self.store
+            .write(move |tx| {
+                let Some(retention) = group_retention(tx, &group)? else {
+                    return Err(group_not_found());
+                };
+                let start = start.max(retention_cutoff(retention, now));
+                let (mut cts, mut cid) =
+                    cursor.map_or((i64::MIN, i64::MIN), |c| (c.timestamp, c.id));
+                let mut stmt = tx.prepare_cached(
+                    "SELECT id, stream_name, timestamp, message, ingestion_ms FROM log_events \
+                     WHERE group_name = ?1 AND timestamp >= ?2 AND timestamp <= ?3 \
+                       AND (timestamp, id) > (?4, ?5) \
+                     ORDER BY timestamp ASC, id ASC LIMIT 1000",
+                )?;
+                let mut events = Vec::new();
+                let mut bytes = 0usize;
+                let mut more = false;
+                'scan: loop {
+                    let rows: Vec<(i64, String, i64, String, i64)> = stmt
+                        .query_map(params![group, start, end, cts, cid], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                        })?
+                        .collect::<Result<_, _>>()?;
+                    let exhausted = rows.len() < 1000;
+                    for (id, stream, timestamp, message, ingestion) in rows {
+                        cts = timestamp;
+                        cid = id;
+                        if streams.as_ref().is_some_and(|s| !s.contains(&stream))
+                            || prefix.as_deref().is_some_and(|p| !stream.starts_with(p))
+                            || !pattern.matches(&message)
+                        {
+                            continue;
+                        }
+                        bytes += message.len() + EVENT_OVERHEAD_BYTES;
+                        events.push(FilteredLogEvent {
+                            log_stream_name: stream,
+                            timestamp,
+                            message,
+                            ingestion_time: ingestion,
+                            event_id: format!("{id:056}"),
+                        });
+                        if events.len() >= limit || bytes >= MAX_RESPONSE_BYTES {
+                            more = true;
+                            break 'scan;
+                        }
+                    }
+                    if exhausted {
+                        break;
+                    }
+                }
+                Ok(FilterLogEventsResponse {
+                    events,
+                    searched_log_streams: Vec::new(),
+                    next_token: more.then(|| {
+                        Cursor {
+                            timestamp: cts,
+                            id: cid,
+                        }
+                        .encode('f')
+                    }),
+                })
+            })
+            .await
+    }
+}
+
+/// Offset tokens for the Describe operations.
+fn parse_offset(token: Option<&str>) -> Result<usize, LogsError> {
+    match token {
+        None => Ok(0),
+        Some(t) => t
+            .strip_prefix("o/")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(invalid_token),
+    }
+}
+
+fn page<T>(items: Vec<T>, offset: usize, limit: i64) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(50);
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
+    let next = (offset + limit < total).then(|| format!("o/{}", offset + limit));
+    (page, next)
+}
+
+fn missing(member: &str) -> AwsError {
+    AwsError::client("InvalidParameterException", null_member_message(member))
+}
+
+impl JsonService for LogsService {
+    fn target_prefix(&self) -> &'static str {
+        TARGET_PREFIX
+    }
+
+    fn protocol(&self) -> Protocol {
+        Protocol::AwsJson11
+    }
+
+    fn max_request_bytes(&self) -> usize {
+        // A full PutLogEvents batch (1 MiB of messages) plus its JSON framing
+        // and escapes; the batch limit itself is checked on the decoded events.
+        4 * MAX_BATCH_BYTES
+    }
+
+    fn call(self: Arc<Self>, operation: String, input: Value) -> ServiceFuture {
+        Box::pin(async move {
+            let empty = || encode(&serde_json::json!({}));
+            match operation.as_str() {
+                "CreateLogGroup" => {
+                    self.create_log_group(decode(input, missing)?).await?;
+                    empty()
+                }
+                "DeleteLogGroup" => {
+                    self.delete_log_group(decode(input, missing)?).await?;
+                    empty()
+                }
+                "CreateLogStream" => {
+                    self.create_log_stream(decode(input, missing)?).await?;
+                    empty()
+                }
+                "DeleteLogStream" => {
+                    self.delete_log_stream(decode(input, missing)?).await?;
+                    empty()
+                }
+                "PutRetentionPolicy" => {
+                    self.put_retention_policy(decode(input, missing)?).await?;
+                    empty()
+                }
+                "DeleteRetentionPolicy" => {
+                    self.delete_retention_policy(decode(input, missing)?)
+                        .await?;
+                    empty()
+                }
+                "DescribeLogGroups" => {
+                    Ok(self.describe_log_groups(decode(input, missing)?).await?)
+                }
+                "DescribeLogStreams" => {
+                    Ok(self.describe_log_streams(decode(input, missing)?).await?)
+                }
+                "PutLogEvents" => encode(&self.put_log_events(decode(input, missing)?).await?),
+                "GetLogEvents" => encode(&self.get_log_events(decode(input, missing)?).await?),
+                "FilterLogEvents" => {
+                    encode(&self.filter_log_events(decode(input, missing)?).await?)
+                }
+                _ => Err(AwsError::unknown_operation()),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

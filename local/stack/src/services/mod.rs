@@ -1,0 +1,4 @@
+//! One module per AWS service: typed requests in, typed responses or typed errors out.
+
+pub mod logs;
+pub mod sqs;

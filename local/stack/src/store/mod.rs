@@ -1,0 +1,327 @@
+//! Storage: one SQLite database (a file under the state directory, or in memory).
+//!
+//! All access goes through one dedicated thread that owns the connection:
+//! callers send a closure and await its result. Writes run in a transaction
+//! that is committed before the closure's result comes back, so a service only
+//! acknowledges what is already in the database. WAL mode with
+//! `synchronous = NORMAL` keeps every committed transaction across a crash of
+//! this process (only an OS crash can lose the last ones).
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use rusqlite::{Connection, Transaction};
+use tokio::sync::oneshot;
+
+/// Something went wrong below the services.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database file or its directory could not be created.
+    #[error("cannot open state directory {path}: {source}")]
+    Io {
+        /// The directory or file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The database was written by a newer kyc-local.
+    #[error("database schema version {found} is newer than this kyc-local understands ({known})")]
+    TooNew {
+        /// Version found in the file.
+        found: i64,
+        /// Latest version this build knows.
+        known: i64,
+    },
+    /// The store thread has stopped (shutdown, or a bug panicked it).
+    #[error("the store is closed")]
+    Closed,
+    /// A stored value could not be decoded.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send + 'static>;
+
+/// A handle to the database thread. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    jobs: mpsc::Sender<Job>,
+    location: Option<PathBuf>,
+}
+
+/// File name of the database inside the state directory.
+pub const DATABASE_FILE: &str = "kyc-local.sqlite3";
+
+impl Store {
+    /// Opens (creating if needed) the database in `state_dir`.
+    pub fn open(state_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(state_dir).map_err(|source| StoreError::Io {
+            path: state_dir.to_path_buf(),
+            source,
+        })?;
+        let path = state_dir.join(DATABASE_FILE);
+        let conn = Connection::open(&path)?;
+        Self::start(conn, Some(path))
+    }
+
+    /// A database that lives as long as this handle (tests, `--in-memory`).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        Self::start(conn, None)
+    }
+
+    /// The database file, if any.
+    pub fn location(&self) -> Option<&Path> {
+        self.location.as_deref()
+    }
+
+    fn start(mut conn: Connection, location: Option<PathBuf>) -> Result<Self, StoreError> {
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        let (jobs, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("kyc-local-store".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    // A panicking job must not take the store down with it.
+                    let outcome =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
+                    if outcome.is_err() {
+                        tracing::error!("a store job panicked");
+                    }
+                }
+            })
+            .map_err(|source| StoreError::Io {
+                path: location.clone().unwrap_or_default(),
+                source,
+            })?;
+        Ok(Self { jobs, location })
+    }
+
+    /// Runs `f` on the database thread with the raw connection.
+    pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `f` in a transaction, committed when `f` returns `Ok` (before this
+    /// future resolves) and rolled back when it returns `Err`.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.call(move |conn| in_transaction(conn, f)).await
+    }
+
+    /// Like [`Store::call`], blocking the current thread (startup, non-async code).
+    /// Never call it from inside a tokio runtime thread.
+    pub fn call_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        rx.recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// Like [`Store::write`], blocking.
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.call_blocking(move |conn| in_transaction(conn, f))
+    }
+}
+
+fn in_transaction<T, E>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError>,
+{
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(StoreError::from)?;
+    let value = f(&tx)?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(value)
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    // WAL: readers never block the writer and a commit is one append.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+/// The schema version this build writes.
+pub fn schema_version() -> i64 {
+    i64::try_from(schema::MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let known = schema_version();
+    if current > known {
+        return Err(StoreError::TooNew {
+            found: current,
+            known,
+        });
+    }
+    for (index, sql) in schema::MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(index + 1).unwrap_or(i64::MAX),
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    enum TestError {
+        Store(#[allow(dead_code)] StoreError),
+        Rejected,
+    }
+    impl From<StoreError> for TestError {
+        fn from(e: StoreError) -> Self {
+            Self::Store(e)
+        }
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_has_the_schema() {
+        let store = Store::open_in_memory().unwrap();
+        let version: i64 = store
+            .call(|c| {
+                Ok::<_, StoreError>(c.pragma_query_value(None, "user_version", |r| r.get(0))?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(version, schema_version());
+        let tables: i64 = store
+            .call(|c| {
+                Ok::<_, StoreError>(c.query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN \
+                     ('log_groups','log_streams','log_events','sqs_queues','sqs_messages', \
+                      'state_machines','executions','history_events','task_tokens', \
+                      'event_buses','event_rules','event_targets','pending_deliveries')",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(tables, 13);
+    }
+
+    #[tokio::test]
+    async fn failed_writes_roll_back() {
+        let store = Store::open_in_memory().unwrap();
+        let result: Result<(), TestError> = store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO log_groups (name, created_ms) VALUES ('g', 1)",
+                    [],
+                )
+                .map_err(StoreError::from)?;
+                Err(TestError::Rejected)
+            })
+            .await;
+        assert!(matches!(result, Err(TestError::Rejected)));
+        let count: i64 = store
+            .call(|c| {
+                Ok::<_, StoreError>(
+                    c.query_row("SELECT count(*) FROM log_groups", [], |r| r.get(0))?,
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, 0);
+    }
+
+    #[test]
+    fn file_store_uses_wal_and_keeps_committed_writes() {
+        let dir = std::env::temp_dir().join(format!("kyc-local-store-{}", uuid::Uuid::new_v4()));
+        {
+            let store = Store::open(&dir).unwrap();
+            store
+                .write_blocking(|tx| {
+                    tx.execute(
+                        "INSERT INTO log_groups (name, created_ms) VALUES ('kept', 1)",
+                        [],
+                    )
+                    .map_err(StoreError::from)
+                })
+                .unwrap();
+            let mode: String = store
+                .call_blocking(|c| {
+                    Ok::<_, StoreError>(c.pragma_query_value(None, "journal_mode", |r| r.get(0))?)
+                })
+                .unwrap();
+            assert_eq!(mode, "wal");
+        }
+        let reopened = Store::open(&dir).unwrap();
+        let name: String = reopened
+            .call_blocking(|c| {
+                Ok::<_, StoreError>(c.query_row("SELECT name FROM log_groups", [], |r| r.get(0))?)
+            })
+            .unwrap();
+        assert_eq!(name, "kept");
+        drop(reopened);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let dir = std::env::temp_dir().join(format!("kyc-local-store-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
+            conn.pragma_update(None, "user_version", 999).unwrap();
+        }
+        let err = Store::open(&dir).unwrap_err();
+        assert!(
+            matches!(err, StoreError::TooNew { found: 999, .. }),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

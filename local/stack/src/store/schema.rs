@@ -1,0 +1,173 @@
+//! The SQLite schema, as an ordered list of migrations.
+//!
+//! `PRAGMA user_version` records how many migrations a database has applied;
+//! opening a database applies the rest, each in its own transaction. Never edit
+//! a migration that has shipped: append a new one.
+
+/// Migrations, applied in order; migration `i` moves `user_version` from `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: CloudWatch Logs, SQS, Step Functions, EventBridge, deliveries.
+    r#"
+    CREATE TABLE log_groups (
+        name            TEXT PRIMARY KEY,
+        created_ms      INTEGER NOT NULL,
+        retention_days  INTEGER,
+        kms_key_id      TEXT,
+        log_group_class TEXT NOT NULL DEFAULT 'STANDARD',
+        stored_bytes    INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE log_streams (
+        group_name        TEXT NOT NULL REFERENCES log_groups(name) ON DELETE CASCADE,
+        name              TEXT NOT NULL,
+        created_ms        INTEGER NOT NULL,
+        first_event_ms    INTEGER,
+        last_event_ms     INTEGER,
+        last_ingestion_ms INTEGER,
+        upload_sequence   INTEGER NOT NULL DEFAULT 0,
+        stored_bytes      INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (group_name, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE log_events (
+        id           INTEGER PRIMARY KEY,
+        group_name   TEXT NOT NULL,
+        stream_name  TEXT NOT NULL,
+        timestamp    INTEGER NOT NULL,
+        ingestion_ms INTEGER NOT NULL,
+        message      TEXT NOT NULL
+    );
+    CREATE INDEX log_events_by_stream ON log_events (group_name, stream_name, timestamp, id);
+    CREATE INDEX log_events_by_group ON log_events (group_name, timestamp, id);
+
+    CREATE TABLE sqs_queues (
+        name        TEXT PRIMARY KEY,
+        created_ms  INTEGER NOT NULL,
+        modified_ms INTEGER NOT NULL,
+        attributes  TEXT NOT NULL,
+        tags        TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE sqs_messages (
+        seq                INTEGER PRIMARY KEY,
+        queue_name         TEXT NOT NULL REFERENCES sqs_queues(name) ON DELETE CASCADE,
+        message_id         TEXT NOT NULL,
+        body               TEXT NOT NULL,
+        md5_body           TEXT NOT NULL,
+        message_attributes TEXT,
+        md5_attributes     TEXT,
+        system_attributes  TEXT,
+        sent_ms            INTEGER NOT NULL,
+        visible_at_ms      INTEGER NOT NULL,
+        expires_at_ms      INTEGER NOT NULL,
+        receive_count      INTEGER NOT NULL DEFAULT 0,
+        first_receive_ms   INTEGER,
+        receipt_handle     TEXT
+    );
+    CREATE INDEX sqs_messages_visible ON sqs_messages (queue_name, visible_at_ms, seq);
+    CREATE UNIQUE INDEX sqs_messages_receipt ON sqs_messages (receipt_handle);
+
+    CREATE TABLE state_machines (
+        arn                   TEXT PRIMARY KEY,
+        name                  TEXT NOT NULL UNIQUE,
+        type                  TEXT NOT NULL,
+        definition            TEXT NOT NULL,
+        role_arn              TEXT NOT NULL,
+        description           TEXT,
+        logging_configuration TEXT,
+        tracing_configuration TEXT,
+        status                TEXT NOT NULL,
+        revision_id           TEXT,
+        created_ms            INTEGER NOT NULL,
+        updated_ms            INTEGER,
+        origin                TEXT NOT NULL DEFAULT 'api'
+    );
+    CREATE TABLE executions (
+        arn               TEXT PRIMARY KEY,
+        state_machine_arn TEXT NOT NULL,
+        name              TEXT NOT NULL,
+        status            TEXT NOT NULL,
+        input             TEXT,
+        output            TEXT,
+        error             TEXT,
+        cause             TEXT,
+        trace_header      TEXT,
+        start_ms          INTEGER NOT NULL,
+        stop_ms           INTEGER,
+        engine_state      TEXT,
+        redrive_count     INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX executions_by_name ON executions (state_machine_arn, name);
+    CREATE INDEX executions_by_start ON executions (state_machine_arn, start_ms);
+    CREATE INDEX executions_by_status ON executions (status);
+    CREATE TABLE history_events (
+        execution_arn TEXT NOT NULL,
+        id            INTEGER NOT NULL,
+        previous_id   INTEGER NOT NULL,
+        timestamp_ms  INTEGER NOT NULL,
+        type          TEXT NOT NULL,
+        details       TEXT NOT NULL,
+        PRIMARY KEY (execution_arn, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE task_tokens (
+        token                 TEXT PRIMARY KEY,
+        execution_arn         TEXT NOT NULL,
+        state_name            TEXT NOT NULL,
+        status                TEXT NOT NULL,
+        created_ms            INTEGER NOT NULL,
+        heartbeat_seconds     INTEGER,
+        heartbeat_deadline_ms INTEGER,
+        timeout_deadline_ms   INTEGER,
+        result                TEXT
+    );
+    CREATE INDEX task_tokens_by_execution ON task_tokens (execution_arn);
+
+    CREATE TABLE event_buses (
+        name        TEXT PRIMARY KEY,
+        arn         TEXT NOT NULL,
+        description TEXT,
+        policy      TEXT,
+        created_ms  INTEGER NOT NULL,
+        origin      TEXT NOT NULL DEFAULT 'api'
+    );
+    CREATE TABLE event_rules (
+        bus_name            TEXT NOT NULL,
+        name                TEXT NOT NULL,
+        arn                 TEXT NOT NULL,
+        event_pattern       TEXT,
+        schedule_expression TEXT,
+        state               TEXT NOT NULL,
+        description         TEXT,
+        role_arn            TEXT,
+        managed_by          TEXT,
+        created_ms          INTEGER NOT NULL,
+        origin              TEXT NOT NULL DEFAULT 'api',
+        PRIMARY KEY (bus_name, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE event_targets (
+        bus_name           TEXT NOT NULL,
+        rule_name          TEXT NOT NULL,
+        id                 TEXT NOT NULL,
+        arn                TEXT NOT NULL,
+        role_arn           TEXT,
+        input              TEXT,
+        input_path         TEXT,
+        input_transformer  TEXT,
+        retry_policy       TEXT,
+        dead_letter_config TEXT,
+        extra              TEXT,
+        PRIMARY KEY (bus_name, rule_name, id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE pending_deliveries (
+        id               INTEGER PRIMARY KEY,
+        kind             TEXT NOT NULL,
+        destination      TEXT NOT NULL,
+        payload          TEXT NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        due_ms           INTEGER NOT NULL,
+        first_attempt_ms INTEGER,
+        expires_ms       INTEGER,
+        last_error       TEXT,
+        created_ms       INTEGER NOT NULL
+    );
+    CREATE INDEX pending_deliveries_due ON pending_deliveries (due_ms);
+    "#,
+];
