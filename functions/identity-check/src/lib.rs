@@ -151,6 +151,19 @@ mod tests {
     }
 
     #[test]
+    fn the_review_and_risk_decline_applicants_pass_identity() {
+        for raw in [
+            include_str!("../../../events/lambda/identity-check-review.json"),
+            include_str!("../../../events/lambda/identity-check-decline-risk.json"),
+        ] {
+            let r = handle(&fixture(raw), today()).unwrap();
+            assert!(r.identity_verified, "{:?}", r.reasons);
+            assert_eq!(r.checks.document, CheckStatus::Passed);
+            assert_eq!(r.checks.age, CheckStatus::Passed);
+        }
+    }
+
+    #[test]
     fn a_watchlisted_applicant_is_not_verified() {
         assert_eq!(
             run(include_str!(
