@@ -92,6 +92,36 @@ pub struct ExecutionStatusChange {
 }
 
 impl ExecutionStatusChange {
+    /// Reads a detail field by field, so one field of an unexpected type
+    /// (or a detail that is not an object) loses only that field. Dates
+    /// given as floating-point milliseconds are truncated.
+    pub fn from_value_lenient(detail: &serde_json::Value) -> Self {
+        let text = |k: &str| {
+            detail
+                .get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        };
+        let millis = |k: &str| {
+            detail.get(k).and_then(|v| {
+                v.as_i64()
+                    .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+            })
+        };
+        ExecutionStatusChange {
+            execution_arn: text("executionArn"),
+            state_machine_arn: text("stateMachineArn"),
+            name: text("name"),
+            status: text("status"),
+            start_date: millis("startDate"),
+            stop_date: millis("stopDate"),
+            input: text("input"),
+            output: text("output"),
+            error: text("error"),
+            cause: text("cause"),
+        }
+    }
+
     /// The parsed status, `None` when absent.
     pub fn execution_status(&self) -> Option<ExecutionStatus> {
         self.status.as_deref().map(ExecutionStatus::parse)
@@ -147,6 +177,28 @@ mod tests {
         let debug = format!("{d:?}");
         assert!(!debug.contains("Nikki"), "{debug}");
         assert!(debug.contains("<29 bytes>"), "{debug}");
+    }
+
+    #[test]
+    fn lenient_reading_keeps_what_it_can() {
+        let d = ExecutionStatusChange::from_value_lenient(&json!({
+            "executionArn": "arn:x", "status": "FAILED", "startDate": "yesterday",
+            "stopDate": 1700000001234.0, "error": 42, "cause": "boom"
+        }));
+        assert_eq!(
+            d,
+            ExecutionStatusChange {
+                execution_arn: Some("arn:x".into()),
+                status: Some("FAILED".into()),
+                stop_date: Some(1700000001234),
+                cause: Some("boom".into()),
+                ..Default::default()
+            }
+        );
+        assert_eq!(
+            ExecutionStatusChange::from_value_lenient(&json!("not an object")),
+            ExecutionStatusChange::default()
+        );
     }
 
     #[test]
