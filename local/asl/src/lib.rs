@@ -1,1 +1,32 @@
-//! kyc-asl (work in progress).
+//! `kyc-asl`: an Amazon States Language engine that behaves like AWS Step Functions.
+//!
+//! - [`Definition::parse`] parses and validates a definition like `CreateStateMachine`,
+//!   reporting every problem as an [`InvalidDefinition`] (AWS codes and locations).
+//! - [`Execution`] is the deterministic, sans-IO execution core: feed it task results and the
+//!   current time, call [`Execution::advance`], act on the returned [`Command`]s and persist
+//!   [`Execution::state`] (serde) whenever you like.
+//! - [`driver::Driver`] runs an execution end to end over a [`driver::TaskRunner`] and a
+//!   [`driver::Clock`] (a [`driver::ManualClock`] makes waits and timeouts instant in tests).
+//! - [`history::HistoryEvent`] serializes to `GetExecutionHistory`'s JSON.
+//!
+//! Only the JSONPath query language is implemented; JSONata definitions are refused with a
+//! validation error.
+
+pub mod choice;
+pub mod definition;
+pub mod driver;
+pub mod errors;
+pub mod eval;
+pub mod execution;
+pub mod history;
+pub mod intrinsic;
+pub mod path;
+pub mod template;
+
+pub use definition::{Definition, Diagnostic, DiagnosticCode, InvalidDefinition};
+pub use errors::StateError;
+pub use execution::{
+    Command, Execution, ExecutionContext, ExecutionState, ExecutionStatus, InputError, Integration,
+    IntegrationPattern, TaskRequest,
+};
+pub use history::{EventDetails, EventType, HistoryEvent};

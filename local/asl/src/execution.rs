@@ -1,0 +1,2036 @@
+//! The deterministic, sans-IO execution core.
+//!
+//! An [`Execution`] never sleeps and never does I/O. The host feeds it inputs (task results,
+//! heartbeats, stop requests), each stamped with the current time, and calls
+//! [`Execution::advance`] to let it run until every branch is blocked; it answers with
+//! [`Command`]s (run this task, cancel that one, wake me at T) and appends history events.
+//! Timers (Wait, retry back-off, task timeouts and heartbeats, the execution timeout) fire when
+//! `advance` is called at or after their deadline.
+//!
+//! All of its state ([`ExecutionState`]) is serde-serializable, so a host can persist it after
+//! every step and resume it after a restart with [`Execution::restore`], including inside
+//! Parallel / Map branches and while a task token is outstanding.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::definition::{
+    DataPath, Definition, FailText, Jitter, ResultPath, Seconds, State, StateKind, StateMachine, Transition,
+    WaitFor,
+};
+use crate::errors::{self, StateError};
+use crate::eval::{Env, Variables};
+use crate::history::*;
+use crate::intrinsic::{IntrinsicError, splitmix64};
+use crate::path::{Path, PathEvalError};
+use crate::template::{Template, TemplateError};
+
+/// Step Functions' payload quota: 256 KiB for state input / output and task results.
+pub const MAX_PAYLOAD_BYTES: usize = 262_144;
+/// Standard workflows fail once their history would exceed 25,000 events.
+pub const DEFAULT_HISTORY_LIMIT: u64 = 25_000;
+/// Steps per `advance` call before control returns to the host (guards infinite loops).
+const STEP_BUDGET: u64 = 200_000;
+
+/// Identity of an execution, supplied by the host at start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionContext {
+    /// Execution ARN (`$$.Execution.Id`).
+    pub execution_arn: String,
+    /// Execution name (`$$.Execution.Name`).
+    pub execution_name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    /// Region reported in TaskScheduled events; taken from the state machine ARN when empty.
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub redrive_count: u32,
+    /// Seed of the deterministic random source (task tokens, States.UUID, retry jitter).
+    #[serde(default)]
+    pub seed: u64,
+    /// History event quota (25,000 on AWS for Standard workflows); `None` for no limit.
+    #[serde(default = "default_history_limit")]
+    pub history_limit: Option<u64>,
+}
+
+fn default_history_limit() -> Option<u64> {
+    Some(DEFAULT_HISTORY_LIMIT)
+}
+
+impl ExecutionContext {
+    /// A context for `name` under the state machine `state_machine_arn`, with the execution ARN
+    /// derived the way AWS does (`arn:...:execution:<machine>:<name>`).
+    pub fn new(state_machine_arn: &str, execution_name: &str, role_arn: &str) -> Self {
+        let parts: Vec<&str> = state_machine_arn.splitn(7, ':').collect();
+        let machine_name = parts.get(6).copied().unwrap_or("").to_string();
+        let execution_arn = if parts.len() == 7 {
+            format!(
+                "{}:{}:{}:{}:{}:execution:{}:{}",
+                parts[0], parts[1], parts[2], parts[3], parts[4], machine_name, execution_name
+            )
+        } else {
+            format!("{state_machine_arn}:{execution_name}")
+        };
+        ExecutionContext {
+            execution_arn,
+            execution_name: execution_name.to_string(),
+            state_machine_arn: state_machine_arn.to_string(),
+            state_machine_name: machine_name,
+            role_arn: role_arn.to_string(),
+            region: parts.get(3).copied().unwrap_or("").to_string(),
+            redrive_count: 0,
+            seed: 0,
+            history_limit: default_history_limit(),
+        }
+    }
+}
+
+/// `ExecutionStatus` of DescribeExecution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+/// How a task resource is integrated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Integration {
+    /// `arn:aws:states:::service:api[.sync|.waitForTaskToken]`.
+    Service {
+        /// `lambda`, `events`, `aws-sdk:s3`, ... (the event's `resourceType`).
+        service: String,
+        /// `invoke`, `putEvents.waitForTaskToken`, ... (the event's `resource`).
+        api: String,
+        pattern: IntegrationPattern,
+    },
+    /// A Lambda function ARN used directly as the resource.
+    LambdaFunction,
+    /// An activity ARN.
+    Activity,
+}
+
+/// Service integration pattern, from the resource suffix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IntegrationPattern {
+    RequestResponse,
+    /// `.sync` (or `.sync:2`): run a job and wait for it.
+    Sync,
+    /// `.waitForTaskToken`: wait for SendTaskSuccess / SendTaskFailure with the token.
+    WaitForTaskToken,
+}
+
+impl Integration {
+    /// Classifies a Task's `Resource`.
+    pub fn of(resource: &str) -> Integration {
+        let parts: Vec<&str> = resource.splitn(6, ':').collect();
+        match (parts.get(2), parts.get(5)) {
+            (Some(&"states"), Some(rest)) if parts.get(3) == Some(&"") && parts.get(4) == Some(&"") => {
+                let (service, api) = match rest.rfind(':') {
+                    Some(i) if !rest[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => {
+                        (rest[..i].to_string(), rest[i + 1..].to_string())
+                    }
+                    // `.sync:2`: the last colon belongs to the suffix.
+                    _ => match rest.find(':') {
+                        Some(i) => (rest[..i].to_string(), rest[i + 1..].to_string()),
+                        None => (rest.to_string(), String::new()),
+                    },
+                };
+                let pattern = if api.ends_with(".waitForTaskToken") {
+                    IntegrationPattern::WaitForTaskToken
+                } else if api.ends_with(".sync") || api.contains(".sync:") {
+                    IntegrationPattern::Sync
+                } else {
+                    IntegrationPattern::RequestResponse
+                };
+                Integration::Service { service, api, pattern }
+            }
+            (Some(&"states"), Some(rest)) if rest.starts_with("activity:") => Integration::Activity,
+            (Some(&"lambda"), _) => Integration::LambdaFunction,
+            _ => Integration::Service {
+                service: parts.get(2).copied().unwrap_or("").to_string(),
+                api: parts.get(5).copied().unwrap_or("").to_string(),
+                pattern: IntegrationPattern::RequestResponse,
+            },
+        }
+    }
+}
+
+/// A task the host must run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskRequest {
+    pub task_id: u64,
+    pub state_name: String,
+    pub resource: String,
+    pub integration: Integration,
+    /// Effective parameters (after InputPath and Parameters).
+    pub parameters: Value,
+    /// Set for `.waitForTaskToken` and activities: the token SendTask* will name.
+    pub task_token: Option<String>,
+    pub timeout_seconds: Option<u64>,
+    pub heartbeat_seconds: Option<u64>,
+    /// When the engine will time the task out (`States.Timeout`).
+    pub timeout_at: Option<DateTime<Utc>>,
+    pub credentials: Option<Value>,
+}
+
+/// What the engine asks the host to do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    RunTask(TaskRequest),
+    /// The task is no longer wanted (timed out, branch failed, execution stopped).
+    CancelTask { task_id: u64, task_token: Option<String> },
+    /// Call `advance` again at (or after) this time.
+    WakeAt(DateTime<Utc>),
+}
+
+/// Misuse of the input API (unknown task, finished execution, ...).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// The task is not outstanding any more (finished, timed out, or never existed).
+    #[error("Task {0} is not running")]
+    UnknownTask(u64),
+    /// The execution already ended.
+    #[error("Execution is not running")]
+    NotRunning,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum TaskOutcome {
+    Succeeded(Value),
+    Failed(StateError),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum ChildKind {
+    Parallel,
+    Map,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Children {
+    kind: ChildKind,
+    /// Inputs of the iterations not started yet (Map), in order, with their index.
+    pending: VecDeque<(u64, Value)>,
+    running: BTreeSet<u64>,
+    results: Vec<Value>,
+    done: usize,
+    max_concurrency: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum Phase {
+    /// About to enter the state (emit the Entered event).
+    Enter,
+    /// Entered; (re)start the state's work (also after a retry back-off).
+    Start,
+    Task {
+        task_id: u64,
+        token: Option<String>,
+        resource: String,
+        timeout_at: Option<DateTime<Utc>>,
+        heartbeat_seconds: Option<u64>,
+        heartbeat_at: Option<DateTime<Utc>>,
+        outcome: Option<TaskOutcome>,
+    },
+    RetryWait {
+        until: DateTime<Utc>,
+    },
+    Wait {
+        until: DateTime<Utc>,
+        fired: bool,
+    },
+    Children(Children),
+    ChildrenFailed(StateError),
+}
+
+/// Where a frame hangs in its parent (Parallel branch or Map iteration).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ParentLink {
+    frame: u64,
+    slot: usize,
+}
+
+/// One running "thread": the top level, a Parallel branch or a Map iteration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Frame {
+    /// Path to its state machine in the definition: (state index, branch index) per level.
+    machine: Vec<(usize, usize)>,
+    parent: Option<ParentLink>,
+    state: usize,
+    /// The raw state input.
+    input: Value,
+    phase: Phase,
+    /// Variables of this scope.
+    vars: Map<String, Value>,
+    entered_event: u64,
+    last_event: u64,
+    entered_time: DateTime<Utc>,
+    retry_counts: Vec<u64>,
+    retry_total: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct TaskEntry {
+    frame: u64,
+    token: Option<String>,
+}
+
+/// The complete, serializable state of an execution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionState {
+    pub context: ExecutionContext,
+    pub input: Value,
+    pub start_time: DateTime<Utc>,
+    pub status: ExecutionStatus,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub stop_time: Option<DateTime<Utc>>,
+    deadline: Option<DateTime<Utc>>,
+    frames: BTreeMap<u64, Frame>,
+    next_frame: u64,
+    ready: VecDeque<u64>,
+    tasks: BTreeMap<u64, TaskEntry>,
+    tokens: BTreeMap<String, u64>,
+    next_task: u64,
+    next_event: u64,
+    rng: u64,
+    /// Events not yet taken by the host.
+    events: Vec<HistoryEvent>,
+    outbox: Vec<Command>,
+}
+
+/// A running (or finished) execution of a definition.
+#[derive(Clone, Debug)]
+pub struct Execution {
+    def: Arc<Definition>,
+    st: ExecutionState,
+}
+
+/// Result of running a frame for a while.
+enum Flow {
+    /// The frame moved on to another state: keep running it.
+    Continue,
+    /// Waiting for a task, a timer or children.
+    Blocked,
+    /// The frame's state machine ended.
+    Finished(Result<Value, StateError>),
+}
+
+/// Variables visible from a frame: its own scope, then its ancestors'.
+struct ScopeChain<'a> {
+    own: &'a Map<String, Value>,
+    parent: Option<u64>,
+    frames: &'a BTreeMap<u64, Frame>,
+}
+
+impl Variables for ScopeChain<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        if let Some(v) = self.own.get(name) {
+            return Some(v);
+        }
+        let mut cur = self.parent;
+        while let Some(id) = cur {
+            let f = self.frames.get(&id)?;
+            if let Some(v) = f.vars.get(name) {
+                return Some(v);
+            }
+            cur = f.parent.as_ref().map(|p| p.frame);
+        }
+        None
+    }
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn machine_at<'d>(def: &'d Definition, path: &[(usize, usize)]) -> Option<&'d StateMachine> {
+    let mut m = &def.machine;
+    for &(s, b) in path {
+        m = match &m.states.get(s)?.kind {
+            StateKind::Parallel { branches } => branches.get(b)?,
+            StateKind::Map(spec) => &spec.processor,
+            _ => return None,
+        };
+    }
+    Some(m)
+}
+
+fn runtime_cause(state: &str, entered: u64, detail: &str) -> String {
+    format!("An error occurred while executing the state '{state}' (entered at the event id #{entered}). {detail}")
+}
+
+fn payload_size(v: &Value) -> usize {
+    serde_json::to_vec(v).map(|b| b.len()).unwrap_or(0)
+}
+
+impl Execution {
+    /// Starts an execution: records ExecutionStarted; nothing runs until [`advance`](Self::advance).
+    pub fn start(def: Arc<Definition>, input: Value, mut context: ExecutionContext, now: DateTime<Utc>) -> Execution {
+        if context.region.is_empty() {
+            context.region = context.state_machine_arn.split(':').nth(3).unwrap_or("").to_string();
+        }
+        let deadline = def
+            .timeout_seconds
+            .map(|s| now + Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000)));
+        let seed = context.seed;
+        let mut ex = Execution {
+            def,
+            st: ExecutionState {
+                input: input.clone(),
+                start_time: now,
+                status: ExecutionStatus::Running,
+                output: None,
+                error: None,
+                cause: None,
+                stop_time: None,
+                deadline,
+                frames: BTreeMap::new(),
+                next_frame: 1,
+                ready: VecDeque::new(),
+                tasks: BTreeMap::new(),
+                tokens: BTreeMap::new(),
+                next_task: 1,
+                next_event: 1,
+                rng: seed,
+                events: Vec::new(),
+                outbox: Vec::new(),
+                context,
+            },
+        };
+        let started = ex.emit(
+            now,
+            EventType::ExecutionStarted,
+            0,
+            Some(EventDetails::ExecutionStarted(ExecutionStartedDetails {
+                input: Some(input.to_string()),
+                role_arn: Some(ex.st.context.role_arn.clone()),
+                ..Default::default()
+            })),
+        );
+        let start_at = ex.def.machine.start_at;
+        ex.spawn(Vec::new(), None, start_at, input, started, now);
+        ex
+    }
+
+    /// Rebuilds an execution from a persisted state and its definition.
+    pub fn restore(def: Arc<Definition>, state: ExecutionState) -> Execution {
+        Execution { def, st: state }
+    }
+
+    /// The serializable state (persist it after every step).
+    pub fn state(&self) -> &ExecutionState {
+        &self.st
+    }
+
+    pub fn definition(&self) -> &Arc<Definition> {
+        &self.def
+    }
+
+    pub fn status(&self) -> ExecutionStatus {
+        self.st.status
+    }
+
+    /// Output of a SUCCEEDED execution.
+    pub fn output(&self) -> Option<&Value> {
+        self.st.output.as_ref()
+    }
+
+    /// Error and cause of a FAILED / TIMED_OUT / ABORTED execution.
+    pub fn error(&self) -> Option<(&str, &str)> {
+        self.st
+            .error
+            .as_deref()
+            .map(|e| (e, self.st.cause.as_deref().unwrap_or("")))
+    }
+
+    /// Takes the history events recorded since the last call.
+    pub fn take_events(&mut self) -> Vec<HistoryEvent> {
+        std::mem::take(&mut self.st.events)
+    }
+
+    /// The outstanding task a token belongs to.
+    pub fn task_for_token(&self, token: &str) -> Option<u64> {
+        self.st.tokens.get(token).copied()
+    }
+
+    /// The earliest pending timer, if any.
+    pub fn next_wake(&self) -> Option<DateTime<Utc>> {
+        if self.st.status != ExecutionStatus::Running {
+            return None;
+        }
+        let mut best = self.st.deadline;
+        let mut consider = |t: Option<DateTime<Utc>>| {
+            if let Some(t) = t {
+                best = Some(best.map_or(t, |b| b.min(t)));
+            }
+        };
+        for f in self.st.frames.values() {
+            match &f.phase {
+                Phase::Task {
+                    timeout_at,
+                    heartbeat_at,
+                    outcome: None,
+                    ..
+                } => {
+                    consider(*timeout_at);
+                    consider(*heartbeat_at);
+                }
+                Phase::RetryWait { until } => consider(Some(*until)),
+                Phase::Wait { until, fired: false } => consider(Some(*until)),
+                _ => {}
+            }
+        }
+        best
+    }
+
+    /// Runs everything that can run at `now`; returns what the host must do.
+    pub fn advance(&mut self, now: DateTime<Utc>) -> Vec<Command> {
+        let def = Arc::clone(&self.def);
+        let mut budget = STEP_BUDGET;
+        while self.st.status == ExecutionStatus::Running {
+            self.fire_timers(now);
+            if self.st.status != ExecutionStatus::Running || self.st.ready.is_empty() {
+                break;
+            }
+            while let Some(fid) = self.st.ready.pop_front() {
+                self.run_frame(&def, fid, now, &mut budget);
+                if self.st.status != ExecutionStatus::Running {
+                    break;
+                }
+                if budget == 0 {
+                    break;
+                }
+            }
+            if budget == 0 {
+                self.st.outbox.push(Command::WakeAt(now));
+                return std::mem::take(&mut self.st.outbox);
+            }
+        }
+        if let Some(t) = self.next_wake() {
+            self.st.outbox.push(Command::WakeAt(t));
+        }
+        std::mem::take(&mut self.st.outbox)
+    }
+
+    /// The host's task finished successfully (SendTaskSuccess, or the integration's response).
+    pub fn task_succeeded(&mut self, task_id: u64, output: Value, now: DateTime<Utc>) -> Result<(), InputError> {
+        self.finish_task(task_id, TaskOutcome::Succeeded(output), now)
+    }
+
+    /// The host's task failed (SendTaskFailure, a Lambda error, ...).
+    pub fn task_failed(
+        &mut self,
+        task_id: u64,
+        error: Option<String>,
+        cause: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), InputError> {
+        let err = StateError::new(error.unwrap_or_default(), cause.unwrap_or_default());
+        self.finish_task(task_id, TaskOutcome::Failed(err), now)
+    }
+
+    /// The integration accepted a `.sync` / `.waitForTaskToken` request (TaskSubmitted).
+    pub fn task_submitted(&mut self, task_id: u64, output: Value, now: DateTime<Utc>) -> Result<(), InputError> {
+        let (fid, resource) = self.task_frame(task_id)?;
+        let last = self.st.frames.get(&fid).map_or(0, |f| f.last_event);
+        let (rt, r) = resource_names(&resource);
+        let id = self.emit(
+            now,
+            EventType::TaskSubmitted,
+            last,
+            Some(EventDetails::TaskSubmitted(TaskOutputDetails {
+                resource_type: rt,
+                resource: r,
+                output: Some(output.to_string()),
+                output_details: DataDetails::default(),
+            })),
+        );
+        if let Some(f) = self.st.frames.get_mut(&fid) {
+            f.last_event = id;
+        }
+        Ok(())
+    }
+
+    /// SendTaskHeartbeat: pushes the heartbeat deadline of the task out.
+    pub fn heartbeat(&mut self, task_id: u64, now: DateTime<Utc>) -> Result<(), InputError> {
+        let (fid, _) = self.task_frame(task_id)?;
+        if let Some(Frame {
+            phase:
+                Phase::Task {
+                    heartbeat_seconds: Some(hb),
+                    heartbeat_at,
+                    ..
+                },
+            ..
+        }) = self.st.frames.get_mut(&fid)
+        {
+            *heartbeat_at = Some(now + secs(*hb));
+        }
+        Ok(())
+    }
+
+    /// StopExecution: aborts whatever runs and ends the execution as ABORTED.
+    pub fn stop(&mut self, error: Option<String>, cause: Option<String>, now: DateTime<Utc>) -> Result<(), InputError> {
+        if self.st.status != ExecutionStatus::Running {
+            return Err(InputError::NotRunning);
+        }
+        let root: Vec<u64> = self
+            .st
+            .frames
+            .iter()
+            .filter(|(_, f)| f.parent.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        let def = Arc::clone(&self.def);
+        for fid in root {
+            self.abort_frame(&def, fid, now);
+        }
+        let last = self.st.next_event - 1;
+        self.emit(
+            now,
+            EventType::ExecutionAborted,
+            last,
+            Some(EventDetails::ExecutionAborted(ErrorDetails {
+                error: error.clone(),
+                cause: cause.clone(),
+            })),
+        );
+        self.end(ExecutionStatus::Aborted, None, error, cause, now);
+        Ok(())
+    }
+
+    // ----- internals -------------------------------------------------------------------------
+
+    fn task_frame(&self, task_id: u64) -> Result<(u64, String), InputError> {
+        if self.st.status != ExecutionStatus::Running {
+            return Err(InputError::NotRunning);
+        }
+        let entry = self.st.tasks.get(&task_id).ok_or(InputError::UnknownTask(task_id))?;
+        match self.st.frames.get(&entry.frame).map(|f| &f.phase) {
+            Some(Phase::Task {
+                task_id: t,
+                resource,
+                outcome: None,
+                ..
+            }) if *t == task_id => Ok((entry.frame, resource.clone())),
+            _ => Err(InputError::UnknownTask(task_id)),
+        }
+    }
+
+    fn finish_task(&mut self, task_id: u64, outcome: TaskOutcome, now: DateTime<Utc>) -> Result<(), InputError> {
+        let (fid, resource) = self.task_frame(task_id)?;
+        self.forget_task(task_id);
+        let last = self.st.frames.get(&fid).map_or(0, |f| f.last_event);
+        let integration = Integration::of(&resource);
+        let (ty, details) = match (&outcome, &integration) {
+            (TaskOutcome::Succeeded(v), Integration::LambdaFunction) => (
+                EventType::LambdaFunctionSucceeded,
+                EventDetails::LambdaFunctionSucceeded(OutputDetails {
+                    output: Some(v.to_string()),
+                    output_details: DataDetails::default(),
+                }),
+            ),
+            (TaskOutcome::Succeeded(v), Integration::Activity) => (
+                EventType::ActivitySucceeded,
+                EventDetails::ActivitySucceeded(OutputDetails {
+                    output: Some(v.to_string()),
+                    output_details: DataDetails::default(),
+                }),
+            ),
+            (TaskOutcome::Succeeded(v), _) => {
+                let (rt, r) = resource_names(&resource);
+                (
+                    EventType::TaskSucceeded,
+                    EventDetails::TaskSucceeded(TaskOutputDetails {
+                        resource_type: rt,
+                        resource: r,
+                        output: Some(v.to_string()),
+                        output_details: DataDetails::default(),
+                    }),
+                )
+            }
+            (TaskOutcome::Failed(e), Integration::LambdaFunction) => (
+                EventType::LambdaFunctionFailed,
+                EventDetails::LambdaFunctionFailed(error_details(e)),
+            ),
+            (TaskOutcome::Failed(e), Integration::Activity) => {
+                (EventType::ActivityFailed, EventDetails::ActivityFailed(error_details(e)))
+            }
+            (TaskOutcome::Failed(e), _) => {
+                let (rt, r) = resource_names(&resource);
+                let d = error_details(e);
+                (
+                    EventType::TaskFailed,
+                    EventDetails::TaskFailed(TaskErrorDetails {
+                        resource_type: rt,
+                        resource: r,
+                        error: d.error,
+                        cause: d.cause,
+                    }),
+                )
+            }
+        };
+        let id = self.emit(now, ty, last, Some(details));
+        if let Some(f) = self.st.frames.get_mut(&fid) {
+            f.last_event = id;
+            if let Phase::Task { outcome: o, .. } = &mut f.phase {
+                *o = Some(outcome);
+            }
+        }
+        self.st.ready.push_back(fid);
+        Ok(())
+    }
+
+    fn forget_task(&mut self, task_id: u64) {
+        if let Some(e) = self.st.tasks.remove(&task_id)
+            && let Some(t) = e.token
+        {
+            self.st.tokens.remove(&t);
+        }
+    }
+
+    fn next_random(&mut self) -> u64 {
+        self.st.rng = self.st.rng.wrapping_add(1);
+        splitmix64(self.st.rng)
+    }
+
+    fn emit(&mut self, now: DateTime<Utc>, ty: EventType, prev: u64, details: Option<EventDetails>) -> u64 {
+        let id = self.st.next_event;
+        self.st.next_event += 1;
+        self.st.events.push(HistoryEvent {
+            timestamp: now,
+            event_type: ty,
+            id,
+            previous_event_id: prev,
+            details,
+        });
+        id
+    }
+
+    fn spawn(
+        &mut self,
+        machine: Vec<(usize, usize)>,
+        parent: Option<ParentLink>,
+        state: usize,
+        input: Value,
+        last_event: u64,
+        now: DateTime<Utc>,
+    ) -> u64 {
+        let id = self.st.next_frame;
+        self.st.next_frame += 1;
+        self.st.frames.insert(
+            id,
+            Frame {
+                machine,
+                parent,
+                state,
+                input,
+                phase: Phase::Enter,
+                vars: Map::new(),
+                entered_event: 0,
+                last_event,
+                entered_time: now,
+                retry_counts: Vec::new(),
+                retry_total: 0,
+            },
+        );
+        self.st.ready.push_back(id);
+        id
+    }
+
+    fn end(
+        &mut self,
+        status: ExecutionStatus,
+        output: Option<Value>,
+        error: Option<String>,
+        cause: Option<String>,
+        now: DateTime<Utc>,
+    ) {
+        self.st.status = status;
+        self.st.output = output;
+        self.st.error = error;
+        self.st.cause = cause;
+        self.st.stop_time = Some(now);
+        self.st.ready.clear();
+        let tasks: Vec<(u64, Option<String>)> = self
+            .st
+            .tasks
+            .iter()
+            .map(|(id, e)| (*id, e.token.clone()))
+            .collect();
+        for (task_id, task_token) in tasks {
+            self.st.outbox.push(Command::CancelTask { task_id, task_token });
+        }
+        self.st.tasks.clear();
+        self.st.tokens.clear();
+        self.st.frames.clear();
+    }
+
+    fn fire_timers(&mut self, now: DateTime<Utc>) {
+        if let Some(d) = self.st.deadline
+            && d <= now
+        {
+            let def = Arc::clone(&self.def);
+            let roots: Vec<u64> = self
+                .st
+                .frames
+                .iter()
+                .filter(|(_, f)| f.parent.is_none())
+                .map(|(id, _)| *id)
+                .collect();
+            for fid in roots {
+                self.abort_frame(&def, fid, now);
+            }
+            let last = self.st.next_event - 1;
+            self.emit(
+                now,
+                EventType::ExecutionTimedOut,
+                last,
+                Some(EventDetails::ExecutionTimedOut(ErrorDetails {
+                    error: Some(errors::TIMEOUT.to_string()),
+                    cause: Some("The execution timed out".to_string()),
+                })),
+            );
+            self.end(
+                ExecutionStatus::TimedOut,
+                None,
+                Some(errors::TIMEOUT.to_string()),
+                Some("The execution timed out".to_string()),
+                now,
+            );
+            return;
+        }
+        let mut due: Vec<(DateTime<Utc>, u64)> = Vec::new();
+        for (id, f) in &self.st.frames {
+            match &f.phase {
+                Phase::Task {
+                    timeout_at,
+                    heartbeat_at,
+                    outcome: None,
+                    ..
+                } => {
+                    let t = [*timeout_at, *heartbeat_at].into_iter().flatten().min();
+                    if let Some(t) = t
+                        && t <= now
+                    {
+                        due.push((t, *id));
+                    }
+                }
+                Phase::RetryWait { until } | Phase::Wait { until, fired: false } if *until <= now => {
+                    due.push((*until, *id));
+                }
+                _ => {}
+            }
+        }
+        due.sort();
+        for (_, fid) in due {
+            let Some(f) = self.st.frames.get_mut(&fid) else { continue };
+            match &mut f.phase {
+                Phase::RetryWait { .. } => {
+                    f.phase = Phase::Start;
+                    self.st.ready.push_back(fid);
+                }
+                Phase::Wait { fired, .. } => {
+                    *fired = true;
+                    self.st.ready.push_back(fid);
+                }
+                Phase::Task {
+                    task_id,
+                    token,
+                    resource,
+                    timeout_at,
+                    ..
+                } => {
+                    let timed_out = timeout_at.is_some_and(|t| t <= now);
+                    let error = if timed_out {
+                        errors::TIMEOUT
+                    } else {
+                        errors::HEARTBEAT_TIMEOUT
+                    };
+                    let (task_id, token, resource) = (*task_id, token.clone(), resource.clone());
+                    let last = f.last_event;
+                    self.forget_task(task_id);
+                    self.st.outbox.push(Command::CancelTask {
+                        task_id,
+                        task_token: token,
+                    });
+                    let err = StateError::new(error, "");
+                    let (ty, details) = match Integration::of(&resource) {
+                        Integration::LambdaFunction => (
+                            EventType::LambdaFunctionTimedOut,
+                            EventDetails::LambdaFunctionTimedOut(error_details(&err)),
+                        ),
+                        Integration::Activity => (
+                            EventType::ActivityTimedOut,
+                            EventDetails::ActivityTimedOut(error_details(&err)),
+                        ),
+                        _ => {
+                            let (rt, r) = resource_names(&resource);
+                            (
+                                EventType::TaskTimedOut,
+                                EventDetails::TaskTimedOut(TaskErrorDetails {
+                                    resource_type: rt,
+                                    resource: r,
+                                    error: Some(error.to_string()),
+                                    cause: None,
+                                }),
+                            )
+                        }
+                    };
+                    let id = self.emit(now, ty, last, Some(details));
+                    if let Some(f) = self.st.frames.get_mut(&fid) {
+                        f.last_event = id;
+                        if let Phase::Task { outcome, .. } = &mut f.phase {
+                            *outcome = Some(TaskOutcome::Failed(err));
+                        }
+                    }
+                    self.st.ready.push_back(fid);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Removes a frame and everything below it, cancelling tasks and recording Aborted events.
+    fn abort_frame(&mut self, def: &Definition, fid: u64, now: DateTime<Utc>) {
+        let Some(frame) = self.st.frames.remove(&fid) else { return };
+        self.st.ready.retain(|r| *r != fid);
+        let name = machine_at(def, &frame.machine)
+            .and_then(|m| m.states.get(frame.state))
+            .map(|s| (s.name.clone(), s.kind.type_name()));
+        let mut aborted_type = None;
+        match &frame.phase {
+            Phase::Task { task_id, token, outcome, .. } => {
+                if outcome.is_none() {
+                    self.forget_task(*task_id);
+                    self.st.outbox.push(Command::CancelTask {
+                        task_id: *task_id,
+                        task_token: token.clone(),
+                    });
+                }
+                aborted_type = Some(EventType::TaskStateAborted);
+            }
+            Phase::Wait { .. } => aborted_type = Some(EventType::WaitStateAborted),
+            Phase::RetryWait { .. } => {
+                aborted_type = name.as_ref().and_then(|(_, t)| match *t {
+                    "Task" => Some(EventType::TaskStateAborted),
+                    "Parallel" => Some(EventType::ParallelStateAborted),
+                    "Map" => Some(EventType::MapStateAborted),
+                    _ => None,
+                });
+            }
+            Phase::Children(ch) => {
+                let running: Vec<u64> = ch.running.iter().copied().collect();
+                for c in running {
+                    self.abort_frame(def, c, now);
+                }
+                aborted_type = Some(match ch.kind {
+                    ChildKind::Parallel => EventType::ParallelStateAborted,
+                    ChildKind::Map => EventType::MapStateAborted,
+                });
+            }
+            _ => {}
+        }
+        if let Some(ty) = aborted_type {
+            self.emit(now, ty, frame.last_event, None);
+        }
+    }
+
+    fn run_frame(&mut self, def: &Definition, fid: u64, now: DateTime<Utc>, budget: &mut u64) {
+        loop {
+            if self.st.status != ExecutionStatus::Running {
+                return;
+            }
+            if let Some(limit) = self.st.context.history_limit
+                && self.st.next_event > limit
+            {
+                let cause = format!(
+                    "The execution reached the maximum number of history events ({limit})."
+                );
+                let last = self.st.next_event - 1;
+                self.emit(
+                    now,
+                    EventType::ExecutionFailed,
+                    last,
+                    Some(EventDetails::ExecutionFailed(ErrorDetails {
+                        error: Some(errors::RUNTIME.to_string()),
+                        cause: Some(cause.clone()),
+                    })),
+                );
+                self.end(ExecutionStatus::Failed, None, Some(errors::RUNTIME.into()), Some(cause), now);
+                return;
+            }
+            if *budget == 0 {
+                self.st.ready.push_front(fid);
+                return;
+            }
+            *budget -= 1;
+            let Some(mut frame) = self.st.frames.remove(&fid) else { return };
+            let flow = match machine_at(def, &frame.machine).and_then(|m| m.states.get(frame.state)) {
+                Some(state) => self.step(def, fid, &mut frame, state, now),
+                None => Flow::Finished(Err(StateError::new(errors::RUNTIME, "Unknown state"))),
+            };
+            match flow {
+                Flow::Continue => {
+                    self.st.frames.insert(fid, frame);
+                }
+                Flow::Blocked => {
+                    self.st.frames.insert(fid, frame);
+                    return;
+                }
+                Flow::Finished(result) => {
+                    self.frame_finished(def, fid, frame, result, now);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn frame_finished(&mut self, def: &Definition, fid: u64, frame: Frame, result: Result<Value, StateError>, now: DateTime<Utc>) {
+        match frame.parent {
+            None => match result {
+                Ok(output) => {
+                    self.emit(
+                        now,
+                        EventType::ExecutionSucceeded,
+                        frame.last_event,
+                        Some(EventDetails::ExecutionSucceeded(OutputDetails {
+                            output: Some(output.to_string()),
+                            output_details: DataDetails::default(),
+                        })),
+                    );
+                    self.end(ExecutionStatus::Succeeded, Some(output), None, None, now);
+                }
+                Err(e) => {
+                    let d = error_details(&e);
+                    self.emit(
+                        now,
+                        EventType::ExecutionFailed,
+                        frame.last_event,
+                        Some(EventDetails::ExecutionFailed(d.clone())),
+                    );
+                    self.end(ExecutionStatus::Failed, None, d.error, d.cause, now);
+                }
+            },
+            Some(link) => self.child_finished(def, fid, link, frame.last_event, result, now),
+        }
+    }
+
+    fn child_finished(
+        &mut self,
+        def: &Definition,
+        child_fid: u64,
+        link: ParentLink,
+        child_last: u64,
+        result: Result<Value, StateError>,
+        now: DateTime<Utc>,
+    ) {
+        let Some(parent) = self.st.frames.get(&link.frame) else { return };
+        let map_name = machine_at(def, &parent.machine)
+            .and_then(|m| m.states.get(parent.state))
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        let Phase::Children(ch) = &parent.phase else { return };
+        let is_map = ch.kind == ChildKind::Map;
+        match result {
+            Ok(v) => {
+                let mut iteration_event = None;
+                if is_map {
+                    iteration_event = Some(self.emit(
+                        now,
+                        EventType::MapIterationSucceeded,
+                        child_last,
+                        Some(EventDetails::MapIterationSucceeded(MapIterationDetails {
+                            name: map_name.clone(),
+                            index: link.slot as u64,
+                        })),
+                    ));
+                }
+                let mut to_start = None;
+                let mut all_done = false;
+                if let Some(Frame {
+                    phase: Phase::Children(ch),
+                    last_event,
+                    ..
+                }) = self.st.frames.get_mut(&link.frame)
+                {
+                    if let Some(slot) = ch.results.get_mut(link.slot) {
+                        *slot = v;
+                    }
+                    ch.done += 1;
+                    ch.running.remove(&child_fid);
+                    if let Some(id) = iteration_event {
+                        *last_event = id;
+                    }
+                    if ch.max_concurrency == 0 || ch.running.len() < ch.max_concurrency {
+                        to_start = ch.pending.pop_front();
+                    }
+                    all_done = ch.done == ch.results.len();
+                }
+                if let Some((index, input)) = to_start {
+                    self.start_iteration(def, link.frame, index, input, now);
+                }
+                if all_done {
+                    self.st.ready.push_back(link.frame);
+                }
+            }
+            Err(e) => {
+                if is_map {
+                    self.emit(
+                        now,
+                        EventType::MapIterationFailed,
+                        child_last,
+                        Some(EventDetails::MapIterationFailed(MapIterationDetails {
+                            name: map_name.clone(),
+                            index: link.slot as u64,
+                        })),
+                    );
+                }
+                let running: Vec<u64> = match self.st.frames.get(&link.frame).map(|f| &f.phase) {
+                    Some(Phase::Children(ch)) => ch
+                        .running
+                        .iter()
+                        .copied()
+                        .filter(|c| self.st.frames.contains_key(c))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                for c in running {
+                    let index = self
+                        .st
+                        .frames
+                        .get(&c)
+                        .and_then(|f| f.parent.as_ref())
+                        .map_or(0, |p| p.slot);
+                    let last = self.st.frames.get(&c).map_or(0, |f| f.last_event);
+                    self.abort_frame(def, c, now);
+                    if is_map {
+                        self.emit(
+                            now,
+                            EventType::MapIterationAborted,
+                            last,
+                            Some(EventDetails::MapIterationAborted(MapIterationDetails {
+                                name: map_name.clone(),
+                                index: index as u64,
+                            })),
+                        );
+                    }
+                }
+                if let Some(f) = self.st.frames.get_mut(&link.frame) {
+                    f.phase = Phase::ChildrenFailed(e);
+                }
+                self.st.ready.push_back(link.frame);
+            }
+        }
+    }
+
+    fn start_iteration(&mut self, def: &Definition, parent: u64, index: u64, input: Value, now: DateTime<Utc>) {
+        let Some(p) = self.st.frames.get(&parent) else { return };
+        let (state_idx, mut machine_path, last) = (p.state, p.machine.clone(), p.last_event);
+        let Some(StateKind::Map(spec)) = machine_at(def, &machine_path)
+            .and_then(|m| m.states.get(state_idx))
+            .map(|s| &s.kind)
+        else {
+            return;
+        };
+        let name = machine_at(def, &machine_path)
+            .and_then(|m| m.states.get(state_idx))
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        let start_at = spec.processor.start_at;
+        let started = self.emit(
+            now,
+            EventType::MapIterationStarted,
+            last,
+            Some(EventDetails::MapIterationStarted(MapIterationDetails { name, index })),
+        );
+        machine_path.push((state_idx, 0));
+        let slot = usize::try_from(index).unwrap_or(usize::MAX);
+        let child = self.spawn(machine_path, Some(ParentLink { frame: parent, slot }), start_at, input, started, now);
+        if let Some(Frame {
+            phase: Phase::Children(ch),
+            last_event,
+            ..
+        }) = self.st.frames.get_mut(&parent)
+        {
+            ch.running.insert(child);
+            *last_event = started;
+        }
+    }
+
+    /// Runs one step of the frame's current state.
+    fn step(&mut self, def: &Definition, fid: u64, frame: &mut Frame, state: &State, now: DateTime<Utc>) -> Flow {
+        match std::mem::replace(&mut frame.phase, Phase::Start) {
+            Phase::Enter => {
+                frame.entered_time = now;
+                frame.retry_counts = vec![0; state.retry.len()];
+                frame.retry_total = 0;
+                let ty = entered_type(&state.kind);
+                let id = self.emit(
+                    now,
+                    ty,
+                    frame.last_event,
+                    Some(EventDetails::StateEntered(StateEnteredDetails {
+                        name: state.name.clone(),
+                        input: Some(frame.input.to_string()),
+                        input_details: DataDetails::default(),
+                    })),
+                );
+                frame.entered_event = id;
+                frame.last_event = id;
+                self.start_state(def, fid, frame, state, now)
+            }
+            Phase::Start => self.start_state(def, fid, frame, state, now),
+            Phase::Task { outcome: Some(o), .. } => match o {
+                TaskOutcome::Succeeded(result) => {
+                    if payload_size(&result) > MAX_PAYLOAD_BYTES {
+                        let e = data_limit(&state.name);
+                        return self.handle_error(frame, state, e, now);
+                    }
+                    self.finish_with_result(frame, state, result, now)
+                }
+                TaskOutcome::Failed(e) => self.handle_error(frame, state, e, now),
+            },
+            p @ Phase::Task { outcome: None, .. } => {
+                frame.phase = p;
+                Flow::Blocked
+            }
+            p @ Phase::RetryWait { .. } => {
+                frame.phase = p;
+                Flow::Blocked
+            }
+            Phase::Wait { until, fired } => {
+                if !fired {
+                    frame.phase = Phase::Wait { until, fired };
+                    return Flow::Blocked;
+                }
+                let effective = match self.input_path(frame, state) {
+                    Ok(v) => v,
+                    Err(e) => return self.handle_error(frame, state, e, now),
+                };
+                self.finish_passthrough(frame, state, effective, None, now)
+            }
+            Phase::Children(ch) => {
+                if ch.done < ch.results.len() {
+                    frame.phase = Phase::Children(ch);
+                    return Flow::Blocked;
+                }
+                let ty = match ch.kind {
+                    ChildKind::Parallel => EventType::ParallelStateSucceeded,
+                    ChildKind::Map => EventType::MapStateSucceeded,
+                };
+                frame.last_event = self.emit(now, ty, frame.last_event, None);
+                self.finish_with_result(frame, state, Value::Array(ch.results), now)
+            }
+            Phase::ChildrenFailed(e) => {
+                let ty = match state.kind {
+                    StateKind::Map(_) => EventType::MapStateFailed,
+                    _ => EventType::ParallelStateFailed,
+                };
+                frame.last_event = self.emit(now, ty, frame.last_event, None);
+                self.handle_error(frame, state, e, now)
+            }
+        }
+    }
+
+    fn env<'a>(
+        &'a self,
+        frame: &'a Frame,
+        input: &'a Value,
+        context: &'a dyn Fn() -> Value,
+        rng: &'a Cell<u64>,
+        vars: &'a ScopeChain<'a>,
+    ) -> Env<'a> {
+        let _ = frame;
+        Env {
+            input,
+            context,
+            variables: vars,
+            rng,
+        }
+    }
+
+    fn context_object(&self, frame: &Frame, state: &State, extra: Option<(&str, Value)>) -> Value {
+        let c = &self.st.context;
+        let mut ctx = json!({
+            "Execution": {
+                "Id": c.execution_arn,
+                "Input": self.st.input,
+                "Name": c.execution_name,
+                "RoleArn": c.role_arn,
+                "StartTime": iso(self.st.start_time),
+                "RedriveCount": c.redrive_count,
+            },
+            "State": {
+                "EnteredTime": iso(frame.entered_time),
+                "Name": state.name,
+                "RetryCount": frame.retry_total,
+            },
+            "StateMachine": {
+                "Id": c.state_machine_arn,
+                "Name": c.state_machine_name,
+            },
+        });
+        if let (Some((k, v)), Value::Object(m)) = (extra, &mut ctx) {
+            m.insert(k.to_string(), v);
+        }
+        ctx
+    }
+
+    /// Evaluates a template with `$` = `input`; errors become AWS-shaped state errors.
+    fn eval_template(
+        &mut self,
+        frame: &Frame,
+        state: &State,
+        template: &Template,
+        input: &Value,
+        extra: Option<(&str, Value)>,
+    ) -> Result<Value, StateError> {
+        let ctx_builder = || self.context_object(frame, state, extra.clone());
+        let rng = Cell::new(self.st.rng);
+        let vars = ScopeChain {
+            own: &frame.vars,
+            parent: frame.parent.as_ref().map(|p| p.frame),
+            frames: &self.st.frames,
+        };
+        let env = self.env(frame, input, &ctx_builder, &rng, &vars);
+        let r = template.eval(&env);
+        let new_rng = rng.get();
+        self.st.rng = new_rng;
+        r.map_err(|e| template_error(&state.name, frame.entered_event, e))
+    }
+
+    fn resolve_path(&self, frame: &Frame, state: &State, path: &Path, input: &Value) -> Result<Value, PathEvalError> {
+        let ctx_builder = || self.context_object(frame, state, None);
+        let rng = Cell::new(self.st.rng);
+        let vars = ScopeChain {
+            own: &frame.vars,
+            parent: frame.parent.as_ref().map(|p| p.frame),
+            frames: &self.st.frames,
+        };
+        let env = self.env(frame, input, &ctx_builder, &rng, &vars);
+        env.resolve(path)
+    }
+
+    fn input_path(&self, frame: &Frame, state: &State) -> Result<Value, StateError> {
+        match &state.input_path {
+            DataPath::Identity => Ok(frame.input.clone()),
+            DataPath::Discard => Ok(json!({})),
+            DataPath::Path(p) => self
+                .resolve_path(frame, state, p, &frame.input)
+                .map_err(|e| path_error(&state.name, frame.entered_event, p, e)),
+        }
+    }
+
+    fn start_state(&mut self, def: &Definition, fid: u64, frame: &mut Frame, state: &State, now: DateTime<Utc>) -> Flow {
+        let effective = match self.input_path(frame, state) {
+            Ok(v) => v,
+            Err(e) => return self.handle_error(frame, state, e, now),
+        };
+        match &state.kind {
+            StateKind::Pass { result } => {
+                let r = match (result, &state.parameters) {
+                    (Some(r), _) => Ok(r.clone()),
+                    (None, Some(t)) => self.eval_template(frame, state, t, &effective, None),
+                    (None, None) => Ok(effective),
+                };
+                match r {
+                    Ok(v) => self.finish_with_result(frame, state, v, now),
+                    Err(e) => self.handle_error(frame, state, e, now),
+                }
+            }
+            StateKind::Succeed => self.finish_passthrough(frame, state, effective, None, now),
+            StateKind::Fail { error, cause } => {
+                let e = self.fail_text(frame, state, error);
+                let c = self.fail_text(frame, state, cause);
+                match (e, c) {
+                    (Ok(e), Ok(c)) => Flow::Finished(Err(StateError::new(e, c))),
+                    (Err(x), _) | (_, Err(x)) => Flow::Finished(Err(x)),
+                }
+            }
+            StateKind::Choice { choices, default } => {
+                let ctx_builder = || self.context_object(frame, state, None);
+                let rng = Cell::new(self.st.rng);
+                let vars = ScopeChain {
+                    own: &frame.vars,
+                    parent: frame.parent.as_ref().map(|p| p.frame),
+                    frames: &self.st.frames,
+                };
+                let env = self.env(frame, &effective, &ctx_builder, &rng, &vars);
+                let mut chosen: Option<(usize, Option<&Template>)> = None;
+                for rule in choices {
+                    match rule.condition.eval(&env) {
+                        Ok(true) => {
+                            chosen = Some((rule.next, rule.assign.as_ref()));
+                            break;
+                        }
+                        Ok(false) => {}
+                        Err(err) => {
+                            let e = StateError::new(
+                                errors::RUNTIME,
+                                runtime_cause(&state.name, frame.entered_event, &err.to_string()),
+                            );
+                            return Flow::Finished(Err(e));
+                        }
+                    }
+                }
+                let (next, assign) = match chosen {
+                    Some(c) => c,
+                    None => match default {
+                        Some(d) => (*d, state.assign.as_ref()),
+                        None => {
+                            return Flow::Finished(Err(StateError::new(errors::NO_CHOICE_MATCHED, "No Matches!")));
+                        }
+                    },
+                };
+                let assign = assign.cloned();
+                self.finish_passthrough(frame, state, effective, Some((next, assign)), now)
+            }
+            StateKind::Wait(w) => {
+                let until = match w {
+                    WaitFor::Seconds(s) => Ok(now + secs(*s)),
+                    WaitFor::Timestamp(t) => Ok(t.with_timezone(&Utc)),
+                    WaitFor::SecondsPath(p) => match self.resolve_path(frame, state, p, &effective) {
+                        Ok(v) => match v.as_u64().or_else(|| {
+                            v.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0).map(|f| f as u64)
+                        }) {
+                            Some(s) => Ok(now + secs(s)),
+                            None => Err(runtime(
+                                state,
+                                frame,
+                                &format!(
+                                    "The SecondsPath parameter does not reference a valid integer value: {v}"
+                                ),
+                            )),
+                        },
+                        Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
+                    },
+                    WaitFor::TimestampPath(p) => match self.resolve_path(frame, state, p, &effective) {
+                        Ok(v) => match v.as_str().and_then(crate::choice::parse_timestamp) {
+                            Some(t) => Ok(t.with_timezone(&Utc)),
+                            None => Err(runtime(
+                                state,
+                                frame,
+                                &format!("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"),
+                            )),
+                        },
+                        Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
+                    },
+                };
+                match until {
+                    Ok(until) => {
+                        frame.phase = Phase::Wait {
+                            until,
+                            fired: until <= now,
+                        };
+                        if until <= now {
+                            Flow::Continue
+                        } else {
+                            Flow::Blocked
+                        }
+                    }
+                    Err(e) => Flow::Finished(Err(e)),
+                }
+            }
+            StateKind::Task(task) => self.start_task(fid, frame, state, task, effective, now),
+            StateKind::Parallel { branches } => {
+                let branch_input = match &state.parameters {
+                    Some(t) => match self.eval_template(frame, state, t, &effective, None) {
+                        Ok(v) => v,
+                        Err(e) => return self.handle_error(frame, state, e, now),
+                    },
+                    None => effective,
+                };
+                let started = self.emit(now, EventType::ParallelStateStarted, frame.last_event, None);
+                frame.last_event = started;
+                let mut running = BTreeSet::new();
+                for (b, branch) in branches.iter().enumerate() {
+                    let mut path = frame.machine.clone();
+                    path.push((frame.state, b));
+                    let child = self.spawn(
+                        path,
+                        Some(ParentLink { frame: fid, slot: b }),
+                        branch.start_at,
+                        branch_input.clone(),
+                        started,
+                        now,
+                    );
+                    running.insert(child);
+                }
+                frame.phase = Phase::Children(Children {
+                    kind: ChildKind::Parallel,
+                    pending: VecDeque::new(),
+                    running,
+                    results: vec![Value::Null; branches.len()],
+                    done: 0,
+                    max_concurrency: 0,
+                });
+                Flow::Blocked
+            }
+            StateKind::Map(spec) => {
+                let items = match &spec.items_path {
+                    None => effective.clone(),
+                    Some(p) => match self.resolve_path(frame, state, p, &effective) {
+                        Ok(v) => v,
+                        Err(e) => return self.handle_error(frame, state, path_error(&state.name, frame.entered_event, p, e), now),
+                    },
+                };
+                let Value::Array(items) = items else {
+                    let e = runtime(
+                        state,
+                        frame,
+                        &format!("The ItemsPath field references an invalid value. Expected an array but got: {items}"),
+                    );
+                    return Flow::Finished(Err(e));
+                };
+                let max_concurrency = match &spec.max_concurrency {
+                    Seconds::Fixed(n) => usize::try_from(*n).unwrap_or(usize::MAX),
+                    Seconds::Path(p) => match self.resolve_path(frame, state, p, &effective) {
+                        Ok(v) => match v.as_u64() {
+                            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+                            None => {
+                                return Flow::Finished(Err(runtime(
+                                    state,
+                                    frame,
+                                    &format!("The MaxConcurrencyPath field references an invalid value: {v}"),
+                                )));
+                            }
+                        },
+                        Err(e) => return Flow::Finished(Err(path_error(&state.name, frame.entered_event, p, e))),
+                    },
+                };
+                let mut inputs = VecDeque::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    let input = match &spec.item_selector {
+                        Some(t) => {
+                            let extra = json!({"Item": {"Index": i, "Value": item}});
+                            match self.eval_template(frame, state, t, &effective, Some(("Map", extra))) {
+                                Ok(v) => v,
+                                Err(e) => return self.handle_error(frame, state, e, now),
+                            }
+                        }
+                        None => item,
+                    };
+                    inputs.push_back((i as u64, input));
+                }
+                let n = inputs.len();
+                frame.last_event = self.emit(
+                    now,
+                    EventType::MapStateStarted,
+                    frame.last_event,
+                    Some(EventDetails::MapStateStarted(MapStateStartedDetails { length: n as u64 })),
+                );
+                if n == 0 {
+                    frame.last_event = self.emit(now, EventType::MapStateSucceeded, frame.last_event, None);
+                    return self.finish_with_result(frame, state, Value::Array(Vec::new()), now);
+                }
+                let first = if max_concurrency == 0 { n } else { max_concurrency.min(n) };
+                let rest = inputs.split_off(first);
+                frame.phase = Phase::Children(Children {
+                    kind: ChildKind::Map,
+                    pending: rest,
+                    running: BTreeSet::new(),
+                    results: vec![Value::Null; n],
+                    done: 0,
+                    max_concurrency,
+                });
+                // The frame is out of the map while it steps: put it back so the iterations
+                // can register with it.
+                let placeholder = frame.clone();
+                self.st.frames.insert(fid, placeholder);
+                for (index, input) in inputs {
+                    self.start_iteration(def, fid, index, input, now);
+                }
+                if let Some(f) = self.st.frames.remove(&fid) {
+                    *frame = f;
+                }
+                Flow::Blocked
+            }
+        }
+    }
+
+    fn fail_text(&self, frame: &Frame, state: &State, t: &FailText) -> Result<String, StateError> {
+        match t {
+            FailText::Absent => Ok(String::new()),
+            FailText::Literal(s) => Ok(s.clone()),
+            FailText::Path(p) => match self.resolve_path(frame, state, p, &frame.input) {
+                Ok(Value::String(s)) => Ok(s),
+                Ok(other) => Ok(other.to_string()),
+                Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
+            },
+            FailText::Call(call) => {
+                let ctx_builder = || self.context_object(frame, state, None);
+                let rng = Cell::new(self.st.rng);
+                let vars = ScopeChain {
+                    own: &frame.vars,
+                    parent: frame.parent.as_ref().map(|p| p.frame),
+                    frames: &self.st.frames,
+                };
+                let env = self.env(frame, &frame.input, &ctx_builder, &rng, &vars);
+                match call.eval(&env) {
+                    Ok(Value::String(s)) => Ok(s),
+                    Ok(other) => Ok(other.to_string()),
+                    Err(IntrinsicError::Failure(m)) | Err(IntrinsicError::Path { message: m, .. }) => Err(
+                        StateError::new(errors::INTRINSIC_FAILURE, runtime_cause(&state.name, frame.entered_event, &m)),
+                    ),
+                }
+            }
+        }
+    }
+
+    fn start_task(
+        &mut self,
+        fid: u64,
+        frame: &mut Frame,
+        state: &State,
+        task: &crate::definition::TaskSpec,
+        effective: Value,
+        now: DateTime<Utc>,
+    ) -> Flow {
+        let integration = Integration::of(&task.resource);
+        let wants_token = matches!(
+            integration,
+            Integration::Activity
+                | Integration::Service {
+                    pattern: IntegrationPattern::WaitForTaskToken,
+                    ..
+                }
+        );
+        let task_id = self.st.next_task;
+        self.st.next_task += 1;
+        let token = {
+            let a = self.next_random();
+            let b = self.next_random();
+            let c = self.next_random();
+            format!("AQ{task_id:08x}{a:016x}{b:016x}{c:016x}")
+        };
+        let params = match &state.parameters {
+            Some(t) => {
+                let extra = Some(("Task", json!({ "Token": token })));
+                match self.eval_template(frame, state, t, &effective, extra) {
+                    Ok(v) => v,
+                    Err(e) => return self.handle_error(frame, state, e, now),
+                }
+            }
+            None => effective.clone(),
+        };
+        if payload_size(&params) > MAX_PAYLOAD_BYTES {
+            return self.handle_error(frame, state, data_limit(&state.name), now);
+        }
+        let timeout = match self.seconds_value(frame, state, task.timeout.as_ref(), &effective, "TimeoutSecondsPath") {
+            Ok(t) => t,
+            Err(e) => return self.handle_error(frame, state, e, now),
+        };
+        let heartbeat =
+            match self.seconds_value(frame, state, task.heartbeat.as_ref(), &effective, "HeartbeatSecondsPath") {
+                Ok(t) => t,
+                Err(e) => return self.handle_error(frame, state, e, now),
+            };
+        // Without TimeoutSeconds a task may run for the default 99999999 seconds.
+        let timeout_at = timeout.map(|t| now + secs(t));
+        let heartbeat_at = heartbeat.map(|h| now + secs(h));
+        let token_opt = wants_token.then(|| token.clone());
+        self.st.tasks.insert(
+            task_id,
+            TaskEntry {
+                frame: fid,
+                token: Some(token.clone()),
+            },
+        );
+        self.st.tokens.insert(token.clone(), task_id);
+        let (sched_ty, sched, started_ty, started) = match &integration {
+            Integration::LambdaFunction => (
+                EventType::LambdaFunctionScheduled,
+                EventDetails::LambdaFunctionScheduled(LambdaScheduledDetails {
+                    resource: task.resource.clone(),
+                    input: Some(params.to_string()),
+                    input_details: DataDetails::default(),
+                    timeout_in_seconds: timeout,
+                }),
+                EventType::LambdaFunctionStarted,
+                None,
+            ),
+            Integration::Activity => (
+                EventType::ActivityScheduled,
+                EventDetails::ActivityScheduled(ActivityScheduledDetails {
+                    resource: task.resource.clone(),
+                    input: Some(params.to_string()),
+                    input_details: DataDetails::default(),
+                    timeout_in_seconds: timeout,
+                    heartbeat_in_seconds: heartbeat,
+                }),
+                EventType::ActivityStarted,
+                Some(EventDetails::ActivityStarted(ActivityStartedDetails { worker_name: None })),
+            ),
+            Integration::Service { .. } => {
+                let (rt, r) = resource_names(&task.resource);
+                (
+                    EventType::TaskScheduled,
+                    EventDetails::TaskScheduled(TaskScheduledDetails {
+                        resource_type: rt.clone(),
+                        resource: r.clone(),
+                        region: self.st.context.region.clone(),
+                        parameters: params.to_string(),
+                        timeout_in_seconds: timeout,
+                        heartbeat_in_seconds: heartbeat,
+                    }),
+                    EventType::TaskStarted,
+                    Some(EventDetails::TaskStarted(TaskStartedDetails {
+                        resource_type: rt,
+                        resource: r,
+                    })),
+                )
+            }
+        };
+        let s = self.emit(now, sched_ty, frame.last_event, Some(sched));
+        frame.last_event = self.emit(now, started_ty, s, started);
+        self.st.outbox.push(Command::RunTask(TaskRequest {
+            task_id,
+            state_name: state.name.clone(),
+            resource: task.resource.clone(),
+            integration,
+            parameters: params,
+            task_token: token_opt,
+            timeout_seconds: timeout,
+            heartbeat_seconds: heartbeat,
+            timeout_at,
+            credentials: task.credentials.clone(),
+        }));
+        frame.phase = Phase::Task {
+            task_id,
+            token: Some(token),
+            resource: task.resource.clone(),
+            timeout_at,
+            heartbeat_seconds: heartbeat,
+            heartbeat_at,
+            outcome: None,
+        };
+        Flow::Blocked
+    }
+
+    fn seconds_value(
+        &self,
+        frame: &Frame,
+        state: &State,
+        s: Option<&Seconds>,
+        input: &Value,
+        field: &str,
+    ) -> Result<Option<u64>, StateError> {
+        match s {
+            None => Ok(None),
+            Some(Seconds::Fixed(n)) => Ok(Some(*n)),
+            Some(Seconds::Path(p)) => match self.resolve_path(frame, state, p, input) {
+                Ok(v) => match v.as_u64().filter(|n| *n > 0) {
+                    Some(n) => Ok(Some(n)),
+                    None => Err(runtime(
+                        state,
+                        frame,
+                        &format!("The {field} field references an invalid value: {v}. It must be a positive integer."),
+                    )),
+                },
+                Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
+            },
+        }
+    }
+
+    /// ResultSelector (when a task-like state produced `result`), Assign, ResultPath,
+    /// OutputPath, Exited event, transition.
+    fn finish_with_result(&mut self, frame: &mut Frame, state: &State, result: Value, now: DateTime<Utc>) -> Flow {
+        let selected = match &state.result_selector {
+            Some(t) => match self.eval_template(frame, state, t, &result, None) {
+                Ok(v) => v,
+                Err(e) => return self.handle_error(frame, state, e, now),
+            },
+            None => result,
+        };
+        let assigned = match &state.assign {
+            Some(t) => match self.eval_template(frame, state, t, &selected, None) {
+                Ok(v) => Some(v),
+                Err(e) => return self.handle_error(frame, state, e, now),
+            },
+            None => None,
+        };
+        let combined = match apply_result_path(&state.result_path, &frame.input, selected) {
+            Ok(v) => v,
+            Err(path) => {
+                let e = StateError::new(
+                    errors::RESULT_PATH_MATCH_FAILURE,
+                    runtime_cause(
+                        &state.name,
+                        frame.entered_event,
+                        &format!("Unable to apply ResultPath \"{path}\" to input {}", frame.input),
+                    ),
+                );
+                return self.handle_error(frame, state, e, now);
+            }
+        };
+        let output = match self.output_path(frame, state, combined) {
+            Ok(v) => v,
+            Err(e) => return self.handle_error(frame, state, e, now),
+        };
+        if payload_size(&output) > MAX_PAYLOAD_BYTES {
+            return self.handle_error(frame, state, data_limit(&state.name), now);
+        }
+        let next = match state.transition {
+            Transition::Next(n) => Some(n),
+            _ => None,
+        };
+        self.exit_state(frame, state, output, assigned, next, now)
+    }
+
+    /// For Choice / Wait / Succeed: output = OutputPath(effective input).
+    fn finish_passthrough(
+        &mut self,
+        frame: &mut Frame,
+        state: &State,
+        effective: Value,
+        choice: Option<(usize, Option<Template>)>,
+        now: DateTime<Utc>,
+    ) -> Flow {
+        let assign_t = match &choice {
+            Some((_, a)) => a.clone(),
+            None => state.assign.clone(),
+        };
+        let assigned = match assign_t {
+            Some(t) => match self.eval_template(frame, state, &t, &effective, None) {
+                Ok(v) => Some(v),
+                Err(e) => return Flow::Finished(Err(e)),
+            },
+            None => None,
+        };
+        let output = match self.output_path(frame, state, effective) {
+            Ok(v) => v,
+            Err(e) => return Flow::Finished(Err(e)),
+        };
+        if payload_size(&output) > MAX_PAYLOAD_BYTES {
+            return Flow::Finished(Err(data_limit(&state.name)));
+        }
+        let next = match (&choice, state.transition) {
+            (Some((n, _)), _) => Some(*n),
+            (None, Transition::Next(n)) => Some(n),
+            _ => None,
+        };
+        self.exit_state(frame, state, output, assigned, next, now)
+    }
+
+    fn output_path(&self, frame: &Frame, state: &State, combined: Value) -> Result<Value, StateError> {
+        match &state.output_path {
+            DataPath::Identity => Ok(combined),
+            DataPath::Discard => Ok(json!({})),
+            DataPath::Path(p) => self
+                .resolve_path(frame, state, p, &combined)
+                .map_err(|e| path_error(&state.name, frame.entered_event, p, e)),
+        }
+    }
+
+    fn exit_state(
+        &mut self,
+        frame: &mut Frame,
+        state: &State,
+        output: Value,
+        assigned: Option<Value>,
+        next: Option<usize>,
+        now: DateTime<Utc>,
+    ) -> Flow {
+        let assigned_map = match assigned {
+            Some(Value::Object(m)) => {
+                let mut texts = Map::new();
+                for (k, v) in &m {
+                    texts.insert(k.clone(), Value::String(v.to_string()));
+                }
+                for (k, v) in m {
+                    frame.vars.insert(k, v);
+                }
+                Some(texts)
+            }
+            _ => None,
+        };
+        let ty = exited_type(&state.kind);
+        let details_assigned = assigned_map.is_some().then(DataDetails::default);
+        frame.last_event = self.emit(
+            now,
+            ty,
+            frame.last_event,
+            Some(EventDetails::StateExited(StateExitedDetails {
+                name: state.name.clone(),
+                output: Some(output.to_string()),
+                output_details: DataDetails::default(),
+                assigned_variables: assigned_map,
+                assigned_variables_details: details_assigned,
+            })),
+        );
+        match next {
+            Some(n) => {
+                frame.state = n;
+                frame.input = output;
+                frame.phase = Phase::Enter;
+                Flow::Continue
+            }
+            None => Flow::Finished(Ok(output)),
+        }
+    }
+
+    /// Retry, then Catch, then fail the frame.
+    fn handle_error(&mut self, frame: &mut Frame, state: &State, err: StateError, now: DateTime<Utc>) -> Flow {
+        for (i, r) in state.retry.iter().enumerate() {
+            if !errors::matches(&r.error_equals, &err.error) {
+                continue;
+            }
+            let count = frame.retry_counts.get(i).copied().unwrap_or(0);
+            if count < r.max_attempts {
+                let mut delay = r.interval_seconds as f64 * r.backoff_rate.powi(i32::try_from(count).unwrap_or(i32::MAX));
+                if let Some(max) = r.max_delay_seconds {
+                    delay = delay.min(max as f64);
+                }
+                if r.jitter == Jitter::Full {
+                    let rnd = self.next_random() as f64 / u64::MAX as f64;
+                    delay *= rnd;
+                }
+                let delay_ms = (delay * 1000.0).clamp(0.0, 1.0e15) as i64;
+                if let Some(c) = frame.retry_counts.get_mut(i) {
+                    *c += 1;
+                }
+                frame.retry_total += 1;
+                frame.phase = Phase::RetryWait {
+                    until: now + Duration::milliseconds(delay_ms),
+                };
+                return Flow::Blocked;
+            }
+            // The first matching retrier decides; an exhausted one falls through to Catch.
+            break;
+        }
+        for c in &state.catch {
+            if !errors::matches(&c.error_equals, &err.error) {
+                continue;
+            }
+            let error_output = err.to_output();
+            let assigned = match &c.assign {
+                Some(t) => match self.eval_template(frame, state, t, &error_output, None) {
+                    Ok(v) => Some(v),
+                    Err(e) => return Flow::Finished(Err(e)),
+                },
+                None => None,
+            };
+            let output = match apply_result_path(&c.result_path, &frame.input, error_output) {
+                Ok(v) => v,
+                Err(path) => {
+                    return Flow::Finished(Err(StateError::new(
+                        errors::RESULT_PATH_MATCH_FAILURE,
+                        runtime_cause(
+                            &state.name,
+                            frame.entered_event,
+                            &format!("Unable to apply ResultPath \"{path}\" to input {}", frame.input),
+                        ),
+                    )));
+                }
+            };
+            if payload_size(&output) > MAX_PAYLOAD_BYTES {
+                return Flow::Finished(Err(data_limit(&state.name)));
+            }
+            return self.exit_state(frame, state, output, assigned, Some(c.next), now);
+        }
+        Flow::Finished(Err(err))
+    }
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000).min(i64::MAX / 1000))
+}
+
+fn data_limit(state: &str) -> StateError {
+    StateError::new(
+        errors::DATA_LIMIT_EXCEEDED,
+        format!("The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."),
+    )
+}
+
+fn runtime(state: &State, frame: &Frame, detail: &str) -> StateError {
+    StateError::new(errors::RUNTIME, runtime_cause(&state.name, frame.entered_event, detail))
+}
+
+fn path_error(state: &str, entered: u64, path: &Path, e: PathEvalError) -> StateError {
+    let detail = match e {
+        PathEvalError::NoResults { normalized } => {
+            format!("Invalid path '{}' : No results for path: {normalized}", path.text())
+        }
+        PathEvalError::UndefinedVariable { name } => {
+            format!("Invalid path '{}' : The variable '{name}' is not defined", path.text())
+        }
+    };
+    StateError::new(errors::RUNTIME, runtime_cause(state, entered, &detail))
+}
+
+fn template_error(state: &str, entered: u64, e: TemplateError) -> StateError {
+    let name = match e {
+        TemplateError::Intrinsic { .. } => errors::INTRINSIC_FAILURE,
+        _ => errors::RUNTIME,
+    };
+    StateError::new(name, runtime_cause(state, entered, &e.to_string()))
+}
+
+fn apply_result_path(rp: &ResultPath, input: &Value, result: Value) -> Result<Value, String> {
+    match rp {
+        ResultPath::Replace => Ok(result),
+        ResultPath::Discard => Ok(input.clone()),
+        ResultPath::Path(p) => {
+            let mut out = input.clone();
+            p.assign(&mut out, result).map_err(|_| p.text().to_string())?;
+            Ok(out)
+        }
+    }
+}
+
+fn error_details(e: &StateError) -> ErrorDetails {
+    ErrorDetails {
+        error: (!e.error.is_empty()).then(|| e.error.clone()),
+        cause: (!e.cause.is_empty()).then(|| e.cause.clone()),
+    }
+}
+
+/// `resourceType` / `resource` of Task* events: `arn:aws:states:::lambda:invoke` gives
+/// (`lambda`, `invoke`).
+pub fn resource_names(resource: &str) -> (String, String) {
+    match Integration::of(resource) {
+        Integration::Service { service, api, .. } => (service, api),
+        Integration::LambdaFunction => ("lambda".into(), resource.to_string()),
+        Integration::Activity => ("activity".into(), resource.to_string()),
+    }
+}
+
+fn entered_type(k: &StateKind) -> EventType {
+    match k {
+        StateKind::Pass { .. } => EventType::PassStateEntered,
+        StateKind::Task(_) => EventType::TaskStateEntered,
+        StateKind::Choice { .. } => EventType::ChoiceStateEntered,
+        StateKind::Wait(_) => EventType::WaitStateEntered,
+        StateKind::Succeed => EventType::SucceedStateEntered,
+        StateKind::Fail { .. } => EventType::FailStateEntered,
+        StateKind::Parallel { .. } => EventType::ParallelStateEntered,
+        StateKind::Map(_) => EventType::MapStateEntered,
+    }
+}
+
+fn exited_type(k: &StateKind) -> EventType {
+    match k {
+        StateKind::Pass { .. } => EventType::PassStateExited,
+        StateKind::Task(_) => EventType::TaskStateExited,
+        StateKind::Choice { .. } => EventType::ChoiceStateExited,
+        StateKind::Wait(_) => EventType::WaitStateExited,
+        StateKind::Succeed | StateKind::Fail { .. } => EventType::SucceedStateExited,
+        StateKind::Parallel { .. } => EventType::ParallelStateExited,
+        StateKind::Map(_) => EventType::MapStateExited,
+    }
+}
