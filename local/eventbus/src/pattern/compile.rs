@@ -7,9 +7,7 @@
 
 use super::PatternError;
 use super::lexer::{Lexer, Token};
-use super::matcher::{
-    Bound, IpRange, Matcher, Wildcard, comparable_text, fold, parse_ip,
-};
+use super::matcher::{Bound, IpRange, Matcher, Wildcard, comparable_text, fold, parse_ip};
 
 /// What a pattern field accepts: any of `matchers`, or (with `exists`) presence / absence.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,9 +118,7 @@ impl<'a> Compiler<'a> {
     /// Errors caught and re-raised inside anything-but lists carry their
     /// location twice, as EventBridge's compiler reports them.
     fn rewrap<T>(&self, r: R<T>) -> R<T> {
-        r.map_err(|e| {
-            PatternError::located(e.full_reason(), self.lx.location(), self.lx.source())
-        })
+        r.map_err(|e| PatternError::located(e.full_reason(), self.lx.location(), self.lx.source()))
     }
 
     fn expect_end_object(&mut self) -> R<()> {

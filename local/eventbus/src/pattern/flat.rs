@@ -172,9 +172,8 @@ impl<'e> FlatEvent<'e> {
     /// same array (EventBridge never combines fields across array elements).
     pub(crate) fn consistent(&self, a: &FlatLeaf<'e>, b: &FlatLeaf<'e>) -> bool {
         let mb = self.members(b);
-        self.members(a).iter().all(|(arr, idx)| {
-            mb.iter()
-                .all(|(arr2, idx2)| arr != arr2 || idx == idx2)
-        })
+        self.members(a)
+            .iter()
+            .all(|(arr, idx)| mb.iter().all(|(arr2, idx2)| arr != arr2 || idx == idx2))
     }
 }

@@ -119,7 +119,8 @@ pub(crate) fn char_desc(c: char) -> String {
     }
 }
 
-const VALID_VALUES: &str = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+const VALID_VALUES: &str =
+    "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
 
 impl<'a> Lexer<'a> {
     pub(crate) fn new(src: &'a str) -> Self {
@@ -546,7 +547,9 @@ impl<'a> Lexer<'a> {
                         't' => out.push('\t'),
                         'u' => {
                             let hi = self.read_hex4()?;
-                            if (0xD800..0xDC00).contains(&hi) && self.src[self.pos..].starts_with("\\u") {
+                            if (0xD800..0xDC00).contains(&hi)
+                                && self.src[self.pos..].starts_with("\\u")
+                            {
                                 let save = (self.pos, self.chars);
                                 self.bump();
                                 self.bump();

@@ -240,7 +240,8 @@ fn eq_fold(a: &str, folded: &str) -> bool {
 
 fn starts_fold(a: &str, folded: &str) -> bool {
     if a.is_ascii() && folded.is_ascii() {
-        a.len() >= folded.len() && a.as_bytes()[..folded.len()].eq_ignore_ascii_case(folded.as_bytes())
+        a.len() >= folded.len()
+            && a.as_bytes()[..folded.len()].eq_ignore_ascii_case(folded.as_bytes())
     } else {
         a.to_lowercase().starts_with(folded)
     }
@@ -265,9 +266,16 @@ pub(crate) struct Bound {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Matcher {
     /// An exact string; an IP literal also matches the same address spelled differently.
-    ExactStr { value: String, ip: Option<IpRange> },
+    ExactStr {
+        value: String,
+        ip: Option<IpRange>,
+    },
     /// An exact number: the same spelling, or the same value within the numeric range.
-    ExactNum { text: String, number: Option<Number>, key: Option<i64> },
+    ExactNum {
+        text: String,
+        number: Option<Number>,
+        key: Option<i64>,
+    },
     ExactBool(bool),
     ExactNull,
     Prefix(String),
@@ -282,7 +290,10 @@ pub(crate) enum Matcher {
     AnythingButSuffix(Vec<String>),
     AnythingButIgnoreCase(Vec<String>),
     AnythingButWildcard(Vec<Wildcard>),
-    Numeric { low: Option<Bound>, high: Option<Bound> },
+    Numeric {
+        low: Option<Bound>,
+        high: Option<Bound>,
+    },
     Cidr(IpRange),
 }
 

@@ -83,7 +83,11 @@ impl PatternError {
 
 impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Event pattern is not valid. Reason: {}", self.full_reason)
+        write!(
+            f,
+            "Event pattern is not valid. Reason: {}",
+            self.full_reason
+        )
     }
 }
 
@@ -169,9 +173,7 @@ impl EventPattern {
     /// Matches a pre-flattened event; `remap` translates this pattern's field
     /// ids to the ids of the trie the event was flattened with.
     pub(crate) fn matches_flat(&self, flat: &FlatEvent<'_>, remap: Option<&[u32]>) -> bool {
-        self.branches
-            .iter()
-            .any(|b| branch_matches(b, flat, remap))
+        self.branches.iter().any(|b| branch_matches(b, flat, remap))
     }
 }
 
