@@ -178,11 +178,11 @@ impl<R: Clone + Eq + Hash> RuleIndex<R> {
             (self.detail_type_field, &self.by_detail_type),
         ] {
             for leaf in flat.leaves(field) {
-                if let Leaf::Str(s) = leaf.value {
-                    if let Some(slots) = map.get(s) {
-                        candidates.extend_from_slice(slots);
-                        lookups += 1;
-                    }
+                if let Leaf::Str(s) = leaf.value
+                    && let Some(slots) = map.get(s)
+                {
+                    candidates.extend_from_slice(slots);
+                    lookups += 1;
                 }
             }
         }

@@ -209,24 +209,24 @@ fn compile_template(template: &str, names: &[String]) -> Vec<Segment> {
     let mut escaped = false;
     let mut rest = template;
     while let Some(c) = rest.chars().next() {
-        if c == '<' {
-            if let Some(end) = rest.find('>') {
-                let name = &rest[1..end];
-                let var = predefined(name).or_else(|| {
-                    names
-                        .iter()
-                        .any(|n| n == name)
-                        .then(|| Var::User(name.to_owned()))
-                });
-                if let Some(var) = var {
-                    if !lit.is_empty() {
-                        segs.push(Segment::Literal(std::mem::take(&mut lit)));
-                    }
-                    segs.push(Segment::Var { var, in_string });
-                    rest = &rest[end + 1..];
-                    escaped = false;
-                    continue;
+        if c == '<'
+            && let Some(end) = rest.find('>')
+        {
+            let name = &rest[1..end];
+            let var = predefined(name).or_else(|| {
+                names
+                    .iter()
+                    .any(|n| n == name)
+                    .then(|| Var::User(name.to_owned()))
+            });
+            if let Some(var) = var {
+                if !lit.is_empty() {
+                    segs.push(Segment::Literal(std::mem::take(&mut lit)));
                 }
+                segs.push(Segment::Var { var, in_string });
+                rest = &rest[end + 1..];
+                escaped = false;
+                continue;
             }
         }
         rest = &rest[c.len_utf8()..];

@@ -269,14 +269,14 @@ pub fn validate_bus_name(name: &str) -> Result<(), ApiError> {
 /// targets) and its compiled pattern, if any.
 pub fn put_rule(req: &PutRuleRequest) -> Result<(Rule, Option<EventPattern>), ApiError> {
     validate_rule_name(&req.name)?;
-    if let Some(d) = &req.description {
-        if d.chars().count() > MAX_DESCRIPTION {
-            return Err(ApiError::constraint(
-                d,
-                "description",
-                "Member must have length less than or equal to 512",
-            ));
-        }
+    if let Some(d) = &req.description
+        && d.chars().count() > MAX_DESCRIPTION
+    {
+        return Err(ApiError::constraint(
+            d,
+            "description",
+            "Member must have length less than or equal to 512",
+        ));
     }
     let bus = bus_name_of(req.event_bus_name.as_deref()).to_owned();
     let pattern_text = req.event_pattern.as_deref().filter(|p| !p.is_empty());

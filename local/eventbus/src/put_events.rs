@@ -135,7 +135,7 @@ fn parse_time(time: &EntryTime) -> Result<DateTime<Utc>, EntryError> {
                 return Err(bad());
             }
             let whole = secs.floor();
-            if whole < -62_135_596_800.0 || whole > 253_402_300_799.0 {
+            if !(-62_135_596_800.0..=253_402_300_799.0).contains(&whole) {
                 return Err(bad());
             }
             let nanos = ((secs - whole) * 1e9).round().clamp(0.0, 999_999_999.0) as u32;

@@ -225,17 +225,17 @@ impl<'a> Lexer<'a> {
 
     /// Advances to the next token.
     pub(crate) fn next_token(&mut self) -> Result<Token, LexError> {
-        if self.current == Token::FieldName {
-            if let Some(p) = self.pending.take() {
-                self.current = p.token;
-                self.num = p.num;
-                match p.token {
-                    Token::StartObject => self.push(CtxKind::Object, p.start),
-                    Token::StartArray => self.push(CtxKind::Array, p.start),
-                    _ => {}
-                }
-                return Ok(self.current);
+        if self.current == Token::FieldName
+            && let Some(p) = self.pending.take()
+        {
+            self.current = p.token;
+            self.num = p.num;
+            match p.token {
+                Token::StartObject => self.push(CtxKind::Object, p.start),
+                Token::StartArray => self.push(CtxKind::Array, p.start),
+                _ => {}
             }
+            return Ok(self.current);
         }
         if self.string_open.is_some() {
             self.finish_string()?;
@@ -257,19 +257,19 @@ impl<'a> Lexer<'a> {
             return self.close_scope(c);
         }
         let in_object = matches!(self.stack.last(), Some(ctx) if ctx.kind == CtxKind::Object);
-        if let Some(ctx) = self.stack.last() {
-            if ctx.expect_comma {
-                if c != ',' {
-                    let kind = if in_object { "Object" } else { "Array" };
-                    return self.err(format!(
-                        "Unexpected character ({}): was expecting comma to separate {kind} entries",
-                        char_desc(c)
-                    ));
-                }
-                match self.next_significant() {
-                    Some(n) => c = n,
-                    None => return self.eof_error(),
-                }
+        if let Some(ctx) = self.stack.last()
+            && ctx.expect_comma
+        {
+            if c != ',' {
+                let kind = if in_object { "Object" } else { "Array" };
+                return self.err(format!(
+                    "Unexpected character ({}): was expecting comma to separate {kind} entries",
+                    char_desc(c)
+                ));
+            }
+            match self.next_significant() {
+                Some(n) => c = n,
+                None => return self.eof_error(),
             }
         }
         if in_object {
@@ -432,13 +432,13 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
-        if let Some(n) = self.peek_char() {
-            if n.is_alphanumeric() || n == '_' || n == '$' {
-                self.read_identifier_tail(&mut matched);
-                return self.err(format!(
-                    "Unrecognized token '{matched}': was expecting {VALID_VALUES}"
-                ));
-            }
+        if let Some(n) = self.peek_char()
+            && (n.is_alphanumeric() || n == '_' || n == '$')
+        {
+            self.read_identifier_tail(&mut matched);
+            return self.err(format!(
+                "Unrecognized token '{matched}': was expecting {VALID_VALUES}"
+            ));
         }
         Ok(token)
     }
@@ -462,13 +462,12 @@ impl<'a> Lexer<'a> {
                 None => return self.err("Unexpected end-of-input in a Number value"),
             }
         }
-        if c == '0' {
-            if let Some(d) = self.peek_char() {
-                if d.is_ascii_digit() {
-                    self.bump();
-                    return self.err("Invalid numeric value: Leading zeroes not allowed");
-                }
-            }
+        if c == '0'
+            && let Some(d) = self.peek_char()
+            && d.is_ascii_digit()
+        {
+            self.bump();
+            return self.err("Invalid numeric value: Leading zeroes not allowed");
         }
         while matches!(self.peek_char(), Some(d) if d.is_ascii_digit()) {
             self.bump();
