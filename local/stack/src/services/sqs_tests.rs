@@ -1,0 +1,575 @@
+use super::*;
+use crate::clock::ManualClock;
+use pretty_assertions::assert_eq;
+
+const T0: i64 = 1_700_000_000_000;
+const URL: &str = "http://127.0.0.1:4566/000000000000/kyc-dlq";
+
+fn service() -> (Arc<SqsService>, Arc<ManualClock>) {
+    let clock = ManualClock::new(T0);
+    let store = Store::open_in_memory().unwrap();
+    (
+        SqsService::new(
+            store,
+            clock.clone(),
+            "http://127.0.0.1:4566",
+            "us-east-1",
+            "000000000000",
+        ),
+        clock,
+    )
+}
+
+async fn call(svc: &Arc<SqsService>, op: &str, input: Value) -> Result<Value, AwsError> {
+    Arc::clone(svc).call(op.into(), input).await
+}
+
+async fn with_queue() -> (Arc<SqsService>, Arc<ManualClock>) {
+    let (svc, clock) = service();
+    let out = call(&svc, "CreateQueue", json!({"QueueName": "kyc-dlq"}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"QueueUrl": URL}));
+    (svc, clock)
+}
+
+#[test]
+fn md5_of_attributes_follows_the_documented_encoding() {
+    let mut attrs = BTreeMap::new();
+    attrs.insert(
+        "attempt".to_owned(),
+        MessageAttributeValue {
+            data_type: "Number".into(),
+            string_value: Some("3".into()),
+            binary_value: None,
+        },
+    );
+    attrs.insert(
+        "applicationId".to_owned(),
+        MessageAttributeValue {
+            data_type: "String".into(),
+            string_value: Some("app-1".into()),
+            binary_value: None,
+        },
+    );
+    attrs.insert(
+        "blob".to_owned(),
+        MessageAttributeValue {
+            data_type: "Binary".into(),
+            string_value: None,
+            binary_value: Some(B64.encode("hi")),
+        },
+    );
+    // Computed independently (Python hashlib) from the algorithm in the SQS developer guide.
+    assert_eq!(
+        md5_of_attributes(&attrs).as_deref(),
+        Some("a1d5c6f4c17bd30a57b854f9228a71d5")
+    );
+    assert_eq!(md5_of_attributes(&BTreeMap::new()), None);
+    assert_eq!(md5_hex("hello world"), "5eb63bbbe01eeed093cb22bb8f5acdc3");
+}
+
+#[tokio::test]
+async fn send_receive_delete() {
+    let (svc, clock) = with_queue().await;
+    let sent = call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": URL, "MessageBody": "hello world",
+               "MessageAttributes": {"applicationId": {"DataType": "String", "StringValue": "app-1"}}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent["MD5OfMessageBody"], "5eb63bbbe01eeed093cb22bb8f5acdc3");
+    assert!(sent["MD5OfMessageAttributes"].is_string());
+    let id = sent["MessageId"].as_str().unwrap().to_owned();
+    clock.advance(Duration::from_millis(5));
+    let got = call(
+        &svc,
+        "ReceiveMessage",
+        json!({"QueueUrl": URL, "MessageSystemAttributeNames": ["All"], "MessageAttributeNames": ["All"]}),
+    )
+    .await
+    .unwrap();
+    let msg = &got["Messages"][0];
+    assert_eq!(msg["MessageId"], id.as_str());
+    assert_eq!(msg["Body"], "hello world");
+    assert_eq!(msg["MD5OfBody"], "5eb63bbbe01eeed093cb22bb8f5acdc3");
+    assert_eq!(
+        msg["MD5OfMessageAttributes"],
+        sent["MD5OfMessageAttributes"]
+    );
+    assert_eq!(
+        msg["MessageAttributes"],
+        json!({"applicationId": {"DataType": "String", "StringValue": "app-1"}})
+    );
+    assert_eq!(
+        msg["Attributes"],
+        json!({"ApproximateReceiveCount": "1", "SentTimestamp": T0.to_string(),
+               "ApproximateFirstReceiveTimestamp": (T0 + 5).to_string(), "SenderId": "000000000000"})
+    );
+    // In flight: not received again until the visibility timeout passes.
+    let again = call(&svc, "ReceiveMessage", json!({"QueueUrl": URL}))
+        .await
+        .unwrap();
+    assert_eq!(again, json!({}));
+    clock.advance(Duration::from_secs(30));
+    let again = call(
+        &svc,
+        "ReceiveMessage",
+        json!({"QueueUrl": URL, "AttributeNames": ["ApproximateReceiveCount"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again["Messages"][0]["Attributes"],
+        json!({"ApproximateReceiveCount": "2"})
+    );
+    assert!(again["Messages"][0].get("MessageAttributes").is_none());
+    // The first handle is stale: accepted, nothing deleted.
+    let stale = msg["ReceiptHandle"].clone();
+    call(
+        &svc,
+        "DeleteMessage",
+        json!({"QueueUrl": URL, "ReceiptHandle": stale}),
+    )
+    .await
+    .unwrap();
+    let attrs = call(
+        &svc,
+        "GetQueueAttributes",
+        json!({"QueueUrl": URL, "AttributeNames": ["ApproximateNumberOfMessagesNotVisible"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        attrs,
+        json!({"Attributes": {"ApproximateNumberOfMessagesNotVisible": "1"}})
+    );
+    let current = again["Messages"][0]["ReceiptHandle"].clone();
+    call(
+        &svc,
+        "DeleteMessage",
+        json!({"QueueUrl": URL, "ReceiptHandle": current}),
+    )
+    .await
+    .unwrap();
+    clock.advance(Duration::from_secs(60));
+    let empty = call(&svc, "ReceiveMessage", json!({"QueueUrl": URL}))
+        .await
+        .unwrap();
+    assert_eq!(empty, json!({}));
+    let err = call(
+        &svc,
+        "DeleteMessage",
+        json!({"QueueUrl": URL, "ReceiptHandle": "garbage"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "ReceiptHandleIsInvalid");
+    assert_eq!(
+        err.query_error.as_deref(),
+        Some("ReceiptHandleIsInvalid;Sender")
+    );
+}
+
+#[tokio::test]
+async fn missing_queue_is_query_compatible() {
+    let (svc, _) = service();
+    let err = call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": URL, "MessageBody": "x"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.wire_type(), "com.amazonaws.sqs#QueueDoesNotExist");
+    assert_eq!(
+        err.message.as_deref(),
+        Some("The specified queue does not exist.")
+    );
+    assert_eq!(
+        err.query_error.as_deref(),
+        Some("AWS.SimpleQueueService.NonExistentQueue;Sender")
+    );
+    let err = call(&svc, "GetQueueUrl", json!({"QueueName": "nope"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "QueueDoesNotExist");
+    let err = call(&svc, "SendMessage", json!({"QueueUrl": URL}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "MissingParameter");
+    assert_eq!(
+        err.message.as_deref(),
+        Some("The request must contain the parameter MessageBody.")
+    );
+}
+
+#[tokio::test]
+async fn create_queue_is_idempotent_for_same_attributes() {
+    let (svc, _) = service();
+    let attrs = json!({"VisibilityTimeout": "10"});
+    call(
+        &svc,
+        "CreateQueue",
+        json!({"QueueName": "q", "Attributes": attrs}),
+    )
+    .await
+    .unwrap();
+    call(
+        &svc,
+        "CreateQueue",
+        json!({"QueueName": "q", "Attributes": attrs}),
+    )
+    .await
+    .unwrap();
+    let err = call(
+        &svc,
+        "CreateQueue",
+        json!({"QueueName": "q", "Attributes": {"VisibilityTimeout": "11"}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "QueueNameExists");
+    assert_eq!(
+        err.query_error.as_deref(),
+        Some("QueueAlreadyExists;Sender")
+    );
+    let err = call(&svc, "CreateQueue", json!({"QueueName": "bad name"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "InvalidParameterValue");
+    let err = call(
+        &svc,
+        "CreateQueue",
+        json!({"QueueName": "q2", "Attributes": {"Colour": "red"}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidAttributeName");
+    assert_eq!(err.message.as_deref(), Some("Unknown Attribute Colour."));
+    let err = call(
+        &svc,
+        "CreateQueue",
+        json!({"QueueName": "q2", "Attributes": {"DelaySeconds": "901"}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidAttributeValue");
+}
+
+#[tokio::test]
+async fn list_queues_with_prefix_and_pages() {
+    let (svc, _) = service();
+    for name in ["kyc-a", "kyc-b", "other"] {
+        call(&svc, "CreateQueue", json!({"QueueName": name}))
+            .await
+            .unwrap();
+    }
+    let out = call(&svc, "ListQueues", json!({"QueueNamePrefix": "kyc"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        json!({"QueueUrls": ["http://127.0.0.1:4566/000000000000/kyc-a", "http://127.0.0.1:4566/000000000000/kyc-b"]})
+    );
+    let page = call(&svc, "ListQueues", json!({"MaxResults": 2}))
+        .await
+        .unwrap();
+    assert_eq!(page["QueueUrls"].as_array().unwrap().len(), 2);
+    let next = call(
+        &svc,
+        "ListQueues",
+        json!({"MaxResults": 2, "NextToken": page["NextToken"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        next,
+        json!({"QueueUrls": ["http://127.0.0.1:4566/000000000000/other"]})
+    );
+    assert_eq!(
+        call(&svc, "ListQueues", json!({"QueueNamePrefix": "zzz"}))
+            .await
+            .unwrap(),
+        json!({})
+    );
+}
+
+#[tokio::test]
+async fn message_validation() {
+    let (svc, _) = with_queue().await;
+    let err = call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": URL, "MessageBody": "bad\u{1}char"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidMessageContents");
+    let big = "x".repeat(1_048_577);
+    let err = call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": URL, "MessageBody": big}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidParameterValue");
+    assert_eq!(
+        err.message.as_deref(),
+        Some(
+            "One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes."
+        )
+    );
+    let err = call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": URL, "MessageBody": "x", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "abc"}}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.message.as_deref(),
+        Some("Can't cast the value of message (user) attribute 'n' to a number.")
+    );
+    let err = call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": URL, "MessageBody": "x", "MessageAttributes": {"n": {"DataType": "Date", "StringValue": "abc"}}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidParameterValue");
+    let err = call(
+        &svc,
+        "ReceiveMessage",
+        json!({"QueueUrl": URL, "MaxNumberOfMessages": 11}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.message.as_deref(),
+        Some(
+            "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided."
+        )
+    );
+    let err = call(
+        &svc,
+        "ReceiveMessage",
+        json!({"QueueUrl": URL, "WaitTimeSeconds": 21}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidParameterValue");
+    let err = call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": "http://127.0.0.1:4566/111111111111/kyc-dlq", "MessageBody": "x"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "QueueDoesNotExist");
+    let err = call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": "not a url", "MessageBody": "x"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidAddress");
+}
+
+#[tokio::test]
+async fn receive_returns_up_to_max_in_order_and_honours_delay() {
+    let (svc, clock) = with_queue().await;
+    for i in 0..5 {
+        call(
+            &svc,
+            "SendMessage",
+            json!({"QueueUrl": URL, "MessageBody": format!("m{i}")}),
+        )
+        .await
+        .unwrap();
+    }
+    call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": URL, "MessageBody": "late", "DelaySeconds": 10}),
+    )
+    .await
+    .unwrap();
+    let got = call(
+        &svc,
+        "ReceiveMessage",
+        json!({"QueueUrl": URL, "MaxNumberOfMessages": 10}),
+    )
+    .await
+    .unwrap();
+    let bodies: Vec<&str> = got["Messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["m0", "m1", "m2", "m3", "m4"]);
+    let attrs = call(
+        &svc,
+        "GetQueueAttributes",
+        json!({"QueueUrl": URL, "AttributeNames": ["All"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        attrs["Attributes"]["ApproximateNumberOfMessagesDelayed"],
+        "1"
+    );
+    assert_eq!(
+        attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"],
+        "5"
+    );
+    assert_eq!(attrs["Attributes"]["ApproximateNumberOfMessages"], "0");
+    assert_eq!(
+        attrs["Attributes"]["QueueArn"],
+        "arn:aws:sqs:us-east-1:000000000000:kyc-dlq"
+    );
+    assert_eq!(attrs["Attributes"]["VisibilityTimeout"], "30");
+    assert_eq!(attrs["Attributes"]["MaximumMessageSize"], "1048576");
+    assert_eq!(attrs["Attributes"]["MessageRetentionPeriod"], "345600");
+    clock.advance(Duration::from_secs(10));
+    let got = call(&svc, "ReceiveMessage", json!({"QueueUrl": URL}))
+        .await
+        .unwrap();
+    assert_eq!(got["Messages"][0]["Body"], "late");
+    let err = call(
+        &svc,
+        "GetQueueAttributes",
+        json!({"QueueUrl": URL, "AttributeNames": ["Colour"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidAttributeName");
+}
+
+#[tokio::test]
+async fn long_poll_wakes_on_send() {
+    let (svc, _) = with_queue().await;
+    let poller = {
+        let svc = Arc::clone(&svc);
+        tokio::spawn(async move {
+            call(
+                &svc,
+                "ReceiveMessage",
+                json!({"QueueUrl": URL, "WaitTimeSeconds": 20}),
+            )
+            .await
+        })
+    };
+    tokio::task::yield_now().await;
+    svc.send_message_to("kyc-dlq", "wake up".into(), BTreeMap::new())
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), poller)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(got["Messages"][0]["Body"], "wake up");
+}
+
+#[tokio::test]
+async fn long_poll_ends_at_the_wait_time() {
+    let (svc, clock) = with_queue().await;
+    let poller = {
+        let svc = Arc::clone(&svc);
+        tokio::spawn(async move {
+            call(
+                &svc,
+                "ReceiveMessage",
+                json!({"QueueUrl": URL, "WaitTimeSeconds": 2}),
+            )
+            .await
+        })
+    };
+    for _ in 0..4 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        clock.advance(Duration::from_secs(1));
+    }
+    let got = tokio::time::timeout(Duration::from_secs(5), poller)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, json!({}));
+}
+
+#[tokio::test]
+async fn purge_once_a_minute_and_redrive_to_dead_letter_queue() {
+    let (svc, clock) = with_queue().await;
+    call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": URL, "MessageBody": "x"}),
+    )
+    .await
+    .unwrap();
+    call(&svc, "PurgeQueue", json!({"QueueUrl": URL}))
+        .await
+        .unwrap();
+    let err = call(&svc, "PurgeQueue", json!({"QueueUrl": URL}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "PurgeQueueInProgress");
+    assert_eq!(
+        err.query_error.as_deref(),
+        Some("AWS.SimpleQueueService.PurgeQueueInProgress;Sender")
+    );
+    clock.advance(Duration::from_secs(60));
+    call(&svc, "PurgeQueue", json!({"QueueUrl": URL}))
+        .await
+        .unwrap();
+
+    let redrive = r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:kyc-dlq","maxReceiveCount":1}"#;
+    let src = call(&svc, "CreateQueue", json!({"QueueName": "src", "Attributes": {"RedrivePolicy": redrive, "VisibilityTimeout": "1"}}))
+        .await
+        .unwrap();
+    let src_url = src["QueueUrl"].as_str().unwrap().to_owned();
+    call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": src_url, "MessageBody": "poison"}),
+    )
+    .await
+    .unwrap();
+    let first = call(&svc, "ReceiveMessage", json!({"QueueUrl": src_url}))
+        .await
+        .unwrap();
+    assert_eq!(first["Messages"][0]["Body"], "poison");
+    clock.advance(Duration::from_secs(2));
+    let second = call(&svc, "ReceiveMessage", json!({"QueueUrl": src_url}))
+        .await
+        .unwrap();
+    assert_eq!(second, json!({}));
+    let dead = call(&svc, "ReceiveMessage", json!({"QueueUrl": URL}))
+        .await
+        .unwrap();
+    assert_eq!(dead["Messages"][0]["Body"], "poison");
+}
+
+#[tokio::test]
+async fn fifo_is_refused_and_unknown_operation() {
+    let (svc, _) = service();
+    let err = call(&svc, "CreateQueue", json!({"QueueName": "q.fifo"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "UnsupportedOperation");
+    let err = call(&svc, "SendMessageBatch", json!({})).await.unwrap_err();
+    assert_eq!(err.code, "UnknownOperationException");
+    let decorated = svc.decorate_error(err);
+    assert_eq!(
+        decorated.query_error.as_deref(),
+        Some("UnknownOperation;Sender")
+    );
+}
