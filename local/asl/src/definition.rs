@@ -1277,9 +1277,6 @@ impl Validator {
                         self.schema("A choice rule must be an OBJECT", Some(&sloc));
                         return None;
                     };
-                    if sm.contains_key("Next") {
-                        self.schema("Field 'Next' is not supported", Some(&sloc));
-                    }
                     subs.push(self.condition(sm, &sloc, false)?);
                 }
                 Some(if op_name == "And" {
@@ -1296,9 +1293,6 @@ impl Validator {
                     self.schema("The value for the field 'Not' must be an OBJECT", Some(&oloc));
                     return None;
                 };
-                if sm.contains_key("Next") {
-                    self.schema("Field 'Next' is not supported", Some(&oloc));
-                }
                 Some(Condition::Not(Box::new(self.condition(sm, &oloc, false)?)))
             }
             _ => {

@@ -609,6 +609,7 @@ impl<'a> Parser<'a> {
         while let Some(c) = self.peek() {
             let stop = c == '.'
                 || c == '['
+                || c == ']'
                 || (in_filter
                     && (c.is_whitespace() || matches!(c, ')' | '=' | '!' | '<' | '>' | '&' | '|' | ']')));
             if stop {
