@@ -393,8 +393,19 @@ impl<'a> Compiler<'a> {
         }
         let matcher = match (t, kind) {
             (Token::StartArray, ButKind::Plain) => {
-                let r = self.but_list();
-                self.rewrap(r)?
+                let r = self.but_list_values();
+                let (strings, numbers) = self.rewrap(r)?;
+                // Checked after the list is read, outside the re-raising scope.
+                if strings.is_empty() == numbers.is_empty() {
+                    return self.barf(
+                        "Inside anything but list, either all values are number or string, mixed type is not supported",
+                    );
+                }
+                if numbers.is_empty() {
+                    Matcher::AnythingButStrings(strings)
+                } else {
+                    Matcher::AnythingButNumbers(numbers)
+                }
             }
             (Token::StartArray, _) => self.but_set_list(kind)?,
             (_, ButKind::Plain) => self.but_single(t)?,
@@ -409,7 +420,7 @@ impl<'a> Compiler<'a> {
         Ok(matcher)
     }
 
-    fn but_list(&mut self) -> R<Matcher> {
+    fn but_list_values(&mut self) -> R<(Vec<String>, Vec<i64>)> {
         let mut strings = Vec::new();
         let mut numbers = Vec::new();
         loop {
@@ -429,16 +440,7 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
-        if strings.is_empty() == numbers.is_empty() {
-            return self.barf(
-                "Inside anything but list, either all values are number or string, mixed type is not supported",
-            );
-        }
-        Ok(if numbers.is_empty() {
-            Matcher::AnythingButStrings(strings)
-        } else {
-            Matcher::AnythingButNumbers(numbers)
-        })
+        Ok((strings, numbers))
     }
 
     fn but_single(&mut self, t: Token) -> R<Matcher> {

@@ -523,17 +523,13 @@ impl<'a> Lexer<'a> {
         let mut out = String::new();
         loop {
             let Some(c) = self.bump() else {
-                return self.err(format!(
-                    "Unexpected end-of-input: was expecting closing quote for a string {what}"
-                ));
+                return self.eof_in_string(what);
             };
             match c {
                 '"' => return Ok(out),
                 '\\' => {
                     let Some(e) = self.bump() else {
-                        return self.err(format!(
-                            "Unexpected end-of-input: was expecting closing quote for a string {what}"
-                        ));
+                        return self.eof_in_string(what);
                     };
                     match e {
                         '"' => out.push('"'),
@@ -580,6 +576,14 @@ impl<'a> Lexer<'a> {
                 }
                 c => out.push(c),
             }
+        }
+    }
+
+    fn eof_in_string<T>(&self, what: &str) -> Result<T, LexError> {
+        if what == "name" {
+            self.err("Unexpected end-of-input: was expecting closing '\"' for name")
+        } else {
+            self.err("Unexpected end-of-input: was expecting closing quote for a string value")
         }
     }
 
