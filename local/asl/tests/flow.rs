@@ -1,0 +1,511 @@
+//! Wait, Parallel, Map, Succeed, execution timeout, stop, callbacks and persistence.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use common::*;
+use kyc_asl::driver::TaskOutcome;
+use kyc_asl::{Command, Execution, ExecutionState, ExecutionStatus};
+use serde_json::json;
+
+#[test]
+fn wait_seconds() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}});
+    let o = run(d, json!({"a": 1}));
+    assert_eq!(o.ok(), json!({"a": 1}));
+    assert_eq!((o.end_time - t0()).num_seconds(), 10);
+}
+
+#[test]
+fn wait_zero_seconds() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 0, "End": true}}});
+    let o = run(d, json!({}));
+    assert_eq!(o.ok(), json!({}));
+    assert_eq!(o.end_time, t0());
+}
+
+#[test]
+fn wait_timestamp() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": "2024-01-01T01:00:00Z", "End": true}}});
+    let o = run(d, json!({}));
+    assert_eq!((o.end_time - t0()).num_seconds(), 3600);
+}
+
+#[test]
+fn wait_timestamp_in_the_past_continues_at_once() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": "2000-01-01T00:00:00Z", "End": true}}});
+    let o = run(d, json!({}));
+    assert_eq!(o.status, ExecutionStatus::Succeeded);
+    assert_eq!(o.end_time, t0());
+}
+
+#[test]
+fn wait_seconds_path() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}});
+    let o = run(d, json!({"s": 30}));
+    assert_eq!((o.end_time - t0()).num_seconds(), 30);
+}
+
+#[test]
+fn wait_timestamp_path() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.t", "End": true}}});
+    let o = run(d, json!({"t": "2024-01-01T00:00:05Z"}));
+    assert_eq!((o.end_time - t0()).num_seconds(), 5);
+}
+
+#[test]
+fn wait_seconds_path_not_a_number_fails() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}});
+    let (e, c) = run(d, json!({"s": "ten"})).failed();
+    assert_eq!(e, "States.Runtime");
+    assert!(c.contains("SecondsPath"), "{c}");
+}
+
+#[test]
+fn wait_timestamp_path_invalid_fails() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.t", "End": true}}});
+    assert_eq!(run(d, json!({"t": "noon"})).failed().0, "States.Runtime");
+}
+
+#[test]
+fn wait_output_path() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "OutputPath": "$.k", "End": true}}});
+    assert_eq!(run(d, json!({"k": [1]})).ok(), json!([1]));
+}
+
+#[test]
+fn succeed_with_paths() {
+    let d = json!({"StartAt": "S", "States": {"S": {"Type": "Succeed", "InputPath": "$.a", "OutputPath": "$.b"}}});
+    assert_eq!(run(d, json!({"a": {"b": 2}})).ok(), json!(2));
+}
+
+#[test]
+fn pass_chain() {
+    let d = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Result": 1, "ResultPath": "$.a", "Next": "B"},
+        "B": {"Type": "Pass", "Result": 2, "ResultPath": "$.b", "Next": "C"},
+        "C": {"Type": "Pass", "End": true}}});
+    assert_eq!(run(d, json!({})).ok(), json!({"a": 1, "b": 2}));
+}
+
+fn parallel_def() -> serde_json::Value {
+    json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"branch": "a", "in.$": "$.x"}, "End": true}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Wait", "Seconds": 5, "Next": "B2"},
+                                    "B2": {"Type": "Pass", "Result": "b", "End": true}}}
+    ]}}})
+}
+
+#[test]
+fn parallel_results_in_branch_order() {
+    let o = run(parallel_def(), json!({"x": 1}));
+    assert_eq!(o.ok(), json!([{"branch": "a", "in": 1}, "b"]));
+    assert_eq!((o.end_time - t0()).num_seconds(), 5);
+}
+
+#[test]
+fn parallel_events() {
+    let o = run(parallel_def(), json!({"x": 1}));
+    let t = o.types();
+    assert_eq!(t.first().unwrap(), "ExecutionStarted");
+    assert_eq!(t[1], "ParallelStateEntered");
+    assert_eq!(t[2], "ParallelStateStarted");
+    assert_eq!(&t[t.len() - 3..], &["ParallelStateSucceeded", "ParallelStateExited", "ExecutionSucceeded"]);
+    assert!(t.contains(&"WaitStateEntered".to_string()));
+    assert!(t.contains(&"WaitStateExited".to_string()));
+}
+
+#[test]
+fn parallel_parameters_and_result_selector() {
+    let d = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+        "Parameters": {"v.$": "$.v"},
+        "ResultSelector": {"first.$": "$[0].v", "second.$": "$[1].v"},
+        "ResultPath": "$.out",
+        "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+            {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}
+        ]}}});
+    assert_eq!(run(d, json!({"v": 3})).ok(), json!({"v": 3, "out": {"first": 3, "second": 3}}));
+}
+
+#[test]
+fn parallel_branch_failure_fails_the_state_with_the_branch_error() {
+    let d = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 100, "End": true}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Fail", "Error": "BranchBoom", "Cause": "b"}}}
+    ]}}});
+    let o = run(d, json!({}));
+    assert_eq!(o.failed(), ("BranchBoom".into(), "b".into()));
+    assert!(o.types().contains(&"WaitStateAborted".to_string()));
+    assert!(o.types().contains(&"ParallelStateFailed".to_string()));
+    assert_eq!(o.end_time, t0(), "the waiting branch was aborted, not awaited");
+}
+
+#[test]
+fn parallel_failure_caught() {
+    let d = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Next": "Done", "Branches": [
+            {"StartAt": "B", "States": {"B": {"Type": "Fail", "Error": "E", "Cause": "C"}}}
+        ], "Catch": [{"ErrorEquals": ["E"], "ResultPath": "$.err", "Next": "Done"}]},
+        "Done": {"Type": "Pass", "End": true}}});
+    assert_eq!(run(d, json!({"k": 1})).ok(), json!({"k": 1, "err": {"Error": "E", "Cause": "C"}}));
+}
+
+#[test]
+fn parallel_retry_reruns_all_branches() {
+    let d = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+        "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 1, "IntervalSeconds": 1}],
+        "Branches": [
+            {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}
+        ]}}});
+    let o = run_with(d, json!({}), |_, n| if n == 0 { fail("Boom", "") } else { ok(json!("fine")) });
+    assert_eq!(o.ok(), json!(["fine"]));
+    assert_eq!(o.tasks.len(), 2);
+}
+
+fn map_def(extra: serde_json::Value) -> serde_json::Value {
+    let mut m = json!({"Type": "Map", "End": true, "ItemsPath": "$.items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "I",
+            "States": {"I": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": true}}}});
+    for (k, v) in extra.as_object().unwrap() {
+        m[k] = v.clone();
+    }
+    json!({"StartAt": "M", "States": {"M": m}})
+}
+
+#[test]
+fn map_over_items() {
+    assert_eq!(run(map_def(json!({})), json!({"items": [1, 2, 3]})).ok(), json!([{"v": 1}, {"v": 2}, {"v": 3}]));
+}
+
+#[test]
+fn map_empty_items() {
+    let o = run(map_def(json!({})), json!({"items": []}));
+    assert_eq!(o.ok(), json!([]));
+    assert_eq!(
+        o.types(),
+        vec!["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+    );
+}
+
+#[test]
+fn map_item_selector_with_context_item() {
+    let o = run(
+        map_def(json!({"ItemSelector": {"index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value", "k.$": "$.k"}})),
+        json!({"items": ["a", "b"], "k": 9}),
+    );
+    assert_eq!(
+        o.ok(),
+        json!([{"v": {"index": 0, "value": "a", "k": 9}}, {"v": {"index": 1, "value": "b", "k": 9}}])
+    );
+}
+
+#[test]
+fn map_legacy_parameters_act_as_item_selector() {
+    let mut d = map_def(json!({"Parameters": {"x.$": "$$.Map.Item.Value"}}));
+    d["States"]["M"]["Iterator"] = d["States"]["M"]["ItemProcessor"].clone();
+    d["States"]["M"].as_object_mut().unwrap().remove("ItemProcessor");
+    assert_eq!(run(d, json!({"items": [5]})).ok(), json!([{"v": {"x": 5}}]));
+}
+
+#[test]
+fn map_items_path_not_array_fails() {
+    let (e, _) = run(map_def(json!({})), json!({"items": {"a": 1}})).failed();
+    assert_eq!(e, "States.Runtime");
+}
+
+#[test]
+fn map_items_path_missing_fails() {
+    let (e, c) = run(map_def(json!({})), json!({})).failed();
+    assert_eq!(e, "States.Runtime");
+    assert!(c.ends_with("Invalid path '$.items' : No results for path: $['items']"), "{c}");
+}
+
+#[test]
+fn map_without_items_path_iterates_input() {
+    let mut d = map_def(json!({}));
+    d["States"]["M"].as_object_mut().unwrap().remove("ItemsPath");
+    assert_eq!(run(d, json!([1, 2])).ok(), json!([{"v": 1}, {"v": 2}]));
+}
+
+#[test]
+fn map_result_path() {
+    let o = run(map_def(json!({"ResultPath": "$.results"})), json!({"items": [1]}));
+    assert_eq!(o.ok(), json!({"items": [1], "results": [{"v": 1}]}));
+}
+
+#[test]
+fn map_iteration_events() {
+    let o = run(map_def(json!({})), json!({"items": [1, 2]}));
+    let t = o.types();
+    assert_eq!(t.iter().filter(|x| *x == "MapIterationStarted").count(), 2);
+    assert_eq!(t.iter().filter(|x| *x == "MapIterationSucceeded").count(), 2);
+    let started = o
+        .events
+        .iter()
+        .find(|e| e.event_type == kyc_asl::EventType::MapStateStarted)
+        .unwrap();
+    assert_eq!(serde_json::to_value(started).unwrap()["mapStateStartedEventDetails"], json!({"length": 2}));
+    let it = o
+        .events
+        .iter()
+        .find(|e| e.event_type == kyc_asl::EventType::MapIterationStarted)
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(it).unwrap()["mapIterationStartedEventDetails"],
+        json!({"name": "M", "index": 0})
+    );
+}
+
+#[test]
+fn map_max_concurrency_one_runs_items_in_sequence() {
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "MaxConcurrency": 1,
+        "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$", "End": true}}}}}});
+    let o = run(d, json!([3, 4, 5]));
+    assert_eq!(o.ok(), json!([3, 4, 5]));
+    assert_eq!((o.end_time - t0()).num_seconds(), 12);
+}
+
+#[test]
+fn map_unbounded_concurrency_runs_items_together() {
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$", "End": true}}}}}});
+    let o = run(d, json!([3, 4, 5]));
+    assert_eq!((o.end_time - t0()).num_seconds(), 5);
+}
+
+#[test]
+fn map_max_concurrency_two() {
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "MaxConcurrencyPath": "$.c",
+        "ItemsPath": "$.w",
+        "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$", "End": true}}}}}});
+    let o = run(d, json!({"c": 2, "w": [4, 4, 4]}));
+    assert_eq!((o.end_time - t0()).num_seconds(), 8);
+}
+
+#[test]
+fn map_iteration_failure_fails_the_state() {
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "F"}], "Default": "OK"},
+            "F": {"Type": "Fail", "Error": "Two", "Cause": "item two"},
+            "OK": {"Type": "Pass", "End": true}}}}}});
+    let o = run(d, json!([1, 2, 3]));
+    assert_eq!(o.failed(), ("Two".into(), "item two".into()));
+    assert!(o.types().contains(&"MapIterationFailed".to_string()));
+    assert!(o.types().contains(&"MapStateFailed".to_string()));
+}
+
+#[test]
+fn map_tasks_receive_items() {
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"Payload.$": "$"}, "End": true}}}}}});
+    let o = run_with(d, json!(["x", "y"]), |t, _| ok(json!({"got": t.parameters["Payload"]})));
+    assert_eq!(o.ok(), json!([{"got": "x"}, {"got": "y"}]));
+}
+
+#[test]
+fn nested_map_inside_parallel() {
+    let d = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}}},
+        {"StartAt": "X", "States": {"X": {"Type": "Pass", "Result": "x", "End": true}}}
+    ]}}});
+    assert_eq!(run(d, json!([1, 2])).ok(), json!([[1, 2], "x"]));
+}
+
+#[test]
+fn execution_timeout() {
+    let d = json!({"TimeoutSeconds": 5, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}});
+    let o = run(d, json!({}));
+    assert_eq!(o.status, ExecutionStatus::TimedOut);
+    assert_eq!((o.end_time - t0()).num_seconds(), 5);
+    assert_eq!(o.types().last().unwrap(), "ExecutionTimedOut");
+    assert_eq!(o.error.unwrap().0, "States.Timeout");
+}
+
+// ----- direct use of the sans-IO core ----------------------------------------------------
+
+fn callback_def() -> serde_json::Value {
+    json!({"StartAt": "Review", "States": {
+        "Review": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents.waitForTaskToken",
+            "HeartbeatSeconds": 60, "TimeoutSeconds": 3600,
+            "Parameters": {"Entries": [{"Detail": {"token.$": "$$.Task.Token"}, "DetailType": "Manual review requested", "Source": "com.aws.kyc"}]},
+            "ResultPath": "$.review", "End": true}}})
+}
+
+fn run_task_of(cmds: &[Command]) -> kyc_asl::TaskRequest {
+    cmds.iter()
+        .find_map(|c| match c {
+            Command::RunTask(t) => Some(t.clone()),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn callback_token_success() {
+    let mut ex = Execution::start(def(callback_def()), json!({"id": 1}), ctx(), t0());
+    let cmds = ex.advance(t0());
+    let t = run_task_of(&cmds);
+    let token = t.task_token.clone().unwrap();
+    assert_eq!(t.parameters["Entries"][0]["Detail"]["token"], json!(token));
+    assert!(cmds.contains(&Command::WakeAt(t0() + Duration::seconds(60))));
+    let id = ex.task_for_token(&token).unwrap();
+    ex.task_succeeded(id, json!({"decision": "APPROVE"}), t0() + Duration::seconds(30)).unwrap();
+    ex.advance(t0() + Duration::seconds(30));
+    assert_eq!(ex.status(), ExecutionStatus::Succeeded);
+    assert_eq!(ex.output().unwrap(), &json!({"id": 1, "review": {"decision": "APPROVE"}}));
+    assert!(ex.task_for_token(&token).is_none());
+}
+
+#[test]
+fn callback_heartbeat_extends_deadline() {
+    let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
+    let t = run_task_of(&ex.advance(t0()));
+    ex.heartbeat(t.task_id, t0() + Duration::seconds(50)).unwrap();
+    let cmds = ex.advance(t0() + Duration::seconds(61));
+    assert_eq!(ex.status(), ExecutionStatus::Running);
+    assert!(cmds.contains(&Command::WakeAt(t0() + Duration::seconds(110))));
+    let cmds = ex.advance(t0() + Duration::seconds(110));
+    assert_eq!(ex.status(), ExecutionStatus::Failed);
+    assert_eq!(ex.error().unwrap().0, "States.HeartbeatTimeout");
+    assert!(cmds.iter().any(|c| matches!(c, Command::CancelTask { .. })));
+}
+
+#[test]
+fn callback_failure() {
+    let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
+    let t = run_task_of(&ex.advance(t0()));
+    ex.task_failed(t.task_id, Some("Review.Rejected".into()), Some("no".into()), t0()).unwrap();
+    ex.advance(t0());
+    assert_eq!(ex.error(), Some(("Review.Rejected", "no")));
+}
+
+#[test]
+fn late_result_after_timeout_is_refused() {
+    let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
+    let t = run_task_of(&ex.advance(t0()));
+    ex.advance(t0() + Duration::seconds(61));
+    assert!(ex.task_succeeded(t.task_id, json!({}), t0() + Duration::seconds(62)).is_err());
+}
+
+#[test]
+fn persist_and_resume_while_waiting_for_token() {
+    let mut ex = Execution::start(def(callback_def()), json!({"id": 7}), ctx(), t0());
+    let t = run_task_of(&ex.advance(t0()));
+    let saved = serde_json::to_string(ex.state()).unwrap();
+    drop(ex);
+    let state: ExecutionState = serde_json::from_str(&saved).unwrap();
+    let mut ex = Execution::restore(def(callback_def()), state);
+    let token = t.task_token.unwrap();
+    let id = ex.task_for_token(&token).unwrap();
+    ex.task_succeeded(id, json!("ok"), t0() + Duration::seconds(5)).unwrap();
+    ex.advance(t0() + Duration::seconds(5));
+    assert_eq!(ex.output().unwrap(), &json!({"id": 7, "review": "ok"}));
+}
+
+#[test]
+fn persist_and_resume_inside_parallel_and_map() {
+    let d = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "MaxConcurrency": 1,
+            "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}}}},
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}}
+    ]}}});
+    let definition = def(d);
+    let mut ex = Execution::start(Arc::clone(&definition), json!(["a", "b"]), ctx(), t0());
+    let mut now = t0();
+    let mut cmds = ex.advance(now);
+    for _ in 0..10 {
+        // Persist and restore at every step.
+        let saved = serde_json::to_value(ex.state()).unwrap();
+        ex = Execution::restore(Arc::clone(&definition), serde_json::from_value(saved).unwrap());
+        let mut wake = None;
+        for c in &cmds {
+            match c {
+                Command::RunTask(t) => {
+                    ex.task_succeeded(t.task_id, json!(format!("done-{}", t.parameters)), now).unwrap();
+                }
+                Command::WakeAt(w) => wake = Some(*w),
+                Command::CancelTask { .. } => {}
+            }
+        }
+        if ex.status() != ExecutionStatus::Running {
+            break;
+        }
+        if cmds.iter().all(|c| matches!(c, Command::WakeAt(_))) {
+            now = wake.unwrap();
+        }
+        cmds = ex.advance(now);
+    }
+    assert_eq!(ex.status(), ExecutionStatus::Succeeded);
+    assert_eq!(ex.output().unwrap(), &json!([["done-\"a\"", "done-\"b\""], ["a", "b"]]));
+}
+
+#[test]
+fn stop_aborts_execution() {
+    let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
+    let t = run_task_of(&ex.advance(t0()));
+    ex.stop(Some("Manual".into()), Some("operator".into()), t0() + Duration::seconds(1)).unwrap();
+    assert_eq!(ex.status(), ExecutionStatus::Aborted);
+    assert_eq!(ex.error(), Some(("Manual", "operator")));
+    let cmds = ex.advance(t0() + Duration::seconds(2));
+    assert!(cmds.contains(&Command::CancelTask {
+        task_id: t.task_id,
+        task_token: t.task_token.clone()
+    }));
+    let events = ex.take_events();
+    let types: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_value(e.event_type).unwrap().as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(&types[types.len() - 2..], &["TaskStateAborted", "ExecutionAborted"]);
+    let last = serde_json::to_value(events.last().unwrap()).unwrap();
+    assert_eq!(last["executionAbortedEventDetails"], json!({"error": "Manual", "cause": "operator"}));
+    assert!(ex.stop(None, None, t0()).is_err());
+}
+
+#[test]
+fn nothing_runs_before_advance() {
+    let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
+    let ev = ex.take_events();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ex.status(), ExecutionStatus::Running);
+}
+
+#[test]
+fn pass_choice_loop_counts_down() {
+    let d = json!({"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Result": 5, "ResultPath": "$.n", "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 0, "Next": "Dec"}], "Default": "Done"},
+        "Dec": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, -1)"}, "Next": "Check"},
+        "Done": {"Type": "Succeed"}}});
+    let o = run(d, json!({}));
+    assert_eq!(o.ok(), json!({"n": 0}));
+}
+
+#[test]
+fn history_limit_fails_runaway_loops() {
+    let d = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "E"}], "Default": "A"},
+        "E": {"Type": "Succeed"}}});
+    let mut c = ctx();
+    c.history_limit = Some(100);
+    let mut ex = Execution::start(def(d), json!({}), c, t0());
+    ex.advance(t0());
+    assert_eq!(ex.status(), ExecutionStatus::Failed);
+    assert_eq!(ex.error().unwrap().0, "States.Runtime");
+}
+
+#[test]
+fn tasks_pending_are_not_polled_again() {
+    let d = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}});
+    let o = run_with(d, json!({}), |_, _| TaskOutcome::Pending);
+    assert_eq!(o.status, ExecutionStatus::Running);
+    assert_eq!(o.tasks.len(), 1);
+}
