@@ -134,7 +134,11 @@ fn anything_but_list_with_bool_reports_location_twice() {
     let col = col_after(p, "[true");
     assert_eq!(
         e.full_reason(),
-        doubled(p, "Inside anything but list, start|null|boolean is not supported.", col)
+        doubled(
+            p,
+            "Inside anything but list, start|null|boolean is not supported.",
+            col
+        )
     );
 }
 
@@ -152,7 +156,10 @@ fn anything_but_list_out_of_range_number_reports_location_twice() {
 fn anything_but_prefix_list_empty_reports_location_twice() {
     let p = r#"{"s": [{"anything-but": {"prefix": ["a", ""]}}]}"#;
     let col = col_after(p, r#""a", """#);
-    assert_eq!(error(p).full_reason(), doubled(p, "Null prefix/suffix not allowed", col));
+    assert_eq!(
+        error(p).full_reason(),
+        doubled(p, "Null prefix/suffix not allowed", col)
+    );
 }
 
 #[test]
@@ -222,19 +229,28 @@ fn empty_array_column_is_after_the_bracket() {
 #[test]
 fn unknown_operator_column_is_after_the_value_quote() {
     let p = r#"{"a": [{"foo": "x"}]}"#;
-    assert_eq!(error(p).location().map(|l| l.column), Some(col_after(p, r#""foo": ""#)));
+    assert_eq!(
+        error(p).location().map(|l| l.column),
+        Some(col_after(p, r#""foo": ""#))
+    );
 }
 
 #[test]
 fn numeric_operator_error_column() {
     let p = r#"{"n": [{"numeric": ["!=", 5]}]}"#;
-    assert_eq!(error(p).location().map(|l| l.column), Some(col_after(p, "\"!=\", 5")));
+    assert_eq!(
+        error(p).location().map(|l| l.column),
+        Some(col_after(p, "\"!=\", 5"))
+    );
 }
 
 #[test]
 fn bottom_top_error_column_is_after_closing_bracket() {
     let p = r#"{"n": [{"numeric": [">", 5, "<", 5]}]}"#;
-    assert_eq!(error(p).location().map(|l| l.column), Some(col_after(p, "5, \"<\", 5]")));
+    assert_eq!(
+        error(p).location().map(|l| l.column),
+        Some(col_after(p, "5, \"<\", 5]"))
+    );
 }
 
 #[test]
