@@ -1,6 +1,9 @@
 //! anything-but in all its forms: single value, lists of strings or numbers,
 //! prefix, suffix, equals-ignore-case and wildcard.
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 match_cases! {

@@ -1,6 +1,9 @@
 //! Fields inside JSON objects in different elements of one array never
 //! combine ("JSON Array Matching").
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 const EMPLOYEES: &str = r#"{"employees": [{"firstName": "John", "lastName": "Doe"}, {"firstName": "Anna", "lastName": "Smith"}, {"firstName": "Peter", "lastName": "Jones"}]}"#;

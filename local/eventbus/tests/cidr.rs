@@ -1,5 +1,8 @@
 //! IP address matching with cidr (IPv4 and IPv6).
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 match_cases! {

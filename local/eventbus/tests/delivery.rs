@@ -1,5 +1,8 @@
 //! Delivery: backoff schedule, retries bounded by attempts and age, dead letters.
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -1,6 +1,9 @@
 //! Exact matching of every JSON type, nesting, and arrays on either side
 //! ("Event patterns", "Matching null values and empty strings", "Arrays in event patterns").
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 match_cases! {

@@ -1,5 +1,8 @@
 //! exists: true / false, leaf nodes only.
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 match_cases! {

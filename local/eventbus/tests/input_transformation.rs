@@ -1,5 +1,8 @@
 //! Target input: whole event, Input, InputPath, InputTransformer.
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};

@@ -1,5 +1,8 @@
 //! Malformed JSON: the pattern parser's own messages, with locations.
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::error;

@@ -1,5 +1,8 @@
 //! Numeric matching: one and two sided ranges, equality, precision and range.
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 match_cases! {

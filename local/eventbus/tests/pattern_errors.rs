@@ -1,6 +1,9 @@
 //! Every reason EventBridge gives for an invalid pattern
 //! (`InvalidEventPatternException`, "Event pattern is not valid. Reason: ...").
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{col_after, error};

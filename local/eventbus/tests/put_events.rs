@@ -1,5 +1,8 @@
 //! PutEvents: per-entry validation, request limits, entry size and the envelope.
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use chrono::{TimeZone, Utc};
 use kyc_eventbus::put_events::{
     EntryTime, MAX_REQUEST_BYTES, PutEventsRequestEntry, build_event, entry_size, put_events,

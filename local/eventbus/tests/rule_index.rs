@@ -1,5 +1,8 @@
 //! Many rules: the index returns exactly the rules whose patterns match.
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use kyc_eventbus::{EventPattern, RuleIndex};
 use serde_json::{Value, json};
 

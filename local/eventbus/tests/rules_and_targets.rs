@@ -1,5 +1,8 @@
 //! Rule and target model: PutRule / PutTargets validation.
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use kyc_eventbus::delivery::RetryPolicy;
 use kyc_eventbus::input::TargetInput;
 use kyc_eventbus::model::{

@@ -1,6 +1,9 @@
 //! prefix, suffix, equals-ignore-case (and the ignore-case forms of prefix and
 //! suffix) and wildcard ("Comparison operators for use in event patterns").
 
+// Test helpers unwrap freely: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 match_cases! {
