@@ -925,10 +925,11 @@ impl SqsService {
         if !page.is_empty() {
             out["QueueUrls"] = json!(page.iter().map(|n| self.queue_url(n)).collect::<Vec<_>>());
         }
-        if more && req.max_results.is_some() {
-            if let Some(last) = page.last() {
-                out["NextToken"] = json!(B64.encode(last));
-            }
+        if more
+            && req.max_results.is_some()
+            && let Some(last) = page.last()
+        {
+            out["NextToken"] = json!(B64.encode(last));
         }
         Ok(out)
     }
