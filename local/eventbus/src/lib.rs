@@ -24,4 +24,4 @@ pub mod pattern;
 pub mod put_events;
 
 pub use index::RuleIndex;
-pub use pattern::{EventPattern, PatternError, test_event_pattern};
+pub use pattern::{EventPattern, PatternError, TestEventPatternError, test_event_pattern};

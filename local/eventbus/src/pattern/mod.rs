@@ -266,7 +266,61 @@ fn search<'a, 'e>(
     false
 }
 
-/// TestEventPattern: parses `pattern` and reports whether `event` matches.
-pub fn test_event_pattern(pattern: &str, event: &Value) -> Result<bool, PatternError> {
-    Ok(EventPattern::parse(pattern)?.matches(event))
+/// Fields TestEventPattern requires in the event (TestEventPattern API reference).
+pub const TEST_EVENT_REQUIRED_FIELDS: [&str; 7] = [
+    "id",
+    "account",
+    "source",
+    "time",
+    "region",
+    "resources",
+    "detail-type",
+];
+
+/// Longest `EventPattern` PutRule and TestEventPattern accept.
+pub const MAX_EVENT_PATTERN_LENGTH: usize = 4096;
+
+/// A TestEventPattern failure: the AWS error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestEventPatternError {
+    pub code: String,
+    pub message: String,
+}
+
+impl fmt::Display for TestEventPatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for TestEventPatternError {}
+
+/// TestEventPattern: validates the pattern, then the event (JSON object with
+/// the mandatory fields), and reports whether the event matches.
+pub fn test_event_pattern(pattern: &str, event: &str) -> Result<bool, TestEventPatternError> {
+    if pattern.chars().count() > MAX_EVENT_PATTERN_LENGTH {
+        return Err(TestEventPatternError {
+            code: "ValidationException".into(),
+            message: format!(
+                "1 validation error detected: Value '{pattern}' at 'eventPattern' failed to satisfy constraint: Member must have length less than or equal to {MAX_EVENT_PATTERN_LENGTH}"
+            ),
+        });
+    }
+    let compiled = EventPattern::parse(pattern).map_err(|e| TestEventPatternError {
+        code: e.error_code().into(),
+        message: e.to_string(),
+    })?;
+    let invalid_event = || TestEventPatternError {
+        code: "ValidationException".into(),
+        message: "Parameter Event is not valid.".into(),
+    };
+    let value: Value = serde_json::from_str(event).map_err(|_| invalid_event())?;
+    let object = value.as_object().ok_or_else(invalid_event)?;
+    if TEST_EVENT_REQUIRED_FIELDS
+        .iter()
+        .any(|f| !object.contains_key(*f))
+    {
+        return Err(invalid_event());
+    }
+    Ok(compiled.matches(&value))
 }
