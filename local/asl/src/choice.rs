@@ -79,11 +79,21 @@ impl Op {
     pub fn operand_kind(self) -> OperandKind {
         use Op::*;
         match self {
-            StringEquals | StringLessThan | StringGreaterThan | StringLessThanEquals
-            | StringGreaterThanEquals | StringMatches => OperandKind::String,
-            NumericEquals | NumericLessThan | NumericGreaterThan | NumericLessThanEquals
+            StringEquals
+            | StringLessThan
+            | StringGreaterThan
+            | StringLessThanEquals
+            | StringGreaterThanEquals
+            | StringMatches => OperandKind::String,
+            NumericEquals
+            | NumericLessThan
+            | NumericGreaterThan
+            | NumericLessThanEquals
             | NumericGreaterThanEquals => OperandKind::Number,
-            TimestampEquals | TimestampLessThan | TimestampGreaterThan | TimestampLessThanEquals
+            TimestampEquals
+            | TimestampLessThan
+            | TimestampGreaterThan
+            | TimestampLessThanEquals
             | TimestampGreaterThanEquals => OperandKind::Timestamp,
             BooleanEquals | IsNull | IsPresent | IsNumeric | IsString | IsBoolean | IsTimestamp => {
                 OperandKind::Boolean
@@ -174,7 +184,9 @@ impl Condition {
                 }
                 let value = match env.resolve(variable) {
                     Ok(v) => v,
-                    Err(PathEvalError::NoResults { .. } | PathEvalError::UndefinedVariable { .. }) => {
+                    Err(
+                        PathEvalError::NoResults { .. } | PathEvalError::UndefinedVariable { .. },
+                    ) => {
                         return Err(ChoiceError {
                             path: variable.text().to_string(),
                         });
@@ -211,17 +223,26 @@ pub fn compare(op: Op, value: &Value, rhs: &Value) -> bool {
             (Some(v), Some(p)) => string_matches(v, p),
             _ => false,
         },
-        StringEquals | StringLessThan | StringGreaterThan | StringLessThanEquals
+        StringEquals
+        | StringLessThan
+        | StringGreaterThan
+        | StringLessThanEquals
         | StringGreaterThanEquals => match (value.as_str(), rhs.as_str()) {
             (Some(a), Some(b)) => ordering_holds(op, utf16_cmp(a, b)),
             _ => false,
         },
-        NumericEquals | NumericLessThan | NumericGreaterThan | NumericLessThanEquals
+        NumericEquals
+        | NumericLessThan
+        | NumericGreaterThan
+        | NumericLessThanEquals
         | NumericGreaterThanEquals => match (value, rhs) {
             (Value::Number(a), Value::Number(b)) => {
                 let ord = match (a.as_i64(), b.as_i64()) {
                     (Some(x), Some(y)) => Some(x.cmp(&y)),
-                    _ => a.as_f64().zip(b.as_f64()).and_then(|(x, y)| x.partial_cmp(&y)),
+                    _ => a
+                        .as_f64()
+                        .zip(b.as_f64())
+                        .and_then(|(x, y)| x.partial_cmp(&y)),
                 };
                 ord.is_some_and(|o| ordering_holds(op, o))
             }
@@ -231,7 +252,10 @@ pub fn compare(op: Op, value: &Value, rhs: &Value) -> bool {
             (Value::Bool(a), Value::Bool(b)) => a == b,
             _ => false,
         },
-        TimestampEquals | TimestampLessThan | TimestampGreaterThan | TimestampLessThanEquals
+        TimestampEquals
+        | TimestampLessThan
+        | TimestampGreaterThan
+        | TimestampLessThanEquals
         | TimestampGreaterThanEquals => {
             match (
                 value.as_str().and_then(parse_timestamp),
@@ -250,7 +274,9 @@ fn ordering_holds(op: Op, o: Ordering) -> bool {
         StringEquals | NumericEquals | TimestampEquals => o == Ordering::Equal,
         StringLessThan | NumericLessThan | TimestampLessThan => o == Ordering::Less,
         StringGreaterThan | NumericGreaterThan | TimestampGreaterThan => o == Ordering::Greater,
-        StringLessThanEquals | NumericLessThanEquals | TimestampLessThanEquals => o != Ordering::Greater,
+        StringLessThanEquals | NumericLessThanEquals | TimestampLessThanEquals => {
+            o != Ordering::Greater
+        }
         StringGreaterThanEquals | NumericGreaterThanEquals | TimestampGreaterThanEquals => {
             o != Ordering::Less
         }

@@ -310,7 +310,9 @@ impl Definition {
         if v.diags.is_empty() {
             v.schema("Invalid State Machine Definition", None);
         }
-        Err(InvalidDefinition { diagnostics: v.diags })
+        Err(InvalidDefinition {
+            diagnostics: v.diags,
+        })
     }
 
     /// The definition as it was given.
@@ -332,12 +334,28 @@ impl<'de> serde::Deserialize<'de> for Definition {
     }
 }
 
-const TOP_FIELDS: &[&str] = &["Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"];
+const TOP_FIELDS: &[&str] = &[
+    "Comment",
+    "StartAt",
+    "States",
+    "Version",
+    "TimeoutSeconds",
+    "QueryLanguage",
+];
 const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
 
 fn allowed_fields(ty: &str) -> &'static [&'static str] {
     match ty {
-        "Pass" => &["Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result", "Assign"],
+        "Pass" => &[
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "Result",
+            "Assign",
+        ],
         "Task" => &[
             "Next",
             "End",
@@ -432,7 +450,13 @@ impl Validator {
         self.diags.push(Diagnostic {
             code,
             message: message.into(),
-            location: loc.map(|l| if l.is_empty() { "/".to_string() } else { l.to_string() }),
+            location: loc.map(|l| {
+                if l.is_empty() {
+                    "/".to_string()
+                } else {
+                    l.to_string()
+                }
+            }),
         });
     }
 
@@ -442,7 +466,10 @@ impl Validator {
 
     fn definition(&mut self, value: &Value) -> Option<Parsed> {
         let Some(top) = value.as_object() else {
-            self.schema("The state machine definition must be a JSON object", Some(""));
+            self.schema(
+                "The state machine definition must be a JSON object",
+                Some(""),
+            );
             return None;
         };
         self.unknown_fields(top, TOP_FIELDS, "");
@@ -451,7 +478,10 @@ impl Validator {
         if let Some(ver) = &version
             && ver != "1.0"
         {
-            self.schema("The value for the field 'Version' must be '1.0'", Some("/Version"));
+            self.schema(
+                "The value for the field 'Version' must be '1.0'",
+                Some("/Version"),
+            );
         }
         let timeout_seconds = self.opt_uint(top, "TimeoutSeconds", "", 1, MAX_SECONDS);
         self.query_language(top, "");
@@ -494,20 +524,30 @@ impl Validator {
             missing.push("States");
         }
         if !missing.is_empty() {
-            self.schema(format!("These fields are required: [{}]", missing.join(", ")), Some(loc));
+            self.schema(
+                format!("These fields are required: [{}]", missing.join(", ")),
+                Some(loc),
+            );
         }
         let start_name = self.opt_str(m, "StartAt", loc).map(str::to_string);
         let states_obj = match m.get("States") {
             Some(Value::Object(s)) => Some(s),
             Some(_) => {
-                self.schema("The value for the field 'States' must be an OBJECT", Some(&format!("{loc}/States")));
+                self.schema(
+                    "The value for the field 'States' must be an OBJECT",
+                    Some(&format!("{loc}/States")),
+                );
                 None
             }
             None => None,
         };
         let states_obj = states_obj?;
         let names: Vec<String> = states_obj.keys().cloned().collect();
-        let by_name: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+        let by_name: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
         let mut states = Vec::with_capacity(names.len());
         let mut ok = true;
         for (name, sv) in states_obj {
@@ -559,10 +599,15 @@ impl Validator {
 
     fn reachability(&mut self, states: &[State], start: usize, loc: &str) {
         let terminal = states.iter().any(|s| {
-            s.transition == Transition::End || matches!(s.kind, StateKind::Succeed | StateKind::Fail { .. })
+            s.transition == Transition::End
+                || matches!(s.kind, StateKind::Succeed | StateKind::Fail { .. })
         });
         if !terminal {
-            self.push(DiagnosticCode::MissingEndState, "Workflow has no terminal state", None);
+            self.push(
+                DiagnosticCode::MissingEndState,
+                "Workflow has no terminal state",
+                None,
+            );
             return;
         }
         let mut seen = vec![false; states.len()];
@@ -617,7 +662,14 @@ impl Validator {
         }
     }
 
-    fn opt_uint(&mut self, m: &Map<String, Value>, key: &str, loc: &str, min: u64, max: u64) -> Option<u64> {
+    fn opt_uint(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        loc: &str,
+        min: u64,
+        max: u64,
+    ) -> Option<u64> {
         let v = m.get(key)?;
         match v.as_u64() {
             Some(n) if n >= min && n <= max => Some(n),
@@ -628,7 +680,9 @@ impl Validator {
                     "a positive integer".to_string()
                 };
                 self.schema(
-                    format!("The value for the field '{key}' must be {what} between {min} and {max}"),
+                    format!(
+                        "The value for the field '{key}' must be {what} between {min} and {max}"
+                    ),
                     Some(&format!("{loc}/{key}")),
                 );
                 None
@@ -641,7 +695,9 @@ impl Validator {
             None => DataPath::Identity,
             Some(Value::Null) => DataPath::Discard,
             Some(Value::String(s)) => match Path::parse(s) {
-                Ok(p) if p.is_root() && *p.root() == crate::path::PathRoot::Data => DataPath::Identity,
+                Ok(p) if p.is_root() && *p.root() == crate::path::PathRoot::Data => {
+                    DataPath::Identity
+                }
                 Ok(p) => DataPath::Path(p),
                 Err(_) => {
                     self.invalid_path(key, loc);
@@ -662,7 +718,12 @@ impl Validator {
         );
     }
 
-    fn reference_path_field(&mut self, m: &Map<String, Value>, key: &str, loc: &str) -> Option<Path> {
+    fn reference_path_field(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        loc: &str,
+    ) -> Option<Path> {
         match m.get(key)? {
             Value::String(s) => match Path::parse(s) {
                 Ok(p) if p.is_definite() => Some(p),
@@ -713,7 +774,10 @@ impl Validator {
         let v = m.get(key)?;
         let floc = format!("{loc}/{key}");
         if key != "Parameters" && !v.is_object() {
-            self.schema(format!("The value for the field '{key}' must be an OBJECT"), Some(&floc));
+            self.schema(
+                format!("The value for the field '{key}' must be an OBJECT"),
+                Some(&floc),
+            );
             return None;
         }
         let mut problems = Vec::new();
@@ -728,7 +792,10 @@ impl Validator {
         let v = m.get("Assign")?;
         let floc = format!("{loc}/Assign");
         let Some(obj) = v.as_object() else {
-            self.schema("The value for the field 'Assign' must be an OBJECT", Some(&floc));
+            self.schema(
+                "The value for the field 'Assign' must be an OBJECT",
+                Some(&floc),
+            );
             return None;
         };
         for k in obj.keys() {
@@ -779,7 +846,10 @@ impl Validator {
             }
             Some(Value::String(t)) => t.as_str(),
             Some(_) => {
-                self.schema("The value for the field 'Type' must be a STRING", Some(&format!("{loc}/Type")));
+                self.schema(
+                    "The value for the field 'Type' must be a STRING",
+                    Some(&format!("{loc}/Type")),
+                );
                 return None;
             }
         };
@@ -808,20 +878,31 @@ impl Validator {
                 None => false,
                 Some(Value::Bool(b)) => *b,
                 Some(_) => {
-                    self.schema("The value for the field 'End' must be a BOOLEAN", Some(&format!("{loc}/End")));
+                    self.schema(
+                        "The value for the field 'End' must be a BOOLEAN",
+                        Some(&format!("{loc}/End")),
+                    );
                     false
                 }
             };
             match (next, end) {
                 (Some(_), true) => {
-                    self.schema("Exactly one of the fields 'Next' or 'End' is required, not both", Some(loc));
+                    self.schema(
+                        "Exactly one of the fields 'Next' or 'End' is required, not both",
+                        Some(loc),
+                    );
                     Transition::End
                 }
-                (Some(n), false) => Transition::Next(self.target(&n, by_name, &format!("{loc}/Next"))),
+                (Some(n), false) => {
+                    Transition::Next(self.target(&n, by_name, &format!("{loc}/Next")))
+                }
                 (None, true) => Transition::End,
                 (None, false) => {
                     if !m.contains_key("Next") {
-                        self.schema("Exactly one of the fields 'Next' or 'End' is required", Some(loc));
+                        self.schema(
+                            "Exactly one of the fields 'Next' or 'End' is required",
+                            Some(loc),
+                        );
                     }
                     Transition::End
                 }
@@ -873,7 +954,10 @@ impl Validator {
             "Parallel" => self.parallel(m, loc, depth)?,
             "Map" => {
                 if m.contains_key("Parameters") && m.contains_key("ItemSelector") {
-                    self.schema("The fields 'Parameters' and 'ItemSelector' are mutually exclusive", Some(loc));
+                    self.schema(
+                        "The fields 'Parameters' and 'ItemSelector' are mutually exclusive",
+                        Some(loc),
+                    );
                 }
                 self.map(m, loc, depth)?
             }
@@ -916,16 +1000,25 @@ impl Validator {
                 for v in a {
                     match v.as_str() {
                         Some(s) => out.push(s.to_string()),
-                        None => self.schema("The values of the field 'ErrorEquals' must be STRINGs", Some(&floc)),
+                        None => self.schema(
+                            "The values of the field 'ErrorEquals' must be STRINGs",
+                            Some(&floc),
+                        ),
                     }
                 }
                 if out.len() > 1 && out.iter().any(|e| e == crate::errors::ALL) {
-                    self.schema("The value 'States.ALL' must appear alone in 'ErrorEquals'", Some(&floc));
+                    self.schema(
+                        "The value 'States.ALL' must appear alone in 'ErrorEquals'",
+                        Some(&floc),
+                    );
                 }
                 out
             }
             Some(_) => {
-                self.schema("The value for the field 'ErrorEquals' must be a non-empty ARRAY", Some(&floc));
+                self.schema(
+                    "The value for the field 'ErrorEquals' must be a non-empty ARRAY",
+                    Some(&floc),
+                );
                 Vec::new()
             }
         }
@@ -936,7 +1029,10 @@ impl Validator {
             return Vec::new();
         };
         let Some(arr) = v.as_array() else {
-            self.schema("The value for the field 'Retry' must be an ARRAY", Some(&format!("{loc}/Retry")));
+            self.schema(
+                "The value for the field 'Retry' must be an ARRAY",
+                Some(&format!("{loc}/Retry")),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -966,8 +1062,12 @@ impl Validator {
                     Some(&format!("{rloc}/ErrorEquals")),
                 );
             }
-            let interval_seconds = self.opt_uint(rm, "IntervalSeconds", &rloc, 1, MAX_SECONDS).unwrap_or(1);
-            let max_attempts = self.opt_uint(rm, "MaxAttempts", &rloc, 0, MAX_SECONDS).unwrap_or(3);
+            let interval_seconds = self
+                .opt_uint(rm, "IntervalSeconds", &rloc, 1, MAX_SECONDS)
+                .unwrap_or(1);
+            let max_attempts = self
+                .opt_uint(rm, "MaxAttempts", &rloc, 0, MAX_SECONDS)
+                .unwrap_or(3);
             let backoff_rate = match rm.get("BackoffRate") {
                 None => 2.0,
                 Some(b) => match b.as_f64() {
@@ -1005,12 +1105,20 @@ impl Validator {
         out
     }
 
-    fn catchers(&mut self, m: &Map<String, Value>, loc: &str, by_name: &HashMap<String, usize>) -> Vec<Catcher> {
+    fn catchers(
+        &mut self,
+        m: &Map<String, Value>,
+        loc: &str,
+        by_name: &HashMap<String, usize>,
+    ) -> Vec<Catcher> {
         let Some(v) = m.get("Catch") else {
             return Vec::new();
         };
         let Some(arr) = v.as_array() else {
-            self.schema("The value for the field 'Catch' must be an ARRAY", Some(&format!("{loc}/Catch")));
+            self.schema(
+                "The value for the field 'Catch' must be an ARRAY",
+                Some(&format!("{loc}/Catch")),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -1020,7 +1128,11 @@ impl Validator {
                 self.schema("A catcher must be an OBJECT", Some(&cloc));
                 continue;
             };
-            self.unknown_fields(cm, &["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"], &cloc);
+            self.unknown_fields(
+                cm,
+                &["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"],
+                &cloc,
+            );
             let error_equals = self.error_equals(cm, &cloc);
             if error_equals.iter().any(|e| e == crate::errors::ALL) && i + 1 != arr.len() {
                 self.schema(
@@ -1053,11 +1165,18 @@ impl Validator {
         let path_key = format!("{key}Path");
         match (m.contains_key(key), m.contains_key(&path_key)) {
             (true, true) => {
-                self.schema(format!("The fields '{key}' and '{path_key}' are mutually exclusive"), Some(loc));
+                self.schema(
+                    format!("The fields '{key}' and '{path_key}' are mutually exclusive"),
+                    Some(loc),
+                );
                 None
             }
-            (true, false) => self.opt_uint(m, key, loc, 1, MAX_SECONDS).map(Seconds::Fixed),
-            (false, true) => self.reference_path_field(m, &path_key, loc).map(Seconds::Path),
+            (true, false) => self
+                .opt_uint(m, key, loc, 1, MAX_SECONDS)
+                .map(Seconds::Fixed),
+            (false, true) => self
+                .reference_path_field(m, &path_key, loc)
+                .map(Seconds::Path),
             (false, false) => None,
         }
     }
@@ -1070,12 +1189,18 @@ impl Validator {
             }
             Some(Value::String(r)) => {
                 if !is_arn(r) {
-                    self.schema("Value is not a valid resource ARN", Some(&format!("{loc}/Resource")));
+                    self.schema(
+                        "Value is not a valid resource ARN",
+                        Some(&format!("{loc}/Resource")),
+                    );
                 }
                 Some(r.clone())
             }
             Some(_) => {
-                self.schema("The value for the field 'Resource' must be a STRING", Some(&format!("{loc}/Resource")));
+                self.schema(
+                    "The value for the field 'Resource' must be a STRING",
+                    Some(&format!("{loc}/Resource")),
+                );
                 None
             }
         };
@@ -1092,7 +1217,10 @@ impl Validator {
         if let Some(c) = m.get("Credentials")
             && !c.is_object()
         {
-            self.schema("The value for the field 'Credentials' must be an OBJECT", Some(&format!("{loc}/Credentials")));
+            self.schema(
+                "The value for the field 'Credentials' must be an OBJECT",
+                Some(&format!("{loc}/Credentials")),
+            );
         }
         Some(TaskSpec {
             resource: resource?,
@@ -1115,9 +1243,17 @@ impl Validator {
             return None;
         }
         match present[0] {
-            "Seconds" => self.opt_uint(m, "Seconds", loc, 0, MAX_SECONDS).map(WaitFor::Seconds),
-            "SecondsPath" => self.reference_path_field(m, "SecondsPath", loc).map(WaitFor::SecondsPath),
-            "Timestamp" => match m.get("Timestamp").and_then(Value::as_str).and_then(choice::parse_timestamp) {
+            "Seconds" => self
+                .opt_uint(m, "Seconds", loc, 0, MAX_SECONDS)
+                .map(WaitFor::Seconds),
+            "SecondsPath" => self
+                .reference_path_field(m, "SecondsPath", loc)
+                .map(WaitFor::SecondsPath),
+            "Timestamp" => match m
+                .get("Timestamp")
+                .and_then(Value::as_str)
+                .and_then(choice::parse_timestamp)
+            {
                 Some(t) => Some(WaitFor::Timestamp(t)),
                 None => {
                     self.schema(
@@ -1127,7 +1263,9 @@ impl Validator {
                     None
                 }
             },
-            _ => self.reference_path_field(m, "TimestampPath", loc).map(WaitFor::TimestampPath),
+            _ => self
+                .reference_path_field(m, "TimestampPath", loc)
+                .map(WaitFor::TimestampPath),
         }
     }
 
@@ -1135,19 +1273,30 @@ impl Validator {
         let path_key = format!("{key}Path");
         match (m.get(key), m.get(&path_key)) {
             (Some(_), Some(_)) => {
-                self.schema(format!("The fields '{key}' and '{path_key}' are mutually exclusive"), Some(loc));
+                self.schema(
+                    format!("The fields '{key}' and '{path_key}' are mutually exclusive"),
+                    Some(loc),
+                );
                 FailText::Absent
             }
             (Some(Value::String(s)), None) => FailText::Literal(s.clone()),
             (Some(_), None) => {
-                self.schema(format!("The value for the field '{key}' must be a STRING"), Some(&format!("{loc}/{key}")));
+                self.schema(
+                    format!("The value for the field '{key}' must be a STRING"),
+                    Some(&format!("{loc}/{key}")),
+                );
                 FailText::Absent
             }
             (None, Some(Value::String(s))) => {
                 let parsed = if s.starts_with("States.") {
-                    Intrinsic::parse(s).ok().map(|c| FailText::Call(Box::new(c)))
+                    Intrinsic::parse(s)
+                        .ok()
+                        .map(|c| FailText::Call(Box::new(c)))
                 } else {
-                    Path::parse(s).ok().filter(Path::is_definite).map(FailText::Path)
+                    Path::parse(s)
+                        .ok()
+                        .filter(Path::is_definite)
+                        .map(FailText::Path)
                 };
                 parsed.unwrap_or_else(|| {
                     self.schema(
@@ -1175,7 +1324,12 @@ impl Validator {
         }
     }
 
-    fn choice_state(&mut self, m: &Map<String, Value>, loc: &str, by_name: &HashMap<String, usize>) -> Option<StateKind> {
+    fn choice_state(
+        &mut self,
+        m: &Map<String, Value>,
+        loc: &str,
+        by_name: &HashMap<String, usize>,
+    ) -> Option<StateKind> {
         let choices = match m.get("Choices") {
             Some(Value::Array(a)) if !a.is_empty() => a,
             Some(_) => {
@@ -1202,7 +1356,10 @@ impl Validator {
             let next = match cm.get("Next") {
                 Some(Value::String(n)) => self.target(n, by_name, &format!("{cloc}/Next")),
                 Some(_) => {
-                    self.schema("The value for the field 'Next' must be a STRING", Some(&format!("{cloc}/Next")));
+                    self.schema(
+                        "The value for the field 'Next' must be a STRING",
+                        Some(&format!("{cloc}/Next")),
+                    );
                     usize::MAX
                 }
                 None => {
@@ -1224,7 +1381,10 @@ impl Validator {
             None => None,
             Some(Value::String(d)) => Some(self.target(d, by_name, &format!("{loc}/Default"))),
             Some(_) => {
-                self.schema("The value for the field 'Default' must be a STRING", Some(&format!("{loc}/Default")));
+                self.schema(
+                    "The value for the field 'Default' must be a STRING",
+                    Some(&format!("{loc}/Default")),
+                );
                 None
             }
         };
@@ -1267,7 +1427,10 @@ impl Validator {
                     self.schema("Field 'Variable' is not supported", Some(loc));
                 }
                 let Some(arr) = val.as_array().filter(|a| !a.is_empty()) else {
-                    self.schema(format!("The value for the field '{op_name}' must be a non-empty ARRAY"), Some(&oloc));
+                    self.schema(
+                        format!("The value for the field '{op_name}' must be a non-empty ARRAY"),
+                        Some(&oloc),
+                    );
                     return None;
                 };
                 let mut subs = Vec::new();
@@ -1290,7 +1453,10 @@ impl Validator {
                     self.schema("Field 'Variable' is not supported", Some(loc));
                 }
                 let Some(sm) = val.as_object() else {
-                    self.schema("The value for the field 'Not' must be an OBJECT", Some(&oloc));
+                    self.schema(
+                        "The value for the field 'Not' must be an OBJECT",
+                        Some(&oloc),
+                    );
                     return None;
                 };
                 Some(Condition::Not(Box::new(self.condition(sm, &oloc, false)?)))
@@ -1323,7 +1489,10 @@ impl Validator {
                     Some((_, op)) => (*op, false),
                     None => {
                         let stripped = op_name.strip_suffix("Path").unwrap_or(op_name);
-                        let op = OPERATORS.iter().find(|(n, _)| *n == stripped).map(|(_, o)| *o)?;
+                        let op = OPERATORS
+                            .iter()
+                            .find(|(n, _)| *n == stripped)
+                            .map(|(_, o)| *o)?;
                         (op, true)
                     }
                 };
@@ -1332,7 +1501,9 @@ impl Validator {
                         Some(Ok(p)) => Operand::Path(p),
                         _ => {
                             self.schema(
-                                format!("The value for the field '{op_name}' must be a valid JSONPath"),
+                                format!(
+                                    "The value for the field '{op_name}' must be a valid JSONPath"
+                                ),
                                 Some(&oloc),
                             );
                             return None;
@@ -1343,7 +1514,9 @@ impl Validator {
                         OperandKind::String => val.is_string(),
                         OperandKind::Number => val.is_number(),
                         OperandKind::Boolean => val.is_boolean(),
-                        OperandKind::Timestamp => val.as_str().and_then(choice::parse_timestamp).is_some(),
+                        OperandKind::Timestamp => {
+                            val.as_str().and_then(choice::parse_timestamp).is_some()
+                        }
                     };
                     if !ok {
                         let what = match base.operand_kind() {
@@ -1352,7 +1525,10 @@ impl Validator {
                             OperandKind::Boolean => "a BOOLEAN",
                             OperandKind::Timestamp => "a valid RFC3339 timestamp",
                         };
-                        self.schema(format!("The value for the field '{op_name}' must be {what}"), Some(&oloc));
+                        self.schema(
+                            format!("The value for the field '{op_name}' must be {what}"),
+                            Some(&oloc),
+                        );
                         return None;
                     }
                     Operand::Literal(val.clone())
@@ -1372,7 +1548,11 @@ impl Validator {
     }
 
     fn parallel(&mut self, m: &Map<String, Value>, loc: &str, depth: usize) -> Option<StateKind> {
-        let Some(arr) = m.get("Branches").and_then(Value::as_array).filter(|a| !a.is_empty()) else {
+        let Some(arr) = m
+            .get("Branches")
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty())
+        else {
             if m.contains_key("Branches") {
                 self.schema(
                     "The value for the field 'Branches' must be a non-empty ARRAY",
@@ -1392,7 +1572,17 @@ impl Validator {
                 ok = false;
                 continue;
             };
-            self.unknown_fields(bm, &["StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"], &bloc);
+            self.unknown_fields(
+                bm,
+                &[
+                    "StartAt",
+                    "States",
+                    "Comment",
+                    "ProcessorConfig",
+                    "QueryLanguage",
+                ],
+                &bloc,
+            );
             match self.machine(bm, &bloc, depth + 1) {
                 Some(sm) => branches.push(sm),
                 None => ok = false,
@@ -1412,7 +1602,10 @@ impl Validator {
         }
         let (key, proc_value) = match (m.get("ItemProcessor"), m.get("Iterator")) {
             (Some(_), Some(_)) => {
-                self.schema("The fields 'ItemProcessor' and 'Iterator' are mutually exclusive", Some(loc));
+                self.schema(
+                    "The fields 'ItemProcessor' and 'Iterator' are mutually exclusive",
+                    Some(loc),
+                );
                 return None;
             }
             (Some(p), None) => ("ItemProcessor", p),
@@ -1424,10 +1617,23 @@ impl Validator {
         };
         let ploc = format!("{loc}/{key}");
         let Some(pm) = proc_value.as_object() else {
-            self.schema(format!("The value for the field '{key}' must be an OBJECT"), Some(&ploc));
+            self.schema(
+                format!("The value for the field '{key}' must be an OBJECT"),
+                Some(&ploc),
+            );
             return None;
         };
-        self.unknown_fields(pm, &["StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"], &ploc);
+        self.unknown_fields(
+            pm,
+            &[
+                "StartAt",
+                "States",
+                "Comment",
+                "ProcessorConfig",
+                "QueryLanguage",
+            ],
+            &ploc,
+        );
         if let Some(cfg) = pm.get("ProcessorConfig") {
             let Some(cm) = cfg.as_object() else {
                 self.schema(
@@ -1463,12 +1669,21 @@ impl Validator {
             }
         };
         let item_selector = self.template(m, "ItemSelector", loc);
-        let max_concurrency = match (m.contains_key("MaxConcurrency"), m.contains_key("MaxConcurrencyPath")) {
+        let max_concurrency = match (
+            m.contains_key("MaxConcurrency"),
+            m.contains_key("MaxConcurrencyPath"),
+        ) {
             (true, true) => {
-                self.schema("The fields 'MaxConcurrency' and 'MaxConcurrencyPath' are mutually exclusive", Some(loc));
+                self.schema(
+                    "The fields 'MaxConcurrency' and 'MaxConcurrencyPath' are mutually exclusive",
+                    Some(loc),
+                );
                 Seconds::Fixed(0)
             }
-            (true, false) => Seconds::Fixed(self.opt_uint(m, "MaxConcurrency", loc, 0, MAX_SECONDS).unwrap_or(0)),
+            (true, false) => Seconds::Fixed(
+                self.opt_uint(m, "MaxConcurrency", loc, 0, MAX_SECONDS)
+                    .unwrap_or(0),
+            ),
             (false, true) => self
                 .reference_path_field(m, "MaxConcurrencyPath", loc)
                 .map_or(Seconds::Fixed(0), Seconds::Path),
@@ -1486,5 +1701,9 @@ impl Validator {
 /// `arn:partition:service:region:account:resource` (region/account may be empty).
 fn is_arn(s: &str) -> bool {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
-    parts.len() == 6 && parts[0] == "arn" && !parts[1].is_empty() && !parts[2].is_empty() && !parts[5].is_empty()
+    parts.len() == 6
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && !parts[2].is_empty()
+        && !parts[5].is_empty()
 }

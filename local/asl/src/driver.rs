@@ -20,7 +20,10 @@ use crate::execution::{Command, Execution, ExecutionStatus, TaskRequest};
 #[derive(Clone, Debug, PartialEq)]
 pub enum TaskOutcome {
     Succeeded(Value),
-    Failed { error: String, cause: String },
+    Failed {
+        error: String,
+        cause: String,
+    },
     /// The result will come later from outside (callback pattern with the task token, or an
     /// activity worker): feed it with `Execution::task_succeeded` / `task_failed`.
     Pending,
@@ -113,6 +116,16 @@ impl<R: TaskRunner, C: Clock> Driver<R, C> {
     /// Runs until the execution ends, or until it only waits for outside input (a task
     /// token); returns the status then.
     pub async fn run(&mut self) -> ExecutionStatus {
+        self.drive(true).await
+    }
+
+    /// Runs what can run now without sleeping: returns when the execution ended or waits for
+    /// a timer or outside input (for example a task token the test will answer).
+    pub async fn run_until_idle(&mut self) -> ExecutionStatus {
+        self.drive(false).await
+    }
+
+    async fn drive(&mut self, sleep: bool) -> ExecutionStatus {
         loop {
             let commands = self.execution.advance(self.clock.now());
             let mut wake = None;
@@ -124,15 +137,23 @@ impl<R: TaskRunner, C: Clock> Driver<R, C> {
                         let now = self.clock.now();
                         // A task that finished after being cancelled is ignored, as AWS does.
                         let _ = match outcome {
-                            TaskOutcome::Succeeded(v) => self.execution.task_succeeded(task.task_id, v, now),
-                            TaskOutcome::Failed { error, cause } => {
-                                self.execution.task_failed(task.task_id, Some(error), Some(cause), now)
+                            TaskOutcome::Succeeded(v) => {
+                                self.execution.task_succeeded(task.task_id, v, now)
                             }
+                            TaskOutcome::Failed { error, cause } => self.execution.task_failed(
+                                task.task_id,
+                                Some(error),
+                                Some(cause),
+                                now,
+                            ),
                             TaskOutcome::Pending => Ok(()),
                         };
                         delivered = true;
                     }
-                    Command::CancelTask { task_id, task_token } => {
+                    Command::CancelTask {
+                        task_id,
+                        task_token,
+                    } => {
                         self.runner.cancel(task_id, task_token.as_deref());
                     }
                     Command::WakeAt(t) => wake = Some(t),
@@ -145,8 +166,8 @@ impl<R: TaskRunner, C: Clock> Driver<R, C> {
                 continue;
             }
             match wake {
-                Some(t) => self.clock.sleep_until(t).await,
-                None => return self.execution.status(),
+                Some(t) if sleep => self.clock.sleep_until(t).await,
+                _ => return self.execution.status(),
             }
         }
     }

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::definition::{
-    DataPath, Definition, FailText, Jitter, ResultPath, Seconds, State, StateKind, StateMachine, Transition,
-    WaitFor,
+    DataPath, Definition, FailText, Jitter, ResultPath, Seconds, State, StateKind, StateMachine,
+    Transition, WaitFor,
 };
 use crate::errors::{self, StateError};
 use crate::eval::{Env, Variables};
@@ -135,7 +135,9 @@ impl Integration {
     pub fn of(resource: &str) -> Integration {
         let parts: Vec<&str> = resource.splitn(6, ':').collect();
         match (parts.get(2), parts.get(5)) {
-            (Some(&"states"), Some(rest)) if parts.get(3) == Some(&"") && parts.get(4) == Some(&"") => {
+            (Some(&"states"), Some(rest))
+                if parts.get(3) == Some(&"") && parts.get(4) == Some(&"") =>
+            {
                 let (service, api) = match rest.rfind(':') {
                     Some(i) if !rest[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => {
                         (rest[..i].to_string(), rest[i + 1..].to_string())
@@ -153,7 +155,11 @@ impl Integration {
                 } else {
                     IntegrationPattern::RequestResponse
                 };
-                Integration::Service { service, api, pattern }
+                Integration::Service {
+                    service,
+                    api,
+                    pattern,
+                }
             }
             (Some(&"states"), Some(rest)) if rest.starts_with("activity:") => Integration::Activity,
             (Some(&"lambda"), _) => Integration::LambdaFunction,
@@ -185,11 +191,16 @@ pub struct TaskRequest {
 }
 
 /// What the engine asks the host to do.
+// Commands are few and short-lived; boxing the task request would only add noise for hosts.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
     RunTask(TaskRequest),
     /// The task is no longer wanted (timed out, branch failed, execution stopped).
-    CancelTask { task_id: u64, task_token: Option<String> },
+    CancelTask {
+        task_id: u64,
+        task_token: Option<String>,
+    },
     /// Call `advance` again at (or after) this time.
     WakeAt(DateTime<Utc>),
 }
@@ -369,7 +380,9 @@ fn machine_at<'d>(def: &'d Definition, path: &[(usize, usize)]) -> Option<&'d St
 }
 
 fn runtime_cause(state: &str, entered: u64, detail: &str) -> String {
-    format!("An error occurred while executing the state '{state}' (entered at the event id #{entered}). {detail}")
+    format!(
+        "An error occurred while executing the state '{state}' (entered at the event id #{entered}). {detail}"
+    )
 }
 
 fn payload_size(v: &Value) -> usize {
@@ -378,9 +391,19 @@ fn payload_size(v: &Value) -> usize {
 
 impl Execution {
     /// Starts an execution: records ExecutionStarted; nothing runs until [`advance`](Self::advance).
-    pub fn start(def: Arc<Definition>, input: Value, mut context: ExecutionContext, now: DateTime<Utc>) -> Execution {
+    pub fn start(
+        def: Arc<Definition>,
+        input: Value,
+        mut context: ExecutionContext,
+        now: DateTime<Utc>,
+    ) -> Execution {
         if context.region.is_empty() {
-            context.region = context.state_machine_arn.split(':').nth(3).unwrap_or("").to_string();
+            context.region = context
+                .state_machine_arn
+                .split(':')
+                .nth(3)
+                .unwrap_or("")
+                .to_string();
         }
         let deadline = def
             .timeout_seconds
@@ -489,7 +512,10 @@ impl Execution {
                     consider(*heartbeat_at);
                 }
                 Phase::RetryWait { until } => consider(Some(*until)),
-                Phase::Wait { until, fired: false } => consider(Some(*until)),
+                Phase::Wait {
+                    until,
+                    fired: false,
+                } => consider(Some(*until)),
                 _ => {}
             }
         }
@@ -526,7 +552,12 @@ impl Execution {
     }
 
     /// The host's task finished successfully (SendTaskSuccess, or the integration's response).
-    pub fn task_succeeded(&mut self, task_id: u64, output: Value, now: DateTime<Utc>) -> Result<(), InputError> {
+    pub fn task_succeeded(
+        &mut self,
+        task_id: u64,
+        output: Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), InputError> {
         self.finish_task(task_id, TaskOutcome::Succeeded(output), now)
     }
 
@@ -543,7 +574,12 @@ impl Execution {
     }
 
     /// The integration accepted a `.sync` / `.waitForTaskToken` request (TaskSubmitted).
-    pub fn task_submitted(&mut self, task_id: u64, output: Value, now: DateTime<Utc>) -> Result<(), InputError> {
+    pub fn task_submitted(
+        &mut self,
+        task_id: u64,
+        output: Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), InputError> {
         let (fid, resource) = self.task_frame(task_id)?;
         let last = self.st.frames.get(&fid).map_or(0, |f| f.last_event);
         let (rt, r) = resource_names(&resource);
@@ -583,7 +619,12 @@ impl Execution {
     }
 
     /// StopExecution: aborts whatever runs and ends the execution as ABORTED.
-    pub fn stop(&mut self, error: Option<String>, cause: Option<String>, now: DateTime<Utc>) -> Result<(), InputError> {
+    pub fn stop(
+        &mut self,
+        error: Option<String>,
+        cause: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), InputError> {
         if self.st.status != ExecutionStatus::Running {
             return Err(InputError::NotRunning);
         }
@@ -618,7 +659,11 @@ impl Execution {
         if self.st.status != ExecutionStatus::Running {
             return Err(InputError::NotRunning);
         }
-        let entry = self.st.tasks.get(&task_id).ok_or(InputError::UnknownTask(task_id))?;
+        let entry = self
+            .st
+            .tasks
+            .get(&task_id)
+            .ok_or(InputError::UnknownTask(task_id))?;
         match self.st.frames.get(&entry.frame).map(|f| &f.phase) {
             Some(Phase::Task {
                 task_id: t,
@@ -630,7 +675,12 @@ impl Execution {
         }
     }
 
-    fn finish_task(&mut self, task_id: u64, outcome: TaskOutcome, now: DateTime<Utc>) -> Result<(), InputError> {
+    fn finish_task(
+        &mut self,
+        task_id: u64,
+        outcome: TaskOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), InputError> {
         let (fid, resource) = self.task_frame(task_id)?;
         self.forget_task(task_id);
         let last = self.st.frames.get(&fid).map_or(0, |f| f.last_event);
@@ -666,9 +716,10 @@ impl Execution {
                 EventType::LambdaFunctionFailed,
                 EventDetails::LambdaFunctionFailed(error_details(e)),
             ),
-            (TaskOutcome::Failed(e), Integration::Activity) => {
-                (EventType::ActivityFailed, EventDetails::ActivityFailed(error_details(e)))
-            }
+            (TaskOutcome::Failed(e), Integration::Activity) => (
+                EventType::ActivityFailed,
+                EventDetails::ActivityFailed(error_details(e)),
+            ),
             (TaskOutcome::Failed(e), _) => {
                 let (rt, r) = resource_names(&resource);
                 let d = error_details(e);
@@ -707,7 +758,13 @@ impl Execution {
         splitmix64(self.st.rng)
     }
 
-    fn emit(&mut self, now: DateTime<Utc>, ty: EventType, prev: u64, details: Option<EventDetails>) -> u64 {
+    fn emit(
+        &mut self,
+        now: DateTime<Utc>,
+        ty: EventType,
+        prev: u64,
+        details: Option<EventDetails>,
+    ) -> u64 {
         let id = self.st.next_event;
         self.st.next_event += 1;
         self.st.events.push(HistoryEvent {
@@ -772,7 +829,10 @@ impl Execution {
             .map(|(id, e)| (*id, e.token.clone()))
             .collect();
         for (task_id, task_token) in tasks {
-            self.st.outbox.push(Command::CancelTask { task_id, task_token });
+            self.st.outbox.push(Command::CancelTask {
+                task_id,
+                task_token,
+            });
         }
         self.st.tasks.clear();
         self.st.tokens.clear();
@@ -829,7 +889,11 @@ impl Execution {
                         due.push((t, *id));
                     }
                 }
-                Phase::RetryWait { until } | Phase::Wait { until, fired: false } if *until <= now => {
+                Phase::RetryWait { until }
+                | Phase::Wait {
+                    until,
+                    fired: false,
+                } if *until <= now => {
                     due.push((*until, *id));
                 }
                 _ => {}
@@ -837,7 +901,9 @@ impl Execution {
         }
         due.sort();
         for (_, fid) in due {
-            let Some(f) = self.st.frames.get_mut(&fid) else { continue };
+            let Some(f) = self.st.frames.get_mut(&fid) else {
+                continue;
+            };
             match &mut f.phase {
                 Phase::RetryWait { .. } => {
                     f.phase = Phase::Start;
@@ -906,14 +972,21 @@ impl Execution {
 
     /// Removes a frame and everything below it, cancelling tasks and recording Aborted events.
     fn abort_frame(&mut self, def: &Definition, fid: u64, now: DateTime<Utc>) {
-        let Some(frame) = self.st.frames.remove(&fid) else { return };
+        let Some(frame) = self.st.frames.remove(&fid) else {
+            return;
+        };
         self.st.ready.retain(|r| *r != fid);
         let name = machine_at(def, &frame.machine)
             .and_then(|m| m.states.get(frame.state))
             .map(|s| (s.name.clone(), s.kind.type_name()));
         let mut aborted_type = None;
         match &frame.phase {
-            Phase::Task { task_id, token, outcome, .. } => {
+            Phase::Task {
+                task_id,
+                token,
+                outcome,
+                ..
+            } => {
                 if outcome.is_none() {
                     self.forget_task(*task_id);
                     self.st.outbox.push(Command::CancelTask {
@@ -970,7 +1043,13 @@ impl Execution {
                         cause: Some(cause.clone()),
                     })),
                 );
-                self.end(ExecutionStatus::Failed, None, Some(errors::RUNTIME.into()), Some(cause), now);
+                self.end(
+                    ExecutionStatus::Failed,
+                    None,
+                    Some(errors::RUNTIME.into()),
+                    Some(cause),
+                    now,
+                );
                 return;
             }
             if *budget == 0 {
@@ -978,8 +1057,11 @@ impl Execution {
                 return;
             }
             *budget -= 1;
-            let Some(mut frame) = self.st.frames.remove(&fid) else { return };
-            let flow = match machine_at(def, &frame.machine).and_then(|m| m.states.get(frame.state)) {
+            let Some(mut frame) = self.st.frames.remove(&fid) else {
+                return;
+            };
+            let flow = match machine_at(def, &frame.machine).and_then(|m| m.states.get(frame.state))
+            {
                 Some(state) => self.step(def, fid, &mut frame, state, now),
                 None => Flow::Finished(Err(StateError::new(errors::RUNTIME, "Unknown state"))),
             };
@@ -999,7 +1081,14 @@ impl Execution {
         }
     }
 
-    fn frame_finished(&mut self, def: &Definition, fid: u64, frame: Frame, result: Result<Value, StateError>, now: DateTime<Utc>) {
+    fn frame_finished(
+        &mut self,
+        def: &Definition,
+        fid: u64,
+        frame: Frame,
+        result: Result<Value, StateError>,
+        now: DateTime<Utc>,
+    ) {
         match frame.parent {
             None => match result {
                 Ok(output) => {
@@ -1038,12 +1127,16 @@ impl Execution {
         result: Result<Value, StateError>,
         now: DateTime<Utc>,
     ) {
-        let Some(parent) = self.st.frames.get(&link.frame) else { return };
+        let Some(parent) = self.st.frames.get(&link.frame) else {
+            return;
+        };
         let map_name = machine_at(def, &parent.machine)
             .and_then(|m| m.states.get(parent.state))
             .map(|s| s.name.clone())
             .unwrap_or_default();
-        let Phase::Children(ch) = &parent.phase else { return };
+        let Phase::Children(ch) = &parent.phase else {
+            return;
+        };
         let is_map = ch.kind == ChildKind::Map;
         match result {
             Ok(v) => {
@@ -1137,8 +1230,17 @@ impl Execution {
         }
     }
 
-    fn start_iteration(&mut self, def: &Definition, parent: u64, index: u64, input: Value, now: DateTime<Utc>) {
-        let Some(p) = self.st.frames.get(&parent) else { return };
+    fn start_iteration(
+        &mut self,
+        def: &Definition,
+        parent: u64,
+        index: u64,
+        input: Value,
+        now: DateTime<Utc>,
+    ) {
+        let Some(p) = self.st.frames.get(&parent) else {
+            return;
+        };
         let (state_idx, mut machine_path, last) = (p.state, p.machine.clone(), p.last_event);
         let Some(StateKind::Map(spec)) = machine_at(def, &machine_path)
             .and_then(|m| m.states.get(state_idx))
@@ -1155,11 +1257,24 @@ impl Execution {
             now,
             EventType::MapIterationStarted,
             last,
-            Some(EventDetails::MapIterationStarted(MapIterationDetails { name, index })),
+            Some(EventDetails::MapIterationStarted(MapIterationDetails {
+                name,
+                index,
+            })),
         );
         machine_path.push((state_idx, 0));
         let slot = usize::try_from(index).unwrap_or(usize::MAX);
-        let child = self.spawn(machine_path, Some(ParentLink { frame: parent, slot }), start_at, input, started, now);
+        let child = self.spawn(
+            machine_path,
+            Some(ParentLink {
+                frame: parent,
+                slot,
+            }),
+            start_at,
+            input,
+            started,
+            now,
+        );
         if let Some(Frame {
             phase: Phase::Children(ch),
             last_event,
@@ -1172,7 +1287,14 @@ impl Execution {
     }
 
     /// Runs one step of the frame's current state.
-    fn step(&mut self, def: &Definition, fid: u64, frame: &mut Frame, state: &State, now: DateTime<Utc>) -> Flow {
+    fn step(
+        &mut self,
+        def: &Definition,
+        fid: u64,
+        frame: &mut Frame,
+        state: &State,
+        now: DateTime<Utc>,
+    ) -> Flow {
         match std::mem::replace(&mut frame.phase, Phase::Start) {
             Phase::Enter => {
                 frame.entered_time = now;
@@ -1194,7 +1316,9 @@ impl Execution {
                 self.start_state(def, fid, frame, state, now)
             }
             Phase::Start => self.start_state(def, fid, frame, state, now),
-            Phase::Task { outcome: Some(o), .. } => match o {
+            Phase::Task {
+                outcome: Some(o), ..
+            } => match o {
                 TaskOutcome::Succeeded(result) => {
                     if payload_size(&result) > MAX_PAYLOAD_BYTES {
                         let e = data_limit(&state.name);
@@ -1313,7 +1437,13 @@ impl Execution {
         r.map_err(|e| template_error(&state.name, frame.entered_event, e))
     }
 
-    fn resolve_path(&self, frame: &Frame, state: &State, path: &Path, input: &Value) -> Result<Value, PathEvalError> {
+    fn resolve_path(
+        &self,
+        frame: &Frame,
+        state: &State,
+        path: &Path,
+        input: &Value,
+    ) -> Result<Value, PathEvalError> {
         let ctx_builder = || self.context_object(frame, state, None);
         let rng = Cell::new(self.st.rng);
         let vars = ScopeChain {
@@ -1335,7 +1465,14 @@ impl Execution {
         }
     }
 
-    fn start_state(&mut self, def: &Definition, fid: u64, frame: &mut Frame, state: &State, now: DateTime<Utc>) -> Flow {
+    fn start_state(
+        &mut self,
+        def: &Definition,
+        fid: u64,
+        frame: &mut Frame,
+        state: &State,
+        now: DateTime<Utc>,
+    ) -> Flow {
         let effective = match self.input_path(frame, state) {
             Ok(v) => v,
             Err(e) => return self.handle_error(frame, state, e, now),
@@ -1392,7 +1529,10 @@ impl Execution {
                     None => match default {
                         Some(d) => (*d, state.assign.as_ref()),
                         None => {
-                            return Flow::Finished(Err(StateError::new(errors::NO_CHOICE_MATCHED, "No Matches!")));
+                            return Flow::Finished(Err(StateError::new(
+                                errors::NO_CHOICE_MATCHED,
+                                "No Matches!",
+                            )));
                         }
                     },
                 };
@@ -1403,9 +1543,12 @@ impl Execution {
                 let until = match w {
                     WaitFor::Seconds(s) => Ok(now + secs(*s)),
                     WaitFor::Timestamp(t) => Ok(t.with_timezone(&Utc)),
-                    WaitFor::SecondsPath(p) => match self.resolve_path(frame, state, p, &effective) {
+                    WaitFor::SecondsPath(p) => match self.resolve_path(frame, state, p, &effective)
+                    {
                         Ok(v) => match v.as_u64().or_else(|| {
-                            v.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0).map(|f| f as u64)
+                            v.as_f64()
+                                .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                                .map(|f| f as u64)
                         }) {
                             Some(s) => Ok(now + secs(s)),
                             None => Err(runtime(
@@ -1418,17 +1561,21 @@ impl Execution {
                         },
                         Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
                     },
-                    WaitFor::TimestampPath(p) => match self.resolve_path(frame, state, p, &effective) {
-                        Ok(v) => match v.as_str().and_then(crate::choice::parse_timestamp) {
-                            Some(t) => Ok(t.with_timezone(&Utc)),
-                            None => Err(runtime(
-                                state,
-                                frame,
-                                &format!("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"),
-                            )),
-                        },
-                        Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
-                    },
+                    WaitFor::TimestampPath(p) => {
+                        match self.resolve_path(frame, state, p, &effective) {
+                            Ok(v) => match v.as_str().and_then(crate::choice::parse_timestamp) {
+                                Some(t) => Ok(t.with_timezone(&Utc)),
+                                None => Err(runtime(
+                                    state,
+                                    frame,
+                                    &format!(
+                                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"
+                                    ),
+                                )),
+                            },
+                            Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
+                        }
+                    }
                 };
                 match until {
                     Ok(until) => {
@@ -1454,7 +1601,8 @@ impl Execution {
                     },
                     None => effective,
                 };
-                let started = self.emit(now, EventType::ParallelStateStarted, frame.last_event, None);
+                let started =
+                    self.emit(now, EventType::ParallelStateStarted, frame.last_event, None);
                 frame.last_event = started;
                 let mut running = BTreeSet::new();
                 for (b, branch) in branches.iter().enumerate() {
@@ -1462,7 +1610,10 @@ impl Execution {
                     path.push((frame.state, b));
                     let child = self.spawn(
                         path,
-                        Some(ParentLink { frame: fid, slot: b }),
+                        Some(ParentLink {
+                            frame: fid,
+                            slot: b,
+                        }),
                         branch.start_at,
                         branch_input.clone(),
                         started,
@@ -1485,14 +1636,23 @@ impl Execution {
                     None => effective.clone(),
                     Some(p) => match self.resolve_path(frame, state, p, &effective) {
                         Ok(v) => v,
-                        Err(e) => return self.handle_error(frame, state, path_error(&state.name, frame.entered_event, p, e), now),
+                        Err(e) => {
+                            return self.handle_error(
+                                frame,
+                                state,
+                                path_error(&state.name, frame.entered_event, p, e),
+                                now,
+                            );
+                        }
                     },
                 };
                 let Value::Array(items) = items else {
                     let e = runtime(
                         state,
                         frame,
-                        &format!("The ItemsPath field references an invalid value. Expected an array but got: {items}"),
+                        &format!(
+                            "The ItemsPath field references an invalid value. Expected an array but got: {items}"
+                        ),
                     );
                     return Flow::Finished(Err(e));
                 };
@@ -1505,11 +1665,20 @@ impl Execution {
                                 return Flow::Finished(Err(runtime(
                                     state,
                                     frame,
-                                    &format!("The MaxConcurrencyPath field references an invalid value: {v}"),
+                                    &format!(
+                                        "The MaxConcurrencyPath field references an invalid value: {v}"
+                                    ),
                                 )));
                             }
                         },
-                        Err(e) => return Flow::Finished(Err(path_error(&state.name, frame.entered_event, p, e))),
+                        Err(e) => {
+                            return Flow::Finished(Err(path_error(
+                                &state.name,
+                                frame.entered_event,
+                                p,
+                                e,
+                            )));
+                        }
                     },
                 };
                 let mut inputs = VecDeque::with_capacity(items.len());
@@ -1517,7 +1686,13 @@ impl Execution {
                     let input = match &spec.item_selector {
                         Some(t) => {
                             let extra = json!({"Item": {"Index": i, "Value": item}});
-                            match self.eval_template(frame, state, t, &effective, Some(("Map", extra))) {
+                            match self.eval_template(
+                                frame,
+                                state,
+                                t,
+                                &effective,
+                                Some(("Map", extra)),
+                            ) {
                                 Ok(v) => v,
                                 Err(e) => return self.handle_error(frame, state, e, now),
                             }
@@ -1531,13 +1706,20 @@ impl Execution {
                     now,
                     EventType::MapStateStarted,
                     frame.last_event,
-                    Some(EventDetails::MapStateStarted(MapStateStartedDetails { length: n as u64 })),
+                    Some(EventDetails::MapStateStarted(MapStateStartedDetails {
+                        length: n as u64,
+                    })),
                 );
                 if n == 0 {
-                    frame.last_event = self.emit(now, EventType::MapStateSucceeded, frame.last_event, None);
+                    frame.last_event =
+                        self.emit(now, EventType::MapStateSucceeded, frame.last_event, None);
                     return self.finish_with_result(frame, state, Value::Array(Vec::new()), now);
                 }
-                let first = if max_concurrency == 0 { n } else { max_concurrency.min(n) };
+                let first = if max_concurrency == 0 {
+                    n
+                } else {
+                    max_concurrency.min(n)
+                };
                 let rest = inputs.split_off(first);
                 frame.phase = Phase::Children(Children {
                     kind: ChildKind::Map,
@@ -1583,9 +1765,11 @@ impl Execution {
                 match call.eval(&env) {
                     Ok(Value::String(s)) => Ok(s),
                     Ok(other) => Ok(other.to_string()),
-                    Err(IntrinsicError::Failure(m)) | Err(IntrinsicError::Path { message: m, .. }) => Err(
-                        StateError::new(errors::INTRINSIC_FAILURE, runtime_cause(&state.name, frame.entered_event, &m)),
-                    ),
+                    Err(IntrinsicError::Failure(m))
+                    | Err(IntrinsicError::Path { message: m, .. }) => Err(StateError::new(
+                        errors::INTRINSIC_FAILURE,
+                        runtime_cause(&state.name, frame.entered_event, &m),
+                    )),
                 }
             }
         }
@@ -1630,15 +1814,26 @@ impl Execution {
         if payload_size(&params) > MAX_PAYLOAD_BYTES {
             return self.handle_error(frame, state, data_limit(&state.name), now);
         }
-        let timeout = match self.seconds_value(frame, state, task.timeout.as_ref(), &effective, "TimeoutSecondsPath") {
+        let timeout = match self.seconds_value(
+            frame,
+            state,
+            task.timeout.as_ref(),
+            &effective,
+            "TimeoutSecondsPath",
+        ) {
             Ok(t) => t,
             Err(e) => return self.handle_error(frame, state, e, now),
         };
-        let heartbeat =
-            match self.seconds_value(frame, state, task.heartbeat.as_ref(), &effective, "HeartbeatSecondsPath") {
-                Ok(t) => t,
-                Err(e) => return self.handle_error(frame, state, e, now),
-            };
+        let heartbeat = match self.seconds_value(
+            frame,
+            state,
+            task.heartbeat.as_ref(),
+            &effective,
+            "HeartbeatSecondsPath",
+        ) {
+            Ok(t) => t,
+            Err(e) => return self.handle_error(frame, state, e, now),
+        };
         // Without TimeoutSeconds a task may run for the default 99999999 seconds.
         let timeout_at = timeout.map(|t| now + secs(t));
         let heartbeat_at = heartbeat.map(|h| now + secs(h));
@@ -1673,7 +1868,9 @@ impl Execution {
                     heartbeat_in_seconds: heartbeat,
                 }),
                 EventType::ActivityStarted,
-                Some(EventDetails::ActivityStarted(ActivityStartedDetails { worker_name: None })),
+                Some(EventDetails::ActivityStarted(ActivityStartedDetails {
+                    worker_name: None,
+                })),
             ),
             Integration::Service { .. } => {
                 let (rt, r) = resource_names(&task.resource);
@@ -1738,7 +1935,9 @@ impl Execution {
                     None => Err(runtime(
                         state,
                         frame,
-                        &format!("The {field} field references an invalid value: {v}. It must be a positive integer."),
+                        &format!(
+                            "The {field} field references an invalid value: {v}. It must be a positive integer."
+                        ),
                     )),
                 },
                 Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
@@ -1748,7 +1947,13 @@ impl Execution {
 
     /// ResultSelector (when a task-like state produced `result`), Assign, ResultPath,
     /// OutputPath, Exited event, transition.
-    fn finish_with_result(&mut self, frame: &mut Frame, state: &State, result: Value, now: DateTime<Utc>) -> Flow {
+    fn finish_with_result(
+        &mut self,
+        frame: &mut Frame,
+        state: &State,
+        result: Value,
+        now: DateTime<Utc>,
+    ) -> Flow {
         let selected = match &state.result_selector {
             Some(t) => match self.eval_template(frame, state, t, &result, None) {
                 Ok(v) => v,
@@ -1771,7 +1976,10 @@ impl Execution {
                     runtime_cause(
                         &state.name,
                         frame.entered_event,
-                        &format!("Unable to apply ResultPath \"{path}\" to input {}", frame.input),
+                        &format!(
+                            "Unable to apply ResultPath \"{path}\" to input {}",
+                            frame.input
+                        ),
                     ),
                 );
                 return self.handle_error(frame, state, e, now);
@@ -1826,7 +2034,12 @@ impl Execution {
         self.exit_state(frame, state, output, assigned, next, now)
     }
 
-    fn output_path(&self, frame: &Frame, state: &State, combined: Value) -> Result<Value, StateError> {
+    fn output_path(
+        &self,
+        frame: &Frame,
+        state: &State,
+        combined: Value,
+    ) -> Result<Value, StateError> {
         match &state.output_path {
             DataPath::Identity => Ok(combined),
             DataPath::Discard => Ok(json!({})),
@@ -1884,14 +2097,22 @@ impl Execution {
     }
 
     /// Retry, then Catch, then fail the frame.
-    fn handle_error(&mut self, frame: &mut Frame, state: &State, err: StateError, now: DateTime<Utc>) -> Flow {
+    fn handle_error(
+        &mut self,
+        frame: &mut Frame,
+        state: &State,
+        err: StateError,
+        now: DateTime<Utc>,
+    ) -> Flow {
         for (i, r) in state.retry.iter().enumerate() {
             if !errors::matches(&r.error_equals, &err.error) {
                 continue;
             }
             let count = frame.retry_counts.get(i).copied().unwrap_or(0);
             if count < r.max_attempts {
-                let mut delay = r.interval_seconds as f64 * r.backoff_rate.powi(i32::try_from(count).unwrap_or(i32::MAX));
+                let mut delay = r.interval_seconds as f64
+                    * r.backoff_rate
+                        .powi(i32::try_from(count).unwrap_or(i32::MAX));
                 if let Some(max) = r.max_delay_seconds {
                     delay = delay.min(max as f64);
                 }
@@ -1932,7 +2153,10 @@ impl Execution {
                         runtime_cause(
                             &state.name,
                             frame.entered_event,
-                            &format!("Unable to apply ResultPath \"{path}\" to input {}", frame.input),
+                            &format!(
+                                "Unable to apply ResultPath \"{path}\" to input {}",
+                                frame.input
+                            ),
                         ),
                     )));
                 }
@@ -1947,27 +2171,42 @@ impl Execution {
 }
 
 fn secs(s: u64) -> Duration {
-    Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000).min(i64::MAX / 1000))
+    Duration::seconds(
+        i64::try_from(s)
+            .unwrap_or(i64::MAX / 1000)
+            .min(i64::MAX / 1000),
+    )
 }
 
 fn data_limit(state: &str) -> StateError {
     StateError::new(
         errors::DATA_LIMIT_EXCEEDED,
-        format!("The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."),
+        format!(
+            "The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."
+        ),
     )
 }
 
 fn runtime(state: &State, frame: &Frame, detail: &str) -> StateError {
-    StateError::new(errors::RUNTIME, runtime_cause(&state.name, frame.entered_event, detail))
+    StateError::new(
+        errors::RUNTIME,
+        runtime_cause(&state.name, frame.entered_event, detail),
+    )
 }
 
 fn path_error(state: &str, entered: u64, path: &Path, e: PathEvalError) -> StateError {
     let detail = match e {
         PathEvalError::NoResults { normalized } => {
-            format!("Invalid path '{}' : No results for path: {normalized}", path.text())
+            format!(
+                "Invalid path '{}' : No results for path: {normalized}",
+                path.text()
+            )
         }
         PathEvalError::UndefinedVariable { name } => {
-            format!("Invalid path '{}' : The variable '{name}' is not defined", path.text())
+            format!(
+                "Invalid path '{}' : The variable '{name}' is not defined",
+                path.text()
+            )
         }
     };
     StateError::new(errors::RUNTIME, runtime_cause(state, entered, &detail))
@@ -1987,7 +2226,8 @@ fn apply_result_path(rp: &ResultPath, input: &Value, result: Value) -> Result<Va
         ResultPath::Discard => Ok(input.clone()),
         ResultPath::Path(p) => {
             let mut out = input.clone();
-            p.assign(&mut out, result).map_err(|_| p.text().to_string())?;
+            p.assign(&mut out, result)
+                .map_err(|_| p.text().to_string())?;
             Ok(out)
         }
     }

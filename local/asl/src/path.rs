@@ -97,6 +97,12 @@ pub struct PathSyntaxError {
     pub reason: String,
 }
 
+/// A reference path that cannot be applied (a step meets a non-object, or an index is out of
+/// range): `States.ResultPathMatchFailure`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Unable to apply ResultPath {0}")]
+pub struct ResultPathMismatch(pub String);
+
 /// A path that parsed but selected nothing where something was required.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PathEvalError {
@@ -115,13 +121,13 @@ impl Path {
             path: text.to_string(),
             reason: reason.to_string(),
         };
-        let rest = text.strip_prefix('$').ok_or_else(|| err("must start with '$'"))?;
+        let rest = text
+            .strip_prefix('$')
+            .ok_or_else(|| err("must start with '$'"))?;
         let (root, rest) = if let Some(r) = rest.strip_prefix('$') {
             (PathRoot::Context, r)
         } else if rest.starts_with(is_ident_start) {
-            let end = rest
-                .find(|c: char| !is_ident_char(c))
-                .unwrap_or(rest.len());
+            let end = rest.find(|c: char| !is_ident_char(c)).unwrap_or(rest.len());
             let name = &rest[..end];
             if name.chars().count() > 80 {
                 return Err(err("variable names are at most 80 characters"));
@@ -239,7 +245,7 @@ impl Path {
     ///
     /// Fails (the caller reports `States.ResultPathMatchFailure`) when a step meets a value
     /// that is not an object (or an array index that is out of range).
-    pub fn assign(&self, target: &mut Value, value: Value) -> Result<(), ()> {
+    pub fn assign(&self, target: &mut Value, value: Value) -> Result<(), ResultPathMismatch> {
         if self.segments.is_empty() {
             *target = value;
             return Ok(());
@@ -250,7 +256,7 @@ impl Path {
             match seg {
                 Segment::Child(name) => {
                     let Value::Object(map) = cur else {
-                        return Err(());
+                        return Err(self.mismatch());
                     };
                     if i == last {
                         map.insert(name.clone(), value);
@@ -262,13 +268,13 @@ impl Path {
                 }
                 Segment::Index(idx) => {
                     let Value::Array(arr) = cur else {
-                        return Err(());
+                        return Err(self.mismatch());
                     };
                     let Some(pos) = resolve_index(*idx, arr.len()) else {
-                        return Err(());
+                        return Err(self.mismatch());
                     };
                     let Some(slot) = arr.get_mut(pos) else {
-                        return Err(());
+                        return Err(self.mismatch());
                     };
                     if i == last {
                         *slot = value;
@@ -276,10 +282,14 @@ impl Path {
                     }
                     cur = slot;
                 }
-                _ => return Err(()),
+                _ => return Err(self.mismatch()),
             }
         }
         Ok(())
+    }
+
+    fn mismatch(&self) -> ResultPathMismatch {
+        ResultPathMismatch(self.text.clone())
     }
 }
 
@@ -438,13 +448,24 @@ fn deep_collect<'v>(v: &'v Value, f: &mut dyn FnMut(&'v Value)) {
     }
 }
 
-fn slice_positions(len: usize, start: Option<i64>, end: Option<i64>, step: Option<i64>) -> Vec<usize> {
+fn slice_positions(
+    len: usize,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: Option<i64>,
+) -> Vec<usize> {
     let len_i = i64::try_from(len).unwrap_or(i64::MAX);
     let step = step.unwrap_or(1);
     if step == 0 {
         return Vec::new();
     }
-    let norm = |v: i64| if v < 0 { (len_i + v).max(0) } else { v.min(len_i) };
+    let norm = |v: i64| {
+        if v < 0 {
+            (len_i + v).max(0)
+        } else {
+            v.min(len_i)
+        }
+    };
     let mut out = Vec::new();
     if step > 0 {
         let s = norm(start.unwrap_or(0));
@@ -481,8 +502,10 @@ fn filter_matches(expr: &FilterExpr, doc_root: &Value, item: &Value) -> bool {
             !out.is_empty()
         }
         FilterExpr::Compare(l, op, r) => {
-            let (Some(l), Some(r)) = (operand_value(l, doc_root, item), operand_value(r, doc_root, item))
-            else {
+            let (Some(l), Some(r)) = (
+                operand_value(l, doc_root, item),
+                operand_value(r, doc_root, item),
+            ) else {
                 return false;
             };
             compare_values(&l, *op, &r)
@@ -511,7 +534,10 @@ fn operand_value(o: &Operand, doc_root: &Value, item: &Value) -> Option<Value> {
 fn compare_values(l: &Value, op: CompareOp, r: &Value) -> bool {
     use std::cmp::Ordering;
     let ord = match (l, r) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b)),
+        (Value::Number(a), Value::Number(b)) => a
+            .as_f64()
+            .zip(b.as_f64())
+            .and_then(|(a, b)| a.partial_cmp(&b)),
         (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
         (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
         (Value::Null, Value::Null) => Some(Ordering::Equal),
@@ -611,7 +637,8 @@ impl<'a> Parser<'a> {
                 || c == '['
                 || c == ']'
                 || (in_filter
-                    && (c.is_whitespace() || matches!(c, ')' | '=' | '!' | '<' | '>' | '&' | '|' | ']')));
+                    && (c.is_whitespace()
+                        || matches!(c, ')' | '=' | '!' | '<' | '>' | '&' | '|' | ']')));
             if stop {
                 break;
             }
@@ -708,7 +735,9 @@ impl<'a> Parser<'a> {
         if t.is_empty() {
             return Ok(None);
         }
-        t.parse::<i64>().map(Some).map_err(|_| "invalid integer".into())
+        t.parse::<i64>()
+            .map(Some)
+            .map_err(|_| "invalid integer".into())
     }
 
     fn index_or_slice(&mut self) -> Result<Segment, String> {

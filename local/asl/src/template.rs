@@ -18,16 +18,24 @@ pub enum Template {
     Object(Vec<(String, Template)>),
     Array(Vec<Template>),
     /// `"key.$": "$.path"`; `field` is the original key (with `.$`) for error messages.
-    Path { field: String, path: Path },
+    Path {
+        field: String,
+        path: Path,
+    },
     /// `"key.$": "States.Fn(...)"`.
-    Call { field: String, call: Box<Intrinsic> },
+    Call {
+        field: String,
+        call: Box<Intrinsic>,
+    },
 }
 
 /// Why a template could not be evaluated.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
     /// A path selected nothing: AWS reports this as `States.Runtime` with this message.
-    #[error("The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'")]
+    #[error(
+        "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
+    )]
     PathNotFound {
         field: String,
         path: String,
@@ -158,7 +166,9 @@ impl Template {
 }
 
 fn invalid_dynamic(key: &str) -> String {
-    format!("The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call")
+    format!(
+        "The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
+    )
 }
 
 fn has_dynamic(v: &Value) -> bool {

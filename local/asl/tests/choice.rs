@@ -1,5 +1,7 @@
 //! Choice state rules, from the States Language spec and the developer guide.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -26,64 +28,135 @@ fn choose(rule: Value, input: Value) -> Result<String, (String, String)> {
 }
 
 fn yes(rule: Value, input: Value) {
-    assert_eq!(choose(rule.clone(), input.clone()).unwrap(), "yes", "rule {rule} on {input}");
+    assert_eq!(
+        choose(rule.clone(), input.clone()).unwrap(),
+        "yes",
+        "rule {rule} on {input}"
+    );
 }
 
 fn no(rule: Value, input: Value) {
-    assert_eq!(choose(rule.clone(), input.clone()).unwrap(), "no", "rule {rule} on {input}");
+    assert_eq!(
+        choose(rule.clone(), input.clone()).unwrap(),
+        "no",
+        "rule {rule} on {input}"
+    );
 }
 
 #[test]
 fn string_equals() {
-    yes(json!({"Variable": "$.s", "StringEquals": "abc"}), json!({"s": "abc"}));
-    no(json!({"Variable": "$.s", "StringEquals": "abc"}), json!({"s": "abd"}));
+    yes(
+        json!({"Variable": "$.s", "StringEquals": "abc"}),
+        json!({"s": "abc"}),
+    );
+    no(
+        json!({"Variable": "$.s", "StringEquals": "abc"}),
+        json!({"s": "abd"}),
+    );
 }
 
 #[test]
 fn string_equals_type_mismatch_is_false() {
-    no(json!({"Variable": "$.s", "StringEquals": "1"}), json!({"s": 1}));
+    no(
+        json!({"Variable": "$.s", "StringEquals": "1"}),
+        json!({"s": 1}),
+    );
 }
 
 #[test]
 fn string_ordering() {
-    yes(json!({"Variable": "$.s", "StringLessThan": "b"}), json!({"s": "a"}));
-    no(json!({"Variable": "$.s", "StringLessThan": "a"}), json!({"s": "a"}));
-    yes(json!({"Variable": "$.s", "StringLessThanEquals": "a"}), json!({"s": "a"}));
-    yes(json!({"Variable": "$.s", "StringGreaterThan": "a"}), json!({"s": "b"}));
-    yes(json!({"Variable": "$.s", "StringGreaterThanEquals": "b"}), json!({"s": "b"}));
-    no(json!({"Variable": "$.s", "StringGreaterThanEquals": "c"}), json!({"s": "b"}));
+    yes(
+        json!({"Variable": "$.s", "StringLessThan": "b"}),
+        json!({"s": "a"}),
+    );
+    no(
+        json!({"Variable": "$.s", "StringLessThan": "a"}),
+        json!({"s": "a"}),
+    );
+    yes(
+        json!({"Variable": "$.s", "StringLessThanEquals": "a"}),
+        json!({"s": "a"}),
+    );
+    yes(
+        json!({"Variable": "$.s", "StringGreaterThan": "a"}),
+        json!({"s": "b"}),
+    );
+    yes(
+        json!({"Variable": "$.s", "StringGreaterThanEquals": "b"}),
+        json!({"s": "b"}),
+    );
+    no(
+        json!({"Variable": "$.s", "StringGreaterThanEquals": "c"}),
+        json!({"s": "b"}),
+    );
 }
 
 #[test]
 fn string_ordering_is_case_sensitive_codepoint_order() {
-    yes(json!({"Variable": "$.s", "StringLessThan": "a"}), json!({"s": "Z"}));
+    yes(
+        json!({"Variable": "$.s", "StringLessThan": "a"}),
+        json!({"s": "Z"}),
+    );
 }
 
 #[test]
 fn numeric_equals_int_and_float() {
-    yes(json!({"Variable": "$.n", "NumericEquals": 1}), json!({"n": 1.0}));
-    no(json!({"Variable": "$.n", "NumericEquals": 1}), json!({"n": 2}));
+    yes(
+        json!({"Variable": "$.n", "NumericEquals": 1}),
+        json!({"n": 1.0}),
+    );
+    no(
+        json!({"Variable": "$.n", "NumericEquals": 1}),
+        json!({"n": 2}),
+    );
 }
 
 #[test]
 fn numeric_ordering() {
-    yes(json!({"Variable": "$.n", "NumericLessThan": 10}), json!({"n": 9.5}));
-    no(json!({"Variable": "$.n", "NumericLessThan": 10}), json!({"n": 10}));
-    yes(json!({"Variable": "$.n", "NumericLessThanEquals": 10}), json!({"n": 10}));
-    yes(json!({"Variable": "$.n", "NumericGreaterThan": -1}), json!({"n": 0}));
-    yes(json!({"Variable": "$.n", "NumericGreaterThanEquals": 0}), json!({"n": 0}));
+    yes(
+        json!({"Variable": "$.n", "NumericLessThan": 10}),
+        json!({"n": 9.5}),
+    );
+    no(
+        json!({"Variable": "$.n", "NumericLessThan": 10}),
+        json!({"n": 10}),
+    );
+    yes(
+        json!({"Variable": "$.n", "NumericLessThanEquals": 10}),
+        json!({"n": 10}),
+    );
+    yes(
+        json!({"Variable": "$.n", "NumericGreaterThan": -1}),
+        json!({"n": 0}),
+    );
+    yes(
+        json!({"Variable": "$.n", "NumericGreaterThanEquals": 0}),
+        json!({"n": 0}),
+    );
 }
 
 #[test]
 fn numeric_against_string_is_false() {
-    no(json!({"Variable": "$.n", "NumericEquals": 1}), json!({"n": "1"}));
+    no(
+        json!({"Variable": "$.n", "NumericEquals": 1}),
+        json!({"n": "1"}),
+    );
 }
 
 #[test]
 fn boolean_equals() {
-    yes(json!({"Variable": "$.b", "BooleanEquals": true}), json!({"b": true}));
-    no(json!({"Variable": "$.b", "BooleanEquals": true}), json!({"b": false}));
-    no(json!({"Variable": "$.b", "BooleanEquals": true}), json!({"b": "true"}));
+    yes(
+        json!({"Variable": "$.b", "BooleanEquals": true}),
+        json!({"b": true}),
+    );
+    no(
+        json!({"Variable": "$.b", "BooleanEquals": true}),
+        json!({"b": false}),
+    );
+    no(
+        json!({"Variable": "$.b", "BooleanEquals": true}),
+        json!({"b": "true"}),
+    );
 }
 
 #[test]
@@ -124,9 +197,18 @@ fn timestamp_with_lowercase_t_is_not_a_timestamp() {
 
 #[test]
 fn string_matches_wildcards() {
-    yes(json!({"Variable": "$.f", "StringMatches": "log-*.txt"}), json!({"f": "log-2024.txt"}));
-    no(json!({"Variable": "$.f", "StringMatches": "log-*.txt"}), json!({"f": "log-2024.csv"}));
-    yes(json!({"Variable": "$.f", "StringMatches": "*"}), json!({"f": ""}));
+    yes(
+        json!({"Variable": "$.f", "StringMatches": "log-*.txt"}),
+        json!({"f": "log-2024.txt"}),
+    );
+    no(
+        json!({"Variable": "$.f", "StringMatches": "log-*.txt"}),
+        json!({"f": "log-2024.csv"}),
+    );
+    yes(
+        json!({"Variable": "$.f", "StringMatches": "*"}),
+        json!({"f": ""}),
+    );
 }
 
 #[test]
@@ -141,40 +223,82 @@ fn string_matches_escapes() {
 
 #[test]
 fn is_null() {
-    yes(json!({"Variable": "$.x", "IsNull": true}), json!({"x": null}));
+    yes(
+        json!({"Variable": "$.x", "IsNull": true}),
+        json!({"x": null}),
+    );
     no(json!({"Variable": "$.x", "IsNull": true}), json!({"x": 1}));
     yes(json!({"Variable": "$.x", "IsNull": false}), json!({"x": 1}));
 }
 
 #[test]
 fn is_present() {
-    yes(json!({"Variable": "$.x", "IsPresent": true}), json!({"x": null}));
+    yes(
+        json!({"Variable": "$.x", "IsPresent": true}),
+        json!({"x": null}),
+    );
     no(json!({"Variable": "$.x", "IsPresent": true}), json!({}));
     yes(json!({"Variable": "$.x", "IsPresent": false}), json!({}));
-    yes(json!({"Variable": "$.a.b.c", "IsPresent": false}), json!({"a": 1}));
+    yes(
+        json!({"Variable": "$.a.b.c", "IsPresent": false}),
+        json!({"a": 1}),
+    );
 }
 
 #[test]
 fn type_tests() {
-    yes(json!({"Variable": "$.x", "IsNumeric": true}), json!({"x": 1.5}));
-    no(json!({"Variable": "$.x", "IsNumeric": true}), json!({"x": "1.5"}));
-    yes(json!({"Variable": "$.x", "IsString": true}), json!({"x": "s"}));
-    yes(json!({"Variable": "$.x", "IsBoolean": true}), json!({"x": false}));
-    yes(json!({"Variable": "$.x", "IsTimestamp": true}), json!({"x": "2016-03-14T01:59:00Z"}));
-    no(json!({"Variable": "$.x", "IsTimestamp": true}), json!({"x": "yesterday"}));
-    yes(json!({"Variable": "$.x", "IsString": false}), json!({"x": 3}));
+    yes(
+        json!({"Variable": "$.x", "IsNumeric": true}),
+        json!({"x": 1.5}),
+    );
+    no(
+        json!({"Variable": "$.x", "IsNumeric": true}),
+        json!({"x": "1.5"}),
+    );
+    yes(
+        json!({"Variable": "$.x", "IsString": true}),
+        json!({"x": "s"}),
+    );
+    yes(
+        json!({"Variable": "$.x", "IsBoolean": true}),
+        json!({"x": false}),
+    );
+    yes(
+        json!({"Variable": "$.x", "IsTimestamp": true}),
+        json!({"x": "2016-03-14T01:59:00Z"}),
+    );
+    no(
+        json!({"Variable": "$.x", "IsTimestamp": true}),
+        json!({"x": "yesterday"}),
+    );
+    yes(
+        json!({"Variable": "$.x", "IsString": false}),
+        json!({"x": 3}),
+    );
 }
 
 #[test]
 fn path_forms() {
-    yes(json!({"Variable": "$.a", "StringEqualsPath": "$.b"}), json!({"a": "x", "b": "x"}));
-    yes(json!({"Variable": "$.a", "NumericLessThanPath": "$.b"}), json!({"a": 1, "b": 2}));
-    yes(json!({"Variable": "$.a", "BooleanEqualsPath": "$.b"}), json!({"a": true, "b": true}));
+    yes(
+        json!({"Variable": "$.a", "StringEqualsPath": "$.b"}),
+        json!({"a": "x", "b": "x"}),
+    );
+    yes(
+        json!({"Variable": "$.a", "NumericLessThanPath": "$.b"}),
+        json!({"a": 1, "b": 2}),
+    );
+    yes(
+        json!({"Variable": "$.a", "BooleanEqualsPath": "$.b"}),
+        json!({"a": true, "b": true}),
+    );
     yes(
         json!({"Variable": "$.a", "TimestampGreaterThanPath": "$.b"}),
         json!({"a": "2020-01-02T00:00:00Z", "b": "2020-01-01T00:00:00Z"}),
     );
-    no(json!({"Variable": "$.a", "NumericGreaterThanEqualsPath": "$.b"}), json!({"a": 1, "b": 2}));
+    no(
+        json!({"Variable": "$.a", "NumericGreaterThanEqualsPath": "$.b"}),
+        json!({"a": 1, "b": 2}),
+    );
 }
 
 #[test]
@@ -219,7 +343,11 @@ fn and_short_circuits_before_missing_path() {
 
 #[test]
 fn missing_variable_is_a_runtime_error() {
-    let (e, c) = choose(json!({"Variable": "$.missing", "StringEquals": "x"}), json!({})).unwrap_err();
+    let (e, c) = choose(
+        json!({"Variable": "$.missing", "StringEquals": "x"}),
+        json!({}),
+    )
+    .unwrap_err();
     assert_eq!(e, "States.Runtime");
     assert_eq!(
         c,
@@ -237,7 +365,13 @@ fn no_match_without_default_fails() {
         }
     });
     let o = run(d, json!({"x": 2}));
-    assert_eq!(o.failed(), ("States.NoChoiceMatched".to_string(), "No Matches!".to_string()));
+    assert_eq!(
+        o.failed(),
+        (
+            "States.NoChoiceMatched".to_string(),
+            "No Matches!".to_string()
+        )
+    );
 }
 
 #[test]
@@ -271,7 +405,10 @@ fn choice_input_and_output_paths() {
 
 #[test]
 fn choice_on_context_object() {
-    yes(json!({"Variable": "$$.Execution.Name", "StringEquals": "exec-1"}), json!({}));
+    yes(
+        json!({"Variable": "$$.Execution.Name", "StringEquals": "exec-1"}),
+        json!({}),
+    );
 }
 
 #[test]
@@ -298,8 +435,14 @@ fn spec_example_public_type() {
             "DefaultState": {"Type": "Fail", "Error": "DefaultStateError", "Cause": "No Matches!"}
         }
     });
-    assert_eq!(run(d.clone(), json!({"type": "Public"})).ok(), json!("Public"));
-    assert_eq!(run(d.clone(), json!({"type": "Private", "value": 22})).ok(), json!("Twenties"));
+    assert_eq!(
+        run(d.clone(), json!({"type": "Public"})).ok(),
+        json!("Public")
+    );
+    assert_eq!(
+        run(d.clone(), json!({"type": "Private", "value": 22})).ok(),
+        json!("Twenties")
+    );
     assert_eq!(
         run(d, json!({"type": "Private", "value": 35})).failed(),
         ("DefaultStateError".to_string(), "No Matches!".to_string())
@@ -341,8 +484,10 @@ fn unknown_operator_is_a_definition_error() {
 
 #[test]
 fn empty_choices_is_a_definition_error() {
-    let msg = invalid(json!({"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [], "Default": "E"},
-        "E": {"Type": "Succeed"}}}));
+    let msg = invalid(
+        json!({"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [], "Default": "E"},
+        "E": {"Type": "Succeed"}}}),
+    );
     assert!(msg.contains("SCHEMA_VALIDATION_FAILED"), "{msg}");
     assert!(msg.contains("at /States/C/Choices"), "{msg}");
 }
@@ -352,5 +497,8 @@ fn next_inside_nested_rule_is_a_definition_error() {
     let msg = invalid(json!({"StartAt": "C", "States": {
         "C": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.x", "IsNull": true, "Next": "E"}, "Next": "E"}]},
         "E": {"Type": "Succeed"}}}));
-    assert!(msg.contains("Field 'Next' is not supported at /States/C/Choices[0]/Not"), "{msg}");
+    assert!(
+        msg.contains("Field 'Next' is not supported at /States/C/Choices[0]/Not"),
+        "{msg}"
+    );
 }

@@ -1,5 +1,7 @@
 //! Retry and Catch, with the error-name matching rules of the developer guide.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use chrono::Duration;
@@ -34,15 +36,25 @@ fn scheduled_times(events: &[HistoryEvent]) -> Vec<i64> {
 
 #[test]
 fn retry_then_succeed() {
-    let d = task_with(json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 1, "MaxAttempts": 3}]}));
-    let o = run_with(d, json!({}), |_, n| if n < 2 { fail("Boom", "x") } else { ok(json!("done")) });
+    let d = task_with(
+        json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 1, "MaxAttempts": 3}]}),
+    );
+    let o = run_with(d, json!({}), |_, n| {
+        if n < 2 {
+            fail("Boom", "x")
+        } else {
+            ok(json!("done"))
+        }
+    });
     assert_eq!(o.ok(), json!("done"));
     assert_eq!(o.tasks.len(), 3);
 }
 
 #[test]
 fn retry_backoff_timings_default_rate_2() {
-    let d = task_with(json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 1, "MaxAttempts": 3}]}));
+    let d = task_with(
+        json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 1, "MaxAttempts": 3}]}),
+    );
     let o = run_with(d, json!({}), |_, _| fail("Boom", "x"));
     assert_eq!(o.failed(), ("Boom".into(), "x".into()));
     // 1 s, then 2 s, then 4 s.
@@ -58,14 +70,18 @@ fn retry_default_policy_is_three_attempts_interval_one_rate_two() {
 
 #[test]
 fn retry_backoff_rate_one_and_interval() {
-    let d = task_with(json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 3, "MaxAttempts": 2, "BackoffRate": 1.0}]}));
+    let d = task_with(
+        json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 3, "MaxAttempts": 2, "BackoffRate": 1.0}]}),
+    );
     let o = run_with(d, json!({}), |_, _| fail("Boom", ""));
     assert_eq!(scheduled_times(&o.events), vec![0, 3000, 6000]);
 }
 
 #[test]
 fn retry_fractional_backoff_rate() {
-    let d = task_with(json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 1.5}]}));
+    let d = task_with(
+        json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 1.5}]}),
+    );
     let o = run_with(d, json!({}), |_, _| fail("Boom", ""));
     // 2, 3, 4.5 seconds.
     assert_eq!(scheduled_times(&o.events), vec![0, 2000, 5000, 9500]);
@@ -73,17 +89,24 @@ fn retry_fractional_backoff_rate() {
 
 #[test]
 fn retry_max_delay_caps_backoff() {
-    let d = task_with(json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "MaxAttempts": 4,
-        "BackoffRate": 3, "MaxDelaySeconds": 10}]}));
+    let d = task_with(
+        json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "MaxAttempts": 4,
+        "BackoffRate": 3, "MaxDelaySeconds": 10}]}),
+    );
     let o = run_with(d, json!({}), |_, _| fail("Boom", ""));
     // 2, 6, min(18,10), min(54,10).
-    assert_eq!(scheduled_times(&o.events), vec![0, 2000, 8000, 18000, 28000]);
+    assert_eq!(
+        scheduled_times(&o.events),
+        vec![0, 2000, 8000, 18000, 28000]
+    );
 }
 
 #[test]
 fn retry_full_jitter_stays_within_the_computed_delay() {
-    let d = task_with(json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 4, "MaxAttempts": 3,
-        "BackoffRate": 2, "JitterStrategy": "FULL"}]}));
+    let d = task_with(
+        json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 4, "MaxAttempts": 3,
+        "BackoffRate": 2, "JitterStrategy": "FULL"}]}),
+    );
     let o = run_with(d, json!({}), |_, _| fail("Boom", ""));
     let t = scheduled_times(&o.events);
     assert_eq!(t.len(), 4);
@@ -138,16 +161,27 @@ fn unmatched_error_is_not_retried() {
 fn retry_count_in_context_object() {
     let d = task_with(json!({"Parameters": {"n.$": "$$.State.RetryCount"},
         "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 2}]}));
-    let o = run_with(d, json!({}), |t, n| if n < 2 { fail("Boom", "") } else { ok(t.parameters.clone()) });
+    let o = run_with(d, json!({}), |t, n| {
+        if n < 2 {
+            fail("Boom", "")
+        } else {
+            ok(t.parameters.clone())
+        }
+    });
     let counts: Vec<Value> = o.tasks.iter().map(|t| t.parameters["n"].clone()).collect();
     assert_eq!(counts, vec![json!(0), json!(1), json!(2)]);
 }
 
 #[test]
 fn catch_with_result_path_keeps_input() {
-    let d = task_with(json!({"Catch": [{"ErrorEquals": ["Boom"], "ResultPath": "$.error", "Next": "Handler"}]}));
+    let d = task_with(
+        json!({"Catch": [{"ErrorEquals": ["Boom"], "ResultPath": "$.error", "Next": "Handler"}]}),
+    );
     let o = run_with(d, json!({"orig": 1}), |_, _| fail("Boom", "went wrong"));
-    assert_eq!(o.ok(), json!({"orig": 1, "error": {"Error": "Boom", "Cause": "went wrong"}}));
+    assert_eq!(
+        o.ok(),
+        json!({"orig": 1, "error": {"Error": "Boom", "Cause": "went wrong"}})
+    );
 }
 
 #[test]
@@ -159,7 +193,9 @@ fn catch_without_result_path_replaces_input_with_error_output() {
 
 #[test]
 fn catch_result_path_null_keeps_input_only() {
-    let d = task_with(json!({"Catch": [{"ErrorEquals": ["Boom"], "ResultPath": null, "Next": "Handler"}]}));
+    let d = task_with(
+        json!({"Catch": [{"ErrorEquals": ["Boom"], "ResultPath": null, "Next": "Handler"}]}),
+    );
     let o = run_with(d, json!({"orig": 1}), |_, _| fail("Boom", "why"));
     assert_eq!(o.ok(), json!({"orig": 1}));
 }
@@ -188,25 +224,35 @@ fn retry_exhausted_then_catch() {
 #[test]
 fn states_all_catches_custom_errors() {
     let d = task_with(json!({"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Other"}]}));
-    assert_eq!(run_with(d, json!({}), |_, _| fail("Whatever", "")).ok(), json!("other"));
+    assert_eq!(
+        run_with(d, json!({}), |_, _| fail("Whatever", "")).ok(),
+        json!("other")
+    );
 }
 
 #[test]
 fn states_task_failed_catches_task_errors() {
     let d = task_with(json!({"Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Other"}]}));
-    assert_eq!(run_with(d, json!({}), |_, _| fail("Lambda.Unknown", "")).ok(), json!("other"));
+    assert_eq!(
+        run_with(d, json!({}), |_, _| fail("Lambda.Unknown", "")).ok(),
+        json!("other")
+    );
 }
 
 #[test]
 fn states_task_failed_does_not_catch_timeout() {
-    let d = task_with(json!({"TimeoutSeconds": 5, "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Other"}]}));
+    let d = task_with(
+        json!({"TimeoutSeconds": 5, "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Other"}]}),
+    );
     let o = run_with(d, json!({}), |_, _| TaskOutcome::Pending);
     assert_eq!(o.failed().0, "States.Timeout");
 }
 
 #[test]
 fn states_timeout_caught_by_name() {
-    let d = task_with(json!({"TimeoutSeconds": 5, "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Other"}]}));
+    let d = task_with(
+        json!({"TimeoutSeconds": 5, "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Other"}]}),
+    );
     let o = run_with(d, json!({}), |_, _| TaskOutcome::Pending);
     assert_eq!(o.ok(), json!("other"));
     assert_eq!((o.end_time - t0()).num_seconds(), 5);
@@ -214,13 +260,20 @@ fn states_timeout_caught_by_name() {
 
 #[test]
 fn states_all_catches_timeout() {
-    let d = task_with(json!({"TimeoutSeconds": 5, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Other"}]}));
-    assert_eq!(run_with(d, json!({}), |_, _| TaskOutcome::Pending).ok(), json!("other"));
+    let d = task_with(
+        json!({"TimeoutSeconds": 5, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Other"}]}),
+    );
+    assert_eq!(
+        run_with(d, json!({}), |_, _| TaskOutcome::Pending).ok(),
+        json!("other")
+    );
 }
 
 #[test]
 fn states_all_does_not_catch_runtime_errors() {
-    let d = task_with(json!({"InputPath": "$.missing", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Other"}]}));
+    let d = task_with(
+        json!({"InputPath": "$.missing", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Other"}]}),
+    );
     let o = run(d, json!({}));
     assert_eq!(o.failed().0, "States.Runtime");
 }
@@ -244,7 +297,13 @@ fn intrinsic_failure_is_catchable() {
 fn timeout_retry_then_success() {
     let d = task_with(json!({"TimeoutSeconds": 10,
         "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 1}]}));
-    let o = run_with(d, json!({}), |_, n| if n == 0 { TaskOutcome::Pending } else { ok(json!("late")) });
+    let o = run_with(d, json!({}), |_, n| {
+        if n == 0 {
+            TaskOutcome::Pending
+        } else {
+            ok(json!("late"))
+        }
+    });
     assert_eq!(o.ok(), json!("late"));
     assert_eq!(scheduled_times(&o.events), vec![0, 11000]);
 }
@@ -259,8 +318,13 @@ fn heartbeat_timeout() {
 
 #[test]
 fn heartbeat_timeout_matched_by_task_failed() {
-    let d = task_with(json!({"HeartbeatSeconds": 10, "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Other"}]}));
-    assert_eq!(run_with(d, json!({}), |_, _| TaskOutcome::Pending).ok(), json!("other"));
+    let d = task_with(
+        json!({"HeartbeatSeconds": 10, "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Other"}]}),
+    );
+    assert_eq!(
+        run_with(d, json!({}), |_, _| TaskOutcome::Pending).ok(),
+        json!("other")
+    );
 }
 
 #[test]
@@ -289,16 +353,25 @@ fn timeout_seconds_path_invalid_value() {
 
 #[test]
 fn error_output_of_timeout_has_empty_cause() {
-    let d = task_with(json!({"TimeoutSeconds": 1, "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.e", "Next": "Handler"}]}));
+    let d = task_with(
+        json!({"TimeoutSeconds": 1, "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.e", "Next": "Handler"}]}),
+    );
     let o = run_with(d, json!({}), |_, _| TaskOutcome::Pending);
-    assert_eq!(o.ok(), json!({"e": {"Error": "States.Timeout", "Cause": ""}}));
+    assert_eq!(
+        o.ok(),
+        json!({"e": {"Error": "States.Timeout", "Cause": ""}})
+    );
 }
 
 #[test]
 fn task_timed_out_event() {
     let d = task_with(json!({"TimeoutSeconds": 3}));
     let o = run_with(d, json!({}), |_, _| TaskOutcome::Pending);
-    let ev = o.events.iter().find(|e| e.event_type == EventType::TaskTimedOut).unwrap();
+    let ev = o
+        .events
+        .iter()
+        .find(|e| e.event_type == EventType::TaskTimedOut)
+        .unwrap();
     assert_eq!(ev.timestamp, t0() + Duration::seconds(3));
     let v = serde_json::to_value(ev).unwrap();
     assert_eq!(
@@ -310,20 +383,29 @@ fn task_timed_out_event() {
 #[test]
 fn fail_state_error_and_cause() {
     let d = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "ErrorA", "Cause": "Kaiju attack"}}});
-    assert_eq!(run(d, json!({})).failed(), ("ErrorA".into(), "Kaiju attack".into()));
+    assert_eq!(
+        run(d, json!({})).failed(),
+        ("ErrorA".into(), "Kaiju attack".into())
+    );
 }
 
 #[test]
 fn fail_state_error_path_and_cause_path() {
     let d = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$.e", "CausePath": "$.c"}}});
-    assert_eq!(run(d, json!({"e": "E1", "c": "C1"})).failed(), ("E1".into(), "C1".into()));
+    assert_eq!(
+        run(d, json!({"e": "E1", "c": "C1"})).failed(),
+        ("E1".into(), "C1".into())
+    );
 }
 
 #[test]
 fn fail_state_cause_path_intrinsic() {
     let d = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E",
         "CausePath": "States.Format('item {} failed', $.id)"}}});
-    assert_eq!(run(d, json!({"id": 7})).failed(), ("E".into(), "item 7 failed".into()));
+    assert_eq!(
+        run(d, json!({"id": 7})).failed(),
+        ("E".into(), "item 7 failed".into())
+    );
 }
 
 #[test]
@@ -352,7 +434,14 @@ fn failed_task_events() {
     let o = run_with(d, json!({}), |_, _| fail("Boom", "bad"));
     assert_eq!(
         o.types(),
-        vec!["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed", "ExecutionFailed"]
+        vec![
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "ExecutionFailed"
+        ]
     );
     let v = serde_json::to_value(&o.events[4]).unwrap();
     assert_eq!(
@@ -360,5 +449,8 @@ fn failed_task_events() {
         json!({"resourceType": "lambda", "resource": "invoke", "error": "Boom", "cause": "bad"})
     );
     let last = serde_json::to_value(&o.events[5]).unwrap();
-    assert_eq!(last["executionFailedEventDetails"], json!({"error": "Boom", "cause": "bad"}));
+    assert_eq!(
+        last["executionFailedEventDetails"],
+        json!({"error": "Boom", "cause": "bad"})
+    );
 }

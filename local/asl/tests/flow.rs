@@ -1,5 +1,7 @@
 //! Wait, Parallel, Map, Succeed, execution timeout, stop, callbacks and persistence.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::sync::Arc;
@@ -112,7 +114,14 @@ fn parallel_events() {
     assert_eq!(t.first().unwrap(), "ExecutionStarted");
     assert_eq!(t[1], "ParallelStateEntered");
     assert_eq!(t[2], "ParallelStateStarted");
-    assert_eq!(&t[t.len() - 3..], &["ParallelStateSucceeded", "ParallelStateExited", "ExecutionSucceeded"]);
+    assert_eq!(
+        &t[t.len() - 3..],
+        &[
+            "ParallelStateSucceeded",
+            "ParallelStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
     assert!(t.contains(&"WaitStateEntered".to_string()));
     assert!(t.contains(&"WaitStateExited".to_string()));
 }
@@ -120,14 +129,17 @@ fn parallel_events() {
 #[test]
 fn parallel_parameters_and_result_selector() {
     let d = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
-        "Parameters": {"v.$": "$.v"},
-        "ResultSelector": {"first.$": "$[0].v", "second.$": "$[1].v"},
-        "ResultPath": "$.out",
-        "Branches": [
-            {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
-            {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}
-        ]}}});
-    assert_eq!(run(d, json!({"v": 3})).ok(), json!({"v": 3, "out": {"first": 3, "second": 3}}));
+    "Parameters": {"v.$": "$.v"},
+    "ResultSelector": {"first.$": "$[0].v", "second.$": "$[1].v"},
+    "ResultPath": "$.out",
+    "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}
+    ]}}});
+    assert_eq!(
+        run(d, json!({"v": 3})).ok(),
+        json!({"v": 3, "out": {"first": 3, "second": 3}})
+    );
 }
 
 #[test]
@@ -140,7 +152,11 @@ fn parallel_branch_failure_fails_the_state_with_the_branch_error() {
     assert_eq!(o.failed(), ("BranchBoom".into(), "b".into()));
     assert!(o.types().contains(&"WaitStateAborted".to_string()));
     assert!(o.types().contains(&"ParallelStateFailed".to_string()));
-    assert_eq!(o.end_time, t0(), "the waiting branch was aborted, not awaited");
+    assert_eq!(
+        o.end_time,
+        t0(),
+        "the waiting branch was aborted, not awaited"
+    );
 }
 
 #[test]
@@ -150,17 +166,26 @@ fn parallel_failure_caught() {
             {"StartAt": "B", "States": {"B": {"Type": "Fail", "Error": "E", "Cause": "C"}}}
         ], "Catch": [{"ErrorEquals": ["E"], "ResultPath": "$.err", "Next": "Done"}]},
         "Done": {"Type": "Pass", "End": true}}});
-    assert_eq!(run(d, json!({"k": 1})).ok(), json!({"k": 1, "err": {"Error": "E", "Cause": "C"}}));
+    assert_eq!(
+        run(d, json!({"k": 1})).ok(),
+        json!({"k": 1, "err": {"Error": "E", "Cause": "C"}})
+    );
 }
 
 #[test]
 fn parallel_retry_reruns_all_branches() {
     let d = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
-        "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 1, "IntervalSeconds": 1}],
-        "Branches": [
-            {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}
-        ]}}});
-    let o = run_with(d, json!({}), |_, n| if n == 0 { fail("Boom", "") } else { ok(json!("fine")) });
+    "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 1, "IntervalSeconds": 1}],
+    "Branches": [
+        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}
+    ]}}});
+    let o = run_with(d, json!({}), |_, n| {
+        if n == 0 {
+            fail("Boom", "")
+        } else {
+            ok(json!("fine"))
+        }
+    });
     assert_eq!(o.ok(), json!(["fine"]));
     assert_eq!(o.tasks.len(), 2);
 }
@@ -177,7 +202,10 @@ fn map_def(extra: serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn map_over_items() {
-    assert_eq!(run(map_def(json!({})), json!({"items": [1, 2, 3]})).ok(), json!([{"v": 1}, {"v": 2}, {"v": 3}]));
+    assert_eq!(
+        run(map_def(json!({})), json!({"items": [1, 2, 3]})).ok(),
+        json!([{"v": 1}, {"v": 2}, {"v": 3}])
+    );
 }
 
 #[test]
@@ -186,14 +214,23 @@ fn map_empty_items() {
     assert_eq!(o.ok(), json!([]));
     assert_eq!(
         o.types(),
-        vec!["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+        vec![
+            "ExecutionStarted",
+            "MapStateEntered",
+            "MapStateStarted",
+            "MapStateSucceeded",
+            "MapStateExited",
+            "ExecutionSucceeded"
+        ]
     );
 }
 
 #[test]
 fn map_item_selector_with_context_item() {
     let o = run(
-        map_def(json!({"ItemSelector": {"index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value", "k.$": "$.k"}})),
+        map_def(
+            json!({"ItemSelector": {"index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value", "k.$": "$.k"}}),
+        ),
         json!({"items": ["a", "b"], "k": 9}),
     );
     assert_eq!(
@@ -206,7 +243,10 @@ fn map_item_selector_with_context_item() {
 fn map_legacy_parameters_act_as_item_selector() {
     let mut d = map_def(json!({"Parameters": {"x.$": "$$.Map.Item.Value"}}));
     d["States"]["M"]["Iterator"] = d["States"]["M"]["ItemProcessor"].clone();
-    d["States"]["M"].as_object_mut().unwrap().remove("ItemProcessor");
+    d["States"]["M"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ItemProcessor");
     assert_eq!(run(d, json!({"items": [5]})).ok(), json!([{"v": {"x": 5}}]));
 }
 
@@ -220,19 +260,28 @@ fn map_items_path_not_array_fails() {
 fn map_items_path_missing_fails() {
     let (e, c) = run(map_def(json!({})), json!({})).failed();
     assert_eq!(e, "States.Runtime");
-    assert!(c.ends_with("Invalid path '$.items' : No results for path: $['items']"), "{c}");
+    assert!(
+        c.ends_with("Invalid path '$.items' : No results for path: $['items']"),
+        "{c}"
+    );
 }
 
 #[test]
 fn map_without_items_path_iterates_input() {
     let mut d = map_def(json!({}));
-    d["States"]["M"].as_object_mut().unwrap().remove("ItemsPath");
+    d["States"]["M"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ItemsPath");
     assert_eq!(run(d, json!([1, 2])).ok(), json!([{"v": 1}, {"v": 2}]));
 }
 
 #[test]
 fn map_result_path() {
-    let o = run(map_def(json!({"ResultPath": "$.results"})), json!({"items": [1]}));
+    let o = run(
+        map_def(json!({"ResultPath": "$.results"})),
+        json!({"items": [1]}),
+    );
     assert_eq!(o.ok(), json!({"items": [1], "results": [{"v": 1}]}));
 }
 
@@ -241,13 +290,19 @@ fn map_iteration_events() {
     let o = run(map_def(json!({})), json!({"items": [1, 2]}));
     let t = o.types();
     assert_eq!(t.iter().filter(|x| *x == "MapIterationStarted").count(), 2);
-    assert_eq!(t.iter().filter(|x| *x == "MapIterationSucceeded").count(), 2);
+    assert_eq!(
+        t.iter().filter(|x| *x == "MapIterationSucceeded").count(),
+        2
+    );
     let started = o
         .events
         .iter()
         .find(|e| e.event_type == kyc_asl::EventType::MapStateStarted)
         .unwrap();
-    assert_eq!(serde_json::to_value(started).unwrap()["mapStateStartedEventDetails"], json!({"length": 2}));
+    assert_eq!(
+        serde_json::to_value(started).unwrap()["mapStateStartedEventDetails"],
+        json!({"length": 2})
+    );
     let it = o
         .events
         .iter()
@@ -303,7 +358,9 @@ fn map_tasks_receive_items() {
     let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
         "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"Payload.$": "$"}, "End": true}}}}}});
-    let o = run_with(d, json!(["x", "y"]), |t, _| ok(json!({"got": t.parameters["Payload"]})));
+    let o = run_with(d, json!(["x", "y"]), |t, _| {
+        ok(json!({"got": t.parameters["Payload"]}))
+    });
     assert_eq!(o.ok(), json!([{"got": "x"}, {"got": "y"}]));
 }
 
@@ -355,10 +412,18 @@ fn callback_token_success() {
     assert_eq!(t.parameters["Entries"][0]["Detail"]["token"], json!(token));
     assert!(cmds.contains(&Command::WakeAt(t0() + Duration::seconds(60))));
     let id = ex.task_for_token(&token).unwrap();
-    ex.task_succeeded(id, json!({"decision": "APPROVE"}), t0() + Duration::seconds(30)).unwrap();
+    ex.task_succeeded(
+        id,
+        json!({"decision": "APPROVE"}),
+        t0() + Duration::seconds(30),
+    )
+    .unwrap();
     ex.advance(t0() + Duration::seconds(30));
     assert_eq!(ex.status(), ExecutionStatus::Succeeded);
-    assert_eq!(ex.output().unwrap(), &json!({"id": 1, "review": {"decision": "APPROVE"}}));
+    assert_eq!(
+        ex.output().unwrap(),
+        &json!({"id": 1, "review": {"decision": "APPROVE"}})
+    );
     assert!(ex.task_for_token(&token).is_none());
 }
 
@@ -366,7 +431,8 @@ fn callback_token_success() {
 fn callback_heartbeat_extends_deadline() {
     let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
     let t = run_task_of(&ex.advance(t0()));
-    ex.heartbeat(t.task_id, t0() + Duration::seconds(50)).unwrap();
+    ex.heartbeat(t.task_id, t0() + Duration::seconds(50))
+        .unwrap();
     let cmds = ex.advance(t0() + Duration::seconds(61));
     assert_eq!(ex.status(), ExecutionStatus::Running);
     assert!(cmds.contains(&Command::WakeAt(t0() + Duration::seconds(110))));
@@ -380,7 +446,13 @@ fn callback_heartbeat_extends_deadline() {
 fn callback_failure() {
     let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
     let t = run_task_of(&ex.advance(t0()));
-    ex.task_failed(t.task_id, Some("Review.Rejected".into()), Some("no".into()), t0()).unwrap();
+    ex.task_failed(
+        t.task_id,
+        Some("Review.Rejected".into()),
+        Some("no".into()),
+        t0(),
+    )
+    .unwrap();
     ex.advance(t0());
     assert_eq!(ex.error(), Some(("Review.Rejected", "no")));
 }
@@ -390,7 +462,10 @@ fn late_result_after_timeout_is_refused() {
     let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
     let t = run_task_of(&ex.advance(t0()));
     ex.advance(t0() + Duration::seconds(61));
-    assert!(ex.task_succeeded(t.task_id, json!({}), t0() + Duration::seconds(62)).is_err());
+    assert!(
+        ex.task_succeeded(t.task_id, json!({}), t0() + Duration::seconds(62))
+            .is_err()
+    );
 }
 
 #[test]
@@ -403,7 +478,8 @@ fn persist_and_resume_while_waiting_for_token() {
     let mut ex = Execution::restore(def(callback_def()), state);
     let token = t.task_token.unwrap();
     let id = ex.task_for_token(&token).unwrap();
-    ex.task_succeeded(id, json!("ok"), t0() + Duration::seconds(5)).unwrap();
+    ex.task_succeeded(id, json!("ok"), t0() + Duration::seconds(5))
+        .unwrap();
     ex.advance(t0() + Duration::seconds(5));
     assert_eq!(ex.output().unwrap(), &json!({"id": 7, "review": "ok"}));
 }
@@ -423,12 +499,16 @@ fn persist_and_resume_inside_parallel_and_map() {
     for _ in 0..10 {
         // Persist and restore at every step.
         let saved = serde_json::to_value(ex.state()).unwrap();
-        ex = Execution::restore(Arc::clone(&definition), serde_json::from_value(saved).unwrap());
+        ex = Execution::restore(
+            Arc::clone(&definition),
+            serde_json::from_value(saved).unwrap(),
+        );
         let mut wake = None;
         for c in &cmds {
             match c {
                 Command::RunTask(t) => {
-                    ex.task_succeeded(t.task_id, json!(format!("done-{}", t.parameters)), now).unwrap();
+                    ex.task_succeeded(t.task_id, json!(format!("done-{}", t.parameters)), now)
+                        .unwrap();
                 }
                 Command::WakeAt(w) => wake = Some(*w),
                 Command::CancelTask { .. } => {}
@@ -443,14 +523,22 @@ fn persist_and_resume_inside_parallel_and_map() {
         cmds = ex.advance(now);
     }
     assert_eq!(ex.status(), ExecutionStatus::Succeeded);
-    assert_eq!(ex.output().unwrap(), &json!([["done-\"a\"", "done-\"b\""], ["a", "b"]]));
+    assert_eq!(
+        ex.output().unwrap(),
+        &json!([["done-\"a\"", "done-\"b\""], ["a", "b"]])
+    );
 }
 
 #[test]
 fn stop_aborts_execution() {
     let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
     let t = run_task_of(&ex.advance(t0()));
-    ex.stop(Some("Manual".into()), Some("operator".into()), t0() + Duration::seconds(1)).unwrap();
+    ex.stop(
+        Some("Manual".into()),
+        Some("operator".into()),
+        t0() + Duration::seconds(1),
+    )
+    .unwrap();
     assert_eq!(ex.status(), ExecutionStatus::Aborted);
     assert_eq!(ex.error(), Some(("Manual", "operator")));
     let cmds = ex.advance(t0() + Duration::seconds(2));
@@ -461,11 +549,23 @@ fn stop_aborts_execution() {
     let events = ex.take_events();
     let types: Vec<String> = events
         .iter()
-        .map(|e| serde_json::to_value(e.event_type).unwrap().as_str().unwrap().to_string())
+        .map(|e| {
+            serde_json::to_value(e.event_type)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    assert_eq!(&types[types.len() - 2..], &["TaskStateAborted", "ExecutionAborted"]);
+    assert_eq!(
+        &types[types.len() - 2..],
+        &["TaskStateAborted", "ExecutionAborted"]
+    );
     let last = serde_json::to_value(events.last().unwrap()).unwrap();
-    assert_eq!(last["executionAbortedEventDetails"], json!({"error": "Manual", "cause": "operator"}));
+    assert_eq!(
+        last["executionAbortedEventDetails"],
+        json!({"error": "Manual", "cause": "operator"})
+    );
     assert!(ex.stop(None, None, t0()).is_err());
 }
 

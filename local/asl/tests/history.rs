@@ -1,5 +1,7 @@
 //! History events: types, ids, previousEventId and details as GetExecutionHistory shows them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -35,9 +37,18 @@ fn task_execution_history_json() {
         "TimeoutSeconds": 30, "HeartbeatSeconds": 10, "End": true}}});
     let o = run_with(d, json!({"x": 1}), |_, _| ok(json!({"StatusCode": 200})));
     let v = serde_json::to_value(&o.events).unwrap();
-    assert_eq!(o.types(), vec![
-        "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"
-    ]);
+    assert_eq!(
+        o.types(),
+        vec![
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
     assert_eq!(
         v[2],
         json!({"timestamp": 1704067200.0, "type": "TaskScheduled", "id": 3, "previousEventId": 2,
@@ -66,8 +77,14 @@ fn wait_for_task_token_resource_names() {
         "Parameters": {"Entries": []}, "End": true}}});
     let o = run_with(d, json!({}), |_, _| ok(json!({})));
     let v = serde_json::to_value(&o.events[2]).unwrap();
-    assert_eq!(v["taskScheduledEventDetails"]["resourceType"], json!("events"));
-    assert_eq!(v["taskScheduledEventDetails"]["resource"], json!("putEvents.waitForTaskToken"));
+    assert_eq!(
+        v["taskScheduledEventDetails"]["resourceType"],
+        json!("events")
+    );
+    assert_eq!(
+        v["taskScheduledEventDetails"]["resource"],
+        json!("putEvents.waitForTaskToken")
+    );
 }
 
 #[test]
@@ -89,12 +106,30 @@ fn integration_patterns() {
         Integration::Service { pattern, .. } => Some(pattern),
         _ => None,
     };
-    assert_eq!(p("arn:aws:states:::lambda:invoke"), Some(IntegrationPattern::RequestResponse));
-    assert_eq!(p("arn:aws:states:::lambda:invoke.waitForTaskToken"), Some(IntegrationPattern::WaitForTaskToken));
-    assert_eq!(p("arn:aws:states:::ecs:runTask.sync"), Some(IntegrationPattern::Sync));
-    assert_eq!(p("arn:aws:states:::states:startExecution.sync:2"), Some(IntegrationPattern::Sync));
-    assert_eq!(Integration::of("arn:aws:lambda:us-east-1:123456789012:function:f"), Integration::LambdaFunction);
-    assert_eq!(Integration::of("arn:aws:states:us-east-1:123456789012:activity:a"), Integration::Activity);
+    assert_eq!(
+        p("arn:aws:states:::lambda:invoke"),
+        Some(IntegrationPattern::RequestResponse)
+    );
+    assert_eq!(
+        p("arn:aws:states:::lambda:invoke.waitForTaskToken"),
+        Some(IntegrationPattern::WaitForTaskToken)
+    );
+    assert_eq!(
+        p("arn:aws:states:::ecs:runTask.sync"),
+        Some(IntegrationPattern::Sync)
+    );
+    assert_eq!(
+        p("arn:aws:states:::states:startExecution.sync:2"),
+        Some(IntegrationPattern::Sync)
+    );
+    assert_eq!(
+        Integration::of("arn:aws:lambda:us-east-1:123456789012:function:f"),
+        Integration::LambdaFunction
+    );
+    assert_eq!(
+        Integration::of("arn:aws:states:us-east-1:123456789012:activity:a"),
+        Integration::Activity
+    );
 }
 
 #[test]
@@ -102,10 +137,18 @@ fn lambda_function_arn_uses_lambda_events() {
     let d = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
         "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": true}}});
     let o = run_with(d, json!({"a": 1}), |_, _| ok(json!(2)));
-    assert_eq!(o.types(), vec![
-        "ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted",
-        "LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded"
-    ]);
+    assert_eq!(
+        o.types(),
+        vec![
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
+            "LambdaFunctionSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
     let v = serde_json::to_value(&o.events[2]).unwrap();
     assert_eq!(
         v["lambdaFunctionScheduledEventDetails"],
@@ -129,10 +172,19 @@ fn choice_and_wait_event_types() {
         "W": {"Type": "Wait", "Seconds": 1, "Next": "S"},
         "S": {"Type": "Succeed"}}});
     let o = run(d, json!({"a": 1}));
-    assert_eq!(o.types(), vec![
-        "ExecutionStarted", "ChoiceStateEntered", "ChoiceStateExited", "WaitStateEntered", "WaitStateExited",
-        "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"
-    ]);
+    assert_eq!(
+        o.types(),
+        vec![
+            "ExecutionStarted",
+            "ChoiceStateEntered",
+            "ChoiceStateExited",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "SucceedStateEntered",
+            "SucceedStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
     assert_eq!(o.events[4].timestamp, t0() + chrono::Duration::seconds(1));
 }
 
@@ -140,18 +192,34 @@ fn choice_and_wait_event_types() {
 fn fail_event_types() {
     let d = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}});
     let o = run(d, json!({}));
-    assert_eq!(o.types(), vec!["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]);
+    assert_eq!(
+        o.types(),
+        vec!["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]
+    );
 }
 
 #[test]
 fn retry_history_shows_each_attempt() {
     let d = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
         "Retry": [{"ErrorEquals": ["E"], "MaxAttempts": 1}], "End": true}}});
-    let o = run_with(d, json!({}), |_, n| if n == 0 { fail("E", "") } else { ok(json!(1)) });
-    assert_eq!(o.types(), vec![
-        "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed",
-        "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"
-    ]);
+    let o = run_with(d, json!({}), |_, n| {
+        if n == 0 { fail("E", "") } else { ok(json!(1)) }
+    });
+    assert_eq!(
+        o.types(),
+        vec![
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
 }
 
 #[test]

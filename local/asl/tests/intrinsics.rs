@@ -1,5 +1,7 @@
 //! Intrinsic functions, with the developer guide's examples.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -22,7 +24,10 @@ fn err(expr: &str, input: Value) -> (String, String) {
 #[test]
 fn format_guide_example() {
     assert_eq!(
-        ok("States.Format('Hello, my name is {}.', $.name)", json!({"name": "Arnav"})),
+        ok(
+            "States.Format('Hello, my name is {}.', $.name)",
+            json!({"name": "Arnav"})
+        ),
         json!("Hello, my name is Arnav.")
     );
 }
@@ -30,58 +35,88 @@ fn format_guide_example() {
 #[test]
 fn format_several_placeholders_and_types() {
     assert_eq!(
-        ok("States.Format('{} {} {} {}', $.s, $.n, $.b, $.z)", json!({"s": "x", "n": 1.5, "b": true, "z": null})),
+        ok(
+            "States.Format('{} {} {} {}', $.s, $.n, $.b, $.z)",
+            json!({"s": "x", "n": 1.5, "b": true, "z": null})
+        ),
         json!("x 1.5 true null")
     );
 }
 
 #[test]
 fn format_escaped_braces_are_literal() {
-    assert_eq!(ok("States.Format('\\{\\} {}', 'v')", json!({})), json!("{} v"));
+    assert_eq!(
+        ok("States.Format('\\{\\} {}', 'v')", json!({})),
+        json!("{} v")
+    );
 }
 
 #[test]
 fn format_escaped_quote() {
-    assert_eq!(ok("States.Format('it\\'s {}', 'me')", json!({})), json!("it's me"));
+    assert_eq!(
+        ok("States.Format('it\\'s {}', 'me')", json!({})),
+        json!("it's me")
+    );
 }
 
 #[test]
 fn format_too_few_arguments_fails() {
-    assert_eq!(err("States.Format('{} {}', 'a')", json!({})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.Format('{} {}', 'a')", json!({})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn format_too_many_arguments_fails() {
-    assert_eq!(err("States.Format('{}', 'a', 'b')", json!({})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.Format('{}', 'a', 'b')", json!({})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn format_object_argument_fails() {
-    assert_eq!(err("States.Format('{}', $.o)", json!({"o": {"a": 1}})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.Format('{}', $.o)", json!({"o": {"a": 1}})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn format_with_context_object() {
-    assert_eq!(ok("States.Format('run-{}', $$.Execution.Name)", json!({})), json!("run-exec-1"));
+    assert_eq!(
+        ok("States.Format('run-{}', $$.Execution.Name)", json!({})),
+        json!("run-exec-1")
+    );
 }
 
 #[test]
 fn string_to_json_guide_example() {
     assert_eq!(
-        ok("States.StringToJson($.someString)", json!({"someString": "{\"number\": 20}"})),
+        ok(
+            "States.StringToJson($.someString)",
+            json!({"someString": "{\"number\": 20}"})
+        ),
         json!({"number": 20})
     );
 }
 
 #[test]
 fn string_to_json_invalid_fails() {
-    assert_eq!(err("States.StringToJson($.s)", json!({"s": "{nope"})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.StringToJson($.s)", json!({"s": "{nope"})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn json_to_string_guide_example() {
     assert_eq!(
-        ok("States.JsonToString($.someJson)", json!({"someJson": {"name": "Foo", "year": 2020}})),
+        ok(
+            "States.JsonToString($.someJson)",
+            json!({"someJson": {"name": "Foo", "year": 2020}})
+        ),
         json!("{\"name\":\"Foo\",\"year\":2020}")
     );
 }
@@ -89,7 +124,10 @@ fn json_to_string_guide_example() {
 #[test]
 fn array_guide_example() {
     assert_eq!(
-        ok("States.Array('Foo', 2020, $.someJson, null)", json!({"someJson": {"random": "abcdefg"}})),
+        ok(
+            "States.Array('Foo', 2020, $.someJson, null)",
+            json!({"someJson": {"random": "abcdefg"}})
+        ),
         json!(["Foo", 2020, {"random": "abcdefg"}, null])
     );
 }
@@ -102,14 +140,20 @@ fn array_empty() {
 #[test]
 fn array_partition_guide_example() {
     assert_eq!(
-        ok("States.ArrayPartition($.inputArray, 4)", json!({"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]})),
+        ok(
+            "States.ArrayPartition($.inputArray, 4)",
+            json!({"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]})
+        ),
         json!([[1, 2, 3, 4], [5, 6, 7, 8], [9]])
     );
 }
 
 #[test]
 fn array_partition_zero_size_fails() {
-    assert_eq!(err("States.ArrayPartition($.a, 0)", json!({"a": [1]})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.ArrayPartition($.a, 0)", json!({"a": [1]})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
@@ -125,32 +169,53 @@ fn array_contains_guide_example() {
 
 #[test]
 fn array_contains_absent() {
-    assert_eq!(ok("States.ArrayContains($.a, 'z')", json!({"a": ["x"]})), json!(false));
+    assert_eq!(
+        ok("States.ArrayContains($.a, 'z')", json!({"a": ["x"]})),
+        json!(false)
+    );
 }
 
 #[test]
 fn array_contains_objects() {
-    assert_eq!(ok("States.ArrayContains($.a, $.o)", json!({"a": [{"k": 1}], "o": {"k": 1}})), json!(true));
+    assert_eq!(
+        ok(
+            "States.ArrayContains($.a, $.o)",
+            json!({"a": [{"k": 1}], "o": {"k": 1}})
+        ),
+        json!(true)
+    );
 }
 
 #[test]
 fn array_range_guide_example() {
-    assert_eq!(ok("States.ArrayRange(1, 9, 2)", json!({})), json!([1, 3, 5, 7, 9]));
+    assert_eq!(
+        ok("States.ArrayRange(1, 9, 2)", json!({})),
+        json!([1, 3, 5, 7, 9])
+    );
 }
 
 #[test]
 fn array_range_descending() {
-    assert_eq!(ok("States.ArrayRange(5, 1, -2)", json!({})), json!([5, 3, 1]));
+    assert_eq!(
+        ok("States.ArrayRange(5, 1, -2)", json!({})),
+        json!([5, 3, 1])
+    );
 }
 
 #[test]
 fn array_range_step_zero_fails() {
-    assert_eq!(err("States.ArrayRange(1, 5, 0)", json!({})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.ArrayRange(1, 5, 0)", json!({})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn array_range_over_1000_items_fails() {
-    assert_eq!(err("States.ArrayRange(1, 2000, 1)", json!({})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.ArrayRange(1, 2000, 1)", json!({})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
@@ -162,33 +227,48 @@ fn array_range_exactly_1000_items() {
 #[test]
 fn array_get_item_guide_example() {
     assert_eq!(
-        ok("States.ArrayGetItem($.inputArray, $.index)", json!({"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9], "index": 5})),
+        ok(
+            "States.ArrayGetItem($.inputArray, $.index)",
+            json!({"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9], "index": 5})
+        ),
         json!(6)
     );
 }
 
 #[test]
 fn array_get_item_out_of_bounds_fails() {
-    assert_eq!(err("States.ArrayGetItem($.a, 3)", json!({"a": [1]})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.ArrayGetItem($.a, 3)", json!({"a": [1]})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn array_length_guide_example() {
     assert_eq!(
-        ok("States.ArrayLength($.inputArray)", json!({"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]})),
+        ok(
+            "States.ArrayLength($.inputArray)",
+            json!({"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]})
+        ),
         json!(9)
     );
 }
 
 #[test]
 fn array_length_of_non_array_fails() {
-    assert_eq!(err("States.ArrayLength($.a)", json!({"a": "x"})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.ArrayLength($.a)", json!({"a": "x"})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn array_unique_guide_example() {
     assert_eq!(
-        ok("States.ArrayUnique($.inputArray)", json!({"inputArray": [1, 2, 3, 3, 3, 3, 3, 3, 4]})),
+        ok(
+            "States.ArrayUnique($.inputArray)",
+            json!({"inputArray": [1, 2, 3, 3, 3, 3, 3, 3, 4]})
+        ),
         json!([1, 2, 3, 4])
     );
 }
@@ -196,7 +276,10 @@ fn array_unique_guide_example() {
 #[test]
 fn base64_encode_guide_example() {
     assert_eq!(
-        ok("States.Base64Encode($.input)", json!({"input": "Data to encode"})),
+        ok(
+            "States.Base64Encode($.input)",
+            json!({"input": "Data to encode"})
+        ),
         json!("RGF0YSB0byBlbmNvZGU=")
     );
 }
@@ -204,33 +287,48 @@ fn base64_encode_guide_example() {
 #[test]
 fn base64_decode_guide_example() {
     assert_eq!(
-        ok("States.Base64Decode($.base64)", json!({"base64": "RGF0YSB0byBlbmNvZGU="})),
+        ok(
+            "States.Base64Decode($.base64)",
+            json!({"base64": "RGF0YSB0byBlbmNvZGU="})
+        ),
         json!("Data to encode")
     );
 }
 
 #[test]
 fn base64_decode_invalid_fails() {
-    assert_eq!(err("States.Base64Decode('***')", json!({})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.Base64Decode('***')", json!({})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn base64_encode_over_10000_chars_fails() {
     let s = "a".repeat(10_001);
-    assert_eq!(err("States.Base64Encode($.s)", json!({"s": s})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.Base64Encode($.s)", json!({"s": s})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn hash_guide_example_sha1() {
     assert_eq!(
-        ok("States.Hash($.Data, $.Algorithm)", json!({"Data": "input data", "Algorithm": "SHA-1"})),
+        ok(
+            "States.Hash($.Data, $.Algorithm)",
+            json!({"Data": "input data", "Algorithm": "SHA-1"})
+        ),
         json!("aaff4a450a104cd177d28d18d74485e8cae074b7")
     );
 }
 
 #[test]
 fn hash_md5() {
-    assert_eq!(ok("States.Hash('abc', 'MD5')", json!({})), json!("900150983cd24fb0d6963f7d28e17f72"));
+    assert_eq!(
+        ok("States.Hash('abc', 'MD5')", json!({})),
+        json!("900150983cd24fb0d6963f7d28e17f72")
+    );
 }
 
 #[test]
@@ -243,13 +341,28 @@ fn hash_sha256() {
 
 #[test]
 fn hash_sha384_and_sha512_lengths() {
-    assert_eq!(ok("States.Hash('abc', 'SHA-384')", json!({})).as_str().unwrap().len(), 96);
-    assert_eq!(ok("States.Hash('abc', 'SHA-512')", json!({})).as_str().unwrap().len(), 128);
+    assert_eq!(
+        ok("States.Hash('abc', 'SHA-384')", json!({}))
+            .as_str()
+            .unwrap()
+            .len(),
+        96
+    );
+    assert_eq!(
+        ok("States.Hash('abc', 'SHA-512')", json!({}))
+            .as_str()
+            .unwrap()
+            .len(),
+        128
+    );
 }
 
 #[test]
 fn hash_unknown_algorithm_fails() {
-    assert_eq!(err("States.Hash('abc', 'SHA-999')", json!({})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.Hash('abc', 'SHA-999')", json!({})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
@@ -265,23 +378,45 @@ fn json_merge_guide_example_shallow() {
 
 #[test]
 fn json_merge_non_object_fails() {
-    assert_eq!(err("States.JsonMerge($.a, $.b, false)", json!({"a": 1, "b": {}})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err(
+            "States.JsonMerge($.a, $.b, false)",
+            json!({"a": 1, "b": {}})
+        )
+        .0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn math_add_guide_example() {
-    assert_eq!(ok("States.MathAdd($.value1, $.step)", json!({"value1": 111, "step": -1})), json!(110));
+    assert_eq!(
+        ok(
+            "States.MathAdd($.value1, $.step)",
+            json!({"value1": 111, "step": -1})
+        ),
+        json!(110)
+    );
 }
 
 #[test]
 fn math_add_non_integer_fails() {
-    assert_eq!(err("States.MathAdd(1.5, 1)", json!({})).0, "States.IntrinsicFailure");
+    assert_eq!(
+        err("States.MathAdd(1.5, 1)", json!({})).0,
+        "States.IntrinsicFailure"
+    );
 }
 
 #[test]
 fn math_random_is_in_range_and_deterministic() {
-    let a = ok("States.MathRandom($.start, $.end)", json!({"start": 1, "end": 999}));
-    let b = ok("States.MathRandom($.start, $.end)", json!({"start": 1, "end": 999}));
+    let a = ok(
+        "States.MathRandom($.start, $.end)",
+        json!({"start": 1, "end": 999}),
+    );
+    let b = ok(
+        "States.MathRandom($.start, $.end)",
+        json!({"start": 1, "end": 999}),
+    );
     let n = a.as_i64().unwrap();
     assert!((1..999).contains(&n));
     assert_eq!(a, b, "same seed, same execution: same number");
@@ -297,7 +432,10 @@ fn math_random_with_seed_is_reproducible() {
 #[test]
 fn string_split_guide_example() {
     assert_eq!(
-        ok("States.StringSplit($.inputString, $.splitter)", json!({"inputString": "1,2,3,4,5", "splitter": ","})),
+        ok(
+            "States.StringSplit($.inputString, $.splitter)",
+            json!({"inputString": "1,2,3,4,5", "splitter": ","})
+        ),
         json!(["1", "2", "3", "4", "5"])
     );
 }
@@ -325,7 +463,10 @@ fn uuid_has_v4_shape() {
 #[test]
 fn nested_calls() {
     assert_eq!(
-        ok("States.ArrayLength(States.StringSplit($.s, ','))", json!({"s": "a,b,c"})),
+        ok(
+            "States.ArrayLength(States.StringSplit($.s, ','))",
+            json!({"s": "a,b,c"})
+        ),
         json!(3)
     );
 }
@@ -333,14 +474,20 @@ fn nested_calls() {
 #[test]
 fn format_with_nested_json_to_string() {
     assert_eq!(
-        ok("States.Format('v={}', States.JsonToString($.o))", json!({"o": {"a": 1}})),
+        ok(
+            "States.Format('v={}', States.JsonToString($.o))",
+            json!({"o": {"a": 1}})
+        ),
         json!("v={\"a\":1}")
     );
 }
 
 #[test]
 fn path_argument_missing_is_runtime_error() {
-    assert_eq!(err("States.ArrayLength($.nope)", json!({})).0, "States.Runtime");
+    assert_eq!(
+        err("States.ArrayLength($.nope)", json!({})).0,
+        "States.Runtime"
+    );
 }
 
 #[test]
@@ -364,8 +511,10 @@ fn parse_rejects_trailing_text() {
 
 #[test]
 fn invalid_intrinsic_is_a_definition_error() {
-    let msg = invalid(json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true,
-        "Parameters": {"x.$": "States.Nope()"}}}}));
+    let msg = invalid(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true,
+        "Parameters": {"x.$": "States.Nope()"}}}}),
+    );
     assert_eq!(
         msg,
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The value for the field 'x.$' must be a valid JSONPath or a valid intrinsic function call at /States/P/Parameters/x.$'"

@@ -1,6 +1,8 @@
 //! InputPath → Parameters → (task) → ResultSelector → ResultPath → OutputPath, with the
 //! developer guide's examples.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -17,7 +19,12 @@ fn guide_input() -> serde_json::Value {
 #[test]
 fn result_path_adds_result_to_input() {
     // Guide: "Use ResultPath to include the result with the input".
-    let out = task(json!({"ResultPath": "$.taskresult"}), guide_input(), json!("Hello, AWS Step Functions!")).unwrap();
+    let out = task(
+        json!({"ResultPath": "$.taskresult"}),
+        guide_input(),
+        json!("Hello, AWS Step Functions!"),
+    )
+    .unwrap();
     assert_eq!(
         out,
         json!({
@@ -31,7 +38,12 @@ fn result_path_adds_result_to_input() {
 
 #[test]
 fn result_path_dollar_replaces_input() {
-    let out = task(json!({"ResultPath": "$"}), guide_input(), json!("Hello, AWS Step Functions!")).unwrap();
+    let out = task(
+        json!({"ResultPath": "$"}),
+        guide_input(),
+        json!("Hello, AWS Step Functions!"),
+    )
+    .unwrap();
     assert_eq!(out, json!("Hello, AWS Step Functions!"));
 }
 
@@ -50,19 +62,34 @@ fn result_path_null_discards_result() {
 #[test]
 fn result_path_updates_existing_node() {
     // Guide: "Use ResultPath to update a node in the input with the result".
-    let out = task(json!({"ResultPath": "$.strings.lambdaresult"}), json!({"strings": {"a": "x"}}), json!("y")).unwrap();
+    let out = task(
+        json!({"ResultPath": "$.strings.lambdaresult"}),
+        json!({"strings": {"a": "x"}}),
+        json!("y"),
+    )
+    .unwrap();
     assert_eq!(out, json!({"strings": {"a": "x", "lambdaresult": "y"}}));
 }
 
 #[test]
 fn result_path_overwrites_input_field() {
-    let out = task(json!({"ResultPath": "$.who"}), guide_input(), json!("Lambda")).unwrap();
+    let out = task(
+        json!({"ResultPath": "$.who"}),
+        guide_input(),
+        json!("Lambda"),
+    )
+    .unwrap();
     assert_eq!(out["who"], json!("Lambda"));
 }
 
 #[test]
 fn result_path_into_string_fails_with_match_failure() {
-    let (e, c) = task(json!({"ResultPath": "$.who.name"}), guide_input(), json!("x")).unwrap_err();
+    let (e, c) = task(
+        json!({"ResultPath": "$.who.name"}),
+        guide_input(),
+        json!("x"),
+    )
+    .unwrap_err();
     assert_eq!(e, "States.ResultPathMatchFailure");
     assert!(c.starts_with("An error occurred while executing the state 'T' (entered at the event id #2). Unable to apply ResultPath \"$.who.name\""), "{c}");
 }
@@ -74,7 +101,10 @@ fn result_path_match_failure_can_be_caught() {
               "Catch": [{"ErrorEquals": ["States.ResultPathMatchFailure"], "ResultPath": "$.err", "Next": "E"}], "End": true},
         "E": {"Type": "Pass", "End": true}}});
     let o = run_with(d, json!({"a": 1}), |_, _| ok(json!("x")));
-    assert_eq!(o.ok()["err"]["Error"], json!("States.ResultPathMatchFailure"));
+    assert_eq!(
+        o.ok()["err"]["Error"],
+        json!("States.ResultPathMatchFailure")
+    );
 }
 
 #[test]
@@ -121,13 +151,21 @@ fn parameters_path_not_found_message() {
 
 #[test]
 fn parameters_applied_after_input_path() {
-    let out = pass(json!({"InputPath": "$.in", "Parameters": {"v.$": "$.v"}}), json!({"in": {"v": 3}})).unwrap();
+    let out = pass(
+        json!({"InputPath": "$.in", "Parameters": {"v.$": "$.v"}}),
+        json!({"in": {"v": 3}}),
+    )
+    .unwrap();
     assert_eq!(out, json!({"v": 3}));
 }
 
 #[test]
 fn parameters_inside_arrays() {
-    let out = pass(json!({"Parameters": {"list": [{"a.$": "$.x"}, 2, "s"]}}), json!({"x": 1})).unwrap();
+    let out = pass(
+        json!({"Parameters": {"list": [{"a.$": "$.x"}, 2, "s"]}}),
+        json!({"x": 1}),
+    )
+    .unwrap();
     assert_eq!(out, json!({"list": [{"a": 1}, 2, "s"]}));
 }
 
@@ -145,7 +183,11 @@ fn parameters_whole_input() {
 
 #[test]
 fn parameters_indefinite_path_gives_list() {
-    let out = pass(json!({"Parameters": {"ids.$": "$.items[*].id"}}), json!({"items": [{"id": 1}, {"id": 2}]})).unwrap();
+    let out = pass(
+        json!({"Parameters": {"ids.$": "$.items[*].id"}}),
+        json!({"items": [{"id": 1}, {"id": 2}]}),
+    )
+    .unwrap();
     assert_eq!(out, json!({"ids": [1, 2]}));
 }
 
@@ -165,7 +207,10 @@ fn pass_result_with_result_path() {
 
 #[test]
 fn pass_without_result_passes_input() {
-    assert_eq!(pass(json!({}), json!({"a": [1, 2]})).unwrap(), json!({"a": [1, 2]}));
+    assert_eq!(
+        pass(json!({}), json!({"a": [1, 2]})).unwrap(),
+        json!({"a": [1, 2]})
+    );
 }
 
 #[test]
@@ -203,14 +248,18 @@ fn result_selector_guide_example() {
 #[test]
 fn lambda_payload_selection() {
     // The project's pattern: ResultSelector `$.Payload` + ResultPath.
-    let result = json!({"ExecutedVersion": "$LATEST", "Payload": {"verified": true}, "StatusCode": 200});
+    let result =
+        json!({"ExecutedVersion": "$LATEST", "Payload": {"verified": true}, "StatusCode": 200});
     let out = task(
         json!({"ResultSelector": {"Payload.$": "$.Payload"}, "ResultPath": "$.identity"}),
         json!({"applicationId": "a-1"}),
         result,
     )
     .unwrap();
-    assert_eq!(out, json!({"applicationId": "a-1", "identity": {"Payload": {"verified": true}}}));
+    assert_eq!(
+        out,
+        json!({"applicationId": "a-1", "identity": {"Payload": {"verified": true}}})
+    );
 }
 
 #[test]
@@ -241,7 +290,10 @@ fn task_parameters_are_sent_to_the_runner() {
         "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
         "Parameters": {"FunctionName": "fn", "Payload.$": "$"}, "End": true}}});
     let o = run_with(d, json!({"k": "v"}), |_, _| ok(json!({})));
-    assert_eq!(o.tasks[0].parameters, json!({"FunctionName": "fn", "Payload": {"k": "v"}}));
+    assert_eq!(
+        o.tasks[0].parameters,
+        json!({"FunctionName": "fn", "Payload": {"k": "v"}})
+    );
     assert_eq!(o.tasks[0].resource, "arn:aws:states:::lambda:invoke");
     assert_eq!(o.tasks[0].task_token, None);
 }
@@ -261,7 +313,10 @@ fn task_token_in_parameters() {
         "Parameters": {"Entries": [{"Detail": {"taskToken.$": "$$.Task.Token"}}]}, "End": true}}});
     let o = run_with(d, json!({}), |_, _| ok(json!({"ok": true})));
     let token = o.tasks[0].task_token.clone().unwrap();
-    assert_eq!(o.tasks[0].parameters["Entries"][0]["Detail"]["taskToken"], json!(token));
+    assert_eq!(
+        o.tasks[0].parameters["Entries"][0]["Detail"]["taskToken"],
+        json!(token)
+    );
     assert_eq!(o.ok(), json!({"ok": true}));
 }
 

@@ -1,5 +1,7 @@
 //! JSONPath and reference paths, as the States Language spec and the developer guide describe.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -143,13 +145,19 @@ fn name_union() {
 #[test]
 fn filter_less_than() {
     let doc = json!({"books": [{"t": "a", "price": 5}, {"t": "b", "price": 15}]});
-    assert_eq!(sel("$.books[?(@.price < 10)].t", doc).unwrap(), json!(["a"]));
+    assert_eq!(
+        sel("$.books[?(@.price < 10)].t", doc).unwrap(),
+        json!(["a"])
+    );
 }
 
 #[test]
 fn filter_string_equality() {
     let doc = json!({"books": [{"cat": "fiction", "t": "a"}, {"cat": "ref", "t": "b"}]});
-    assert_eq!(sel("$.books[?(@.cat == 'fiction')].t", doc).unwrap(), json!(["a"]));
+    assert_eq!(
+        sel("$.books[?(@.cat == 'fiction')].t", doc).unwrap(),
+        json!(["a"])
+    );
 }
 
 #[test]
@@ -161,8 +169,14 @@ fn filter_existence() {
 #[test]
 fn filter_and_or() {
     let doc = json!({"n": [{"v": 1}, {"v": 5}, {"v": 9}]});
-    assert_eq!(sel("$.n[?(@.v > 2 && @.v < 8)].v", doc.clone()).unwrap(), json!([5]));
-    assert_eq!(sel("$.n[?(@.v < 2 || @.v > 8)].v", doc).unwrap(), json!([1, 9]));
+    assert_eq!(
+        sel("$.n[?(@.v > 2 && @.v < 8)].v", doc.clone()).unwrap(),
+        json!([5])
+    );
+    assert_eq!(
+        sel("$.n[?(@.v < 2 || @.v > 8)].v", doc).unwrap(),
+        json!([1, 9])
+    );
 }
 
 #[test]
@@ -177,14 +191,32 @@ fn definite_and_indefinite() {
 #[test]
 fn roots() {
     assert_eq!(*Path::parse("$.a").unwrap().root(), PathRoot::Data);
-    assert_eq!(*Path::parse("$$.Execution.Id").unwrap().root(), PathRoot::Context);
-    assert_eq!(*Path::parse("$myVar.a").unwrap().root(), PathRoot::Variable("myVar".into()));
-    assert_eq!(*Path::parse("$_x").unwrap().root(), PathRoot::Variable("_x".into()));
+    assert_eq!(
+        *Path::parse("$$.Execution.Id").unwrap().root(),
+        PathRoot::Context
+    );
+    assert_eq!(
+        *Path::parse("$myVar.a").unwrap().root(),
+        PathRoot::Variable("myVar".into())
+    );
+    assert_eq!(
+        *Path::parse("$_x").unwrap().root(),
+        PathRoot::Variable("_x".into())
+    );
 }
 
 #[test]
 fn syntax_errors() {
-    for bad in ["", "a.b", "$.", "$[", "$.a[", "$.a[?(@.x <)]", "$['a'", "$.a]"] {
+    for bad in [
+        "",
+        "a.b",
+        "$.",
+        "$[",
+        "$.a[",
+        "$.a[?(@.x <)]",
+        "$['a'",
+        "$.a]",
+    ] {
         assert!(Path::parse(bad).is_err(), "{bad} should be rejected");
     }
 }
@@ -198,7 +230,11 @@ fn reference_path_must_be_definite() {
     assert!(Path::parse_reference("$$.Execution").is_err());
 }
 
-fn assign(path: &str, mut doc: Value, v: Value) -> Result<Value, ()> {
+fn assign(
+    path: &str,
+    mut doc: Value,
+    v: Value,
+) -> Result<Value, kyc_asl::path::ResultPathMismatch> {
     Path::parse_reference(path).unwrap().assign(&mut doc, v)?;
     Ok(doc)
 }
@@ -206,15 +242,28 @@ fn assign(path: &str, mut doc: Value, v: Value) -> Result<Value, ()> {
 #[test]
 fn spec_result_path_replaces_existing_field() {
     // Spec: ResultPath "$.master.detail" with result "Hello".
-    let out = assign("$.master.detail", json!({"master": {"detail": [1, 2, 3]}}), json!("Hello")).unwrap();
+    let out = assign(
+        "$.master.detail",
+        json!({"master": {"detail": [1, 2, 3]}}),
+        json!("Hello"),
+    )
+    .unwrap();
     assert_eq!(out, json!({"master": {"detail": "Hello"}}));
 }
 
 #[test]
 fn spec_result_path_creates_missing_objects() {
     // Spec: ResultPath "$.master.result.sum" with result 6.
-    let out = assign("$.master.result.sum", json!({"master": {"detail": [1, 2, 3]}}), json!(6)).unwrap();
-    assert_eq!(out, json!({"master": {"detail": [1, 2, 3], "result": {"sum": 6}}}));
+    let out = assign(
+        "$.master.result.sum",
+        json!({"master": {"detail": [1, 2, 3]}}),
+        json!(6),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        json!({"master": {"detail": [1, 2, 3], "result": {"sum": 6}}})
+    );
 }
 
 #[test]
@@ -240,8 +289,14 @@ fn result_path_on_non_object_input_fails() {
 
 #[test]
 fn normalized_forms() {
-    assert_eq!(Path::parse("$.a[0].b").unwrap().normalized(), "$['a'][0]['b']");
-    assert_eq!(Path::parse("$$.Execution.Id").unwrap().normalized(), "$$['Execution']['Id']");
+    assert_eq!(
+        Path::parse("$.a[0].b").unwrap().normalized(),
+        "$['a'][0]['b']"
+    );
+    assert_eq!(
+        Path::parse("$$.Execution.Id").unwrap().normalized(),
+        "$$['Execution']['Id']"
+    );
 }
 
 // ----- through a Pass state -----------------------------------------------------------------
@@ -262,12 +317,18 @@ fn input_path_selects_part_of_input() {
 
 #[test]
 fn input_path_null_gives_empty_object() {
-    assert_eq!(pass(json!({"InputPath": null}), json!({"a": 1})).unwrap(), json!({}));
+    assert_eq!(
+        pass(json!({"InputPath": null}), json!({"a": 1})).unwrap(),
+        json!({})
+    );
 }
 
 #[test]
 fn output_path_null_gives_empty_object() {
-    assert_eq!(pass(json!({"OutputPath": null}), json!({"a": 1})).unwrap(), json!({}));
+    assert_eq!(
+        pass(json!({"OutputPath": null}), json!({"a": 1})).unwrap(),
+        json!({})
+    );
 }
 
 #[test]
@@ -292,7 +353,11 @@ fn output_path_missing_fails_with_runtime_error() {
 
 #[test]
 fn indefinite_input_path_gives_list() {
-    let out = pass(json!({"InputPath": "$.a[*].b"}), json!({"a": [{"b": 1}, {"b": 2}]})).unwrap();
+    let out = pass(
+        json!({"InputPath": "$.a[*].b"}),
+        json!({"a": [{"b": 1}, {"b": 2}]}),
+    )
+    .unwrap();
     assert_eq!(out, json!([1, 2]));
 }
 

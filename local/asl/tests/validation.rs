@@ -1,5 +1,7 @@
 //! Definition validation: the problems CreateStateMachine refuses, all reported at once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -9,7 +11,11 @@ use serde_json::{Value, json};
 fn codes(v: Value) -> Vec<(DiagnosticCode, Option<String>)> {
     match Definition::from_value(v) {
         Ok(_) => panic!("should be invalid"),
-        Err(e) => e.diagnostics.into_iter().map(|d| (d.code, d.location)).collect(),
+        Err(e) => e
+            .diagnostics
+            .into_iter()
+            .map(|d| (d.code, d.location))
+            .collect(),
     }
 }
 
@@ -49,14 +55,23 @@ fn no_terminal_state() {
     let msg = invalid(json!({"StartAt": "A", "States": {
         "A": {"Type": "Pass", "Next": "B"},
         "B": {"Type": "Pass", "Next": "A"}}}));
-    assert_eq!(msg, "Invalid State Machine Definition: 'MISSING_END_STATE: Workflow has no terminal state'");
+    assert_eq!(
+        msg,
+        "Invalid State Machine Definition: 'MISSING_END_STATE: Workflow has no terminal state'"
+    );
 }
 
 #[test]
 fn invalid_json() {
     let e = Definition::parse("{not json").unwrap_err();
-    assert_eq!(e.diagnostics[0].code, DiagnosticCode::InvalidJsonDescription);
-    assert!(e.to_string().starts_with("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: "));
+    assert_eq!(
+        e.diagnostics[0].code,
+        DiagnosticCode::InvalidJsonDescription
+    );
+    assert!(
+        e.to_string()
+            .starts_with("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: ")
+    );
 }
 
 #[test]
@@ -68,19 +83,32 @@ fn empty_definition() {
 #[test]
 fn missing_type() {
     let msg = invalid(one_state(json!({"End": true})));
-    assert_eq!(msg, "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [Type] at /States/S'");
+    assert_eq!(
+        msg,
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [Type] at /States/S'"
+    );
 }
 
 #[test]
 fn unknown_type() {
     let c = codes(one_state(json!({"Type": "Sleep", "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Type".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Type".into())
+        )]
+    );
 }
 
 #[test]
 fn unknown_top_level_field() {
-    let msg = invalid(json!({"StartAt": "A", "Coment": "typo", "States": {"A": {"Type": "Succeed"}}}));
-    assert_eq!(msg, "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field 'Coment' is not supported at /'");
+    let msg =
+        invalid(json!({"StartAt": "A", "Coment": "typo", "States": {"A": {"Type": "Succeed"}}}));
+    assert_eq!(
+        msg,
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field 'Coment' is not supported at /'"
+    );
 }
 
 #[test]
@@ -112,10 +140,12 @@ fn unsupported_field_per_state_type() {
         let r = Definition::from_value(d);
         let e = r.expect_err(&ty);
         assert!(
-            e.diagnostics.iter().any(|d| d.code == DiagnosticCode::SchemaValidationFailed
-                && d.message.starts_with("Field '")
-                && d.message.ends_with("' is not supported")
-                && d.location.as_deref() == Some("/States/S")),
+            e.diagnostics
+                .iter()
+                .any(|d| d.code == DiagnosticCode::SchemaValidationFailed
+                    && d.message.starts_with("Field '")
+                    && d.message.ends_with("' is not supported")
+                    && d.location.as_deref() == Some("/States/S")),
             "{ty}: {e}"
         );
     }
@@ -123,14 +153,23 @@ fn unsupported_field_per_state_type() {
 
 #[test]
 fn next_and_end_both() {
-    let c = codes(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B", "End": true}, "B": {"Type": "Succeed"}}}));
-    assert!(c.contains(&(DiagnosticCode::SchemaValidationFailed, Some("/States/A".into()))));
+    let c = codes(
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B", "End": true}, "B": {"Type": "Succeed"}}}),
+    );
+    assert!(c.contains(&(
+        DiagnosticCode::SchemaValidationFailed,
+        Some("/States/A".into())
+    )));
 }
 
 #[test]
 fn neither_next_nor_end() {
-    let c = codes(json!({"StartAt": "A", "States": {"A": {"Type": "Pass"}, "B": {"Type": "Succeed"}}}));
-    assert!(c.contains(&(DiagnosticCode::SchemaValidationFailed, Some("/States/A".into()))));
+    let c =
+        codes(json!({"StartAt": "A", "States": {"A": {"Type": "Pass"}, "B": {"Type": "Succeed"}}}));
+    assert!(c.contains(&(
+        DiagnosticCode::SchemaValidationFailed,
+        Some("/States/A".into())
+    )));
 }
 
 #[test]
@@ -141,17 +180,40 @@ fn all_problems_are_listed() {
         "C": {"Type": "Wait", "End": true}
     }}))
     .unwrap_err();
-    let locs: Vec<(String, Option<String>)> =
-        e.diagnostics.iter().map(|d| (d.code.to_string(), d.location.clone())).collect();
-    assert!(locs.contains(&("SCHEMA_VALIDATION_FAILED".into(), Some("/States/A".into()))), "{e}");
-    assert!(locs.contains(&("MISSING_TRANSITION_TARGET".into(), Some("/States/A/Next".into()))), "{e}");
-    assert!(locs.contains(&("SCHEMA_VALIDATION_FAILED".into(), Some("/States/B/Resource".into()))), "{e}");
-    assert!(locs.contains(&("SCHEMA_VALIDATION_FAILED".into(), Some("/States/C".into()))), "{e}");
+    let locs: Vec<(String, Option<String>)> = e
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.to_string(), d.location.clone()))
+        .collect();
+    assert!(
+        locs.contains(&("SCHEMA_VALIDATION_FAILED".into(), Some("/States/A".into()))),
+        "{e}"
+    );
+    assert!(
+        locs.contains(&(
+            "MISSING_TRANSITION_TARGET".into(),
+            Some("/States/A/Next".into())
+        )),
+        "{e}"
+    );
+    assert!(
+        locs.contains(&(
+            "SCHEMA_VALIDATION_FAILED".into(),
+            Some("/States/B/Resource".into())
+        )),
+        "{e}"
+    );
+    assert!(
+        locs.contains(&("SCHEMA_VALIDATION_FAILED".into(), Some("/States/C".into()))),
+        "{e}"
+    );
 }
 
 #[test]
 fn invalid_resource_arn() {
-    let msg = invalid(one_state(json!({"Type": "Task", "Resource": "my-function", "End": true})));
+    let msg = invalid(one_state(
+        json!({"Type": "Task", "Resource": "my-function", "End": true}),
+    ));
     assert_eq!(
         msg,
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at /States/S/Resource'"
@@ -161,12 +223,17 @@ fn invalid_resource_arn() {
 #[test]
 fn task_requires_resource() {
     let msg = invalid(one_state(json!({"Type": "Task", "End": true})));
-    assert_eq!(msg, "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [Resource] at /States/S'");
+    assert_eq!(
+        msg,
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [Resource] at /States/S'"
+    );
 }
 
 #[test]
 fn invalid_input_path() {
-    let msg = invalid(one_state(json!({"Type": "Pass", "InputPath": "foo", "End": true})));
+    let msg = invalid(one_state(
+        json!({"Type": "Pass", "InputPath": "foo", "End": true}),
+    ));
     assert_eq!(
         msg,
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The value for the field 'InputPath' must be a valid JSONPath at /States/S/InputPath'"
@@ -175,7 +242,9 @@ fn invalid_input_path() {
 
 #[test]
 fn result_path_must_be_reference_path() {
-    let msg = invalid(one_state(json!({"Type": "Pass", "ResultPath": "$.a[*]", "End": true})));
+    let msg = invalid(one_state(
+        json!({"Type": "Pass", "ResultPath": "$.a[*]", "End": true}),
+    ));
     assert_eq!(
         msg,
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The value for the field 'ResultPath' must be a valid ReferencePath at /States/S/ResultPath'"
@@ -184,7 +253,9 @@ fn result_path_must_be_reference_path() {
 
 #[test]
 fn dynamic_parameter_must_be_a_path() {
-    let msg = invalid(one_state(json!({"Type": "Pass", "Parameters": {"a.$": "not a path"}, "End": true})));
+    let msg = invalid(one_state(
+        json!({"Type": "Pass", "Parameters": {"a.$": "not a path"}, "End": true}),
+    ));
     assert_eq!(
         msg,
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The value for the field 'a.$' must be a valid JSONPath or a valid intrinsic function call at /States/S/Parameters/a.$'"
@@ -193,72 +264,161 @@ fn dynamic_parameter_must_be_a_path() {
 
 #[test]
 fn dynamic_parameter_must_be_a_string() {
-    let c = codes(one_state(json!({"Type": "Pass", "Parameters": {"a.$": 5}, "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Parameters/a.$".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Pass", "Parameters": {"a.$": 5}, "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Parameters/a.$".into())
+        )]
+    );
 }
 
 #[test]
 fn nested_dynamic_parameter_location() {
-    let c = codes(one_state(json!({"Type": "Pass", "Parameters": {"o": {"b.$": "x"}}, "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Parameters/o/b.$".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Pass", "Parameters": {"o": {"b.$": "x"}}, "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Parameters/o/b.$".into())
+        )]
+    );
 }
 
 #[test]
 fn timeout_seconds_must_be_positive() {
-    let c = codes(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 0, "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/TimeoutSeconds".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 0, "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/TimeoutSeconds".into())
+        )]
+    );
 }
 
 #[test]
 fn heartbeat_must_be_below_timeout() {
-    let c = codes(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-        "TimeoutSeconds": 10, "HeartbeatSeconds": 10, "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/HeartbeatSeconds".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "TimeoutSeconds": 10, "HeartbeatSeconds": 10, "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/HeartbeatSeconds".into())
+        )]
+    );
 }
 
 #[test]
 fn timeout_and_timeout_path_exclusive() {
-    let c = codes(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-        "TimeoutSeconds": 10, "TimeoutSecondsPath": "$.t", "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "TimeoutSeconds": 10, "TimeoutSecondsPath": "$.t", "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S".into())
+        )]
+    );
 }
 
 #[test]
 fn wait_needs_exactly_one_duration() {
-    assert_eq!(codes(one_state(json!({"Type": "Wait", "End": true}))).len(), 1);
-    assert_eq!(codes(one_state(json!({"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "End": true}))).len(), 1);
+    assert_eq!(
+        codes(one_state(json!({"Type": "Wait", "End": true}))).len(),
+        1
+    );
+    assert_eq!(
+        codes(one_state(
+            json!({"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "End": true})
+        ))
+        .len(),
+        1
+    );
 }
 
 #[test]
 fn wait_timestamp_must_be_valid() {
-    let c = codes(one_state(json!({"Type": "Wait", "Timestamp": "tomorrow", "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Timestamp".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Wait", "Timestamp": "tomorrow", "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Timestamp".into())
+        )]
+    );
 }
 
 #[test]
 fn wait_seconds_negative_rejected() {
-    let c = codes(one_state(json!({"Type": "Wait", "Seconds": -1, "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Seconds".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Wait", "Seconds": -1, "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Seconds".into())
+        )]
+    );
 }
 
 #[test]
 fn fail_error_and_error_path_exclusive() {
-    let c = codes(one_state(json!({"Type": "Fail", "Error": "E", "ErrorPath": "$.e"})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Fail", "Error": "E", "ErrorPath": "$.e"}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S".into())
+        )]
+    );
 }
 
 #[test]
 fn states_all_must_be_alone() {
-    let c = codes(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
-        "Retry": [{"ErrorEquals": ["States.ALL", "Custom"]}]})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Retry[0]/ErrorEquals".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+        "Retry": [{"ErrorEquals": ["States.ALL", "Custom"]}]}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Retry[0]/ErrorEquals".into())
+        )]
+    );
 }
 
 #[test]
 fn states_all_must_be_last_retrier() {
-    let c = codes(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
-        "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["Custom"]}]})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Retry[0]/ErrorEquals".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+        "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["Custom"]}]}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Retry[0]/ErrorEquals".into())
+        )]
+    );
 }
 
 #[test]
@@ -267,14 +427,22 @@ fn states_all_must_be_last_catcher() {
         "S": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
               "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "X"}, {"ErrorEquals": ["Custom"], "Next": "X"}]},
         "X": {"Type": "Succeed"}}}));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Catch[0]/ErrorEquals".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Catch[0]/ErrorEquals".into())
+        )]
+    );
 }
 
 #[test]
 fn retrier_field_ranges() {
-    let c = codes(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+    let c = codes(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
         "Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 0, "MaxAttempts": -1, "BackoffRate": 0.5,
-                   "MaxDelaySeconds": 0, "JitterStrategy": "SOME"}]})));
+                   "MaxDelaySeconds": 0, "JitterStrategy": "SOME"}]}),
+    ));
     let locs: Vec<String> = c.into_iter().filter_map(|(_, l)| l).collect();
     assert_eq!(
         locs,
@@ -290,15 +458,25 @@ fn retrier_field_ranges() {
 
 #[test]
 fn retrier_requires_error_equals() {
-    let c = codes(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
-        "Retry": [{"MaxAttempts": 1}]})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Retry[0]".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+        "Retry": [{"MaxAttempts": 1}]}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Retry[0]".into())
+        )]
+    );
 }
 
 #[test]
 fn catcher_missing_target() {
-    let msg = invalid(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
-        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Nowhere"}]})));
+    let msg = invalid(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Nowhere"}]}),
+    ));
     assert_eq!(
         msg,
         "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/S/Catch[0]/Next'"
@@ -318,18 +496,22 @@ fn choice_default_missing_target() {
 
 #[test]
 fn catch_target_counts_as_reachable() {
-    assert!(Definition::from_value(json!({"StartAt": "T", "States": {
+    assert!(
+        Definition::from_value(json!({"StartAt": "T", "States": {
         "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
               "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}]},
         "H": {"Type": "Fail"}}}))
-    .is_ok());
+        .is_ok()
+    );
 }
 
 #[test]
 fn parallel_branch_errors_are_located_inside_branch() {
-    let msg = invalid(json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
-        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Z"}}}
-    ]}}}));
+    let msg = invalid(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Z"}}}
+        ]}}}),
+    );
     assert!(msg.contains("MISSING_TRANSITION_TARGET: Missing 'Next' target: Z at /States/P/Branches[0]/States/A/Next"), "{msg}");
 }
 
@@ -340,16 +522,27 @@ fn branch_cannot_transition_to_outer_state() {
             {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Out"}, "B": {"Type": "Succeed"}}}
         ]},
         "Out": {"Type": "Succeed"}}}));
-    assert!(c.contains(&(DiagnosticCode::MissingTransitionTarget, Some("/States/P/Branches[0]/States/A/Next".into()))));
+    assert!(c.contains(&(
+        DiagnosticCode::MissingTransitionTarget,
+        Some("/States/P/Branches[0]/States/A/Next".into())
+    )));
 }
 
 #[test]
 fn duplicate_state_names_across_branches() {
-    let c = codes(json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
-        {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}},
-        {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}
-    ]}}}));
-    assert_eq!(c, vec![(DiagnosticCode::DuplicateStateName, Some("/States/P/Branches[1]/States/A".into()))]);
+    let c = codes(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}},
+            {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}
+        ]}}}),
+    );
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::DuplicateStateName,
+            Some("/States/P/Branches[1]/States/A".into())
+        )]
+    );
 }
 
 #[test]
@@ -362,7 +555,10 @@ fn state_name_too_long() {
 #[test]
 fn parallel_requires_branches() {
     let msg = invalid(one_state(json!({"Type": "Parallel", "End": true})));
-    assert_eq!(msg, "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [Branches] at /States/S'");
+    assert_eq!(
+        msg,
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [Branches] at /States/S'"
+    );
 }
 
 #[test]
@@ -376,28 +572,43 @@ fn map_requires_processor() {
 
 #[test]
 fn map_with_legacy_iterator_is_valid() {
-    assert!(Definition::from_value(one_state(json!({"Type": "Map", "End": true,
+    assert!(
+        Definition::from_value(one_state(json!({"Type": "Map", "End": true,
         "Iterator": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}})))
-    .is_ok());
+        .is_ok()
+    );
 }
 
 #[test]
 fn map_item_selector_and_parameters_exclusive() {
-    let c = codes(one_state(json!({"Type": "Map", "End": true, "ItemSelector": {}, "Parameters": {},
-        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Map", "End": true, "ItemSelector": {}, "Parameters": {},
+        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S".into())
+        )]
+    );
 }
 
 #[test]
 fn map_processor_errors_are_located_inside() {
     let c = codes(one_state(json!({"Type": "Map", "End": true,
         "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass"}}}})));
-    assert!(c.contains(&(DiagnosticCode::SchemaValidationFailed, Some("/States/S/ItemProcessor/States/I".into()))));
+    assert!(c.contains(&(
+        DiagnosticCode::SchemaValidationFailed,
+        Some("/States/S/ItemProcessor/States/I".into())
+    )));
 }
 
 #[test]
 fn jsonata_is_refused_clearly() {
-    let msg = invalid(json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Succeed"}}}));
+    let msg = invalid(
+        json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Succeed"}}}),
+    );
     assert_eq!(
         msg,
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: QueryLanguage 'JSONata' is not supported by this engine yet (only JSONPath is) at /QueryLanguage'"
@@ -406,8 +617,16 @@ fn jsonata_is_refused_clearly() {
 
 #[test]
 fn jsonata_state_is_refused() {
-    let c = codes(one_state(json!({"Type": "Pass", "QueryLanguage": "JSONata", "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/QueryLanguage".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Pass", "QueryLanguage": "JSONata", "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/QueryLanguage".into())
+        )]
+    );
 }
 
 #[test]
@@ -418,26 +637,49 @@ fn jsonpath_query_language_is_accepted() {
 #[test]
 fn version_must_be_1_0() {
     let c = codes(json!({"Version": "2.0", "StartAt": "A", "States": {"A": {"Type": "Succeed"}}}));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/Version".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/Version".into())
+        )]
+    );
 }
 
 #[test]
 fn invalid_variable_name_in_assign() {
-    let c = codes(one_state(json!({"Type": "Pass", "Assign": {"1bad": 1}, "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Assign/1bad".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Pass", "Assign": {"1bad": 1}, "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Assign/1bad".into())
+        )]
+    );
 }
 
 #[test]
 fn distributed_map_item_reader_is_refused_clearly() {
-    let c = codes(one_state(json!({"Type": "Map", "End": true, "ItemReader": {"Resource": "arn:aws:states:::s3:getObject"},
+    let c = codes(one_state(
+        json!({"Type": "Map", "End": true, "ItemReader": {"Resource": "arn:aws:states:::s3:getObject"},
         "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                          "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S".into()))]);
+                          "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S".into())
+        )]
+    );
 }
 
 #[test]
 fn diagnostics_serialize_like_the_api() {
-    let e = Definition::from_value(json!({"StartAt": "X", "States": {"A": {"Type": "Succeed"}}})).unwrap_err();
+    let e = Definition::from_value(json!({"StartAt": "X", "States": {"A": {"Type": "Succeed"}}}))
+        .unwrap_err();
     let v = serde_json::to_value(&e.diagnostics[0]).unwrap();
     assert_eq!(
         v,
@@ -457,7 +699,10 @@ fn definition_round_trips_through_serde() {
 #[test]
 fn non_object_definition() {
     let c = codes(json!([1, 2]));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/".into()))]);
+    assert_eq!(
+        c,
+        vec![(DiagnosticCode::SchemaValidationFailed, Some("/".into()))]
+    );
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Workflow variables: Assign and `$name` references.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -11,7 +13,10 @@ fn assign_static_then_reference() {
     let d = json!({"StartAt": "A", "States": {
         "A": {"Type": "Pass", "Assign": {"productName": "product1", "count": 42, "available": true}, "Next": "B"},
         "B": {"Type": "Pass", "Parameters": {"p.$": "$productName", "c.$": "$count", "a.$": "$available"}, "End": true}}});
-    assert_eq!(run(d, json!({})).ok(), json!({"p": "product1", "c": 42, "a": true}));
+    assert_eq!(
+        run(d, json!({})).ok(),
+        json!({"p": "product1", "c": 42, "a": true})
+    );
 }
 
 #[test]
@@ -91,7 +96,10 @@ fn inner_scope_reads_outer_variables() {
         "A": {"Type": "Pass", "Assign": {"factor": 10}, "Next": "M"},
         "M": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "I", "States": {
             "I": {"Type": "Pass", "Parameters": {"item.$": "$", "factor.$": "$factor"}, "End": true}}}}}});
-    assert_eq!(run(d, json!([1, 2])).ok(), json!([{"item": 1, "factor": 10}, {"item": 2, "factor": 10}]));
+    assert_eq!(
+        run(d, json!([1, 2])).ok(),
+        json!([{"item": 1, "factor": 10}, {"item": 2, "factor": 10}])
+    );
 }
 
 #[test]
@@ -118,7 +126,11 @@ fn parallel_assign_uses_branch_results() {
 fn assigned_variables_in_exited_event() {
     let d = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x": 1, "s": "t"}, "End": true}}});
     let o = run(d, json!({}));
-    let ev = o.events.iter().find(|e| e.event_type == EventType::PassStateExited).unwrap();
+    let ev = o
+        .events
+        .iter()
+        .find(|e| e.event_type == EventType::PassStateExited)
+        .unwrap();
     let v = serde_json::to_value(ev).unwrap();
     assert_eq!(
         v["stateExitedEventDetails"],

@@ -1,12 +1,14 @@
 //! Shared helpers for the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kyc_asl::driver::{Driver, ManualClock, TaskOutcome, TaskRunner};
-use kyc_asl::{Definition, Execution, ExecutionContext, ExecutionStatus, HistoryEvent, TaskRequest};
+use kyc_asl::{
+    Definition, Execution, ExecutionContext, ExecutionStatus, HistoryEvent, TaskRequest,
+};
 use serde_json::{Value, json};
 
 pub fn t0() -> DateTime<Utc> {
@@ -48,19 +50,35 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn ok(&self) -> Value {
-        assert_eq!(self.status, ExecutionStatus::Succeeded, "execution did not succeed: {:?}", self.error);
+        assert_eq!(
+            self.status,
+            ExecutionStatus::Succeeded,
+            "execution did not succeed: {:?}",
+            self.error
+        );
         self.output.clone().unwrap()
     }
 
     pub fn failed(&self) -> (String, String) {
-        assert_eq!(self.status, ExecutionStatus::Failed, "execution did not fail: {:?}", self.output);
+        assert_eq!(
+            self.status,
+            ExecutionStatus::Failed,
+            "execution did not fail: {:?}",
+            self.output
+        );
         self.error.clone().unwrap()
     }
 
     pub fn types(&self) -> Vec<String> {
         self.events
             .iter()
-            .map(|e| serde_json::to_value(e.event_type).unwrap().as_str().unwrap().to_string())
+            .map(|e| {
+                serde_json::to_value(e.event_type)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect()
     }
 }
@@ -80,7 +98,11 @@ impl<F: Fn(&TaskRequest, usize) -> TaskOutcome> TaskRunner for Scripted<F> {
 }
 
 pub fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 /// Runs a definition end to end; `f(task, call_index)` answers tasks.
@@ -102,7 +124,10 @@ pub fn run_with(
     Outcome {
         status,
         output: driver.execution.output().cloned(),
-        error: driver.execution.error().map(|(e, c)| (e.to_string(), c.to_string())),
+        error: driver
+            .execution
+            .error()
+            .map(|(e, c)| (e.to_string(), c.to_string())),
         events,
         tasks: driver.runner.calls.borrow().clone(),
         end_time: kyc_asl::driver::Clock::now(&clock),
@@ -111,7 +136,9 @@ pub fn run_with(
 
 /// Runs a definition whose tasks echo their parameters.
 pub fn run(definition: Value, input: Value) -> Outcome {
-    run_with(definition, input, |t, _| TaskOutcome::Succeeded(t.parameters.clone()))
+    run_with(definition, input, |t, _| {
+        TaskOutcome::Succeeded(t.parameters.clone())
+    })
 }
 
 /// One Pass state with extra fields; returns output or (error, cause).
@@ -129,13 +156,16 @@ pub fn pass(fields: Value, input: Value) -> Result<Value, (String, String)> {
 
 /// One Task state (result = `result`) with extra fields; returns output or (error, cause).
 pub fn task(fields: Value, input: Value, result: Value) -> Result<Value, (String, String)> {
-    let mut state = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true});
+    let mut state =
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true});
     for (k, v) in fields.as_object().unwrap() {
         state[k] = v.clone();
     }
-    let o = run_with(json!({"StartAt": "T", "States": {"T": state}}), input, move |_, _| {
-        TaskOutcome::Succeeded(result.clone())
-    });
+    let o = run_with(
+        json!({"StartAt": "T", "States": {"T": state}}),
+        input,
+        move |_, _| TaskOutcome::Succeeded(result.clone()),
+    );
     match o.status {
         ExecutionStatus::Succeeded => Ok(o.output.unwrap()),
         _ => Err(o.error.unwrap()),
