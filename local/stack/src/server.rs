@@ -18,7 +18,7 @@ use crate::protocol::{JsonService, ServiceRegistry};
 use crate::services::logs::LogsService;
 use crate::services::sqs::SqsService;
 use crate::store::{Store, StoreError};
-use crate::template::StackModel;
+use crate::template::{StackModel, TemplateError, TemplateOptions};
 
 /// Where state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +70,9 @@ pub enum ServerError {
     /// The state store could not open.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The template cannot be honoured.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
     /// A template resource could not be created.
     #[error("cannot create {resource}: {message}")]
     Resource {
@@ -96,6 +99,17 @@ pub struct Stack {
     pub logs: Arc<LogsService>,
     /// SQS (dead-letter queues, rule targets).
     pub sqs: Arc<SqsService>,
+    /// The loaded template, when the stack was started with one.
+    pub template: Option<Arc<StackModel>>,
+}
+
+/// A template to load once the endpoint (and so queue URLs) is known.
+#[derive(Debug, Clone)]
+pub struct TemplateSource {
+    /// `template.yaml`.
+    pub path: PathBuf,
+    /// Stack name, parameter overrides, ...; `endpoint` is filled in by [`start`].
+    pub options: TemplateOptions,
 }
 
 /// Services and routes plugged in beside the built-in ones (Step Functions,
@@ -177,7 +191,7 @@ pub fn is_loopback(addr: IpAddr) -> bool {
 pub async fn start(
     config: ServerConfig,
     clock: SharedClock,
-    template: Option<&StackModel>,
+    template: Option<TemplateSource>,
     extend: impl FnOnce(&Arc<Stack>) -> Extensions,
 ) -> Result<RunningServer, ServerError> {
     let addr = SocketAddr::new(config.bind, config.port);
@@ -206,6 +220,25 @@ pub async fn start(
         IpAddr::V4(ip) => ip.to_string(),
     };
     let endpoint = format!("http://{host}:{}", local_addr.port());
+    let model = match template {
+        Some(source) => {
+            let options = TemplateOptions {
+                endpoint: endpoint.clone(),
+                region: config.region.clone(),
+                account_id: config.account_id.clone(),
+                ..source.options
+            };
+            let path = source.path;
+            let model = tokio::task::spawn_blocking(move || crate::template::load(&path, &options))
+                .await
+                .map_err(|e| ServerError::Resource {
+                    resource: "template".into(),
+                    message: e.to_string(),
+                })??;
+            Some(Arc::new(model))
+        }
+        None => None,
+    };
     let logs = LogsService::new(
         store.clone(),
         Arc::clone(&clock),
@@ -227,8 +260,9 @@ pub async fn start(
         store,
         logs: Arc::clone(&logs),
         sqs: Arc::clone(&sqs),
+        template: model.clone(),
     });
-    if let Some(model) = template {
+    if let Some(model) = &model {
         create_template_resources(&stack, model).await?;
     }
     let extensions = extend(&stack);
@@ -275,7 +309,7 @@ pub async fn create_template_resources(
     for queue in &model.queues {
         stack
             .sqs
-            .create_queue(&queue.name, queue.attributes.clone(), Default::default())
+            .ensure_queue(&queue.name, queue.attributes.clone())
             .await
             .map_err(|e| ServerError::Resource {
                 resource: queue.logical_id.clone(),

@@ -735,6 +735,30 @@ impl SqsService {
         Ok(self.queue_url(name))
     }
 
+    /// Creates the queue, or brings an existing one's attributes to `attributes`
+    /// (template queues: the template is the source of truth at start).
+    pub async fn ensure_queue(
+        &self,
+        name: &str,
+        attributes: BTreeMap<String, String>,
+    ) -> Result<String, SqsError> {
+        match self
+            .create_queue(name, attributes.clone(), BTreeMap::new())
+            .await
+        {
+            Err(SqsError::QueueNameExists(_)) => {
+                let url = self.queue_url(name);
+                self.op_set_queue_attributes(SetQueueAttributesRequest {
+                    queue_url: url.clone(),
+                    attributes,
+                })
+                .await?;
+                Ok(url)
+            }
+            other => other,
+        }
+    }
+
     /// Sends a message to the queue named `queue` (rule targets, dead-letter
     /// queues, `sqs:sendMessage` tasks).
     pub async fn send_message_to(
