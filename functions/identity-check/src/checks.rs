@@ -16,7 +16,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use kyc_shared::{CheckStatus, DocumentType, IdentityDocument, IdentityReason};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 /// Age of majority required to open an account.
 pub const AGE_OF_MAJORITY: i32 = 18;
@@ -60,12 +60,15 @@ impl CheckOutcome {
 
 /// Name plausibility.
 pub fn check_name(name: &str) -> CheckOutcome {
-    // NFC first, so a name sent decomposed (e + U+0301) counts as letters.
-    let name: String = name.nfc().collect();
-    let allowed = |c: char| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.');
+    // Combining marks are allowed so a name sent decomposed (e + U+0301)
+    // is as plausible as its composed form. (Checking marks instead of
+    // composing to NFC keeps the composition tables out of the binary.)
+    let allowed = |c: char| {
+        c.is_alphabetic() || is_combining_mark(c) || matches!(c, ' ' | '-' | '\'' | '’' | '.')
+    };
     let letters = name.chars().filter(|c| c.is_alphabetic()).count();
     CheckOutcome::pass_if(
-        letters >= 2 && name.chars().all(allowed) && !has_run_of(&name, 4),
+        letters >= 2 && name.chars().all(allowed) && !has_run_of(name, 4),
         IdentityReason::NameImplausible,
     )
 }
