@@ -17,6 +17,8 @@ use crate::clock::SharedClock;
 use crate::protocol::{JsonService, ServiceRegistry};
 use crate::services::logs::LogsService;
 use crate::services::sqs::SqsService;
+use crate::store::eventbridge::{self, EventBusRecord, RuleRecord, TargetRecord};
+use crate::store::stepfunctions::{self, StateMachineRecord};
 use crate::store::{Store, StoreError};
 use crate::template::{StackModel, TemplateError, TemplateOptions};
 
@@ -289,13 +291,22 @@ pub async fn start(
     })
 }
 
-/// Creates what the template declares that the built-in services own: log
-/// groups (with retention) and queues. Re-running against an existing state
-/// directory keeps what is there.
+/// Creates what the template declares: log groups (with retention) and queues
+/// through their services; the default and custom event buses, rules, targets
+/// and state machines as store records (origin `template`) for the EventBridge
+/// and Step Functions services. Re-running against an existing state directory
+/// keeps what is there (messages, log events, executions, API-created rules)
+/// and brings template records to what the template says now.
 pub async fn create_template_resources(
     stack: &Arc<Stack>,
     model: &StackModel,
 ) -> Result<(), ServerError> {
+    let records = template_records(stack, model);
+    let now = stack.clock.now_millis();
+    stack
+        .store
+        .write(move |tx| seed_template_records(tx, &records, now))
+        .await?;
     for group in &model.log_groups {
         stack
             .logs
@@ -315,6 +326,193 @@ pub async fn create_template_resources(
                 resource: queue.logical_id.clone(),
                 message: e.to_string(),
             })?;
+    }
+    Ok(())
+}
+
+/// Store records derived from the template.
+struct TemplateRecords {
+    buses: Vec<EventBusRecord>,
+    rules: Vec<(RuleRecord, Vec<TargetRecord>)>,
+    state_machines: Vec<StateMachineRecord>,
+}
+
+fn template_records(stack: &Stack, model: &StackModel) -> TemplateRecords {
+    let mut buses = vec![EventBusRecord {
+        name: "default".into(),
+        arn: format!(
+            "arn:aws:events:{}:{}:event-bus/default",
+            stack.region, stack.account_id
+        ),
+        description: None,
+        policy: None,
+        created_ms: 0,
+        origin: "builtin".into(),
+    }];
+    buses.extend(model.event_buses.iter().map(|b| EventBusRecord {
+        name: b.name.clone(),
+        arn: b.arn.clone(),
+        description: b.description.clone(),
+        policy: None,
+        created_ms: 0,
+        origin: "template".into(),
+    }));
+    let rules = model
+        .rules
+        .iter()
+        .map(|r| {
+            let rule = RuleRecord {
+                bus_name: r.event_bus_name.clone(),
+                name: r.name.clone(),
+                arn: r.arn.clone(),
+                event_pattern: r.event_pattern.as_ref().map(ToString::to_string),
+                schedule_expression: r.schedule_expression.clone(),
+                state: r.state.clone(),
+                description: r.description.clone(),
+                role_arn: None,
+                managed_by: None,
+                created_ms: 0,
+                origin: "template".into(),
+            };
+            let targets = r
+                .targets
+                .iter()
+                .map(|t| TargetRecord {
+                    bus_name: r.event_bus_name.clone(),
+                    rule_name: r.name.clone(),
+                    id: t.id.clone(),
+                    arn: t.arn.clone(),
+                    role_arn: t.role_arn.clone(),
+                    input: t.input.clone(),
+                    input_path: t.input_path.clone(),
+                    input_transformer: t.input_transformer.as_ref().map(|x| {
+                        serde_json::json!({"InputPathsMap": x.input_paths_map, "InputTemplate": x.input_template})
+                            .to_string()
+                    }),
+                    retry_policy: t.retry_policy.as_ref().map(|p| {
+                        let mut policy = serde_json::Map::new();
+                        if let Some(n) = p.maximum_retry_attempts {
+                            policy.insert("MaximumRetryAttempts".into(), n.into());
+                        }
+                        if let Some(n) = p.maximum_event_age_in_seconds {
+                            policy.insert("MaximumEventAgeInSeconds".into(), n.into());
+                        }
+                        serde_json::Value::Object(policy).to_string()
+                    }),
+                    dead_letter_config: t
+                        .dead_letter_arn
+                        .as_ref()
+                        .map(|arn| serde_json::json!({ "Arn": arn }).to_string()),
+                    extra: None,
+                })
+                .collect();
+            (rule, targets)
+        })
+        .collect();
+    let state_machines = model
+        .state_machines
+        .iter()
+        .map(|sm| StateMachineRecord {
+            arn: sm.arn.clone(),
+            name: sm.name.clone(),
+            kind: sm.state_machine_type.clone(),
+            definition: sm.definition.to_string(),
+            role_arn: sm.role_arn.clone(),
+            description: None,
+            // DescribeStateMachine's loggingConfiguration shape.
+            logging_configuration: sm.logging.as_ref().map(|l| {
+                let destinations: Vec<serde_json::Value> = l
+                    .log_groups
+                    .iter()
+                    .map(|g| {
+                        serde_json::json!({"cloudWatchLogsLogGroup": {"logGroupArn": format!(
+                            "arn:aws:logs:{}:{}:log-group:{g}:*",
+                            stack.region, stack.account_id
+                        )}})
+                    })
+                    .collect();
+                serde_json::json!({
+                    "level": l.level,
+                    "includeExecutionData": l.include_execution_data,
+                    "destinations": destinations
+                })
+                .to_string()
+            }),
+            tracing_configuration: None,
+            status: "ACTIVE".into(),
+            revision_id: None,
+            created_ms: 0,
+            updated_ms: None,
+            origin: "template".into(),
+        })
+        .collect();
+    TemplateRecords {
+        buses,
+        rules,
+        state_machines,
+    }
+}
+
+fn seed_template_records(
+    tx: &rusqlite::Transaction<'_>,
+    records: &TemplateRecords,
+    now: i64,
+) -> Result<(), StoreError> {
+    // Template records the template no longer declares go away; API-created ones stay.
+    let keep_rules: Vec<(String, String)> = records
+        .rules
+        .iter()
+        .map(|(r, _)| (r.bus_name.clone(), r.name.clone()))
+        .collect();
+    let old_rules: Vec<(String, String)> = {
+        let mut stmt =
+            tx.prepare("SELECT bus_name, name FROM event_rules WHERE origin = 'template'")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (bus, name) in old_rules {
+        if !keep_rules.contains(&(bus.clone(), name.clone())) {
+            eventbridge::delete_rule(tx, &bus, &name)?;
+        }
+    }
+    for bus in &records.buses {
+        eventbridge::upsert_event_bus(
+            tx,
+            &EventBusRecord {
+                created_ms: now,
+                ..bus.clone()
+            },
+        )?;
+    }
+    for (rule, targets) in &records.rules {
+        eventbridge::upsert_rule(
+            tx,
+            &RuleRecord {
+                created_ms: now,
+                ..rule.clone()
+            },
+        )?;
+        tx.execute(
+            "DELETE FROM event_targets WHERE bus_name = ?1 AND rule_name = ?2",
+            rusqlite::params![rule.bus_name, rule.name],
+        )?;
+        for target in targets {
+            eventbridge::put_target(tx, target)?;
+        }
+    }
+    for sm in &records.state_machines {
+        let existing = stepfunctions::get_state_machine(tx, &sm.arn)?;
+        let changed = existing
+            .as_ref()
+            .is_some_and(|e| e.definition != sm.definition);
+        stepfunctions::upsert_state_machine(
+            tx,
+            &StateMachineRecord {
+                created_ms: now,
+                updated_ms: changed.then_some(now),
+                ..sm.clone()
+            },
+        )?;
     }
     Ok(())
 }

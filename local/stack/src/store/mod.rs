@@ -7,7 +7,9 @@
 //! `synchronous = NORMAL` keeps every committed transaction across a crash of
 //! this process (only an OS crash can lose the last ones).
 
+pub mod eventbridge;
 pub mod schema;
+pub mod stepfunctions;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
