@@ -32,8 +32,9 @@ impl Variables for serde_json::Map<String, Value> {
 pub struct Env<'a> {
     /// What `$` denotes.
     pub input: &'a Value,
-    /// Builds the context object on demand (most states never read `$$`).
-    pub context: &'a dyn Fn() -> Value,
+    /// Builds the context object on demand (most states never read `$$`); the flag says
+    /// whether `Execution.Input` (possibly large) is needed.
+    pub context: &'a dyn Fn(bool) -> Value,
     pub variables: &'a dyn Variables,
     /// Deterministic random state (advanced by States.UUID / States.MathRandom).
     pub rng: &'a Cell<u64>,
@@ -44,7 +45,7 @@ impl<'a> Env<'a> {
     pub fn resolve(&self, path: &Path) -> Result<Value, PathEvalError> {
         match path.root() {
             PathRoot::Data => path.select(self.input),
-            PathRoot::Context => path.select(&(self.context)()),
+            PathRoot::Context => path.select(&(self.context)(needs_execution_input(path))),
             PathRoot::Variable(name) => match self.variables.get(name) {
                 Some(v) => path.select(v),
                 None => Err(PathEvalError::UndefinedVariable { name: name.clone() }),
@@ -56,7 +57,7 @@ impl<'a> Env<'a> {
     pub fn exists(&self, path: &Path) -> bool {
         match path.root() {
             PathRoot::Data => path.exists(self.input),
-            PathRoot::Context => path.exists(&(self.context)()),
+            PathRoot::Context => path.exists(&(self.context)(needs_execution_input(path))),
             PathRoot::Variable(name) => self.variables.get(name).is_some_and(|v| path.exists(v)),
         }
     }
@@ -69,6 +70,16 @@ impl<'a> Env<'a> {
             variables: self.variables,
             rng: self.rng,
         }
+    }
+}
+
+/// False when the path certainly does not reach `$$.Execution.Input`.
+fn needs_execution_input(path: &Path) -> bool {
+    use crate::path::Segment;
+    match path.segments() {
+        [Segment::Child(a), ..] if a != "Execution" => false,
+        [Segment::Child(_), Segment::Child(b), ..] => b == "Input",
+        _ => true,
     }
 }
 

@@ -289,6 +289,10 @@ struct Frame {
     entered_time: DateTime<Utc>,
     retry_counts: Vec<u64>,
     retry_total: u64,
+    /// JSON text of `input` when it is at hand (the previous state's Exited output), so the
+    /// Entered event does not serialize it again. Not persisted.
+    #[serde(skip)]
+    input_text: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -385,8 +389,21 @@ fn runtime_cause(state: &str, entered: u64, detail: &str) -> String {
     )
 }
 
+/// Serialized size without building the text.
 fn payload_size(v: &Value) -> usize {
-    serde_json::to_vec(v).map(|b| b.len()).unwrap_or(0)
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Counter(0);
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
 }
 
 impl Execution {
@@ -405,9 +422,7 @@ impl Execution {
                 .unwrap_or("")
                 .to_string();
         }
-        let deadline = def
-            .timeout_seconds
-            .map(|s| now + Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000)));
+        let deadline = def.timeout_seconds.map(|s| later(now, secs(s)));
         let seed = context.seed;
         let mut ex = Execution {
             def,
@@ -613,7 +628,7 @@ impl Execution {
             ..
         }) = self.st.frames.get_mut(&fid)
         {
-            *heartbeat_at = Some(now + secs(*hb));
+            *heartbeat_at = Some(later(now, secs(*hb)));
         }
         Ok(())
     }
@@ -802,6 +817,7 @@ impl Execution {
                 entered_time: now,
                 retry_counts: Vec::new(),
                 retry_total: 0,
+                input_text: None,
             },
         );
         self.st.ready.push_back(id);
@@ -1307,7 +1323,12 @@ impl Execution {
                     frame.last_event,
                     Some(EventDetails::StateEntered(StateEnteredDetails {
                         name: state.name.clone(),
-                        input: Some(frame.input.to_string()),
+                        input: Some(
+                            frame
+                                .input_text
+                                .take()
+                                .unwrap_or_else(|| frame.input.to_string()),
+                        ),
                         input_details: DataDetails::default(),
                     })),
                 );
@@ -1374,7 +1395,7 @@ impl Execution {
         &'a self,
         frame: &'a Frame,
         input: &'a Value,
-        context: &'a dyn Fn() -> Value,
+        context: &'a dyn Fn(bool) -> Value,
         rng: &'a Cell<u64>,
         vars: &'a ScopeChain<'a>,
     ) -> Env<'a> {
@@ -1387,12 +1408,18 @@ impl Execution {
         }
     }
 
-    fn context_object(&self, frame: &Frame, state: &State, extra: Option<(&str, Value)>) -> Value {
+    fn context_object(
+        &self,
+        frame: &Frame,
+        state: &State,
+        extra: Option<(&str, Value)>,
+        with_input: bool,
+    ) -> Value {
         let c = &self.st.context;
         let mut ctx = json!({
             "Execution": {
                 "Id": c.execution_arn,
-                "Input": self.st.input,
+                "Input": if with_input { self.st.input.clone() } else { Value::Null },
                 "Name": c.execution_name,
                 "RoleArn": c.role_arn,
                 "StartTime": iso(self.st.start_time),
@@ -1423,7 +1450,8 @@ impl Execution {
         input: &Value,
         extra: Option<(&str, Value)>,
     ) -> Result<Value, StateError> {
-        let ctx_builder = || self.context_object(frame, state, extra.clone());
+        let ctx_builder =
+            |with_input: bool| self.context_object(frame, state, extra.clone(), with_input);
         let rng = Cell::new(self.st.rng);
         let vars = ScopeChain {
             own: &frame.vars,
@@ -1444,7 +1472,7 @@ impl Execution {
         path: &Path,
         input: &Value,
     ) -> Result<Value, PathEvalError> {
-        let ctx_builder = || self.context_object(frame, state, None);
+        let ctx_builder = |with_input: bool| self.context_object(frame, state, None, with_input);
         let rng = Cell::new(self.st.rng);
         let vars = ScopeChain {
             own: &frame.vars,
@@ -1499,7 +1527,8 @@ impl Execution {
                 }
             }
             StateKind::Choice { choices, default } => {
-                let ctx_builder = || self.context_object(frame, state, None);
+                let ctx_builder =
+                    |with_input: bool| self.context_object(frame, state, None, with_input);
                 let rng = Cell::new(self.st.rng);
                 let vars = ScopeChain {
                     own: &frame.vars,
@@ -1541,7 +1570,7 @@ impl Execution {
             }
             StateKind::Wait(w) => {
                 let until = match w {
-                    WaitFor::Seconds(s) => Ok(now + secs(*s)),
+                    WaitFor::Seconds(s) => Ok(later(now, secs(*s))),
                     WaitFor::Timestamp(t) => Ok(t.with_timezone(&Utc)),
                     WaitFor::SecondsPath(p) => match self.resolve_path(frame, state, p, &effective)
                     {
@@ -1550,7 +1579,7 @@ impl Execution {
                                 .filter(|f| *f >= 0.0 && f.fract() == 0.0)
                                 .map(|f| f as u64)
                         }) {
-                            Some(s) => Ok(now + secs(s)),
+                            Some(s) => Ok(later(now, secs(s))),
                             None => Err(runtime(
                                 state,
                                 frame,
@@ -1754,7 +1783,8 @@ impl Execution {
                 Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
             },
             FailText::Call(call) => {
-                let ctx_builder = || self.context_object(frame, state, None);
+                let ctx_builder =
+                    |with_input: bool| self.context_object(frame, state, None, with_input);
                 let rng = Cell::new(self.st.rng);
                 let vars = ScopeChain {
                     own: &frame.vars,
@@ -1835,8 +1865,8 @@ impl Execution {
             Err(e) => return self.handle_error(frame, state, e, now),
         };
         // Without TimeoutSeconds a task may run for the default 99999999 seconds.
-        let timeout_at = timeout.map(|t| now + secs(t));
-        let heartbeat_at = heartbeat.map(|h| now + secs(h));
+        let timeout_at = timeout.map(|t| later(now, secs(t)));
+        let heartbeat_at = heartbeat.map(|h| later(now, secs(h)));
         let token_opt = wants_token.then(|| token.clone());
         self.st.tasks.insert(
             task_id,
@@ -1989,14 +2019,14 @@ impl Execution {
             Ok(v) => v,
             Err(e) => return self.handle_error(frame, state, e, now),
         };
-        if payload_size(&output) > MAX_PAYLOAD_BYTES {
-            return self.handle_error(frame, state, data_limit(&state.name), now);
-        }
         let next = match state.transition {
             Transition::Next(n) => Some(n),
             _ => None,
         };
-        self.exit_state(frame, state, output, assigned, next, now)
+        match self.exit_state(frame, state, output, assigned, next, now) {
+            Ok(flow) => flow,
+            Err(e) => self.handle_error(frame, state, e, now),
+        }
     }
 
     /// For Choice / Wait / Succeed: output = OutputPath(effective input).
@@ -2023,15 +2053,13 @@ impl Execution {
             Ok(v) => v,
             Err(e) => return Flow::Finished(Err(e)),
         };
-        if payload_size(&output) > MAX_PAYLOAD_BYTES {
-            return Flow::Finished(Err(data_limit(&state.name)));
-        }
         let next = match (&choice, state.transition) {
             (Some((n, _)), _) => Some(*n),
             (None, Transition::Next(n)) => Some(n),
             _ => None,
         };
         self.exit_state(frame, state, output, assigned, next, now)
+            .unwrap_or_else(|e| Flow::Finished(Err(e)))
     }
 
     fn output_path(
@@ -2057,7 +2085,12 @@ impl Execution {
         assigned: Option<Value>,
         next: Option<usize>,
         now: DateTime<Utc>,
-    ) -> Flow {
+    ) -> Result<Flow, StateError> {
+        // The text is needed for the Exited event anyway: measure the payload quota on it.
+        let text = output.to_string();
+        if text.len() > MAX_PAYLOAD_BYTES {
+            return Err(data_limit(&state.name));
+        }
         let assigned_map = match assigned {
             Some(Value::Object(m)) => {
                 let mut texts = Map::new();
@@ -2079,7 +2112,7 @@ impl Execution {
             frame.last_event,
             Some(EventDetails::StateExited(StateExitedDetails {
                 name: state.name.clone(),
-                output: Some(output.to_string()),
+                output: Some(text.clone()),
                 output_details: DataDetails::default(),
                 assigned_variables: assigned_map,
                 assigned_variables_details: details_assigned,
@@ -2089,10 +2122,11 @@ impl Execution {
             Some(n) => {
                 frame.state = n;
                 frame.input = output;
+                frame.input_text = Some(text);
                 frame.phase = Phase::Enter;
-                Flow::Continue
+                Ok(Flow::Continue)
             }
-            None => Flow::Finished(Ok(output)),
+            None => Ok(Flow::Finished(Ok(output))),
         }
     }
 
@@ -2126,7 +2160,7 @@ impl Execution {
                 }
                 frame.retry_total += 1;
                 frame.phase = Phase::RetryWait {
-                    until: now + Duration::milliseconds(delay_ms),
+                    until: later(now, Duration::milliseconds(delay_ms)),
                 };
                 return Flow::Blocked;
             }
@@ -2161,13 +2195,18 @@ impl Execution {
                     )));
                 }
             };
-            if payload_size(&output) > MAX_PAYLOAD_BYTES {
-                return Flow::Finished(Err(data_limit(&state.name)));
-            }
-            return self.exit_state(frame, state, output, assigned, Some(c.next), now);
+            return self
+                .exit_state(frame, state, output, assigned, Some(c.next), now)
+                .unwrap_or_else(|e| Flow::Finished(Err(e)));
         }
         Flow::Finished(Err(err))
     }
+}
+
+/// `now + d`, saturating at the far future instead of overflowing.
+fn later(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    now.checked_add_signed(d)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn secs(s: u64) -> Duration {

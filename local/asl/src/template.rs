@@ -139,7 +139,7 @@ impl Template {
                     field: field.clone(),
                     path: path.text().to_string(),
                     input: match path.root() {
-                        crate::path::PathRoot::Context => (env.context)().to_string(),
+                        crate::path::PathRoot::Context => (env.context)(true).to_string(),
                         _ => env.input.to_string(),
                     },
                 },
