@@ -5,6 +5,8 @@
 //!   is events per second; it should barely move with the rule count.
 //! - `unindexed`: every rule uses a `prefix` on `source`, so every rule is
 //!   evaluated for every event. Throughput is event-rule evaluations per second.
+//! - `unindexed_all_match`: as `unindexed`, but every rule matches, so every
+//!   field of every rule is evaluated (the worst case for one event).
 //! - `single`: one compiled pattern against one event.
 //!
 //! Run: `cargo bench -p kyc-eventbus --bench matching`.
@@ -92,6 +94,25 @@ fn bench_index(c: &mut Criterion) {
             index.insert(i, unindexed_rule(i));
         }
         let ev = event(n / 2);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| index.matching_rules(black_box(&ev)).count())
+        });
+    }
+    group.finish();
+
+    // Every rule matches the event, so every field of every rule is evaluated.
+    let mut group = c.benchmark_group("unindexed_all_match");
+    for &n in &[1usize, 100, 10_000] {
+        let mut index = RuleIndex::new();
+        for i in 0..n {
+            let text = format!(
+                r#"{{"source": [{{"prefix": "com.example."}}], "detail-type": [{{"anything-but": "x{i}"}}], "detail": {{"riskLevel": [{{"anything-but": "LOW"}}], "amount": [{{"numeric": [">", {}]}}], "country": [{{"equals-ignore-case": "es"}}]}}}}"#,
+                i % 1000
+            );
+            index.insert(i, EventPattern::parse(&text).unwrap());
+        }
+        let ev = event(1);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| index.matching_rules(black_box(&ev)).count())

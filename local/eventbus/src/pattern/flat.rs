@@ -7,14 +7,38 @@
 //! "crushed out": their elements are values of the enclosing field.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde_json::Value;
 
 use super::matcher::Leaf;
 
+/// FNV-1a: field names are short, and this lookup runs for every key of
+/// every event, where SipHash's DoS resistance buys nothing (the keys of the
+/// map come from rule patterns, not from events).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
 #[derive(Debug, Default, Clone)]
 struct TrieNode {
-    children: HashMap<Box<str>, u32>,
+    children: FnvMap<Box<str>, u32>,
     field: Option<u32>,
 }
 
@@ -78,13 +102,17 @@ impl PathTrie {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FlatLeaf<'e> {
     pub value: Leaf<'e>,
+    field: u32,
     members: (u32, u32),
 }
 
-/// The flattened event, per field id of the trie it was built with.
+/// The flattened event: leaves grouped by field id of the trie it was built with.
 #[derive(Debug)]
 pub(crate) struct FlatEvent<'e> {
-    fields: Vec<Vec<FlatLeaf<'e>>>,
+    /// Leaves sorted by field (stable, so event order within a field).
+    leaves: Vec<FlatLeaf<'e>>,
+    /// Per field id: (start, len) into `leaves`.
+    index: Vec<(u32, u32)>,
     /// (array id, element index) pairs, referenced by leaves.
     members: Vec<(u32, u32)>,
 }
@@ -92,7 +120,8 @@ pub(crate) struct FlatEvent<'e> {
 impl<'e> FlatEvent<'e> {
     pub(crate) fn build(event: &'e Value, trie: &PathTrie) -> FlatEvent<'e> {
         let mut flat = FlatEvent {
-            fields: vec![Vec::new(); trie.field_count()],
+            leaves: Vec::with_capacity(16),
+            index: vec![(0, 0); trie.field_count()],
             members: Vec::new(),
         };
         // EventBridge matches only JSON objects; anything else has no fields.
@@ -100,6 +129,18 @@ impl<'e> FlatEvent<'e> {
             let mut stack = Vec::new();
             let mut next_array = 0u32;
             flat.walk(event, 0, trie, &mut stack, &mut next_array);
+        }
+        flat.leaves.sort_by_key(|l| l.field);
+        let mut i = 0;
+        while i < flat.leaves.len() {
+            let field = flat.leaves[i].field;
+            let start = i;
+            while i < flat.leaves.len() && flat.leaves[i].field == field {
+                i += 1;
+            }
+            if let Some(slot) = flat.index.get_mut(field as usize) {
+                *slot = (start as u32, (i - start) as u32);
+            }
         }
         flat
     }
@@ -144,21 +185,23 @@ impl<'e> FlatEvent<'e> {
                 };
                 let start = self.members.len() as u32;
                 self.members.extend_from_slice(stack);
-                if let Some(slot) = self.fields.get_mut(field as usize) {
-                    slot.push(FlatLeaf {
-                        value,
-                        members: (start, stack.len() as u32),
-                    });
-                }
+                self.leaves.push(FlatLeaf {
+                    value,
+                    field,
+                    members: (start, stack.len() as u32),
+                });
             }
         }
     }
 
     pub(crate) fn leaves(&self, field: u32) -> &[FlatLeaf<'e>] {
-        self.fields
-            .get(field as usize)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        match self.index.get(field as usize) {
+            Some(&(start, len)) => self
+                .leaves
+                .get(start as usize..(start + len) as usize)
+                .unwrap_or(&[]),
+            None => &[],
+        }
     }
 
     pub(crate) fn members(&self, leaf: &FlatLeaf<'e>) -> &[(u32, u32)] {
