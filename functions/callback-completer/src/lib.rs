@@ -20,6 +20,9 @@
 //! Entry point: [`handle`], generic over [`sfn::TaskCallbacks`]
 //! (implemented for `aws_sdk_sfn::Client`).
 
+// The lean build of the SDK (see the workspace Cargo.toml), under its usual name.
+extern crate aws_sdk_sfn_lean as aws_sdk_sfn;
+
 pub mod sfn;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;

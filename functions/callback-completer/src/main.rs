@@ -2,7 +2,9 @@
 //! (built once, from the standard AWS configuration, so `AWS_ENDPOINT_URL`
 //! / `AWS_ENDPOINT_URL_SFN` point it at kyc-local), then the runtime loop.
 
+use aws_config_lean::BehaviorVersion;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -11,8 +13,16 @@ async fn main() -> Result<(), Error> {
     // JSON when the function's LoggingConfig is JSON (AWS_LAMBDA_LOG_FORMAT);
     // level from AWS_LAMBDA_LOG_LEVEL, else RUST_LOG, else INFO.
     lambda_runtime::tracing::init_default_subscriber();
-    let config = aws_config::load_from_env().await;
-    let sfn = aws_sdk_sfn::Client::new(&config);
+    // rustls on ring: the SDK's default HTTPS client uses aws-lc, which
+    // roughly doubles the binary (measured in the crate README).
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let config = aws_config_lean::defaults(BehaviorVersion::latest())
+        .http_client(https)
+        .load()
+        .await;
+    let sfn = aws_sdk_sfn_lean::Client::new(&config);
     let sfn = &sfn;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<Value>>| async move {
