@@ -223,6 +223,27 @@ pub enum NextStep {
 }
 
 impl DeliveryJob {
+    /// A job for delivering `event` (its JSON text) to `target` of the rule
+    /// `rule_arn`, with the target's retry policy and dead-letter queue.
+    pub fn for_target(
+        rule_arn: &str,
+        target: &crate::model::Target,
+        input: String,
+        event: String,
+        ingestion_time: DateTime<Utc>,
+    ) -> DeliveryJob {
+        DeliveryJob {
+            rule_arn: rule_arn.to_owned(),
+            target_arn: target.arn.clone(),
+            input,
+            event,
+            policy: target.effective_retry_policy(),
+            dead_letter_arn: target.dead_letter_arn().map(str::to_owned),
+            ingestion_time,
+            attempts: 0,
+        }
+    }
+
     fn age_limit(&self) -> DateTime<Utc> {
         self.ingestion_time
             + chrono::Duration::seconds(i64::from(self.policy.maximum_event_age_seconds))

@@ -22,5 +22,8 @@ match_cases! {
     nested_object_inside_element: r#"{"items": {"info": {"a": ["1"]}, "b": ["2"]}}"#, r#"{"items": [{"info": {"a": "1"}, "b": "3"}, {"info": {"a": "0"}, "b": "2"}]}"# => false;
     nested_object_inside_element_same: r#"{"items": {"info": {"a": ["1"]}, "b": ["2"]}}"#, r#"{"items": [{"info": {"a": "1"}, "b": "2"}]}"# => true;
     operators_respect_elements: r#"{"items": {"n": [{"numeric": [">", 5]}], "s": [{"prefix": "ok"}]}}"#, r#"{"items": [{"n": 10, "s": "bad"}, {"n": 1, "s": "ok"}]}"# => false;
+    backtracking_finds_the_shared_element: r#"{"items": {"a": ["1"], "b": ["2"]}}"#, r#"{"items": [{"a": "1"}, {"a": "1", "b": "2"}, {"b": "2"}]}"# => true;
+    no_shared_element_after_backtracking: r#"{"items": {"a": ["1"], "b": ["2"]}}"#, r#"{"items": [{"a": "1"}, {"a": "1", "b": "3"}, {"b": "2"}]}"# => false;
+    three_fields_one_element: r#"{"items": {"a": ["1"], "b": ["2"], "c": ["3"]}}"#, r#"{"items": [{"a": "1", "b": "2"}, {"a": "1", "b": "2", "c": "3"}]}"# => true;
     operators_same_element: r#"{"items": {"n": [{"numeric": [">", 5]}], "s": [{"prefix": "ok"}]}}"#, r#"{"items": [{"n": 10, "s": "bad"}, {"n": 7, "s": "okay"}]}"# => true;
 }

@@ -302,3 +302,27 @@ fn without_dlq_event_is_dropped() {
         }
     );
 }
+
+#[test]
+fn job_for_target_takes_policy_and_dlq() {
+    let target = kyc_eventbus::model::Target {
+        id: "t".into(),
+        arn: "arn:aws:lambda:us-east-1:1:function:f".into(),
+        retry_policy: Some(RetryPolicy {
+            maximum_retry_attempts: 2,
+            maximum_event_age_seconds: 120,
+        }),
+        dead_letter_config: Some(kyc_eventbus::model::DeadLetterConfig {
+            arn: Some("arn:aws:sqs:us-east-1:1:dlq".into()),
+        }),
+        ..Default::default()
+    };
+    let j = DeliveryJob::for_target("arn:rule", &target, "in".into(), "ev".into(), t0());
+    assert_eq!(j.policy.maximum_retry_attempts, 2);
+    assert_eq!(
+        j.dead_letter_arn.as_deref(),
+        Some("arn:aws:sqs:us-east-1:1:dlq")
+    );
+    assert_eq!(j.target_arn, "arn:aws:lambda:us-east-1:1:function:f");
+    assert_eq!(j.attempts, 0);
+}

@@ -212,3 +212,32 @@ fn unterminated_field_name() {
         "Unexpected end-of-input: was expecting closing '\"' for name"
     );
 }
+
+#[test]
+fn nesting_deeper_than_1000_is_rejected() {
+    let deep = format!("{}{}", r#"{"a":"#.repeat(1001), "}".repeat(1001));
+    assert_eq!(
+        detail(&deep),
+        "Document nesting depth (1001) exceeds the maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)"
+    );
+}
+
+#[test]
+fn nesting_of_1000_is_parsed() {
+    // 999 objects and the value array: depth 1000, the most allowed.
+    let p = format!(
+        "{}{}{}",
+        r#"{"a":"#.repeat(998),
+        r#"{"b":["x"]}"#,
+        "}".repeat(998)
+    );
+    let pattern = kyc_eventbus::EventPattern::parse(&p).unwrap();
+    assert_eq!(pattern.field_paths()[0].len(), 998 * 2 + 1);
+    let one_more = format!(
+        "{}{}{}",
+        r#"{"a":"#.repeat(999),
+        r#"{"b":["x"]}"#,
+        "}".repeat(999)
+    );
+    assert!(detail(&one_more).starts_with("Document nesting depth (1001)"));
+}

@@ -87,7 +87,7 @@ pub(crate) fn compile(src: &str) -> R<Compiled> {
     }
     let mut rules: Vec<BranchSpec> = Vec::new();
     let mut path = Vec::new();
-    c.parse_object(&mut rules, &mut path, false)?;
+    c.parse_object(&mut rules, &mut path)?;
     Ok(Compiled {
         branches: rules,
         lists: c.lists,
@@ -128,82 +128,124 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
-    fn parse_object(
-        &mut self,
-        rules: &mut Vec<BranchSpec>,
-        path: &mut Vec<String>,
-        in_or: bool,
-    ) -> R<()> {
-        let mut present = false;
-        loop {
-            let t = self.next()?;
-            if t == Token::EndObject {
-                break;
-            }
-            present = true;
-            let name = self.lx.name().to_owned();
-            if name == "$or" {
-                self.parse_or(rules, path)?;
-                continue;
-            }
-            if in_or && RESERVED_IN_OR.contains(&name.as_str()) {
-                return self.barf(format!(
-                    "{name} is Ruler reserved fieldName which cannot be used inside $or."
-                ));
-            }
-            match self.next()? {
-                Token::StartObject => {
-                    path.push(name);
-                    self.parse_object(rules, path, in_or)?;
-                    path.pop();
-                }
-                Token::StartArray => {
-                    let mut full = String::new();
-                    for p in path.iter() {
-                        full.push_str(p);
-                        full.push('.');
+    /// Parses the pattern object whose `{` has been read. Nesting is handled
+    /// with an explicit stack (not recursion) so deep patterns cannot exhaust
+    /// the thread's stack.
+    fn parse_object(&mut self, rules: &mut Vec<BranchSpec>, path: &mut Vec<String>) -> R<()> {
+        enum Frame {
+            Object {
+                in_or: bool,
+                present: bool,
+                pushed_path: bool,
+            },
+            Or {
+                current: Vec<BranchSpec>,
+                forks: Vec<BranchSpec>,
+                count: usize,
+            },
+        }
+        let mut stack = vec![Frame::Object {
+            in_or: false,
+            present: false,
+            pushed_path: false,
+        }];
+        while let Some(frame) = stack.last_mut() {
+            match frame {
+                Frame::Object { in_or, present, .. } => {
+                    let in_or = *in_or;
+                    let t = self.next()?;
+                    if t == Token::EndObject {
+                        if !*present {
+                            return self.barf("Empty objects are not allowed");
+                        }
+                        if let Some(Frame::Object {
+                            pushed_path: true, ..
+                        }) = stack.pop()
+                        {
+                            path.pop();
+                        }
+                        if let Some(Frame::Or { forks, .. }) = stack.last_mut() {
+                            // One `$or` member is complete: its branches join the fork set.
+                            forks.append(rules);
+                            if forks.len() > MAX_BRANCHES {
+                                return self.barf(format!(
+                                    "Rule is too complex - the $or combinations exceed {MAX_BRANCHES}"
+                                ));
+                            }
+                        }
+                        continue;
                     }
-                    full.push_str(&name);
-                    self.write_rules(rules, full)?;
+                    *present = true;
+                    let name = self.lx.name().to_owned();
+                    if name == "$or" {
+                        let current = std::mem::take(rules);
+                        if self.next()? != Token::StartArray {
+                            return self.barf("It must be an Array followed with $or.");
+                        }
+                        stack.push(Frame::Or {
+                            current,
+                            forks: Vec::new(),
+                            count: 0,
+                        });
+                        continue;
+                    }
+                    if in_or && RESERVED_IN_OR.contains(&name.as_str()) {
+                        return self.barf(format!(
+                            "{name} is Ruler reserved fieldName which cannot be used inside $or."
+                        ));
+                    }
+                    match self.next()? {
+                        Token::StartObject => {
+                            path.push(name);
+                            stack.push(Frame::Object {
+                                in_or,
+                                present: false,
+                                pushed_path: true,
+                            });
+                        }
+                        Token::StartArray => {
+                            let mut full = String::new();
+                            for p in path.iter() {
+                                full.push_str(p);
+                                full.push('.');
+                            }
+                            full.push_str(&name);
+                            self.write_rules(rules, full)?;
+                        }
+                        _ => {
+                            return self.barf(format!("\"{name}\" must be an object or an array"));
+                        }
+                    }
                 }
-                _ => return self.barf(format!("\"{name}\" must be an object or an array")),
+                Frame::Or { current, count, .. } => {
+                    let t = self.next()?;
+                    if t == Token::EndArray {
+                        if *count < 2 {
+                            return self
+                                .barf("There must have at least 2 Objects in $or relationship.");
+                        }
+                        if let Some(Frame::Or { forks, .. }) = stack.pop() {
+                            *rules = forks;
+                        }
+                        continue;
+                    }
+                    *count += 1;
+                    if t != Token::StartObject {
+                        return self
+                            .barf("Only JSON object is allowed in array of $or relationship.");
+                    }
+                    let mut fork = current.clone();
+                    if fork.is_empty() {
+                        fork.push(Vec::new());
+                    }
+                    *rules = fork;
+                    stack.push(Frame::Object {
+                        in_or: true,
+                        present: false,
+                        pushed_path: false,
+                    });
+                }
             }
-        }
-        if !present {
-            return self.barf("Empty objects are not allowed");
-        }
-        Ok(())
-    }
-
-    fn parse_or(&mut self, rules: &mut Vec<BranchSpec>, path: &mut Vec<String>) -> R<()> {
-        let current = std::mem::take(rules);
-        if self.next()? != Token::StartArray {
-            return self.barf("It must be an Array followed with $or.");
-        }
-        let mut count = 0;
-        loop {
-            let t = self.next()?;
-            if t == Token::EndArray {
-                break;
-            }
-            count += 1;
-            if t != Token::StartObject {
-                return self.barf("Only JSON object is allowed in array of $or relationship.");
-            }
-            let mut fork = current.clone();
-            if fork.is_empty() {
-                fork.push(Vec::new());
-            }
-            self.parse_object(&mut fork, path, true)?;
-            rules.extend(fork);
-            if rules.len() > MAX_BRANCHES {
-                return self.barf(format!(
-                    "Rule is too complex - the $or combinations exceed {MAX_BRANCHES}"
-                ));
-            }
-        }
-        if count < 2 {
-            return self.barf("There must have at least 2 Objects in $or relationship.");
         }
         Ok(())
     }

@@ -89,6 +89,10 @@ pub(crate) struct Lexer<'a> {
     root_done: bool,
 }
 
+/// Deepest nesting the parser accepts (the streaming parser's default limit);
+/// it also keeps the recursive compiler's stack bounded.
+const MAX_NESTING: usize = 1000;
+
 /// Maximum number of characters of the pattern quoted in an error location.
 const MAX_SNIPPET: usize = 500;
 
@@ -231,8 +235,8 @@ impl<'a> Lexer<'a> {
             self.current = p.token;
             self.num = p.num;
             match p.token {
-                Token::StartObject => self.push(CtxKind::Object, p.start),
-                Token::StartArray => self.push(CtxKind::Array, p.start),
+                Token::StartObject => self.push(CtxKind::Object, p.start)?,
+                Token::StartArray => self.push(CtxKind::Array, p.start)?,
                 _ => {}
             }
             return Ok(self.current);
@@ -315,20 +319,27 @@ impl<'a> Lexer<'a> {
             self.root_done = true;
         }
         match token {
-            Token::StartObject => self.push(CtxKind::Object, start),
-            Token::StartArray => self.push(CtxKind::Array, start),
+            Token::StartObject => self.push(CtxKind::Object, start)?,
+            Token::StartArray => self.push(CtxKind::Array, start)?,
             _ => {}
         }
         self.current = token;
         Ok(token)
     }
 
-    fn push(&mut self, kind: CtxKind, start: Location) {
+    fn push(&mut self, kind: CtxKind, start: Location) -> Result<(), LexError> {
+        if self.stack.len() >= MAX_NESTING {
+            return self.err(format!(
+                "Document nesting depth ({}) exceeds the maximum allowed ({MAX_NESTING}, from `StreamReadConstraints.getMaxNestingDepth()`)",
+                self.stack.len() + 1
+            ));
+        }
         self.stack.push(Ctx {
             kind,
             start,
             expect_comma: false,
         });
+        Ok(())
     }
 
     fn close_scope(&mut self, c: char) -> Result<Token, LexError> {

@@ -241,29 +241,44 @@ fn branch_matches(branch: &Branch, flat: &FlatEvent<'_>, remap: Option<&[u32]>) 
         candidates.push(acc);
     }
     candidates.sort_by_key(Vec::len);
-    let mut chosen: Vec<&FlatLeaf<'_>> = Vec::with_capacity(candidates.len());
-    search(&candidates, 0, &mut chosen, flat)
+    consistent_choice(&candidates, flat)
 }
 
-fn search<'a, 'e>(
-    candidates: &'a [Vec<&'a FlatLeaf<'e>>],
-    at: usize,
-    chosen: &mut Vec<&'a FlatLeaf<'e>>,
-    flat: &FlatEvent<'e>,
-) -> bool {
-    let Some(options) = candidates.get(at) else {
-        return true;
-    };
-    for leaf in options {
-        if chosen.iter().all(|c| flat.consistent(c, leaf)) {
-            chosen.push(leaf);
-            if search(candidates, at + 1, chosen, flat) {
-                return true;
+/// Depth-first search, with an explicit stack, for one leaf per field such
+/// that every pair is consistent.
+fn consistent_choice(candidates: &[Vec<&FlatLeaf<'_>>], flat: &FlatEvent<'_>) -> bool {
+    // next[i]: the next option of field i to try.
+    let mut next: Vec<usize> = vec![0; candidates.len()];
+    let mut chosen: Vec<&FlatLeaf<'_>> = Vec::with_capacity(candidates.len());
+    let mut at = 0usize;
+    loop {
+        if at == candidates.len() {
+            return true;
+        }
+        let options = &candidates[at];
+        let mut picked = false;
+        while next[at] < options.len() {
+            let leaf = options[next[at]];
+            next[at] += 1;
+            if chosen.iter().all(|c| flat.consistent(c, leaf)) {
+                chosen.push(leaf);
+                picked = true;
+                break;
             }
+        }
+        if picked {
+            at += 1;
+            if at < candidates.len() {
+                next[at] = 0;
+            }
+        } else {
+            if at == 0 {
+                return false;
+            }
+            at -= 1;
             chosen.pop();
         }
     }
-    false
 }
 
 /// Fields TestEventPattern requires in the event (TestEventPattern API reference).
