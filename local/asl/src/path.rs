@@ -74,11 +74,93 @@ pub enum CompareOp {
     Ge,
 }
 
+/// Jayway's path functions, allowed as the last step (`$.items.length()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathFunction {
+    Length,
+    Min,
+    Max,
+    Avg,
+    Sum,
+    Stddev,
+    First,
+    Last,
+    Keys,
+}
+
+impl PathFunction {
+    fn from_name(n: &str) -> Option<Self> {
+        Some(match n {
+            "length()" | "size()" => PathFunction::Length,
+            "min()" => PathFunction::Min,
+            "max()" => PathFunction::Max,
+            "avg()" => PathFunction::Avg,
+            "sum()" => PathFunction::Sum,
+            "stddev()" => PathFunction::Stddev,
+            "first()" => PathFunction::First,
+            "last()" => PathFunction::Last,
+            "keys()" => PathFunction::Keys,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            PathFunction::Length => "length()",
+            PathFunction::Min => "min()",
+            PathFunction::Max => "max()",
+            PathFunction::Avg => "avg()",
+            PathFunction::Sum => "sum()",
+            PathFunction::Stddev => "stddev()",
+            PathFunction::First => "first()",
+            PathFunction::Last => "last()",
+            PathFunction::Keys => "keys()",
+        }
+    }
+
+    fn apply(self, v: Value) -> Option<Value> {
+        let nums = |v: &Value| -> Option<Vec<f64>> {
+            let a = v.as_array()?;
+            if a.is_empty() {
+                return None;
+            }
+            a.iter().map(Value::as_f64).collect()
+        };
+        let num = |f: f64| serde_json::Number::from_f64(f).map(Value::Number);
+        match self {
+            PathFunction::Length => match &v {
+                Value::Array(a) => Some(Value::from(a.len())),
+                Value::Object(m) => Some(Value::from(m.len())),
+                Value::String(s) => Some(Value::from(s.chars().count())),
+                _ => None,
+            },
+            PathFunction::Min => num(nums(&v)?.into_iter().fold(f64::INFINITY, f64::min)),
+            PathFunction::Max => num(nums(&v)?.into_iter().fold(f64::NEG_INFINITY, f64::max)),
+            PathFunction::Sum => num(nums(&v)?.into_iter().sum()),
+            PathFunction::Avg => {
+                let n = nums(&v)?;
+                num(n.iter().sum::<f64>() / n.len() as f64)
+            }
+            PathFunction::Stddev => {
+                let n = nums(&v)?;
+                let mean = n.iter().sum::<f64>() / n.len() as f64;
+                num((n.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n.len() as f64).sqrt())
+            }
+            PathFunction::First => v.as_array()?.first().cloned(),
+            PathFunction::Last => v.as_array()?.last().cloned(),
+            PathFunction::Keys => Some(Value::Array(
+                v.as_object()?.keys().map(|k| Value::String(k.clone())).collect(),
+            )),
+        }
+    }
+}
+
 /// A parsed JSONPath.
 #[derive(Clone, Debug)]
 pub struct Path {
     root: PathRoot,
     segments: Vec<Segment>,
+    function: Option<PathFunction>,
     text: String,
     definite: bool,
 }
@@ -137,16 +219,27 @@ impl Path {
             (PathRoot::Data, rest)
         };
         let mut p = Parser::new(rest);
-        let segments = p.segments(false).map_err(|r| err(&r))?;
+        let mut segments = p.segments(false).map_err(|r| err(&r))?;
         if !p.at_end() {
             return Err(err("unexpected character"));
         }
+        let function = match segments.last() {
+            Some(Segment::Child(n)) if n.ends_with("()") => match PathFunction::from_name(n) {
+                Some(f) => {
+                    segments.pop();
+                    Some(f)
+                }
+                None => return Err(err("unknown path function")),
+            },
+            _ => None,
+        };
         let definite = segments
             .iter()
             .all(|s| matches!(s, Segment::Child(_) | Segment::Index(_)));
         Ok(Path {
             root,
             segments,
+            function,
             text: text.to_string(),
             definite,
         })
@@ -155,7 +248,7 @@ impl Path {
     /// Parses a reference path (`ResultPath`): `$`-rooted and definite.
     pub fn parse_reference(text: &str) -> Result<Path, PathSyntaxError> {
         let p = Path::parse(text)?;
-        if p.root != PathRoot::Data || !p.definite {
+        if p.root != PathRoot::Data || !p.definite || p.function.is_some() {
             return Err(PathSyntaxError {
                 path: text.to_string(),
                 reason: "a reference path must be a definite path on '$'".to_string(),
@@ -178,12 +271,12 @@ impl Path {
 
     /// True when the path selects at most one value (no wildcard, scan, slice, union, filter).
     pub fn is_definite(&self) -> bool {
-        self.definite
+        self.definite && self.function.is_none()
     }
 
     /// True for the bare root (`$`, `$$`, `$name`).
     pub fn is_root(&self) -> bool {
-        self.segments.is_empty()
+        self.segments.is_empty() && self.function.is_none()
     }
 
     /// Jayway's normalized form, used in AWS's error messages: `$['a'][0]`.
@@ -196,6 +289,10 @@ impl Path {
         for seg in &self.segments {
             push_normalized(&mut s, seg);
         }
+        if let Some(f) = self.function {
+            s.push('.');
+            s.push_str(f.name());
+        }
         s
     }
 
@@ -204,6 +301,16 @@ impl Path {
     /// Definite paths give the selected value or [`PathEvalError::NoResults`]; indefinite paths
     /// give an array of every match (possibly empty).
     pub fn select(&self, root: &Value) -> Result<Value, PathEvalError> {
+        let base = self.select_base(root)?;
+        match self.function {
+            None => Ok(base),
+            Some(f) => f.apply(base).ok_or_else(|| PathEvalError::NoResults {
+                normalized: self.normalized(),
+            }),
+        }
+    }
+
+    fn select_base(&self, root: &Value) -> Result<Value, PathEvalError> {
         if self.definite {
             self.select_definite(root)
                 .cloned()
@@ -232,6 +339,9 @@ impl Path {
 
     /// True when a definite path names something that exists (used by `IsPresent`).
     pub fn exists(&self, root: &Value) -> bool {
+        if self.function.is_some() {
+            return self.select(root).is_ok();
+        }
         if self.definite {
             self.select_definite(root).is_some()
         } else {

@@ -419,3 +419,53 @@ fn whole_context_object() {
     assert_eq!(out["c"]["State"]["Name"], json!("P"));
     assert!(out["c"].get("Task").is_none());
 }
+
+#[test]
+fn length_function() {
+    assert_eq!(sel("$.bar.length()", spec_doc()).unwrap(), json!(3));
+}
+
+#[test]
+fn length_of_indefinite_result() {
+    let doc = json!({"items": [{"id": 1}, {"id": 2}, {"x": 0}]});
+    assert_eq!(sel("$.items[*].id.length()", doc).unwrap(), json!(2));
+}
+
+#[test]
+fn numeric_functions() {
+    let doc = json!({"n": [1, 2, 3, 4]});
+    assert_eq!(sel("$.n.min()", doc.clone()).unwrap(), json!(1.0));
+    assert_eq!(sel("$.n.max()", doc.clone()).unwrap(), json!(4.0));
+    assert_eq!(sel("$.n.sum()", doc.clone()).unwrap(), json!(10.0));
+    assert_eq!(sel("$.n.avg()", doc).unwrap(), json!(2.5));
+}
+
+#[test]
+fn first_last_keys_functions() {
+    let doc = json!({"a": [5, 6, 7], "o": {"x": 1, "y": 2}});
+    assert_eq!(sel("$.a.first()", doc.clone()).unwrap(), json!(5));
+    assert_eq!(sel("$.a.last()", doc.clone()).unwrap(), json!(7));
+    assert_eq!(sel("$.o.keys()", doc).unwrap(), json!(["x", "y"]));
+}
+
+#[test]
+fn function_on_wrong_type_fails() {
+    assert!(sel("$.foo.length()", spec_doc()).is_err());
+    assert!(sel("$.bar.sum()", spec_doc()).is_err());
+}
+
+#[test]
+fn unknown_function_is_a_syntax_error() {
+    assert!(Path::parse("$.a.nope()").is_err());
+}
+
+#[test]
+fn function_paths_are_not_reference_paths() {
+    assert!(Path::parse_reference("$.a.length()").is_err());
+}
+
+#[test]
+fn length_in_parameters() {
+    let out = pass(json!({"Parameters": {"count.$": "$.items.length()"}}), json!({"items": [1, 2, 3]})).unwrap();
+    assert_eq!(out, json!({"count": 3}));
+}
