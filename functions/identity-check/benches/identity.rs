@@ -16,19 +16,27 @@ fn bench(c: &mut Criterion) {
     let cases = [
         (
             "minimal",
-            fixture(include_str!("../../../events/lambda/identity-check-minimal.json")),
+            fixture(include_str!(
+                "../../../events/lambda/identity-check-minimal.json"
+            )),
         ),
         (
             "approved",
-            fixture(include_str!("../../../events/lambda/identity-check-approved.json")),
+            fixture(include_str!(
+                "../../../events/lambda/identity-check-approved.json"
+            )),
         ),
         (
             "watchlist",
-            fixture(include_str!("../../../events/lambda/identity-check-watchlist.json")),
+            fixture(include_str!(
+                "../../../events/lambda/identity-check-watchlist.json"
+            )),
         ),
         (
             "invalid",
-            fixture(include_str!("../../../events/lambda/identity-check-invalid.json")),
+            fixture(include_str!(
+                "../../../events/lambda/identity-check-invalid.json"
+            )),
         ),
     ];
     let mut group = c.benchmark_group("identity_check_handle");

@@ -16,15 +16,21 @@ fn bench(c: &mut Criterion) {
     let cases = [
         (
             "minimal",
-            fixture(include_str!("../../../events/lambda/risk-profile-minimal.json")),
+            fixture(include_str!(
+                "../../../events/lambda/risk-profile-minimal.json"
+            )),
         ),
         (
             "review",
-            fixture(include_str!("../../../events/lambda/risk-profile-review.json")),
+            fixture(include_str!(
+                "../../../events/lambda/risk-profile-review.json"
+            )),
         ),
         (
             "decline",
-            fixture(include_str!("../../../events/lambda/risk-profile-decline.json")),
+            fixture(include_str!(
+                "../../../events/lambda/risk-profile-decline.json"
+            )),
         ),
     ];
     let mut group = c.benchmark_group("risk_profile_handle");
