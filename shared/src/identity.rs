@@ -220,6 +220,22 @@ mod tests {
     }
 
     #[test]
+    fn input_debug_masks_the_application() {
+        let i = IdentityCheckInput::from_value(&json!({
+            "applicationId": "app-1",
+            "application": {"customerName": "Nikki Wolf", "customerAddress": "123 Any Street",
+                            "dateOfBirth": "1990-04-12",
+                            "document": {"type": "passport", "number": "X12345678", "expiry": "2031-05-31"}}
+        }))
+        .unwrap();
+        let debug = format!("{i:?}");
+        for secret in ["Nikki", "Wolf", "Any Street", "1990-04-12", "X12345678"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("app-1"));
+    }
+
+    #[test]
     fn input_envelope_errors() {
         assert_eq!(
             IdentityCheckInput::from_value(&json!([]))
