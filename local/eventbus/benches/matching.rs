@@ -5,6 +5,8 @@
 //!   is events per second; it should barely move with the rule count.
 //! - `unindexed`: every rule uses a `prefix` on `source`, so every rule is
 //!   evaluated for every event. Throughput is event-rule evaluations per second.
+//! - `same_source`: rules share one `source` and differ by `detail-type`
+//!   (filed by the pair); events per second.
 //! - `unindexed_all_match`: as `unindexed`, but every rule matches, so every
 //!   field of every rule is evaluated (the worst case for one event).
 //! - `single`: one compiled pattern against one event.
@@ -97,6 +99,37 @@ fn bench_index(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| index.matching_rules(black_box(&ev)).count())
+        });
+    }
+    group.finish();
+
+    // One source, many detail types: the (source, detail-type) level of the index.
+    let mut group = c.benchmark_group("same_source");
+    for &n in &[1usize, 100, 10_000] {
+        let mut index = RuleIndex::new();
+        for i in 0..n {
+            let text = format!(
+                r#"{{"source": ["com.aws.kyc"], "detail-type": ["type {i}"], "detail": {{"riskLevel": [{{"anything-but": "LOW"}}]}}}}"#
+            );
+            index.insert(i, EventPattern::parse(&text).unwrap());
+        }
+        let events: Vec<Value> = (0..64)
+            .map(|k| {
+                let mut ev = event(0);
+                ev["source"] = json!("com.aws.kyc");
+                ev["detail-type"] = json!(format!("type {}", (k * 7919) % n));
+                ev
+            })
+            .collect();
+        group.throughput(Throughput::Elements(events.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                let mut hits = 0usize;
+                for ev in &events {
+                    hits += index.matching_rules(black_box(ev)).count();
+                }
+                hits
+            })
         });
     }
     group.finish();

@@ -144,6 +144,12 @@ proptest! {
     }
 
     #[test]
+    fn deep_nesting_never_panics(depth in 0usize..1500, open in prop::sample::select(vec![r#"{"a":"#, r#"{"$or":[{"a":"#, "[", r#"{"a":["#])) {
+        let text = format!("{}{}", open.repeat(depth), "]}".repeat(depth));
+        let _ = EventPattern::parse(&text);
+    }
+
+    #[test]
     fn exact_string_pattern_matches_its_value(s in ".{0,30}") {
         let pattern = serde_json::json!({"f": [s.clone()]}).to_string();
         let p = EventPattern::parse(&pattern).unwrap();

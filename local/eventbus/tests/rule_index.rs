@@ -107,3 +107,50 @@ fn many_rules_by_source() {
     assert!(none.is_empty());
     assert_eq!(index.get(&7).map(|pat| pat.field_paths().len()), Some(2));
 }
+
+#[test]
+fn pairs_of_source_and_detail_type() {
+    let mut index = RuleIndex::new();
+    for i in 0..50 {
+        index.insert(
+            i,
+            p(&format!(
+                r#"{{"source": ["com.aws.kyc"], "detail-type": ["t{i}"]}}"#
+            )),
+        );
+    }
+    index.insert(
+        100,
+        p(r#"{"source": ["com.aws.kyc", "com.aws.review"], "detail-type": ["t7", "x"]}"#),
+    );
+    index.insert(101, p(r#"{"$or": [{"source": ["a"], "detail-type": ["t7"]}, {"source": ["com.aws.kyc"], "detail-type": ["y"]}]}"#));
+    let mut hits: Vec<i32> = index
+        .matching_rules(&json!({"source": "com.aws.kyc", "detail-type": "t7"}))
+        .copied()
+        .collect();
+    hits.sort_unstable();
+    assert_eq!(hits, vec![7, 100]);
+    let mut hits: Vec<i32> = index
+        .matching_rules(&json!({"source": "com.aws.kyc", "detail-type": "y"}))
+        .copied()
+        .collect();
+    hits.sort_unstable();
+    assert_eq!(hits, vec![101]);
+    let hits: Vec<i32> = index
+        .matching_rules(&json!({"source": "a", "detail-type": "y"}))
+        .copied()
+        .collect();
+    assert!(hits.is_empty());
+    let mut hits: Vec<i32> = index
+        .matching_rules(&json!({"source": ["a", "com.aws.review"], "detail-type": ["t7", "x"]}))
+        .copied()
+        .collect();
+    hits.sort_unstable();
+    assert_eq!(hits, vec![100, 101]);
+    assert!(index.remove(&100).is_some());
+    let hits: Vec<i32> = index
+        .matching_rules(&json!({"source": "com.aws.review", "detail-type": "x"}))
+        .copied()
+        .collect();
+    assert!(hits.is_empty());
+}
