@@ -241,3 +241,11 @@ fn nesting_of_1000_is_parsed() {
     );
     assert!(detail(&one_more).starts_with("Document nesting depth (1001)"));
 }
+
+#[test]
+fn close_marker_at_root() {
+    assert_eq!(
+        detail("]"),
+        "Unexpected close marker ']': expected '}' (for root starting at [Source: (String)\"]\"; line: 1, column: 0])"
+    );
+}

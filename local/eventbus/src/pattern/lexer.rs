@@ -369,7 +369,7 @@ impl<'a> Lexer<'a> {
             }
             None => {
                 let expected = if c == '}' { ']' } else { '}' };
-                let start = describe_location(self.src, Location { line: 0, column: 0 });
+                let start = describe_location(self.src, Location { line: 1, column: 0 });
                 self.err(format!(
                     "Unexpected close marker '{c}': expected '{expected}' (for root starting at {start})"
                 ))
