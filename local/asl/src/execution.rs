@@ -1831,19 +1831,6 @@ impl Execution {
             let c = self.next_random();
             format!("AQ{task_id:08x}{a:016x}{b:016x}{c:016x}")
         };
-        let params = match &state.parameters {
-            Some(t) => {
-                let extra = Some(("Task", json!({ "Token": token })));
-                match self.eval_template(frame, state, t, &effective, extra) {
-                    Ok(v) => v,
-                    Err(e) => return self.handle_error(frame, state, e, now),
-                }
-            }
-            None => effective.clone(),
-        };
-        if payload_size(&params) > MAX_PAYLOAD_BYTES {
-            return self.handle_error(frame, state, data_limit(&state.name), now);
-        }
         let timeout = match self.seconds_value(
             frame,
             state,
@@ -1864,6 +1851,19 @@ impl Execution {
             Ok(t) => t,
             Err(e) => return self.handle_error(frame, state, e, now),
         };
+        let params = match &state.parameters {
+            Some(t) => {
+                let extra = Some(("Task", json!({ "Token": token })));
+                match self.eval_template(frame, state, t, &effective, extra) {
+                    Ok(v) => v,
+                    Err(e) => return self.handle_error(frame, state, e, now),
+                }
+            }
+            None => effective,
+        };
+        if payload_size(&params) > MAX_PAYLOAD_BYTES {
+            return self.handle_error(frame, state, data_limit(&state.name), now);
+        }
         // Without TimeoutSeconds a task may run for the default 99999999 seconds.
         let timeout_at = timeout.map(|t| later(now, secs(t)));
         let heartbeat_at = heartbeat.map(|h| later(now, secs(h)));
@@ -2003,14 +2003,7 @@ impl Execution {
             Err(path) => {
                 let e = StateError::new(
                     errors::RESULT_PATH_MATCH_FAILURE,
-                    runtime_cause(
-                        &state.name,
-                        frame.entered_event,
-                        &format!(
-                            "Unable to apply ResultPath \"{path}\" to input {}",
-                            frame.input
-                        ),
-                    ),
+                    result_path_cause(&path, &frame.input),
                 );
                 return self.handle_error(frame, state, e, now);
             }
@@ -2184,14 +2177,7 @@ impl Execution {
                 Err(path) => {
                     return Flow::Finished(Err(StateError::new(
                         errors::RESULT_PATH_MATCH_FAILURE,
-                        runtime_cause(
-                            &state.name,
-                            frame.entered_event,
-                            &format!(
-                                "Unable to apply ResultPath \"{path}\" to input {}",
-                                frame.input
-                            ),
-                        ),
+                        result_path_cause(&path, &frame.input),
                     )));
                 }
             };
@@ -2214,6 +2200,14 @@ fn secs(s: u64) -> Duration {
         i64::try_from(s)
             .unwrap_or(i64::MAX / 1000)
             .min(i64::MAX / 1000),
+    )
+}
+
+/// Cause of `States.ResultPathMatchFailure`, as AWS words it: the input is quoted as a JSON string.
+fn result_path_cause(path: &str, input: &Value) -> String {
+    format!(
+        "Unable to apply ReferencePath {path} to input {}",
+        Value::String(input.to_string())
     )
 }
 

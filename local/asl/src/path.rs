@@ -149,7 +149,10 @@ impl PathFunction {
             PathFunction::First => v.as_array()?.first().cloned(),
             PathFunction::Last => v.as_array()?.last().cloned(),
             PathFunction::Keys => Some(Value::Array(
-                v.as_object()?.keys().map(|k| Value::String(k.clone())).collect(),
+                v.as_object()?
+                    .keys()
+                    .map(|k| Value::String(k.clone()))
+                    .collect(),
             )),
         }
     }

@@ -91,7 +91,10 @@ fn result_path_into_string_fails_with_match_failure() {
     )
     .unwrap_err();
     assert_eq!(e, "States.ResultPathMatchFailure");
-    assert!(c.starts_with("An error occurred while executing the state 'T' (entered at the event id #2). Unable to apply ResultPath \"$.who.name\""), "{c}");
+    assert_eq!(
+        c,
+        "Unable to apply ReferencePath $.who.name to input \"{\\\"comment\\\":\\\"This is a test of the input and output of a Task state.\\\",\\\"details\\\":\\\"Default example\\\",\\\"who\\\":\\\"AWS Step Functions\\\"}\""
+    );
 }
 
 #[test]

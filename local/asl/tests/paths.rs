@@ -466,6 +466,10 @@ fn function_paths_are_not_reference_paths() {
 
 #[test]
 fn length_in_parameters() {
-    let out = pass(json!({"Parameters": {"count.$": "$.items.length()"}}), json!({"items": [1, 2, 3]})).unwrap();
+    let out = pass(
+        json!({"Parameters": {"count.$": "$.items.length()"}}),
+        json!({"items": [1, 2, 3]}),
+    )
+    .unwrap();
     assert_eq!(out, json!({"count": 3}));
 }
