@@ -810,8 +810,9 @@ impl<'a> Parser<'a> {
     }
 
     fn quoted(&mut self) -> Result<String, String> {
-        let Some(q) = self.peek() else {
-            return Err("expected a quoted name".into());
+        let q = match self.peek() {
+            Some(q @ ('\'' | '"')) => q,
+            _ => return Err("expected a quoted name".into()),
         };
         self.pos += 1;
         let mut out = String::new();

@@ -473,3 +473,10 @@ fn length_in_parameters() {
     .unwrap();
     assert_eq!(out, json!({"count": 3}));
 }
+
+#[test]
+fn fuzz_regression_non_ascii_after_union_comma() {
+    // Found by cargo fuzz: a non-quote, non-ASCII character where a quoted name was expected.
+    assert!(Path::parse("$.az:[\"{$\",..\u{77e}}").is_err());
+    assert!(Path::parse("$['a',\u{e9}]").is_err());
+}
