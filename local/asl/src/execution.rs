@@ -1024,7 +1024,24 @@ impl Execution {
             Phase::Children(ch) => {
                 let running: Vec<u64> = ch.running.iter().copied().collect();
                 for c in running {
+                    let info = self
+                        .st
+                        .frames
+                        .get(&c)
+                        .map(|f| (f.last_event, f.parent.as_ref().map_or(0, |p| p.slot)));
                     self.abort_frame(def, c, now);
+                    if let (ChildKind::Map, Some((last, index))) = (&ch.kind, info) {
+                        let name = name.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+                        self.emit(
+                            now,
+                            EventType::MapIterationAborted,
+                            last,
+                            Some(EventDetails::MapIterationAborted(MapIterationDetails {
+                                name,
+                                index: index as u64,
+                            })),
+                        );
+                    }
                 }
                 aborted_type = Some(match ch.kind {
                     ChildKind::Parallel => EventType::ParallelStateAborted,
@@ -2087,8 +2104,21 @@ impl Execution {
         let assigned_map = match assigned {
             Some(Value::Object(m)) => {
                 let mut texts = Map::new();
+                let mut total = 0usize;
                 for (k, v) in &m {
-                    texts.insert(k.clone(), Value::String(v.to_string()));
+                    let t = v.to_string();
+                    total += t.len();
+                    texts.insert(k.clone(), Value::String(t));
+                }
+                // Quota: the values of one Assign may total at most 256 KiB.
+                if total > MAX_PAYLOAD_BYTES {
+                    return Err(StateError::new(
+                        errors::DATA_LIMIT_EXCEEDED,
+                        format!(
+                            "The variables assigned by the state '{}' exceed the maximum size of 262144 bytes.",
+                            state.name
+                        ),
+                    ));
                 }
                 for (k, v) in m {
                     frame.vars.insert(k, v);

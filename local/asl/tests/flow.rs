@@ -609,3 +609,141 @@ fn tasks_pending_are_not_polled_again() {
     assert_eq!(o.status, ExecutionStatus::Running);
     assert_eq!(o.tasks.len(), 1);
 }
+
+#[test]
+fn stop_inside_map_aborts_iterations() {
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": true}}}}}});
+    let mut ex = Execution::start(def(d), json!([1, 2]), ctx(), t0());
+    ex.advance(t0());
+    ex.stop(None, None, t0() + Duration::seconds(1)).unwrap();
+    let types: Vec<String> = ex
+        .take_events()
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e.event_type)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        &types[types.len() - 6..],
+        &[
+            "WaitStateAborted",
+            "MapIterationAborted",
+            "WaitStateAborted",
+            "MapIterationAborted",
+            "MapStateAborted",
+            "ExecutionAborted"
+        ]
+    );
+}
+
+#[test]
+fn map_failure_aborts_other_iterations() {
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 1, "Next": "F"}], "Default": "W"},
+            "W": {"Type": "Wait", "Seconds": 50, "End": true},
+            "F": {"Type": "Fail", "Error": "One"}}}}}});
+    let o = run(d, json!([0, 1]));
+    assert_eq!(o.failed().0, "One");
+    let t = o.types();
+    assert!(t.contains(&"MapIterationAborted".to_string()), "{t:?}");
+    assert_eq!(o.end_time, t0());
+}
+
+#[test]
+fn task_submitted_event() {
+    let d = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+        "Resource": "arn:aws:states:::ecs:runTask.sync", "End": true}}});
+    let mut ex = Execution::start(def(d), json!({}), ctx(), t0());
+    let t = run_task_of(&ex.advance(t0()));
+    ex.task_submitted(t.task_id, json!({"Tasks": []}), t0())
+        .unwrap();
+    ex.task_succeeded(
+        t.task_id,
+        json!({"done": true}),
+        t0() + Duration::seconds(9),
+    )
+    .unwrap();
+    ex.advance(t0() + Duration::seconds(9));
+    let ev = ex.take_events();
+    let sub = ev
+        .iter()
+        .find(|e| e.event_type == kyc_asl::EventType::TaskSubmitted)
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(sub).unwrap()["taskSubmittedEventDetails"],
+        json!({"resourceType": "ecs", "resource": "runTask.sync", "output": "{\"Tasks\":[]}", "outputDetails": {"truncated": false}})
+    );
+    assert_eq!(ex.output().unwrap(), &json!({"done": true}));
+}
+
+#[test]
+fn unknown_task_inputs_are_refused() {
+    let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
+    ex.advance(t0());
+    assert_eq!(
+        ex.task_succeeded(999, json!({}), t0()),
+        Err(kyc_asl::InputError::UnknownTask(999))
+    );
+    assert_eq!(
+        ex.heartbeat(999, t0()),
+        Err(kyc_asl::InputError::UnknownTask(999))
+    );
+    assert!(ex.task_for_token("nope").is_none());
+}
+
+#[test]
+fn inputs_after_the_end_are_refused() {
+    let d = json!({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}});
+    let mut ex = Execution::start(def(d), json!({}), ctx(), t0());
+    ex.advance(t0());
+    assert_eq!(ex.status(), ExecutionStatus::Succeeded);
+    assert_eq!(
+        ex.task_succeeded(1, json!({}), t0()),
+        Err(kyc_asl::InputError::NotRunning)
+    );
+    assert!(ex.advance(t0()).is_empty());
+    assert_eq!(ex.next_wake(), None);
+}
+
+#[test]
+fn execution_arn_is_derived_from_the_state_machine_arn() {
+    let c = kyc_asl::ExecutionContext::new(
+        "arn:aws:states:eu-west-1:111122223333:stateMachine:Kyc",
+        "app-9",
+        "arn:aws:iam::111122223333:role/R",
+    );
+    assert_eq!(
+        c.execution_arn,
+        "arn:aws:states:eu-west-1:111122223333:execution:Kyc:app-9"
+    );
+    assert_eq!(c.state_machine_name, "Kyc");
+    assert_eq!(c.region, "eu-west-1");
+}
+
+#[test]
+fn credentials_are_passed_to_the_runner() {
+    let d = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Credentials": {"RoleArn": "arn:aws:iam::123456789012:role/Other"}, "End": true}}});
+    let o = run_with(d, json!({}), |_, _| ok(json!(1)));
+    assert_eq!(
+        o.tasks[0].credentials,
+        Some(json!({"RoleArn": "arn:aws:iam::123456789012:role/Other"}))
+    );
+}
+
+#[test]
+fn same_seed_same_tokens() {
+    let a = Execution::start(def(callback_def()), json!({}), ctx(), t0()).advance(t0());
+    let b = Execution::start(def(callback_def()), json!({}), ctx(), t0()).advance(t0());
+    assert_eq!(run_task_of(&a).task_token, run_task_of(&b).task_token);
+    let mut other = ctx();
+    other.seed = 7;
+    let c = Execution::start(def(callback_def()), json!({}), other, t0()).advance(t0());
+    assert_ne!(run_task_of(&a).task_token, run_task_of(&c).task_token);
+}

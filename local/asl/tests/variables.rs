@@ -155,3 +155,10 @@ fn map_item_selector_reads_variables() {
               "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}}});
     assert_eq!(run(d, json!([1])).ok(), json!([{"t": "T", "v": 1}]));
 }
+
+#[test]
+fn assign_over_256_kib_exceeds_data_limit() {
+    let big = "v".repeat(262_145);
+    let (e, _) = pass(json!({"Assign": {"big": big}}), json!({})).unwrap_err();
+    assert_eq!(e, "States.DataLimitExceeded");
+}
