@@ -93,7 +93,7 @@ pub fn handle(
     tracing::info!(
         application_id = %result.application_id,
         identity_verified = result.identity_verified,
-        reasons = ?reasons,
+        reasons = %reasons.join(","),
         "identity_checked"
     );
     Ok(result)

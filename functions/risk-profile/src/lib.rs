@@ -72,7 +72,7 @@ pub fn handle(payload: &Value, today: NaiveDate) -> Result<RiskProfileResult, Ri
         risk_score = result.risk_score,
         risk_level = result.risk_level.as_str(),
         decision = result.decision.as_str(),
-        reasons = ?reasons,
+        reasons = %reasons.join(","),
         "risk_profiled"
     );
     Ok(result)
