@@ -80,3 +80,11 @@ match_cases! {
     trailing_text_after_pattern_ignored: r#"{"source": ["a"]} trailing"#, r#"{"source": "a"}"# => true;
     empty_field_name: r#"{"": ["x"]}"#, r#"{"": "x"}"# => true;
 }
+
+match_cases! {
+    surrogate_pair_escape_in_pattern: r#"{"s": ["\ud83d\ude00"]}"#, r#"{"s": "😀"}"# => true;
+    escaped_slash_in_pattern: r#"{"s": ["a\/b"]}"#, r#"{"s": "a/b"}"# => true;
+    whitespace_around_tokens: "{ \"s\" :\n\t[ \"x\" ] }", r#"{"s": "x"}"# => true;
+    negative_zero_equals_zero: r#"{"n": [-0]}"#, r#"{"n": 0}"# => true;
+    exponent_with_sign: r#"{"n": [1E+2]}"#, r#"{"n": 100}"# => true;
+}

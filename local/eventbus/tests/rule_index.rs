@@ -154,3 +154,12 @@ fn pairs_of_source_and_detail_type() {
         .collect();
     assert!(hits.is_empty());
 }
+
+#[test]
+fn compiled_forms_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<EventPattern>();
+    assert_send_sync::<RuleIndex<String>>();
+    assert_send_sync::<kyc_eventbus::input::TargetInput>();
+    assert_send_sync::<kyc_eventbus::PatternError>();
+}
