@@ -357,6 +357,7 @@ pub fn validate_target(target: &Target, index: usize) -> Result<TargetInput, Api
     if let Some(policy) = &target.retry_policy {
         policy.validate(index)?;
     }
+    input_constraints(target, index)?;
     if let Some(arn) = target.dead_letter_arn() {
         if !arn.starts_with("arn:") || !arn.contains(":sqs:") {
             return Err(ApiError::new(
@@ -378,6 +379,82 @@ pub fn validate_target(target: &Target, index: usize) -> Result<TargetInput, Api
         }
     }
     target.target_input()
+}
+
+/// The API's length and pattern constraints on a target's input settings.
+fn input_constraints(target: &Target, index: usize) -> Result<(), ApiError> {
+    use crate::input::{MAX_INPUT_CHARS, MAX_INPUT_PATHS, MAX_PATH_CHARS};
+    let at = |field: &str| format!("targets.{index}.member.{field}");
+    let too_long = |value: &str, field: &str, max: usize| {
+        ApiError::constraint(
+            value,
+            &at(field),
+            &format!("Member must have length less than or equal to {max}"),
+        )
+    };
+    if let Some(input) = &target.input
+        && input.chars().count() > MAX_INPUT_CHARS
+    {
+        return Err(too_long(input, "input", MAX_INPUT_CHARS));
+    }
+    if let Some(path) = &target.input_path
+        && path.chars().count() > MAX_PATH_CHARS
+    {
+        return Err(too_long(path, "inputPath", MAX_PATH_CHARS));
+    }
+    if let Some(t) = &target.input_transformer {
+        let template = &t.input_template;
+        if template.is_empty() {
+            return Err(ApiError::constraint(
+                template,
+                &at("inputTransformer.inputTemplate"),
+                "Member must have length greater than or equal to 1",
+            ));
+        }
+        if template.chars().count() > MAX_INPUT_CHARS {
+            return Err(too_long(
+                template,
+                "inputTransformer.inputTemplate",
+                MAX_INPUT_CHARS,
+            ));
+        }
+        if let Some(map) = &t.input_paths_map {
+            // Rendered as the service renders a map value: {k=v, k2=v2}.
+            let shown = || {
+                let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{{{}}}", parts.join(", "))
+            };
+            if map.len() > MAX_INPUT_PATHS {
+                return Err(ApiError::constraint(
+                    &shown(),
+                    &at("inputTransformer.inputPathsMap"),
+                    &format!("Member must have length less than or equal to {MAX_INPUT_PATHS}"),
+                ));
+            }
+            for (key, value) in map {
+                let key_ok = !key.is_empty()
+                    && key.len() <= 256
+                    && key
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if !key_ok {
+                    return Err(ApiError::constraint(
+                        &shown(),
+                        &at("inputTransformer.inputPathsMap"),
+                        "Map keys must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [A-Za-z0-9\\_\\-]+]",
+                    ));
+                }
+                if value.chars().count() > MAX_PATH_CHARS {
+                    return Err(ApiError::constraint(
+                        &shown(),
+                        &at("inputTransformer.inputPathsMap"),
+                        "Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 0]",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Applies PutTargets to a rule: each target is validated, then added or

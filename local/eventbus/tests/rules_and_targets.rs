@@ -327,3 +327,58 @@ fn put_targets_request_size() {
     let eleven: Vec<Target> = (0..11).map(|i| target(&format!("t{i}"))).collect();
     assert!(put_targets(&mut r, &eleven).is_err());
 }
+
+#[test]
+fn input_length_constraint_names_the_member() {
+    let mut t = target("t");
+    t.input = Some(format!("\"{}\"", "x".repeat(8191)));
+    let e = validate_target(&t, 2).unwrap_err();
+    assert_eq!(e.code, "ValidationException");
+    assert!(
+        e.message
+            .starts_with("1 validation error detected: Value '\""),
+        "{}",
+        e.message
+    );
+    assert!(e.message.ends_with(
+        "' at 'targets.2.member.input' failed to satisfy constraint: Member must have length less than or equal to 8192"
+    ));
+}
+
+#[test]
+fn input_path_length_constraint() {
+    let mut t = target("t");
+    t.input_path = Some(format!("$.{}", "a".repeat(255)));
+    let e = validate_target(&t, 1).unwrap_err();
+    assert!(e.message.ends_with(
+        "at 'targets.1.member.inputPath' failed to satisfy constraint: Member must have length less than or equal to 256"
+    ));
+}
+
+#[test]
+fn empty_input_template_constraint() {
+    let mut t = target("t");
+    t.input_transformer = Some(kyc_eventbus::input::InputTransformerSpec {
+        input_paths_map: None,
+        input_template: String::new(),
+    });
+    let e = validate_target(&t, 1).unwrap_err();
+    assert_eq!(
+        e.message,
+        "1 validation error detected: Value '' at 'targets.1.member.inputTransformer.inputTemplate' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
+}
+
+#[test]
+fn input_paths_map_key_constraint() {
+    let mut t = target("t");
+    let map = std::collections::BTreeMap::from([("bad key".to_string(), "$.a".to_string())]);
+    t.input_transformer = Some(kyc_eventbus::input::InputTransformerSpec {
+        input_paths_map: Some(map),
+        input_template: "\"x\"".into(),
+    });
+    let e = validate_target(&t, 1).unwrap_err();
+    assert!(e.message.starts_with(
+        "1 validation error detected: Value '{bad key=$.a}' at 'targets.1.member.inputTransformer.inputPathsMap' failed to satisfy constraint: Map keys must satisfy constraint"
+    ), "{}", e.message);
+}
