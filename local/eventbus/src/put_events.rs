@@ -96,7 +96,79 @@ pub fn entry_size(entry: &PutEventsRequestEntry) -> usize {
     size
 }
 
-/// Request-level checks: 1 to 10 entries and a total size within the limit.
+/// The pattern `EventBusName` must match (PutEvents API reference).
+pub const EVENT_BUS_NAME_PATTERN: &str =
+    r"(arn:aws[\w-]*:events:[a-z]{2}-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/\.\-_A-Za-z0-9]+";
+
+fn bus_name_regex() -> Option<&'static regex::Regex> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(&format!("^(?:{EVENT_BUS_NAME_PATTERN})$")).ok())
+        .as_ref()
+}
+
+fn constraint(value: &str, at: &str, constraint: &str) -> RequestError {
+    RequestError {
+        code: "ValidationException".into(),
+        message: format!(
+            "1 validation error detected: Value '{value}' at '{at}' failed to satisfy constraint: {constraint}"
+        ),
+    }
+}
+
+/// The API's field constraints on one entry (`index` is 1-based): they fail
+/// the whole request, unlike the per-entry checks of [`check_entry`].
+fn check_entry_constraints(
+    entry: &PutEventsRequestEntry,
+    index: usize,
+) -> Result<(), RequestError> {
+    if let Some(bus) = &entry.event_bus_name {
+        let at = format!("entries.{index}.member.eventBusName");
+        if bus.is_empty() {
+            return Err(constraint(
+                bus,
+                &at,
+                "Member must have length greater than or equal to 1",
+            ));
+        }
+        if bus.chars().count() > 1600 {
+            return Err(constraint(
+                bus,
+                &at,
+                "Member must have length less than or equal to 1600",
+            ));
+        }
+        if !bus_name_regex().is_some_and(|re| re.is_match(bus)) {
+            return Err(constraint(
+                bus,
+                &at,
+                &format!(
+                    "Member must satisfy regular expression pattern: {EVENT_BUS_NAME_PATTERN}"
+                ),
+            ));
+        }
+    }
+    if let Some(trace) = &entry.trace_header {
+        let at = format!("entries.{index}.member.traceHeader");
+        if trace.is_empty() {
+            return Err(constraint(
+                trace,
+                &at,
+                "Member must have length greater than or equal to 1",
+            ));
+        }
+        if trace.chars().count() > 500 {
+            return Err(constraint(
+                trace,
+                &at,
+                "Member must have length less than or equal to 500",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Request-level checks: 1 to 10 entries, field constraints, and a total
+/// size within the limit.
 pub fn validate_request(entries: &[PutEventsRequestEntry]) -> Result<(), RequestError> {
     if entries.is_empty() {
         return Err(RequestError {
@@ -111,6 +183,9 @@ pub fn validate_request(entries: &[PutEventsRequestEntry]) -> Result<(), Request
                 "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to {MAX_ENTRIES}"
             ),
         });
+    }
+    for (i, entry) in entries.iter().enumerate() {
+        check_entry_constraints(entry, i + 1)?;
     }
     let total: usize = entries.iter().map(entry_size).sum();
     if total > MAX_REQUEST_BYTES {

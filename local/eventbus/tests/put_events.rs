@@ -360,3 +360,44 @@ fn put_events_fails_whole_request_over_ten_entries() {
     let e = put_events(&entries, "1", "r", now, String::new).unwrap_err();
     assert_eq!(e.code, "ValidationException");
 }
+
+#[test]
+fn bus_name_constraint_fails_the_request() {
+    let mut e = entry("a", "b", "{}");
+    e.event_bus_name = Some("bad bus".into());
+    let err = validate_request(&[entry("a", "b", "{}"), e]).unwrap_err();
+    assert_eq!(err.code, "ValidationException");
+    assert_eq!(
+        err.message,
+        "1 validation error detected: Value 'bad bus' at 'entries.2.member.eventBusName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:aws[\\w-]*:events:[a-z]{2}-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[/\\.\\-_A-Za-z0-9]+"
+    );
+}
+
+#[test]
+fn bus_name_and_arn_are_accepted() {
+    let mut a = entry("a", "b", "{}");
+    a.event_bus_name = Some("CentralEventBus".into());
+    let mut b = entry("a", "b", "{}");
+    b.event_bus_name =
+        Some("arn:aws:events:us-east-1:123456789012:event-bus/CentralEventBus".into());
+    assert_eq!(validate_request(&[a, b]), Ok(()));
+}
+
+#[test]
+fn empty_bus_name_fails_the_request() {
+    let mut e = entry("a", "b", "{}");
+    e.event_bus_name = Some(String::new());
+    let err = validate_request(&[e]).unwrap_err();
+    assert!(
+        err.message
+            .ends_with("Member must have length greater than or equal to 1")
+    );
+}
+
+#[test]
+fn trace_header_length() {
+    let mut e = entry("a", "b", "{}");
+    e.trace_header = Some("t".repeat(501));
+    let err = validate_request(&[e]).unwrap_err();
+    assert!(err.message.contains("'entries.1.member.traceHeader'"));
+}
