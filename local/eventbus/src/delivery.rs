@@ -283,6 +283,54 @@ impl DeliveryJob {
     }
 }
 
+/// Why a target of a matched rule gets no delivery job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobError {
+    pub target_id: String,
+    /// `INVALID_PARAMETER`-like code for the dead-letter queue / logs.
+    pub code: String,
+    pub message: String,
+}
+
+/// The delivery jobs for one event that matched `rule` (whose ARN is
+/// `rule_arn`): one per target, with the target's input rendered. A target
+/// whose input cannot be produced for this event yields a [`JobError`].
+pub fn jobs_for_rule(
+    rule: &crate::model::Rule,
+    rule_arn: &str,
+    event: &serde_json::Value,
+    ingestion_time: DateTime<Utc>,
+) -> Vec<Result<DeliveryJob, JobError>> {
+    let ctx = crate::input::RuleContext {
+        name: &rule.name,
+        arn: rule_arn,
+        ingestion_time,
+    };
+    let event_text = event.to_string();
+    rule.targets
+        .iter()
+        .map(|target| {
+            let input = target.target_input().map_err(|e| JobError {
+                target_id: target.id.clone(),
+                code: "INVALID_PARAMETER".into(),
+                message: e.message,
+            })?;
+            let rendered = input.render(event, &ctx).map_err(|e| JobError {
+                target_id: target.id.clone(),
+                code: "INVALID_PARAMETER".into(),
+                message: e.to_string(),
+            })?;
+            Ok(DeliveryJob::for_target(
+                rule_arn,
+                target,
+                rendered,
+                event_text.clone(),
+                ingestion_time,
+            ))
+        })
+        .collect()
+}
+
 /// Makes one attempt of `job` at `now` and decides the next step.
 pub fn deliver<T: TargetDelivery + ?Sized>(
     host: &mut T,

@@ -265,6 +265,34 @@ pub fn validate_bus_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Checks an `EventBusName` parameter (a name or an event bus ARN, 1 to 1600
+/// characters); `at` is the member name used in the error.
+pub fn validate_bus_parameter(value: &str, at: &str) -> Result<(), ApiError> {
+    use crate::put_events::EVENT_BUS_NAME_PATTERN;
+    if value.is_empty() {
+        return Err(ApiError::constraint(
+            value,
+            at,
+            "Member must have length greater than or equal to 1",
+        ));
+    }
+    if value.chars().count() > 1600 {
+        return Err(ApiError::constraint(
+            value,
+            at,
+            "Member must have length less than or equal to 1600",
+        ));
+    }
+    if !crate::put_events::is_valid_bus_parameter(value) {
+        return Err(ApiError::constraint(
+            value,
+            at,
+            &format!("Member must satisfy regular expression pattern: {EVENT_BUS_NAME_PATTERN}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Validates a PutRule request and returns the rule to store (without
 /// targets) and its compiled pattern, if any.
 pub fn put_rule(req: &PutRuleRequest) -> Result<(Rule, Option<EventPattern>), ApiError> {
@@ -277,6 +305,9 @@ pub fn put_rule(req: &PutRuleRequest) -> Result<(Rule, Option<EventPattern>), Ap
             "description",
             "Member must have length less than or equal to 512",
         ));
+    }
+    if let Some(bus) = req.event_bus_name.as_deref() {
+        validate_bus_parameter(bus, "eventBusName")?;
     }
     let bus = bus_name_of(req.event_bus_name.as_deref()).to_owned();
     let pattern_text = req.event_pattern.as_deref().filter(|p| !p.is_empty());

@@ -106,6 +106,11 @@ fn bus_name_regex() -> Option<&'static regex::Regex> {
         .as_ref()
 }
 
+/// Whether `value` matches [`EVENT_BUS_NAME_PATTERN`] (whole string).
+pub fn is_valid_bus_parameter(value: &str) -> bool {
+    bus_name_regex().is_some_and(|re| re.is_match(value))
+}
+
 fn constraint(value: &str, at: &str, constraint: &str) -> RequestError {
     RequestError {
         code: "ValidationException".into(),

@@ -326,3 +326,55 @@ fn job_for_target_takes_policy_and_dlq() {
     assert_eq!(j.target_arn, "arn:aws:lambda:us-east-1:1:function:f");
     assert_eq!(j.attempts, 0);
 }
+
+#[test]
+fn jobs_for_rule_render_each_target() {
+    use kyc_eventbus::delivery::jobs_for_rule;
+    use kyc_eventbus::model::{PutRuleRequest, Target, put_rule, put_targets};
+    let (mut rule, _) = put_rule(&PutRuleRequest {
+        name: "to-logs".into(),
+        event_pattern: Some(r#"{"source": ["com.aws.kyc"]}"#.into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let whole = Target {
+        id: "whole".into(),
+        arn: "arn:aws:logs:us-east-1:1:log-group:/a".into(),
+        ..Default::default()
+    };
+    let path = Target {
+        id: "path".into(),
+        arn: "arn:aws:lambda:us-east-1:1:function:f".into(),
+        input_path: Some("$.detail.missing".into()),
+        ..Default::default()
+    };
+    let transformed = Target {
+        id: "named".into(),
+        arn: "arn:aws:lambda:us-east-1:1:function:g".into(),
+        input_transformer: Some(kyc_eventbus::input::InputTransformerSpec {
+            input_paths_map: Some(std::collections::BTreeMap::from([(
+                "s".to_string(),
+                "$.source".to_string(),
+            )])),
+            input_template: r#"{"rule": <aws.events.rule-name>, "source": <s>}"#.into(),
+        }),
+        ..Default::default()
+    };
+    put_targets(&mut rule, &[whole, path, transformed]).unwrap();
+    let event = serde_json::json!({"source": "com.aws.kyc", "detail": {}});
+    let jobs = jobs_for_rule(
+        &rule,
+        "arn:aws:events:us-east-1:1:rule/to-logs",
+        &event,
+        t0(),
+    );
+    assert_eq!(jobs.len(), 3);
+    let first = jobs[0].as_ref().unwrap();
+    assert_eq!(first.input, event.to_string());
+    assert_eq!(first.event, event.to_string());
+    let second = jobs[1].as_ref().unwrap_err();
+    assert_eq!(second.target_id, "path");
+    let third = jobs[2].as_ref().unwrap();
+    assert_eq!(third.input, r#"{"rule":"to-logs","source":"com.aws.kyc"}"#);
+    assert_eq!(third.policy, RetryPolicy::default());
+}

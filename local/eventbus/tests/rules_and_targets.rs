@@ -138,7 +138,7 @@ fn put_rule_defaults() {
 #[test]
 fn put_rule_on_bus_by_arn() {
     let mut q = req("r", Some(r#"{"source": ["a"]}"#));
-    q.event_bus_name = Some("arn:aws:events:us-east-1:1:event-bus/CentralEventBus".into());
+    q.event_bus_name = Some("arn:aws:events:us-east-1:123456789012:event-bus/CentralEventBus".into());
     q.state = Some(RuleState::Disabled);
     let (r, _) = put_rule(&q).unwrap();
     assert_eq!(r.event_bus_name, "CentralEventBus");
@@ -381,4 +381,12 @@ fn input_paths_map_key_constraint() {
     assert!(e.message.starts_with(
         "1 validation error detected: Value '{bad key=$.a}' at 'targets.1.member.inputTransformer.inputPathsMap' failed to satisfy constraint: Map keys must satisfy constraint"
     ), "{}", e.message);
+}
+
+#[test]
+fn put_rule_bus_parameter_constraint() {
+    let mut q = req("r", Some(r#"{"source": ["a"]}"#));
+    q.event_bus_name = Some("bad bus".into());
+    let e = put_rule(&q).unwrap_err();
+    assert!(e.message.starts_with("1 validation error detected: Value 'bad bus' at 'eventBusName' failed to satisfy constraint: Member must satisfy regular expression pattern: "), "{}", e.message);
 }
