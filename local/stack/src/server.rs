@@ -454,7 +454,7 @@ fn template_records(stack: &Stack, model: &StackModel) -> TemplateRecords {
 }
 
 fn seed_template_records(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     records: &TemplateRecords,
     now: i64,
 ) -> Result<(), StoreError> {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use md5::{Digest, Md5};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -999,8 +999,7 @@ impl SqsService {
         let wanted = req.attribute_names;
         let attributes = self
             .store
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .call(move |tx| {
                 let (settings, created, modified) = load_queue(&tx, &name)?;
                 let count = |sql: &str| -> Result<i64, SqsError> {
                     Ok(tx.query_row(sql, params![name, now], |r| r.get(0))?)
@@ -1346,9 +1345,8 @@ impl SqsService {
         let now = self.clock.now_millis();
         let lookup = queue.clone();
         self.store
-            .call(move |c| {
-                let tx = c.transaction()?;
-                load_settings(&tx, &lookup)?;
+            .call(move |tx| {
+                load_settings(tx, &lookup)?;
                 Ok::<_, SqsError>(())
             })
             .await?;
@@ -1372,7 +1370,7 @@ impl SqsService {
     }
 }
 
-fn load_queue(tx: &Transaction<'_>, name: &str) -> Result<(QueueSettings, i64, i64), SqsError> {
+fn load_queue(tx: &Connection, name: &str) -> Result<(QueueSettings, i64, i64), SqsError> {
     let row: Option<(String, i64, i64)> = tx
         .query_row(
             "SELECT attributes, created_ms, modified_ms FROM sqs_queues WHERE name = ?1",
@@ -1385,7 +1383,7 @@ fn load_queue(tx: &Transaction<'_>, name: &str) -> Result<(QueueSettings, i64, i
     Ok((settings, created, modified))
 }
 
-fn load_settings(tx: &Transaction<'_>, name: &str) -> Result<QueueSettings, SqsError> {
+fn load_settings(tx: &Connection, name: &str) -> Result<QueueSettings, SqsError> {
     load_queue(tx, name).map(|(settings, _, _)| settings)
 }
 

@@ -238,7 +238,44 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
     true
 }
 
+/// "Filter patterns with regex can only include: alphanumeric characters,
+/// supported symbol characters (`:`, `_`, `#`, `=`, `@`, `/`, `;`, `,`, `-`) and
+/// supported operators (`^`, `$`, `?`, `[`, `]`, `{`, `}`, `|`, `\`, `*`, `+`,
+/// `.`). The `(` and `)` operators are not supported. Multi-byte characters are not supported."
 fn compile_regex(source: &str) -> Result<Regex, PatternError> {
+    if let Some(bad) = source.chars().find(|c| {
+        !(c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                ':' | '_'
+                    | '#'
+                    | '='
+                    | '@'
+                    | '/'
+                    | ';'
+                    | ','
+                    | '-'
+                    | '^'
+                    | '$'
+                    | '?'
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | '|'
+                    | '\\'
+                    | '*'
+                    | '+'
+                    | '.'
+            ))
+    }) {
+        return Err(PatternError(format!(
+            "the character '{bad}' is not supported in a regular expression"
+        )));
+    }
+    if source.is_empty() {
+        return Err(PatternError("empty regular expression".into()));
+    }
     Regex::new(source).map_err(|e| PatternError(format!("invalid regular expression: {e}")))
 }
 
@@ -745,6 +782,13 @@ mod tests {
     fn regex_terms() {
         assert!(hit("%ERR[0-9]+%", "code ERR42"));
         assert!(!hit("%ERR[0-9]+%", "code ERR"));
+        assert!(hit("%colou?r%", "the color red"));
+        assert!(hit("%^[hc]at%", "hat trick"));
+        assert!(!hit("%^[hc]at%", "that"));
+        // Parentheses and other symbols are not part of the supported regex syntax.
+        assert!(FilterPattern::parse("%(a|b)%").is_err());
+        assert!(FilterPattern::parse("%something!%").is_err());
+        assert!(FilterPattern::parse("%%").is_err());
     }
 
     #[test]
@@ -815,6 +859,7 @@ mod tests {
             "{ ($.a = 1 }",
             "\"open",
             "%[%",
+            "%é%",
             "{ $.a IS MAYBE }",
             "[a,,b]",
         ] {

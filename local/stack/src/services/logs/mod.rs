@@ -10,7 +10,7 @@ pub mod filter;
 
 use std::sync::Arc;
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -499,7 +499,7 @@ fn group_name_from_identifier(identifier: &str) -> String {
     identifier.to_owned()
 }
 
-fn group_retention(tx: &Transaction<'_>, group: &str) -> Result<Option<Option<i64>>, LogsError> {
+fn group_retention(tx: &Connection, group: &str) -> Result<Option<Option<i64>>, LogsError> {
     Ok(tx
         .query_row(
             "SELECT retention_days FROM log_groups WHERE name = ?1",
@@ -517,7 +517,7 @@ fn retention_cutoff(retention_days: Option<i64>, now: i64) -> i64 {
 }
 
 fn insert_events(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     group: &str,
     stream: &str,
     events: &[InputLogEvent],
@@ -535,20 +535,20 @@ fn insert_events(
         first = first.min(event.timestamp);
         last = last.max(event.timestamp);
     }
-    let sequence: i64 = tx.query_row(
-        "UPDATE log_streams SET \
-           first_event_ms = min(coalesce(first_event_ms, ?3), ?3), \
-           last_event_ms = max(coalesce(last_event_ms, ?4), ?4), \
-           last_ingestion_ms = ?5, upload_sequence = upload_sequence + 1, \
-           stored_bytes = stored_bytes + ?6 \
-         WHERE group_name = ?1 AND name = ?2 RETURNING upload_sequence",
-        params![group, stream, first, last, now, bytes],
-        |r| r.get(0),
-    )?;
-    tx.execute(
-        "UPDATE log_groups SET stored_bytes = stored_bytes + ?2 WHERE name = ?1",
-        params![group, bytes],
-    )?;
+    let sequence: i64 = tx
+        .prepare_cached(
+            "UPDATE log_streams SET \
+               first_event_ms = min(coalesce(first_event_ms, ?3), ?3), \
+               last_event_ms = max(coalesce(last_event_ms, ?4), ?4), \
+               last_ingestion_ms = ?5, upload_sequence = upload_sequence + 1, \
+               stored_bytes = stored_bytes + ?6 \
+             WHERE group_name = ?1 AND name = ?2 RETURNING upload_sequence",
+        )?
+        .query_row(params![group, stream, first, last, now, bytes], |r| {
+            r.get(0)
+        })?;
+    tx.prepare_cached("UPDATE log_groups SET stored_bytes = stored_bytes + ?2 WHERE name = ?1")?
+        .execute(params![group, bytes])?;
     Ok(sequence)
 }
 
@@ -617,14 +617,14 @@ impl LogsService {
         let now = self.clock.now_millis();
         self.store
             .write(move |tx| {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?1, ?2)",
-                    params![group, now],
-                )?;
-                tx.execute(
+                )?
+                .execute(params![group, now])?;
+                tx.prepare_cached(
                     "INSERT OR IGNORE INTO log_streams (group_name, name, created_ms) VALUES (?1, ?2, ?3)",
-                    params![group, stream, now],
-                )?;
+                )?
+                .execute(params![group, stream, now])?;
                 insert_events(tx, &group, &stream, &events, now)?;
                 Ok(())
             })
