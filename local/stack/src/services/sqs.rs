@@ -1000,7 +1000,7 @@ impl SqsService {
         let attributes = self
             .store
             .call(move |tx| {
-                let (settings, created, modified) = load_queue(&tx, &name)?;
+                let (settings, created, modified) = load_queue(tx, &name)?;
                 let count = |sql: &str| -> Result<i64, SqsError> {
                     Ok(tx.query_row(sql, params![name, now], |r| r.get(0))?)
                 };
