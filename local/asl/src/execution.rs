@@ -389,6 +389,11 @@ fn runtime_cause(state: &str, entered: u64, detail: &str) -> String {
     )
 }
 
+/// Compact JSON text of a value (serde's writer is faster than `Display`).
+fn json_text(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// Serialized size without building the text.
 fn payload_size(v: &Value) -> usize {
     struct Counter(usize);
@@ -453,7 +458,7 @@ impl Execution {
             EventType::ExecutionStarted,
             0,
             Some(EventDetails::ExecutionStarted(ExecutionStartedDetails {
-                input: Some(input.to_string()),
+                input: Some(json_text(&input)),
                 role_arn: Some(ex.st.context.role_arn.clone()),
                 ..Default::default()
             })),
@@ -605,7 +610,7 @@ impl Execution {
             Some(EventDetails::TaskSubmitted(TaskOutputDetails {
                 resource_type: rt,
                 resource: r,
-                output: Some(output.to_string()),
+                output: Some(json_text(&output)),
                 output_details: DataDetails::default(),
             })),
         );
@@ -704,14 +709,14 @@ impl Execution {
             (TaskOutcome::Succeeded(v), Integration::LambdaFunction) => (
                 EventType::LambdaFunctionSucceeded,
                 EventDetails::LambdaFunctionSucceeded(OutputDetails {
-                    output: Some(v.to_string()),
+                    output: Some(json_text(&v)),
                     output_details: DataDetails::default(),
                 }),
             ),
             (TaskOutcome::Succeeded(v), Integration::Activity) => (
                 EventType::ActivitySucceeded,
                 EventDetails::ActivitySucceeded(OutputDetails {
-                    output: Some(v.to_string()),
+                    output: Some(json_text(&v)),
                     output_details: DataDetails::default(),
                 }),
             ),
@@ -722,7 +727,7 @@ impl Execution {
                     EventDetails::TaskSucceeded(TaskOutputDetails {
                         resource_type: rt,
                         resource: r,
-                        output: Some(v.to_string()),
+                        output: Some(json_text(&v)),
                         output_details: DataDetails::default(),
                     }),
                 )
@@ -1130,7 +1135,7 @@ impl Execution {
                         EventType::ExecutionSucceeded,
                         frame.last_event,
                         Some(EventDetails::ExecutionSucceeded(OutputDetails {
-                            output: Some(output.to_string()),
+                            output: Some(json_text(&output)),
                             output_details: DataDetails::default(),
                         })),
                     );
@@ -1344,7 +1349,7 @@ impl Execution {
                             frame
                                 .input_text
                                 .take()
-                                .unwrap_or_else(|| frame.input.to_string()),
+                                .unwrap_or_else(|| json_text(&frame.input)),
                         ),
                         input_details: DataDetails::default(),
                     })),
@@ -1878,7 +1883,8 @@ impl Execution {
             }
             None => effective,
         };
-        if payload_size(&params) > MAX_PAYLOAD_BYTES {
+        let params_text = json_text(&params);
+        if params_text.len() > MAX_PAYLOAD_BYTES {
             return self.handle_error(frame, state, data_limit(&state.name), now);
         }
         // Without TimeoutSeconds a task may run for the default 99999999 seconds.
@@ -1898,7 +1904,7 @@ impl Execution {
                 EventType::LambdaFunctionScheduled,
                 EventDetails::LambdaFunctionScheduled(LambdaScheduledDetails {
                     resource: task.resource.clone(),
-                    input: Some(params.to_string()),
+                    input: Some(params_text.clone()),
                     input_details: DataDetails::default(),
                     timeout_in_seconds: timeout,
                 }),
@@ -1909,7 +1915,7 @@ impl Execution {
                 EventType::ActivityScheduled,
                 EventDetails::ActivityScheduled(ActivityScheduledDetails {
                     resource: task.resource.clone(),
-                    input: Some(params.to_string()),
+                    input: Some(params_text.clone()),
                     input_details: DataDetails::default(),
                     timeout_in_seconds: timeout,
                     heartbeat_in_seconds: heartbeat,
@@ -1927,7 +1933,7 @@ impl Execution {
                         resource_type: rt.clone(),
                         resource: r.clone(),
                         region: self.st.context.region.clone(),
-                        parameters: params.to_string(),
+                        parameters: params_text,
                         timeout_in_seconds: timeout,
                         heartbeat_in_seconds: heartbeat,
                     }),
@@ -2097,7 +2103,7 @@ impl Execution {
         now: DateTime<Utc>,
     ) -> Result<Flow, StateError> {
         // The text is needed for the Exited event anyway: measure the payload quota on it.
-        let text = output.to_string();
+        let text = json_text(&output);
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(data_limit(&state.name));
         }
@@ -2106,7 +2112,7 @@ impl Execution {
                 let mut texts = Map::new();
                 let mut total = 0usize;
                 for (k, v) in &m {
-                    let t = v.to_string();
+                    let t = json_text(&v);
                     total += t.len();
                     texts.insert(k.clone(), Value::String(t));
                 }
@@ -2237,7 +2243,7 @@ fn secs(s: u64) -> Duration {
 fn result_path_cause(path: &str, input: &Value) -> String {
     format!(
         "Unable to apply ReferencePath {path} to input {}",
-        Value::String(input.to_string())
+        Value::String(json_text(&input))
     )
 }
 
