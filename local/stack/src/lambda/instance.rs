@@ -441,12 +441,14 @@ impl Instance {
         self.sample_memory();
 
         // Phase 2: the invoke phase, bounded by the function's timeout.
-        if matches!(fault, Some(Fault::Crash)) {
-            self.kill.notify_one();
-        }
         let forced_timeout = matches!(fault, Some(Fault::Timeout));
         let deadline = tokio::time::Instant::from_std(started + self.limits.timeout);
-        let answered = tokio::select! {
+        let answered = if matches!(fault, Some(Fault::Crash)) {
+            // Whatever the runtime answers, the process dies during the invocation.
+            self.kill.notify_one();
+            Err(Failure::Exited(wait_exit(&mut exit).await))
+        } else {
+            tokio::select! {
             biased;
             result = &mut result_rx => match result {
                 Ok(r) => Ok(r),
@@ -455,6 +457,7 @@ impl Instance {
             info = wait_exit(&mut exit) => Err(Failure::Exited(info)),
             () = tokio::time::sleep_until(deadline), if !forced_timeout => Err(Failure::TimedOut(self.limits.timeout)),
             () = std::future::ready(()), if forced_timeout => Err(Failure::TimedOut(self.limits.timeout)),
+            }
         };
         let result = match answered {
             Ok(r) => r,
