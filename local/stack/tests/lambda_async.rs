@@ -12,17 +12,25 @@ use serde_json::json;
 
 fn fast_retries() -> LambdaConfig {
     // AWS waits one then two minutes; the tests shorten the waits, not the logic.
-    LambdaConfig { async_retry_delays: [Duration::from_millis(100), Duration::from_millis(200)], ..config() }
+    LambdaConfig {
+        async_retry_delays: [Duration::from_millis(100), Duration::from_millis(200)],
+        ..config()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_event_is_tried_three_times_then_dead_lettered() {
     let h = harness_with(fast_retries());
     let mut f = function("async-fail");
-    f.async_config.dead_letter_target_arn = Some("arn:aws:sqs:us-east-1:000000000000:async-fail-dlq".into());
+    f.async_config.dead_letter_target_arn =
+        Some("arn:aws:sqs:us-east-1:000000000000:async-fail-dlq".into());
     h.service.register(f).unwrap();
     let payload = r#"{"action":"error","type":"Retryable","message":"downstream unavailable"}"#;
-    let out = h.service.invoke("async-fail", payload, InvocationType::Event).await.unwrap();
+    let out = h
+        .service
+        .invoke("async-fail", payload, InvocationType::Event)
+        .await
+        .unwrap();
     assert_eq!(out.status_code, 202);
     assert!(out.payload.is_empty());
     h.service.wait_async_idle().await;
@@ -33,9 +41,15 @@ async fn failing_event_is_tried_three_times_then_dead_lettered() {
     assert_eq!(record.request_id, out.request_id);
     assert_eq!(record.condition, AsyncCondition::RetriesExhausted);
     assert_eq!(record.approximate_invoke_count, 3);
-    assert_eq!(record.dead_letter_target_arn.as_deref(), Some("arn:aws:sqs:us-east-1:000000000000:async-fail-dlq"));
+    assert_eq!(
+        record.dead_letter_target_arn.as_deref(),
+        Some("arn:aws:sqs:us-east-1:000000000000:async-fail-dlq")
+    );
     assert_eq!(record.dead_letter_body(), payload);
-    assert_eq!(record.dead_letter_attributes()["ErrorMessage"], "downstream unavailable");
+    assert_eq!(
+        record.dead_letter_attributes()["ErrorMessage"],
+        "downstream unavailable"
+    );
     assert_eq!(record.function_error.as_deref(), Some("Unhandled"));
     assert_eq!(
         json(record.response_payload.as_ref().unwrap()),
@@ -48,7 +62,10 @@ async fn failing_event_is_tried_three_times_then_dead_lettered() {
         .into_iter()
         .filter(|m| m.starts_with("START"))
         .collect();
-    assert_eq!(starts, vec![format!("START RequestId: {} Version: $LATEST\n", out.request_id); 3]);
+    assert_eq!(
+        starts,
+        vec![format!("START RequestId: {} Version: $LATEST\n", out.request_id); 3]
+    );
     h.service.shutdown().await;
 }
 
@@ -57,21 +74,45 @@ async fn retry_attempts_zero_means_one_attempt_and_the_destination_record() {
     let h = harness_with(fast_retries());
     let mut f = function("async-once");
     f.async_config.maximum_retry_attempts = 0;
-    f.async_config.on_failure_destination = Some("arn:aws:sqs:us-east-1:000000000000:failures".into());
+    f.async_config.on_failure_destination =
+        Some("arn:aws:sqs:us-east-1:000000000000:failures".into());
     h.service.register(f).unwrap();
-    let out = h.service.invoke("async-once", r#"{"action":"exit","code":3}"#, InvocationType::Event).await.unwrap();
+    let out = h
+        .service
+        .invoke(
+            "async-once",
+            r#"{"action":"exit","code":3}"#,
+            InvocationType::Event,
+        )
+        .await
+        .unwrap();
     h.service.wait_async_idle().await;
     let failures = h.dead_letters.failures();
     assert_eq!(failures.len(), 1);
     let record = failures[0].destination_record();
-    assert_eq!(record["requestContext"]["requestId"], out.request_id.as_str());
+    assert_eq!(
+        record["requestContext"]["requestId"],
+        out.request_id.as_str()
+    );
     assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
     assert_eq!(record["requestContext"]["approximateInvokeCount"], 1);
-    assert_eq!(record["requestContext"]["functionArn"], "arn:aws:lambda:us-east-1:000000000000:function:async-once:$LATEST");
-    assert_eq!(record["requestPayload"], json!({"action": "exit", "code": 3}));
-    assert_eq!(record["responseContext"], json!({"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}));
+    assert_eq!(
+        record["requestContext"]["functionArn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:async-once:$LATEST"
+    );
+    assert_eq!(
+        record["requestPayload"],
+        json!({"action": "exit", "code": 3})
+    );
+    assert_eq!(
+        record["responseContext"],
+        json!({"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"})
+    );
     assert_eq!(record["responsePayload"]["errorType"], "Runtime.ExitError");
-    assert_eq!(h.service.function_stats("async-once").unwrap().invocations, 1);
+    assert_eq!(
+        h.service.function_stats("async-once").unwrap().invocations,
+        1
+    );
     h.service.shutdown().await;
 }
 
@@ -83,19 +124,33 @@ async fn a_retry_that_succeeds_goes_to_on_success() {
     f.async_config.dead_letter_target_arn = Some("arn:aws:sqs:us-east-1:000000000000:dlq".into());
     h.service.register(f).unwrap();
     let plan = std::sync::Arc::new(kyc_local::lambda::ScriptedFaults::new());
-    plan.add("async-ok", kyc_local::lambda::Fault::Crash, kyc_local::lambda::Trigger::Next(1));
+    plan.add(
+        "async-ok",
+        kyc_local::lambda::Fault::Crash,
+        kyc_local::lambda::Trigger::Next(1),
+    );
     h.service.set_fault_plan(plan);
-    let out = h.service.invoke("async-ok", r#"{"n":7}"#, InvocationType::Event).await.unwrap();
+    let out = h
+        .service
+        .invoke("async-ok", r#"{"n":7}"#, InvocationType::Event)
+        .await
+        .unwrap();
     h.service.wait_async_idle().await;
     assert!(h.dead_letters.failures().is_empty());
     let successes = h.dead_letters.successes();
     assert_eq!(successes.len(), 1);
     let record = successes[0].destination_record();
-    assert_eq!(record["requestContext"]["requestId"], out.request_id.as_str());
+    assert_eq!(
+        record["requestContext"]["requestId"],
+        out.request_id.as_str()
+    );
     assert_eq!(record["requestContext"]["condition"], "Success");
     assert_eq!(record["requestContext"]["approximateInvokeCount"], 2);
     assert_eq!(record["responsePayload"], json!({"n": 7}));
-    assert_eq!(record["responseContext"], json!({"statusCode": 200, "executedVersion": "$LATEST"}));
+    assert_eq!(
+        record["responseContext"],
+        json!({"statusCode": 200, "executedVersion": "$LATEST"})
+    );
     h.service.shutdown().await;
 }
 
@@ -109,12 +164,18 @@ async fn an_event_older_than_its_maximum_age_is_dropped_to_the_dlq() {
     f.async_config.maximum_event_age = Duration::from_millis(500);
     f.async_config.dead_letter_target_arn = Some("arn:aws:sqs:us-east-1:000000000000:dlq".into());
     h.service.register(f).unwrap();
-    h.service.invoke("async-age", r#"{"action":"error"}"#, InvocationType::Event).await.unwrap();
+    h.service
+        .invoke("async-age", r#"{"action":"error"}"#, InvocationType::Event)
+        .await
+        .unwrap();
     h.service.wait_async_idle().await;
     let failures = h.dead_letters.failures();
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].condition, AsyncCondition::EventAgeExceeded);
-    assert_eq!(failures[0].approximate_invoke_count, 1, "the retry would come after the event expired");
+    assert_eq!(
+        failures[0].approximate_invoke_count, 1,
+        "the retry would come after the event expired"
+    );
     h.service.shutdown().await;
 }
 
@@ -122,9 +183,19 @@ async fn an_event_older_than_its_maximum_age_is_dropped_to_the_dlq() {
 async fn without_dlq_or_destination_a_failed_event_is_discarded() {
     let h = harness_with(fast_retries());
     h.service.register(function("async-plain")).unwrap();
-    h.service.invoke("async-plain", r#"{"action":"error"}"#, InvocationType::Event).await.unwrap();
+    h.service
+        .invoke(
+            "async-plain",
+            r#"{"action":"error"}"#,
+            InvocationType::Event,
+        )
+        .await
+        .unwrap();
     h.service.wait_async_idle().await;
     assert!(h.dead_letters.failures().is_empty());
-    assert_eq!(h.service.function_stats("async-plain").unwrap().invocations, 3);
+    assert_eq!(
+        h.service.function_stats("async-plain").unwrap().invocations,
+        3
+    );
     h.service.shutdown().await;
 }

@@ -18,7 +18,10 @@ async fn busy_instances_scale_out() {
     let calls = (0..3).map(|_| {
         let s = h.service.clone();
         tokio::spawn(async move {
-            let out = s.invoke("wide", BUSY, InvocationType::RequestResponse).await.unwrap();
+            let out = s
+                .invoke("wide", BUSY, InvocationType::RequestResponse)
+                .await
+                .unwrap();
             assert_eq!(json(&out.payload), serde_json::json!({"slept": 1500}));
             out
         })
@@ -26,16 +29,26 @@ async fn busy_instances_scale_out() {
     let outs: Vec<_> = futures_join(calls).await;
     let streams: BTreeSet<String> = h.logs.events().into_iter().map(|(_, s, _)| s).collect();
     assert_eq!(outs.len(), 3);
-    assert_eq!(h.service.function_stats("wide").unwrap().instances_started, 3);
+    assert_eq!(
+        h.service.function_stats("wide").unwrap().instances_started,
+        3
+    );
     assert_eq!(streams.len(), 3, "one log stream per instance");
 
     // All three are now warm: three more overlapping calls start nothing new.
     let again = (0..3).map(|_| {
         let s = h.service.clone();
-        tokio::spawn(async move { s.invoke("wide", BUSY, InvocationType::RequestResponse).await.unwrap() })
+        tokio::spawn(async move {
+            s.invoke("wide", BUSY, InvocationType::RequestResponse)
+                .await
+                .unwrap()
+        })
     });
     futures_join(again).await;
-    assert_eq!(h.service.function_stats("wide").unwrap().instances_started, 3);
+    assert_eq!(
+        h.service.function_stats("wide").unwrap().instances_started,
+        3
+    );
     h.service.shutdown().await;
 }
 
@@ -47,7 +60,14 @@ async fn beyond_the_limit_invocations_wait() {
     h.service.register(f).unwrap();
     let calls = (0..3).map(|_| {
         let s = h.service.clone();
-        tokio::spawn(async move { s.invoke("narrow", r#"{"action":"sleep","ms":300}"#, InvocationType::RequestResponse).await })
+        tokio::spawn(async move {
+            s.invoke(
+                "narrow",
+                r#"{"action":"sleep","ms":300}"#,
+                InvocationType::RequestResponse,
+            )
+            .await
+        })
     });
     for out in futures_join(calls).await {
         assert_eq!(out.unwrap().function_error, None);
@@ -60,22 +80,38 @@ async fn beyond_the_limit_invocations_wait() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttle_policy_answers_too_many_requests() {
-    let h = harness_with(LambdaConfig { concurrency_policy: ConcurrencyPolicy::Throttle, ..config() });
+    let h = harness_with(LambdaConfig {
+        concurrency_policy: ConcurrencyPolicy::Throttle,
+        ..config()
+    });
     let mut f = function("throttled");
     f.reserved_concurrency = Some(1);
     h.service.register(f).unwrap();
     let s = h.service.clone();
     let busy = tokio::spawn(async move {
-        s.invoke("throttled", r#"{"action":"sleep","ms":3000}"#, InvocationType::RequestResponse).await
+        s.invoke(
+            "throttled",
+            r#"{"action":"sleep","ms":3000}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
     });
     // Wait until the first invocation holds the only instance.
     for _ in 0..400 {
-        if h.logs.messages("/aws/lambda/throttled").iter().any(|m| m.starts_with("START")) {
+        if h.logs
+            .messages("/aws/lambda/throttled")
+            .iter()
+            .any(|m| m.starts_with("START"))
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    let err = h.service.invoke("throttled", "{}", InvocationType::RequestResponse).await.unwrap_err();
+    let err = h
+        .service
+        .invoke("throttled", "{}", InvocationType::RequestResponse)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "TooManyRequestsException");
     assert_eq!(err.status().as_u16(), 429);
     assert_eq!(

@@ -21,12 +21,24 @@ async fn timeout_kills_the_instance_and_reports_sandbox_timedout() {
     let mut f = function("slow");
     f.timeout = Duration::from_secs(1);
     h.service.register(f).unwrap();
-    let before = h.service.invoke("slow", r#"{"action":"pid"}"#, InvocationType::RequestResponse).await.unwrap();
+    let before = h
+        .service
+        .invoke(
+            "slow",
+            r#"{"action":"pid"}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
     let old_pid = json(&before.payload)["pid"].as_u64().unwrap();
 
     let out = h
         .service
-        .invoke("slow", r#"{"action":"sleep","ms":20000}"#, InvocationType::RequestResponse)
+        .invoke(
+            "slow",
+            r#"{"action":"sleep","ms":20000}"#,
+            InvocationType::RequestResponse,
+        )
         .await
         .unwrap();
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
@@ -51,9 +63,24 @@ async fn timeout_kills_the_instance_and_reports_sandbox_timedout() {
     assert!(report.starts_with(&format!("REPORT RequestId: {}\t", out.request_id)));
     assert!(report.ends_with("\tStatus: timeout\t\n"), "{report:?}");
 
-    let after = h.service.invoke("slow", r#"{"action":"pid"}"#, InvocationType::RequestResponse).await.unwrap();
-    assert_ne!(json(&after.payload)["pid"].as_u64().unwrap(), old_pid, "a fresh instance");
-    assert_eq!(h.service.function_stats("slow").unwrap().instances_started, 2);
+    let after = h
+        .service
+        .invoke(
+            "slow",
+            r#"{"action":"pid"}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
+    assert_ne!(
+        json(&after.payload)["pid"].as_u64().unwrap(),
+        old_pid,
+        "a fresh instance"
+    );
+    assert_eq!(
+        h.service.function_stats("slow").unwrap().instances_started,
+        2
+    );
     h.service.shutdown().await;
 }
 
@@ -63,24 +90,57 @@ async fn exit_during_invocation_is_runtime_exit_error() {
     h.service.register(function("crashy")).unwrap();
     let out = h
         .service
-        .invoke("crashy", r#"{"action":"exit","code":1}"#, InvocationType::RequestResponse)
+        .invoke(
+            "crashy",
+            r#"{"action":"exit","code":1}"#,
+            InvocationType::RequestResponse,
+        )
         .await
         .unwrap();
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
-    let message = format!("RequestId: {} Error: Runtime exited with error: exit status 1", out.request_id);
-    assert_eq!(json(&out.payload), json!({"errorType": "Runtime.ExitError", "errorMessage": message}));
+    let message = format!(
+        "RequestId: {} Error: Runtime exited with error: exit status 1",
+        out.request_id
+    );
+    assert_eq!(
+        json(&out.payload),
+        json!({"errorType": "Runtime.ExitError", "errorMessage": message})
+    );
 
     let logs = h.logs.messages("/aws/lambda/crashy");
     let printed = logs.iter().position(|m| m == "exiting now\n").unwrap();
-    let error_line = logs.iter().position(|m| *m == format!("{message}\n")).unwrap();
+    let error_line = logs
+        .iter()
+        .position(|m| *m == format!("{message}\n"))
+        .unwrap();
     assert_eq!(logs[error_line + 1], "Runtime.ExitError\n");
-    assert_eq!(logs[error_line + 2], format!("END RequestId: {}\n", out.request_id));
-    assert!(printed < error_line, "the function's last line comes before the error");
-    assert!(logs[error_line + 3].ends_with("\tStatus: error\tError Type: Runtime.ExitError\t\n"), "{:?}", logs[error_line + 3]);
+    assert_eq!(
+        logs[error_line + 2],
+        format!("END RequestId: {}\n", out.request_id)
+    );
+    assert!(
+        printed < error_line,
+        "the function's last line comes before the error"
+    );
+    assert!(
+        logs[error_line + 3].ends_with("\tStatus: error\tError Type: Runtime.ExitError\t\n"),
+        "{:?}",
+        logs[error_line + 3]
+    );
 
-    let next = h.service.invoke("crashy", r#"{"ok":true}"#, InvocationType::RequestResponse).await.unwrap();
+    let next = h
+        .service
+        .invoke("crashy", r#"{"ok":true}"#, InvocationType::RequestResponse)
+        .await
+        .unwrap();
     assert_eq!(json(&next.payload), json!({"ok": true}));
-    assert_eq!(h.service.function_stats("crashy").unwrap().instances_started, 2);
+    assert_eq!(
+        h.service
+            .function_stats("crashy")
+            .unwrap()
+            .instances_started,
+        2
+    );
     h.service.shutdown().await;
 }
 
@@ -88,7 +148,15 @@ async fn exit_during_invocation_is_runtime_exit_error() {
 async fn a_signal_is_reported_by_name() {
     let h = harness();
     h.service.register(function("aborts")).unwrap();
-    let out = h.service.invoke("aborts", r#"{"action":"abort"}"#, InvocationType::RequestResponse).await.unwrap();
+    let out = h
+        .service
+        .invoke(
+            "aborts",
+            r#"{"action":"abort"}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         json(&out.payload),
         json!({
@@ -103,28 +171,52 @@ async fn a_signal_is_reported_by_name() {
 async fn init_error_is_returned_to_the_caller() {
     let h = harness();
     let mut f = function("bad-init");
-    f.environment.insert("FIXTURE_INIT_ERROR".into(), "1".into());
+    f.environment
+        .insert("FIXTURE_INIT_ERROR".into(), "1".into());
     h.service.register(f).unwrap();
-    let out = h.service.invoke("bad-init", "{}", InvocationType::RequestResponse).await.unwrap();
+    let out = h
+        .service
+        .invoke("bad-init", "{}", InvocationType::RequestResponse)
+        .await
+        .unwrap();
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
-    assert_eq!(json(&out.payload), json!({"errorMessage": "configuration missing", "errorType": "InitFailed"}));
+    assert_eq!(
+        json(&out.payload),
+        json!({"errorMessage": "configuration missing", "errorType": "InitFailed"})
+    );
     let logs = h.logs.messages("/aws/lambda/bad-init");
-    assert!(logs.iter().any(|m| m.starts_with("INIT_REPORT Init Duration: ") && m.ends_with("\tPhase: init\tStatus: error\tError Type: InitFailed\n")), "{logs:?}");
+    assert!(
+        logs.iter()
+            .any(|m| m.starts_with("INIT_REPORT Init Duration: ")
+                && m.ends_with("\tPhase: init\tStatus: error\tError Type: InitFailed\n")),
+        "{logs:?}"
+    );
     h.service.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_executable_is_invalid_entrypoint() {
     let h = harness();
-    h.service.register(FunctionConfig::new("ghost", "/nonexistent/bootstrap")).unwrap();
-    let out = h.service.invoke("ghost", "{}", InvocationType::RequestResponse).await.unwrap();
+    h.service
+        .register(FunctionConfig::new("ghost", "/nonexistent/bootstrap"))
+        .unwrap();
+    let out = h
+        .service
+        .invoke("ghost", "{}", InvocationType::RequestResponse)
+        .await
+        .unwrap();
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
     let payload = json(&out.payload);
     assert_eq!(payload["errorType"], "Runtime.InvalidEntrypoint");
-    assert!(payload["errorMessage"].as_str().unwrap().starts_with(&format!(
-        "RequestId: {} Error: Couldn't find valid bootstrap(s): [/nonexistent/bootstrap]",
-        out.request_id
-    )));
+    assert!(
+        payload["errorMessage"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "RequestId: {} Error: Couldn't find valid bootstrap(s): [/nonexistent/bootstrap]",
+                out.request_id
+            ))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,35 +228,71 @@ async fn injected_faults() {
 
     plan.add(
         "faulty",
-        Fault::Error { error_type: "Injected".into(), error_message: "chaos".into() },
+        Fault::Error {
+            error_type: "Injected".into(),
+            error_message: "chaos".into(),
+        },
         Trigger::Next(1),
     );
-    let out = h.service.invoke("faulty", r#"{"x":1}"#, InvocationType::RequestResponse).await.unwrap();
+    let out = h
+        .service
+        .invoke("faulty", r#"{"x":1}"#, InvocationType::RequestResponse)
+        .await
+        .unwrap();
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
-    assert_eq!(json(&out.payload), json!({"errorType": "Injected", "errorMessage": "chaos"}));
+    assert_eq!(
+        json(&out.payload),
+        json!({"errorType": "Injected", "errorMessage": "chaos"})
+    );
 
     plan.add("faulty", Fault::Crash, Trigger::Next(1));
-    let out = h.service.invoke("faulty", "{}", InvocationType::RequestResponse).await.unwrap();
+    let out = h
+        .service
+        .invoke("faulty", "{}", InvocationType::RequestResponse)
+        .await
+        .unwrap();
     assert_eq!(json(&out.payload)["errorType"], "Runtime.ExitError");
     assert_eq!(
         json(&out.payload)["errorMessage"],
-        format!("RequestId: {} Error: Runtime exited with error: signal: killed", out.request_id)
+        format!(
+            "RequestId: {} Error: Runtime exited with error: signal: killed",
+            out.request_id
+        )
     );
 
     plan.add("faulty", Fault::Timeout, Trigger::Next(1));
-    let out = h.service.invoke("faulty", "{}", InvocationType::RequestResponse).await.unwrap();
+    let out = h
+        .service
+        .invoke("faulty", "{}", InvocationType::RequestResponse)
+        .await
+        .unwrap();
     assert_eq!(json(&out.payload)["errorType"], "Sandbox.Timedout");
     assert_eq!(
         json(&out.payload)["errorMessage"],
-        format!("RequestId: {} Error: Task timed out after 60.00 seconds", out.request_id)
+        format!(
+            "RequestId: {} Error: Task timed out after 60.00 seconds",
+            out.request_id
+        )
     );
 
     plan.add("faulty", Fault::Throttle, Trigger::Next(1));
-    let err = h.service.invoke("faulty", "{}", InvocationType::RequestResponse).await.unwrap_err();
+    let err = h
+        .service
+        .invoke("faulty", "{}", InvocationType::RequestResponse)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "TooManyRequestsException");
 
     // The plan is spent: the function works again.
-    let out = h.service.invoke("faulty", r#"{"fine":true}"#, InvocationType::RequestResponse).await.unwrap();
+    let out = h
+        .service
+        .invoke(
+            "faulty",
+            r#"{"fine":true}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
     assert_eq!(out.function_error, None);
     assert_eq!(json(&out.payload), json!({"fine": true}));
     h.service.shutdown().await;
@@ -177,7 +305,11 @@ async fn shutdown_kills_every_process() {
     h.service.register(function("b")).unwrap();
     let mut pids = Vec::new();
     for name in ["a", "b"] {
-        let out = h.service.invoke(name, r#"{"action":"pid"}"#, InvocationType::RequestResponse).await.unwrap();
+        let out = h
+            .service
+            .invoke(name, r#"{"action":"pid"}"#, InvocationType::RequestResponse)
+            .await
+            .unwrap();
         pids.push(json(&out.payload)["pid"].as_u64().unwrap());
     }
     assert!(pids.iter().all(|&p| process_alive(p)));
@@ -191,7 +323,15 @@ async fn shutdown_kills_every_process() {
 async fn dropping_the_service_kills_its_processes() {
     let h = harness();
     h.service.register(function("dropped")).unwrap();
-    let out = h.service.invoke("dropped", r#"{"action":"pid"}"#, InvocationType::RequestResponse).await.unwrap();
+    let out = h
+        .service
+        .invoke(
+            "dropped",
+            r#"{"action":"pid"}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
     let pid = json(&out.payload)["pid"].as_u64().unwrap();
     drop(h);
     let mut gone = false;

@@ -12,7 +12,8 @@ async fn lines_are_framed_by_start_end_report_in_order() {
     let h = harness();
     let mut f = function("printer");
     f.memory_mb = 512;
-    f.environment.insert("FIXTURE_INIT_PRINT".into(), "init says hi".into());
+    f.environment
+        .insert("FIXTURE_INIT_PRINT".into(), "init says hi".into());
     h.service.register(f).unwrap();
     let out = h
         .service
@@ -30,9 +31,16 @@ async fn lines_are_framed_by_start_end_report_in_order() {
     assert_eq!(streams.len(), 1, "one instance, one stream");
     let messages: Vec<&str> = events.iter().map(|(_, _, e)| e.message.as_str()).collect();
     assert_eq!(messages.len(), 8, "{messages:?}");
-    assert!(messages[0].starts_with("INIT_START Runtime Version: provided:al2023"), "{}", messages[0]);
+    assert!(
+        messages[0].starts_with("INIT_START Runtime Version: provided:al2023"),
+        "{}",
+        messages[0]
+    );
     assert_eq!(messages[1], "init says hi\n");
-    assert_eq!(messages[2], format!("START RequestId: {id} Version: $LATEST\n"));
+    assert_eq!(
+        messages[2],
+        format!("START RequestId: {id} Version: $LATEST\n")
+    );
     assert_eq!(&messages[3..6], ["one\n", "two\n", "three\n"]);
     assert_eq!(messages[6], format!("END RequestId: {id}\n"));
     let report = regex::Regex::new(&format!(
@@ -41,7 +49,10 @@ async fn lines_are_framed_by_start_end_report_in_order() {
     .unwrap();
     assert!(report.is_match(messages[7]), "{:?}", messages[7]);
     let timestamps: Vec<i64> = events.iter().map(|(_, _, e)| e.timestamp).collect();
-    assert!(timestamps.windows(2).all(|w| w[0] <= w[1]), "timestamps never go back");
+    assert!(
+        timestamps.windows(2).all(|w| w[0] <= w[1]),
+        "timestamps never go back"
+    );
     h.service.shutdown().await;
 }
 
@@ -49,19 +60,33 @@ async fn lines_are_framed_by_start_end_report_in_order() {
 async fn billed_duration_covers_duration_and_init() {
     let h = harness();
     h.service.register(function("billing")).unwrap();
-    h.service.invoke("billing", r#"{"action":"sleep","ms":30}"#, InvocationType::RequestResponse).await.unwrap();
+    h.service
+        .invoke(
+            "billing",
+            r#"{"action":"sleep","ms":30}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
     let logs = h.logs.messages("/aws/lambda/billing");
     let report = logs.iter().find(|m| m.starts_with("REPORT")).unwrap();
     let field = |name: &str| -> f64 {
         let re = regex::Regex::new(&format!(r"{name}: ([\d.]+) ms")).unwrap();
         re.captures(report).unwrap()[1].parse().unwrap()
     };
-    let (duration, billed, init) = (field("\tDuration"), field("Billed Duration"), field("Init Duration"));
+    let (duration, billed, init) = (
+        field("\tDuration"),
+        field("Billed Duration"),
+        field("Init Duration"),
+    );
     assert!(duration >= 30.0, "{report}");
     // Billed = Duration + Init Duration rounded up to the millisecond; the printed
     // figures are rounded to 0.01 ms, so allow that much either way.
     let exact = duration + init;
-    assert!(billed == (exact - 0.011).ceil() || billed == (exact + 0.011).ceil(), "{report}");
+    assert!(
+        billed == (exact - 0.011).ceil() || billed == (exact + 0.011).ceil(),
+        "{report}"
+    );
     h.service.shutdown().await;
 }
 
@@ -86,7 +111,9 @@ async fn tail_returns_the_invocation_log() {
     assert!(tail.ends_with("\t\n"));
 
     // Only the last 4 KB of a long log.
-    let lines: Vec<String> = (0..200).map(|i| format!("line {i:03} {}", "z".repeat(40))).collect();
+    let lines: Vec<String> = (0..200)
+        .map(|i| format!("line {i:03} {}", "z".repeat(40)))
+        .collect();
     let payload = serde_json::json!({"action": "print", "lines": lines}).to_string();
     let out = h
         .service
@@ -102,7 +129,10 @@ async fn tail_returns_the_invocation_log() {
     assert_eq!(tail.len(), 4096);
     assert!(tail.contains("line 199 "));
     assert!(!tail.contains("line 000 "));
-    assert!(!tail.contains("INIT_START"), "a warm invocation has no init lines");
+    assert!(
+        !tail.contains("INIT_START"),
+        "a warm invocation has no init lines"
+    );
     h.service.shutdown().await;
 }
 
@@ -112,29 +142,71 @@ async fn json_format_writes_platform_records() {
     let mut f = function("jsonlog");
     f.log_format = LogFormat::Json;
     h.service.register(f).unwrap();
-    let env = h.service.invoke("jsonlog", r#"{"action":"env"}"#, InvocationType::RequestResponse).await.unwrap();
+    let env = h
+        .service
+        .invoke(
+            "jsonlog",
+            r#"{"action":"env"}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
     assert_eq!(json(&env.payload)["AWS_LAMBDA_LOG_FORMAT"], "JSON");
     assert_eq!(json(&env.payload)["AWS_LAMBDA_LOG_LEVEL"], "INFO");
     let logs = h.logs.messages("/aws/lambda/jsonlog");
-    assert!(!logs.iter().any(|m| m.starts_with("START") || m.starts_with("REPORT")));
-    let records: Vec<serde_json::Value> = logs.iter().map(|m| serde_json::from_str(m).unwrap()).collect();
-    let types: Vec<&str> = records.iter().map(|r| r["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["platform.initStart", "platform.start", "platform.report"]);
+    assert!(
+        !logs
+            .iter()
+            .any(|m| m.starts_with("START") || m.starts_with("REPORT"))
+    );
+    let records: Vec<serde_json::Value> = logs
+        .iter()
+        .map(|m| serde_json::from_str(m).unwrap())
+        .collect();
+    let types: Vec<&str> = records
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["platform.initStart", "platform.start", "platform.report"]
+    );
     assert_eq!(records[0]["record"]["functionName"], "jsonlog");
     assert_eq!(records[0]["record"]["initializationType"], "on-demand");
-    assert_eq!(records[1]["record"], serde_json::json!({"requestId": env.request_id, "version": "$LATEST"}));
+    assert_eq!(
+        records[1]["record"],
+        serde_json::json!({"requestId": env.request_id, "version": "$LATEST"})
+    );
     let report = &records[2]["record"];
     assert_eq!(report["requestId"], env.request_id.as_str());
     assert_eq!(report["status"], "success");
     assert_eq!(report["metrics"]["memorySizeMB"], 128);
-    for key in ["durationMs", "billedDurationMs", "maxMemoryUsedMB", "initDurationMs"] {
+    for key in [
+        "durationMs",
+        "billedDurationMs",
+        "maxMemoryUsedMB",
+        "initDurationMs",
+    ] {
         assert!(report["metrics"][key].is_number(), "{key} in {report}");
     }
     let time = records[2]["time"].as_str().unwrap();
-    assert!(regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$").unwrap().is_match(time));
+    assert!(
+        regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+            .unwrap()
+            .is_match(time)
+    );
 
-    let failed = h.service.invoke("jsonlog", r#"{"action":"exit","code":2}"#, InvocationType::RequestResponse).await.unwrap();
-    let last: serde_json::Value = serde_json::from_str(h.logs.messages("/aws/lambda/jsonlog").last().unwrap()).unwrap();
+    let failed = h
+        .service
+        .invoke(
+            "jsonlog",
+            r#"{"action":"exit","code":2}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
+    let last: serde_json::Value =
+        serde_json::from_str(h.logs.messages("/aws/lambda/jsonlog").last().unwrap()).unwrap();
     assert_eq!(last["type"], "platform.report");
     assert_eq!(last["record"]["requestId"], failed.request_id.as_str());
     assert_eq!(last["record"]["status"], "error");
@@ -148,10 +220,22 @@ async fn max_memory_used_follows_the_process_peak() {
     let mut f = function("hungry");
     f.memory_mb = 1024;
     h.service.register(f).unwrap();
-    h.service.invoke("hungry", r#"{"action":"alloc","mb":64}"#, InvocationType::RequestResponse).await.unwrap();
+    h.service
+        .invoke(
+            "hungry",
+            r#"{"action":"alloc","mb":64}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
     let logs = h.logs.messages("/aws/lambda/hungry");
     let report = logs.iter().find(|m| m.starts_with("REPORT")).unwrap();
-    let used: u64 = regex::Regex::new(r"Max Memory Used: (\d+) MB").unwrap().captures(report).unwrap()[1].parse().unwrap();
+    let used: u64 = regex::Regex::new(r"Max Memory Used: (\d+) MB")
+        .unwrap()
+        .captures(report)
+        .unwrap()[1]
+        .parse()
+        .unwrap();
     assert!((64..1024).contains(&used), "{report}");
     h.service.shutdown().await;
 }

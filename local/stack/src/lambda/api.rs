@@ -75,7 +75,9 @@ async fn invoke_inner(
         invocation_type: header(headers, "X-Amz-Invocation-Type")
             .unwrap_or("RequestResponse")
             .parse()?,
-        log_type: header(headers, "X-Amz-Log-Type").unwrap_or("None").parse()?,
+        log_type: header(headers, "X-Amz-Log-Type")
+            .unwrap_or("None")
+            .parse()?,
         client_context: header(headers, "X-Amz-Client-Context").map(str::to_owned),
         payload,
     };
@@ -83,10 +85,8 @@ async fn invoke_inner(
     let status = StatusCode::from_u16(outcome.status_code).unwrap_or(StatusCode::OK);
     let mut response = if status == StatusCode::OK {
         let mut r = (status, outcome.payload.clone()).into_response();
-        r.headers_mut().insert(
-            "Content-Type",
-            HeaderValue::from_static("application/json"),
-        );
+        r.headers_mut()
+            .insert("Content-Type", HeaderValue::from_static("application/json"));
         r
     } else {
         status.into_response()
@@ -139,17 +139,14 @@ async fn list_functions(
         Some(marker) => match all.iter().position(|f| &f.function_name == marker) {
             Some(i) => i + 1,
             None => {
-                return LambdaError::InvalidParameterValue("Invalid marker".into())
-                    .into_response();
+                return LambdaError::InvalidParameterValue("Invalid marker".into()).into_response();
             }
         },
     };
     let page: Vec<_> = all.iter().skip(start).take(max_items).cloned().collect();
     let mut body = json!({ "Functions": page });
-    if start + page.len() < all.len() {
-        if let Some(last) = page.last() {
-            body["NextMarker"] = json!(last.function_name);
-        }
+    if let Some(last) = page.last().filter(|_| start + page.len() < all.len()) {
+        body["NextMarker"] = json!(last.function_name);
     }
     axum::Json(body).into_response()
 }

@@ -94,7 +94,11 @@ impl AsyncInvocationRecord {
             .response_payload
             .as_deref()
             .and_then(|p| serde_json::from_slice::<Value>(p).ok())
-            .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_owned))
+            .and_then(|v| {
+                v.get("errorMessage")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
             .unwrap_or_else(|| match self.condition {
                 AsyncCondition::EventAgeExceeded => "Event age exceeded".to_owned(),
                 _ => String::new(),

@@ -68,11 +68,14 @@ impl ScriptedFaults {
     /// Adds a rule for `function_name`; earlier rules are consulted first.
     pub fn add(&self, function_name: &str, fault: Fault, trigger: Trigger) {
         if let Ok(mut rules) = self.rules.lock() {
-            rules.entry(function_name.to_owned()).or_default().push(Rule {
-                fault,
-                trigger,
-                seen: 0,
-            });
+            rules
+                .entry(function_name.to_owned())
+                .or_default()
+                .push(Rule {
+                    fault,
+                    trigger,
+                    seen: 0,
+                });
         }
     }
 
@@ -128,6 +131,9 @@ mod tests {
         let plan = ScriptedFaults::new();
         plan.add("f", Fault::Timeout, Trigger::Rate(0.25));
         let fired: Vec<bool> = (0..8).map(|_| plan.fault_for("f").is_some()).collect();
-        assert_eq!(fired, [false, false, false, true, false, false, false, true]);
+        assert_eq!(
+            fired,
+            [false, false, false, true, false, false, false, true]
+        );
     }
 }

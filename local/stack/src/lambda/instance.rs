@@ -240,7 +240,10 @@ fn error_payload(error_type: &str, message: String) -> Bytes {
 fn error_type_of(payload: &[u8]) -> String {
     serde_json::from_slice::<serde_json::Value>(payload)
         .ok()
-        .and_then(|v| v.get("errorType").and_then(|t| t.as_str().map(str::to_owned)))
+        .and_then(|v| {
+            v.get("errorType")
+                .and_then(|t| t.as_str().map(str::to_owned))
+        })
         .unwrap_or_else(|| "Runtime.Unknown".to_owned())
 }
 

@@ -104,7 +104,9 @@ impl ReportMetrics {
     pub fn billed_ms(duration: Duration, init: Option<Duration>) -> u64 {
         let total = duration + init.unwrap_or_default();
         let micros = total.as_micros();
-        u64::try_from(micros.div_ceil(1000)).unwrap_or(u64::MAX).max(1)
+        u64::try_from(micros.div_ceil(1000))
+            .unwrap_or(u64::MAX)
+            .max(1)
     }
 }
 
@@ -417,7 +419,12 @@ mod tests {
 
     #[test]
     fn text_report_matches_aws_layout() {
-        let lines = end_lines(LogFormat::Text, "rid", &metrics(None), &ReportStatus::Success);
+        let lines = end_lines(
+            LogFormat::Text,
+            "rid",
+            &metrics(None),
+            &ReportStatus::Success,
+        );
         assert_eq!(
             lines,
             vec![
@@ -442,7 +449,9 @@ mod tests {
             &ReportStatus::Error("Runtime.ExitError".into()),
         );
         assert!(
-            crashed[1].ends_with("Max Memory Used: 18 MB\tStatus: error\tError Type: Runtime.ExitError\t\n"),
+            crashed[1].ends_with(
+                "Max Memory Used: 18 MB\tStatus: error\tError Type: Runtime.ExitError\t\n"
+            ),
             "{}",
             crashed[1]
         );
@@ -470,13 +479,22 @@ mod tests {
         let start: serde_json::Value =
             serde_json::from_str(&start_lines(LogFormat::Json, "rid")[0]).unwrap();
         assert_eq!(start["type"], "platform.start");
-        assert_eq!(start["record"], json!({"requestId": "rid", "version": "$LATEST"}));
+        assert_eq!(
+            start["record"],
+            json!({"requestId": "rid", "version": "$LATEST"})
+        );
     }
 
     #[test]
     fn billed_duration_rounds_up_and_adds_init() {
-        assert_eq!(ReportMetrics::billed_ms(Duration::from_micros(1_001), None), 2);
-        assert_eq!(ReportMetrics::billed_ms(Duration::from_micros(3_000), None), 3);
+        assert_eq!(
+            ReportMetrics::billed_ms(Duration::from_micros(1_001), None),
+            2
+        );
+        assert_eq!(
+            ReportMetrics::billed_ms(Duration::from_micros(3_000), None),
+            3
+        );
         assert_eq!(
             ReportMetrics::billed_ms(
                 Duration::from_micros(1_500),

@@ -44,7 +44,10 @@ impl FunctionRef {
         // A region needs the `arn:...:lambda:` prefix and an account, as in AWS's pattern use.
         let region = caps.get(1).map(|m| m.as_str().to_owned());
         let account = caps.get(2).map(|m| m.as_str().to_owned());
-        let name = caps.get(3).map(|m| m.as_str().to_owned()).ok_or_else(invalid)?;
+        let name = caps
+            .get(3)
+            .map(|m| m.as_str().to_owned())
+            .ok_or_else(invalid)?;
         if name.len() > 64 {
             return Err(invalid());
         }
@@ -92,7 +95,13 @@ mod tests {
 
     #[test]
     fn rejects_names_outside_the_pattern() {
-        for bad in ["", "has space", "a/b", "arn:aws:s3:::bucket", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "has space",
+            "a/b",
+            "arn:aws:s3:::bucket",
+            &"x".repeat(65),
+        ] {
             let err = FunctionRef::parse(bad).unwrap_err();
             assert_eq!(err.code(), "ValidationException", "{bad}");
             assert!(err.to_string().starts_with(&format!(

@@ -98,7 +98,10 @@ pub(crate) fn router(state: Arc<RuntimeState>) -> Router {
             "/2018-06-01/runtime/invocation/{request_id}/response",
             post(response),
         )
-        .route("/2018-06-01/runtime/invocation/{request_id}/error", post(error))
+        .route(
+            "/2018-06-01/runtime/invocation/{request_id}/error",
+            post(error),
+        )
         .route("/2018-06-01/runtime/init/error", post(init_error))
         .fallback(|| async { runtime_error(StatusCode::NOT_FOUND, "Unknown resource", "NotFound") })
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -156,7 +159,10 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
     };
     put("Lambda-Runtime-Aws-Request-Id", &d.request_id);
     put("Lambda-Runtime-Deadline-Ms", &deadline_ms.to_string());
-    put("Lambda-Runtime-Invoked-Function-Arn", &d.invoked_function_arn);
+    put(
+        "Lambda-Runtime-Invoked-Function-Arn",
+        &d.invoked_function_arn,
+    );
     put("Lambda-Runtime-Trace-Id", &d.trace_id);
     if let Some(cc) = &d.client_context {
         put("Lambda-Runtime-Client-Context", cc);

@@ -209,7 +209,9 @@ impl Function {
         });
         if c.log_format == LogFormat::Json {
             logging["ApplicationLogLevel"] = serde_json::json!(
-                c.application_log_level.clone().unwrap_or_else(|| "INFO".into())
+                c.application_log_level
+                    .clone()
+                    .unwrap_or_else(|| "INFO".into())
             );
             logging["SystemLogLevel"] =
                 serde_json::json!(c.system_log_level.clone().unwrap_or_else(|| "INFO".into()));
@@ -480,7 +482,11 @@ impl LambdaService {
     }
 
     /// Resolves a `FunctionName` (name, partial ARN or ARN) and qualifier.
-    fn resolve(&self, function_name: &str, qualifier: Option<&str>) -> Result<Arc<Function>, LambdaError> {
+    fn resolve(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Arc<Function>, LambdaError> {
         let r = FunctionRef::parse(function_name)?;
         let qualifier = match (r.qualifier.as_deref(), qualifier) {
             (Some(a), Some(b)) if a != b => {
@@ -647,10 +653,16 @@ impl LambdaService {
         self.inner.async_pending.fetch_add(1, Ordering::SeqCst);
         let task = async move {
             run_async(&weak, &name, &request_id, payload).await;
-            if let Some(inner) = weak.upgrade() {
-                if inner.async_pending.fetch_sub(1, Ordering::SeqCst) == 1 {
-                    inner.async_idle.notify_waiters();
-                }
+            if let Some(inner) = weak.upgrade()
+                && inner
+                    .async_pending
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                        Some(n.saturating_sub(1))
+                    })
+                    .unwrap_or(0)
+                    <= 1
+            {
+                inner.async_idle.notify_waiters();
             }
         };
         if let Ok(mut tasks) = self.inner.async_tasks.lock() {
@@ -720,6 +732,9 @@ impl LambdaService {
         if let Ok(mut tasks) = self.inner.async_tasks.lock() {
             tasks.abort_all();
         }
+        // Aborted events are dropped: nobody waits for them any more.
+        self.inner.async_pending.store(0, Ordering::SeqCst);
+        self.inner.async_idle.notify_waiters();
         let functions: Vec<Arc<Function>> = self
             .inner
             .functions
@@ -799,34 +814,49 @@ async fn run_async(weak: &Weak<Inner>, name: &str, request_id: &str, payload: By
             match outcome.result {
                 InvocationResult::Success(body) => {
                     if let Some(destination) = async_config.on_success_destination.clone() {
-                        service.inner.dead_letters.on_success(AsyncInvocationRecord {
-                            request_id: request_id.to_owned(),
-                            function_name: name.to_owned(),
-                            function_arn: function.arn.clone(),
-                            timestamp: Utc::now(),
-                            condition: AsyncCondition::Success,
-                            approximate_invoke_count: attempts,
-                            request_payload: payload.clone(),
-                            function_error: None,
-                            response_payload: Some(body),
-                            dead_letter_target_arn: None,
-                            destination_arn: Some(destination),
-                        });
+                        service
+                            .inner
+                            .dead_letters
+                            .on_success(AsyncInvocationRecord {
+                                request_id: request_id.to_owned(),
+                                function_name: name.to_owned(),
+                                function_arn: function.arn.clone(),
+                                timestamp: Utc::now(),
+                                condition: AsyncCondition::Success,
+                                approximate_invoke_count: attempts,
+                                request_payload: payload.clone(),
+                                function_error: None,
+                                response_payload: Some(body),
+                                dead_letter_target_arn: None,
+                                destination_arn: Some(destination),
+                            });
                     }
                     return;
                 }
                 InvocationResult::Unhandled(body) => {
                     last = Some(body);
                     if attempts > async_config.maximum_retry_attempts {
-                        hand_on(&service, &function, request_id, &payload, AsyncCondition::RetriesExhausted, attempts, last);
+                        hand_on(
+                            &service,
+                            &function,
+                            request_id,
+                            &payload,
+                            AsyncCondition::RetriesExhausted,
+                            attempts,
+                            last,
+                        );
                         return;
                     }
                 }
             }
             let delays = service.inner.config.async_retry_delays;
-            let idx = usize::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(delays.len() - 1);
+            let idx = usize::try_from(attempts.saturating_sub(1))
+                .unwrap_or(0)
+                .min(delays.len() - 1);
             let wait = delays[idx];
-            let age_left = async_config.maximum_event_age.saturating_sub(enqueued.elapsed());
+            let age_left = async_config
+                .maximum_event_age
+                .saturating_sub(enqueued.elapsed());
             drop((service, function));
             if wait > age_left {
                 tokio::time::sleep(age_left + Duration::from_millis(1)).await;
@@ -835,7 +865,15 @@ async fn run_async(weak: &Weak<Inner>, name: &str, request_id: &str, payload: By
             }
             continue;
         }
-        hand_on(&service, &function, request_id, &payload, AsyncCondition::EventAgeExceeded, attempts, last);
+        hand_on(
+            &service,
+            &function,
+            request_id,
+            &payload,
+            AsyncCondition::EventAgeExceeded,
+            attempts,
+            last,
+        );
         return;
     }
 }
@@ -854,19 +892,22 @@ fn hand_on(
         // Without a DLQ or destination Lambda discards the event.
         return;
     }
-    service.inner.dead_letters.on_failure(AsyncInvocationRecord {
-        request_id: request_id.to_owned(),
-        function_name: function.config.name.clone(),
-        function_arn: function.arn.clone(),
-        timestamp: Utc::now(),
-        condition,
-        approximate_invoke_count: attempts,
-        request_payload: payload.clone(),
-        function_error: last.as_ref().map(|_| "Unhandled".to_owned()),
-        response_payload: last,
-        dead_letter_target_arn: c.dead_letter_target_arn.clone(),
-        destination_arn: c.on_failure_destination.clone(),
-    });
+    service
+        .inner
+        .dead_letters
+        .on_failure(AsyncInvocationRecord {
+            request_id: request_id.to_owned(),
+            function_name: function.config.name.clone(),
+            function_arn: function.arn.clone(),
+            timestamp: Utc::now(),
+            condition,
+            approximate_invoke_count: attempts,
+            request_payload: payload.clone(),
+            function_error: last.as_ref().map(|_| "Unhandled".to_owned()),
+            response_payload: last,
+            dead_letter_target_arn: c.dead_letter_target_arn.clone(),
+            destination_arn: c.on_failure_destination.clone(),
+        });
 }
 
 #[cfg(test)]
@@ -875,7 +916,10 @@ mod tests {
 
     #[test]
     fn invocation_type_parses_the_documented_values() {
-        assert_eq!("Event".parse::<InvocationType>().unwrap(), InvocationType::Event);
+        assert_eq!(
+            "Event".parse::<InvocationType>().unwrap(),
+            InvocationType::Event
+        );
         assert_eq!(
             "DryRun".parse::<InvocationType>().unwrap(),
             InvocationType::DryRun

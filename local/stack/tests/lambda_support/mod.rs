@@ -101,7 +101,13 @@ impl HttpReply {
     }
 }
 
-pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpReply {
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpReply {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -135,4 +141,39 @@ pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body
         headers,
         body: raw[split + 4..].to_vec(),
     }
+}
+
+/// The fixture written with `lambda_runtime` (`examples/lambda_runtime_fixture.rs`).
+pub fn runtime_fixture() -> PathBuf {
+    let plain = fixture();
+    let dir = plain.parent().unwrap();
+    let built = dir.join("lambda_runtime_fixture");
+    if built.exists() {
+        return built;
+    }
+    let target = dir
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("lambda-fixture");
+    let status = std::process::Command::new(option_env!("CARGO").unwrap_or("cargo"))
+        .args([
+            "build",
+            "-p",
+            "kyc-local",
+            "--example",
+            "lambda_runtime_fixture",
+        ])
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "building the lambda_runtime fixture failed"
+    );
+    target
+        .join("debug")
+        .join("examples")
+        .join("lambda_runtime_fixture")
 }
