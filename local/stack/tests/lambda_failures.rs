@@ -344,3 +344,54 @@ async fn dropping_the_service_kills_its_processes() {
     }
     assert!(gone, "the process of a dropped service is killed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_a_function_lets_the_invocation_in_flight_finish() {
+    let h = harness();
+    h.service.register(function("updated")).unwrap();
+    let s = h.service.clone();
+    let in_flight = tokio::spawn(async move {
+        s.invoke(
+            "updated",
+            r#"{"action":"sleep","ms":1500}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+    });
+    for _ in 0..400 {
+        if h.logs
+            .messages("/aws/lambda/updated")
+            .iter()
+            .any(|m| m.starts_with("START"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let mut new = function("updated");
+    new.environment.insert("GENERATION".into(), "2".into());
+    h.service.register(new).unwrap();
+    let old = in_flight.await.unwrap().unwrap();
+    assert_eq!(old.function_error, None);
+    assert_eq!(json(&old.payload), json!({"slept": 1500}));
+    let env = h
+        .service
+        .invoke(
+            "updated",
+            r#"{"action":"env"}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
+    assert_eq!(json(&env.payload)["GENERATION"], "2");
+
+    assert!(h.service.unregister("updated"));
+    assert!(!h.service.unregister("updated"));
+    let err = h
+        .service
+        .invoke("updated", "{}", InvocationType::RequestResponse)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "ResourceNotFoundException");
+    h.service.shutdown().await;
+}

@@ -177,6 +177,8 @@ struct Function {
     revision_id: String,
     instances_started: AtomicU64,
     invocations: AtomicU64,
+    /// Replaced or deleted: instances are not kept warm any more.
+    retired: Mutex<bool>,
 }
 
 impl Function {
@@ -197,6 +199,7 @@ impl Function {
             revision_id: uuid::Uuid::new_v4().to_string(),
             instances_started: AtomicU64::new(0),
             invocations: AtomicU64::new(0),
+            retired: Mutex::new(false),
             config,
         }
     }
@@ -276,7 +279,8 @@ impl Function {
     }
 
     fn give_back(&self, instance: Arc<Instance>, healthy: bool) {
-        if healthy && !instance.is_dead() {
+        let retired = self.retired.lock().map(|r| *r).unwrap_or(true);
+        if healthy && !retired && !instance.is_dead() {
             if let Ok(mut idle) = self.idle.lock() {
                 idle.push(instance);
             }
@@ -362,6 +366,24 @@ impl Function {
             )),
             log,
             healthy: false,
+        }
+    }
+
+    /// Drops the idle instances of a replaced or deleted function; busy ones
+    /// are dropped (and so killed) when their invocation returns them.
+    fn retire(&self) {
+        let idle: Vec<Arc<Instance>> = self
+            .idle
+            .lock()
+            .map(|mut i| i.drain(..).collect())
+            .unwrap_or_default();
+        if let Ok(mut live) = self.live.lock() {
+            for instance in &idle {
+                live.remove(&instance.id);
+            }
+        }
+        if let Ok(mut retired) = self.retired.lock() {
+            *retired = true;
         }
     }
 
@@ -455,8 +477,10 @@ impl LambdaService {
             .and_then(|plan| plan.fault_for(name))
     }
 
-    /// Creates a function, or replaces one of the same name (its instances are
-    /// killed; the next invocation cold-starts the new configuration).
+    /// Creates a function, or replaces one of the same name. As after
+    /// UpdateFunctionCode, invocations in flight finish on the old instances;
+    /// the next invocation cold-starts the new configuration, and the old
+    /// instances are killed once nothing uses them (dropping an instance kills it).
     pub fn register(&self, config: FunctionConfig) -> Result<(), LambdaError> {
         config.validate()?;
         let function = Arc::new(Function::new(config, &self.inner.config));
@@ -467,9 +491,20 @@ impl LambdaService {
             .map_err(|_| LambdaError::Service("function table poisoned".into()))?
             .insert(function.config.name.clone(), function);
         if let Some(old) = old {
-            tokio::spawn(async move { old.kill_all().await });
+            old.retire();
         }
         Ok(())
+    }
+
+    /// Removes a function (DeleteFunction); false when there was none.
+    pub fn unregister(&self, name: &str) -> bool {
+        let old = self
+            .inner
+            .functions
+            .write()
+            .ok()
+            .and_then(|mut f| f.remove(name));
+        old.map(|f| f.retire()).is_some()
     }
 
     /// The ARN of a registered function.
