@@ -174,7 +174,7 @@ async fn errors_are_aws_shaped() {
     );
     assert_eq!(
         json(&reply.body),
-        json!({"Type": "User", "Message": "Function not found: arn:aws:lambda:us-east-1:000000000000:function:missing"})
+        json!({"Type": "User", "message": "Function not found: arn:aws:lambda:us-east-1:000000000000:function:missing"})
     );
     let big = vec![b' '; 6 * 1024 * 1024 + 1];
     let reply = call(
@@ -191,7 +191,7 @@ async fn errors_are_aws_shaped() {
         Some("RequestTooLargeException")
     );
     assert_eq!(
-        json(&reply.body)["Message"],
+        json(&reply.body)["message"],
         "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
     );
     let reply = call(

@@ -116,7 +116,7 @@ async fn throttle_policy_answers_too_many_requests() {
     assert_eq!(err.status().as_u16(), 429);
     assert_eq!(
         err.body(),
-        serde_json::json!({"Type": "User", "Message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
+        serde_json::json!({"Type": "User", "message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
     );
     assert_eq!(busy.await.unwrap().unwrap().function_error, None);
     h.service.shutdown().await;

@@ -232,7 +232,7 @@ async fn payload_limits_and_invalid_json() {
         "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
     );
 
-    let async_big = format!("\"{}\"", "x".repeat(256 * 1024));
+    let async_big = format!("\"{}\"", "x".repeat(1024 * 1024));
     let err = h
         .service
         .invoke("limits", async_big, InvocationType::Event)
@@ -241,7 +241,7 @@ async fn payload_limits_and_invalid_json() {
     assert_eq!(err.code(), "RequestTooLargeException");
     assert_eq!(
         err.to_string(),
-        "Request must be smaller than 262144 bytes for the InvokeFunction operation"
+        "Request must be smaller than 1048576 bytes for the InvokeFunction operation"
     );
 
     let err = h

@@ -262,5 +262,6 @@ impl Default for LambdaConfig {
 
 /// 6 MB: Invoke's request and response limit for synchronous invocations.
 pub const SYNC_PAYLOAD_LIMIT: usize = 6 * 1024 * 1024;
-/// 256 KB: the asynchronous invocation request limit.
-pub const ASYNC_PAYLOAD_LIMIT: usize = 256 * 1024;
+/// 1 MB: the asynchronous invocation request limit (Invoke API reference;
+/// it was 256 KB before AWS raised it in 2025).
+pub const ASYNC_PAYLOAD_LIMIT: usize = 1024 * 1024;

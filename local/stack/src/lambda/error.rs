@@ -59,13 +59,13 @@ impl LambdaError {
         }
     }
 
-    /// The JSON body: Lambda's errors carry `Type` (`User` / `Service`) and `Message`.
+    /// The JSON body: Lambda's errors carry `Type` (`User` / `Service`) and `message`, as the Lambda API model has them.
     pub fn body(&self) -> serde_json::Value {
         let kind = match self {
             LambdaError::Service(_) => "Service",
             _ => "User",
         };
-        let mut body = json!({ "Type": kind, "Message": self.to_string() });
+        let mut body = json!({ "Type": kind, "message": self.to_string() });
         if let LambdaError::TooManyRequests { reason } = self {
             body["Reason"] = json!(reason);
         }
@@ -101,7 +101,7 @@ mod tests {
         assert_eq!(e.status(), StatusCode::NOT_FOUND);
         assert_eq!(
             e.body(),
-            json!({"Type": "User", "Message": "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope"})
+            json!({"Type": "User", "message": "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope"})
         );
     }
 
@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(e.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
             e.body(),
-            json!({"Type": "User", "Message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
+            json!({"Type": "User", "message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
         );
     }
 }
