@@ -157,11 +157,11 @@ async fn a_retry_that_succeeds_goes_to_on_success() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_older_than_its_maximum_age_is_dropped_to_the_dlq() {
     let h = harness_with(LambdaConfig {
-        async_retry_delays: [Duration::from_secs(5), Duration::from_secs(5)],
+        async_retry_delays: [Duration::from_secs(30), Duration::from_secs(30)],
         ..config()
     });
     let mut f = function("async-age");
-    f.async_config.maximum_event_age = Duration::from_millis(500);
+    f.async_config.maximum_event_age = Duration::from_secs(2);
     f.async_config.dead_letter_target_arn = Some("arn:aws:sqs:us-east-1:000000000000:dlq".into());
     h.service.register(f).unwrap();
     h.service

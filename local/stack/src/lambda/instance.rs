@@ -444,23 +444,24 @@ impl Instance {
         self.sample_memory();
 
         // Phase 2: the invoke phase, bounded by the function's timeout.
-        let forced_timeout = matches!(fault, Some(Fault::Timeout));
         let deadline = tokio::time::Instant::from_std(started + self.limits.timeout);
-        let answered = if matches!(fault, Some(Fault::Crash)) {
-            // Whatever the runtime answers, the process dies during the invocation.
-            self.kill.notify_one();
-            Err(Failure::Exited(wait_exit(&mut exit).await))
-        } else {
-            tokio::select! {
-            biased;
-            result = &mut result_rx => match result {
-                Ok(r) => Ok(r),
-                Err(_) => Err(Failure::Exited(wait_exit(&mut exit).await)),
-            },
-            info = wait_exit(&mut exit) => Err(Failure::Exited(info)),
-            () = tokio::time::sleep_until(deadline), if !forced_timeout => Err(Failure::TimedOut(self.limits.timeout)),
-            () = std::future::ready(()), if forced_timeout => Err(Failure::TimedOut(self.limits.timeout)),
+        let answered = match fault {
+            Some(Fault::Crash) => {
+                // Whatever the runtime answers, the process dies during the invocation.
+                self.kill.notify_one();
+                Err(Failure::Exited(wait_exit(&mut exit).await))
             }
+            // Whatever the runtime answers, the invocation times out.
+            Some(Fault::Timeout) => Err(Failure::TimedOut(self.limits.timeout)),
+            _ => tokio::select! {
+                biased;
+                result = &mut result_rx => match result {
+                    Ok(r) => Ok(r),
+                    Err(_) => Err(Failure::Exited(wait_exit(&mut exit).await)),
+                },
+                info = wait_exit(&mut exit) => Err(Failure::Exited(info)),
+                () = tokio::time::sleep_until(deadline) => Err(Failure::TimedOut(self.limits.timeout)),
+            },
         };
         let result = match answered {
             Ok(r) => r,

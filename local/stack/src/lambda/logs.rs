@@ -11,7 +11,7 @@
 //! function's last line, as on AWS.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, PipeReader, PipeWriter, Write};
+use std::io::{BufRead, BufReader, PipeReader, PipeWriter, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -254,6 +254,24 @@ struct MarkerAction {
 }
 
 const MARKER_PREFIX: &[u8] = b"\x1e\x1dkyc-local-marker:";
+/// Longer than any marker line (prefix, a u64 and the newline).
+const MARKER_ROOM: usize = 64;
+/// The longest log event the pump writes; longer lines are split (CloudWatch
+/// Logs caps an event at 256 KB).
+const MAX_LINE: usize = 256 * 1024 - 1024;
+/// How much of an invocation's log is kept for `LogType: Tail` (4 KB is returned).
+const TAIL_KEEP: usize = 16 * 1024;
+
+/// Keeps the last `keep` bytes of `text` once it is twice that long.
+fn trim_front(text: &mut String, keep: usize) {
+    if text.len() > 2 * keep {
+        let mut from = text.len() - keep;
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        text.drain(..from);
+    }
+}
 
 /// Copies one instance's output pipe into its log stream.
 pub(crate) struct LogPump {
@@ -340,10 +358,21 @@ fn read_loop(
         }
     };
     loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
+        // `line` may start with bytes carried over from a split line.
+        let carried = line.len();
+        match (&mut reader)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut line)
+        {
+            Ok(0) if carried == 0 => break,
+            Err(_) => break,
             Ok(_) => {}
+        }
+        let mut carry = Vec::new();
+        if line.len() >= MAX_LINE && line.last() != Some(&b'\n') {
+            // A line longer than a log event may be: it becomes several events.
+            // The tail is carried over so a marker that starts in it is never cut.
+            carry = line.split_off(line.len() - MARKER_ROOM);
         }
         let marker_at = line
             .windows(MARKER_PREFIX.len())
@@ -392,9 +421,13 @@ fn read_loop(
                 }
             }
         }
+        if let Some(c) = capture.as_mut() {
+            trim_front(c, TAIL_KEEP);
+        }
         if reader.buffer().is_empty() {
             flush(&mut batch);
         }
+        line = carry;
     }
     flush(&mut batch);
     // Anyone still waiting for a marker learns that the stream is closed.
@@ -509,6 +542,29 @@ mod tests {
         let name = log_stream_name(Utc::now());
         let re = regex::Regex::new(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$").unwrap();
         assert!(re.is_match(&name), "{name}");
+    }
+
+    #[test]
+    fn long_lines_are_split_without_losing_a_marker() {
+        let (reader, writer) = std::io::pipe().unwrap();
+        let mut function_side = writer.try_clone().unwrap();
+        let sink = Arc::new(MemoryLogSink::new());
+        let pump = LogPump::start(reader, writer, sink.clone(), "g".into(), "s".into()).unwrap();
+        pump.emit(vec!["START\n".into()], true);
+        // Longer than one event, with no newline, directly followed by a marker.
+        let long = "y".repeat(MAX_LINE + 100);
+        let writer_thread = std::thread::spawn(move || {
+            function_side.write_all(long.as_bytes()).unwrap();
+        });
+        writer_thread.join().unwrap();
+        let captured = pump.finish(vec!["END\n".into()]).blocking_recv().unwrap();
+        let messages = sink.messages("g");
+        assert_eq!(messages.first().map(String::as_str), Some("START\n"));
+        assert_eq!(messages.last().map(String::as_str), Some("END\n"));
+        let body: String = messages[1..messages.len() - 1].concat();
+        assert_eq!(body.len(), MAX_LINE + 100);
+        assert!(messages.iter().all(|m| m.len() <= MAX_LINE));
+        assert!(captured.len() <= 2 * TAIL_KEEP && captured.ends_with("yEND\n"));
     }
 
     #[test]
