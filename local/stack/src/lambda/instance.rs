@@ -441,8 +441,6 @@ impl Instance {
                     .await;
             }
         };
-        self.sample_memory();
-
         // Phase 2: the invoke phase, bounded by the function's timeout.
         let deadline = tokio::time::Instant::from_std(started + self.limits.timeout);
         let answered = match fault {
