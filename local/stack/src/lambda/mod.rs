@@ -25,6 +25,7 @@ mod logs;
 mod names;
 mod runtime_api;
 mod service;
+mod template;
 
 pub use api::router;
 pub use config::{
