@@ -199,3 +199,74 @@ async fn without_dlq_or_destination_a_failed_event_is_discarded() {
     );
     h.service.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_event_survives_a_restart() {
+    use std::sync::Arc;
+
+    use kyc_local::lambda::{
+        AsyncEventStore, Fault, MemoryAsyncEventStore, ScriptedFaults, Trigger,
+    };
+
+    let store = Arc::new(MemoryAsyncEventStore::new());
+    let before = harness_with(LambdaConfig {
+        async_retry_delays: [Duration::from_secs(600), Duration::from_secs(600)],
+        ..config()
+    });
+    before.service.set_async_store(store.clone());
+    let mut f = function("durable");
+    f.async_config.on_success_destination = Some("arn:aws:sqs:us-east-1:000000000000:ok".into());
+    before.service.register(f.clone()).unwrap();
+    let plan = Arc::new(ScriptedFaults::new());
+    plan.add(
+        "durable",
+        Fault::Error {
+            error_type: "Transient".into(),
+            error_message: "try later".into(),
+        },
+        Trigger::Next(100),
+    );
+    before.service.set_fault_plan(plan);
+    let accepted = before
+        .service
+        .invoke("durable", r#"{"id":42}"#, InvocationType::Event)
+        .await
+        .unwrap();
+    assert_eq!(store.load().len(), 1, "saved when accepted");
+
+    // Wait for the first (failed) attempt, then stop the stack during the retry wait.
+    let mut attempted = false;
+    for _ in 0..400 {
+        if store.load().first().is_some_and(|e| e.attempts == 1) {
+            attempted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(attempted, "the first attempt is recorded");
+    before.service.shutdown().await;
+    drop(before);
+    let saved = store.load();
+    assert_eq!(saved.len(), 1, "still queued after the stop");
+    assert_eq!(saved[0].request_id, accepted.request_id);
+    assert_eq!(
+        json(saved[0].last_error.as_ref().unwrap())["errorType"],
+        "Transient"
+    );
+
+    let after = harness_with(fast_retries());
+    after.service.set_async_store(store.clone());
+    after.service.register(f).unwrap();
+    assert_eq!(after.service.resume_async(), 1);
+    after.service.wait_async_idle().await;
+    assert!(store.load().is_empty(), "removed once done");
+    let successes = after.dead_letters.successes();
+    assert_eq!(successes.len(), 1);
+    assert_eq!(successes[0].request_id, accepted.request_id);
+    assert_eq!(successes[0].approximate_invoke_count, 2);
+    assert_eq!(
+        json(successes[0].response_payload.as_ref().unwrap()),
+        json!({"id": 42})
+    );
+    after.service.shutdown().await;
+}

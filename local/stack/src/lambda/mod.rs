@@ -13,9 +13,12 @@
 //!   `END` and `REPORT` lines or, with the JSON log format, `platform.*` records.
 //! - Asynchronous invocations are retried as AWS documents and handed to a
 //!   [`DeadLetterSink`] when they fail for good.
+//!   Accepted events are kept in an [`AsyncEventStore`] until done, so a
+//!   restart loses none.
 //! - A [`FaultPlan`] is consulted on every attempt (fault injection).
 
 mod api;
+mod async_queue;
 mod config;
 mod dead_letter;
 mod error;
@@ -28,6 +31,7 @@ mod service;
 mod template;
 
 pub use api::router;
+pub use async_queue::{AsyncEventStore, MemoryAsyncEventStore, QueuedEvent};
 pub use config::{
     ASYNC_PAYLOAD_LIMIT, AsyncInvokeConfig, ConcurrencyPolicy, FunctionConfig, LambdaConfig,
     LogFormat, RESERVED_ENVIRONMENT_KEYS, SYNC_PAYLOAD_LIMIT,

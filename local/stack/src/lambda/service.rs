@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use base64::Engine;
@@ -15,6 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
+use super::async_queue::{AsyncEventStore, QueuedEvent};
 use super::config::{ConcurrencyPolicy, FunctionConfig, LambdaConfig, LogFormat};
 use super::dead_letter::{AsyncCondition, AsyncInvocationRecord, DeadLetterSink};
 use super::error::LambdaError;
@@ -402,6 +403,12 @@ impl Function {
     }
 }
 
+impl Inner {
+    fn store(&self) -> Option<Arc<dyn AsyncEventStore>> {
+        self.async_store.read().ok().and_then(|s| s.clone())
+    }
+}
+
 struct Inner {
     config: LambdaConfig,
     functions: RwLock<BTreeMap<String, Arc<Function>>>,
@@ -411,6 +418,7 @@ struct Inner {
     async_pending: AtomicUsize,
     async_idle: Notify,
     async_tasks: Mutex<tokio::task::JoinSet<()>>,
+    async_store: RwLock<Option<Arc<dyn AsyncEventStore>>>,
 }
 
 /// The Lambda service of the local stack. Cheap to clone (shared state).
@@ -453,6 +461,7 @@ impl LambdaService {
                 async_pending: AtomicUsize::new(0),
                 async_idle: Notify::new(),
                 async_tasks: Mutex::new(tokio::task::JoinSet::new()),
+                async_store: RwLock::new(None),
             }),
         }
     }
@@ -678,16 +687,48 @@ impl LambdaService {
         }
     }
 
+    /// Keeps accepted asynchronous invocations in `store` until they are done,
+    /// so a restart loses none ([`LambdaService::resume_async`] picks them up).
+    pub fn set_async_store(&self, store: Arc<dyn AsyncEventStore>) {
+        if let Ok(mut s) = self.inner.async_store.write() {
+            *s = Some(store);
+        }
+    }
+
+    /// Re-queues the events the store holds (call once after registering the
+    /// functions at start). Returns how many were resumed.
+    pub fn resume_async(&self) -> usize {
+        let events = self.inner.store().map(|s| s.load()).unwrap_or_default();
+        let n = events.len();
+        for event in events {
+            self.spawn_async(event);
+        }
+        n
+    }
+
     /// Queues an asynchronous invocation: attempts, retries after a function
     /// error (AWS: 2 retries, one then two minutes apart), gives up after
     /// `MaximumEventAgeInSeconds`, then hands the event on.
     fn enqueue(&self, function: Arc<Function>, request_id: String, payload: Bytes) {
+        let event = QueuedEvent {
+            request_id,
+            function_name: function.config.name.clone(),
+            payload,
+            enqueued_at_ms: Utc::now().timestamp_millis(),
+            attempts: 0,
+            last_error: None,
+        };
+        if let Some(store) = self.inner.store() {
+            store.save(&event);
+        }
+        self.spawn_async(event);
+    }
+
+    fn spawn_async(&self, event: QueuedEvent) {
         let weak: Weak<Inner> = Arc::downgrade(&self.inner);
-        let name = function.config.name.clone();
-        drop(function);
         self.inner.async_pending.fetch_add(1, Ordering::SeqCst);
         let task = async move {
-            run_async(&weak, &name, &request_id, payload).await;
+            run_async(&weak, event).await;
             if let Some(inner) = weak.upgrade()
                 && inner
                     .async_pending
@@ -803,124 +844,124 @@ fn throttle_backoff(attempt: u32) -> Duration {
     Duration::from_secs(1u64 << attempt.min(9)).min(Duration::from_secs(300))
 }
 
-async fn run_async(weak: &Weak<Inner>, name: &str, request_id: &str, payload: Bytes) {
-    let enqueued = Instant::now();
-    let mut attempts: u32 = 0;
+/// The age of an event accepted at `enqueued_at_ms` (epoch), robust to a restart.
+fn event_age(enqueued_at_ms: i64) -> Duration {
+    let ms = Utc::now().timestamp_millis().saturating_sub(enqueued_at_ms);
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+async fn run_async(weak: &Weak<Inner>, mut event: QueuedEvent) {
     let mut throttles: u32 = 0;
-    let mut last: Option<Bytes> = None;
     loop {
+        // The service is gone (shutdown): the event stays in the store.
         let Some(inner) = weak.upgrade() else { return };
         let service = LambdaService { inner };
-        let Some(function) = service.lookup_name(name) else {
+        let store = service.inner.store();
+        let done = |store: &Option<Arc<dyn AsyncEventStore>>, id: &str| {
+            if let Some(s) = store {
+                s.remove(id);
+            }
+        };
+        let Some(function) = service.lookup_name(&event.function_name) else {
+            // The function was deleted: Lambda drops its queued events.
+            done(&store, &event.request_id);
             return;
         };
         let async_config = function.config.async_config.clone();
-        let condition = if enqueued.elapsed() > async_config.maximum_event_age {
-            Some(AsyncCondition::EventAgeExceeded)
-        } else {
-            None
-        };
-        if condition.is_none() {
-            let fault = service.fault_for(name);
-            if fault == Some(Fault::Throttle) {
-                let wait = throttle_backoff(throttles);
-                throttles += 1;
-                drop((service, function));
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            let permit = Arc::clone(&function.permits).acquire_owned().await;
-            attempts += 1;
-            let outcome = function
-                .execute(
-                    &service.inner.config,
-                    &service.inner.logs,
-                    RunRequest {
-                        request_id: request_id.to_owned(),
-                        payload: payload.clone(),
-                        invoked_function_arn: function.arn.clone(),
-                        client_context: None,
-                        cognito_identity: None,
-                    },
-                    fault.as_ref(),
-                )
-                .await;
-            drop(permit);
-            match outcome.result {
-                InvocationResult::Success(body) => {
-                    if let Some(destination) = async_config.on_success_destination.clone() {
-                        service
-                            .inner
-                            .dead_letters
-                            .on_success(AsyncInvocationRecord {
-                                request_id: request_id.to_owned(),
-                                function_name: name.to_owned(),
-                                function_arn: function.arn.clone(),
-                                timestamp: Utc::now(),
-                                condition: AsyncCondition::Success,
-                                approximate_invoke_count: attempts,
-                                request_payload: payload.clone(),
-                                function_error: None,
-                                response_payload: Some(body),
-                                dead_letter_target_arn: None,
-                                destination_arn: Some(destination),
-                            });
-                    }
-                    return;
-                }
-                InvocationResult::Unhandled(body) => {
-                    last = Some(body);
-                    if attempts > async_config.maximum_retry_attempts {
-                        hand_on(
-                            &service,
-                            &function,
-                            request_id,
-                            &payload,
-                            AsyncCondition::RetriesExhausted,
-                            attempts,
-                            last,
-                        );
-                        return;
-                    }
-                }
-            }
-            let delays = service.inner.config.async_retry_delays;
-            let idx = usize::try_from(attempts.saturating_sub(1))
-                .unwrap_or(0)
-                .min(delays.len() - 1);
-            let wait = delays[idx];
-            let age_left = async_config
-                .maximum_event_age
-                .saturating_sub(enqueued.elapsed());
-            drop((service, function));
-            if wait > age_left {
-                tokio::time::sleep(age_left + Duration::from_millis(1)).await;
-            } else {
-                tokio::time::sleep(wait).await;
-            }
+        if event_age(event.enqueued_at_ms) > async_config.maximum_event_age {
+            hand_on(
+                &service,
+                &function,
+                &event,
+                AsyncCondition::EventAgeExceeded,
+            );
+            done(&store, &event.request_id);
+            return;
+        }
+        let fault = service.fault_for(&event.function_name);
+        if fault == Some(Fault::Throttle) {
+            let wait = throttle_backoff(throttles);
+            throttles += 1;
+            drop((service, function, store));
+            tokio::time::sleep(wait).await;
             continue;
         }
-        hand_on(
-            &service,
-            &function,
-            request_id,
-            &payload,
-            AsyncCondition::EventAgeExceeded,
-            attempts,
-            last,
-        );
-        return;
+        let permit = Arc::clone(&function.permits).acquire_owned().await;
+        event.attempts += 1;
+        let outcome = function
+            .execute(
+                &service.inner.config,
+                &service.inner.logs,
+                RunRequest {
+                    request_id: event.request_id.clone(),
+                    payload: event.payload.clone(),
+                    invoked_function_arn: function.arn.clone(),
+                    client_context: None,
+                    cognito_identity: None,
+                },
+                fault.as_ref(),
+            )
+            .await;
+        drop(permit);
+        match outcome.result {
+            InvocationResult::Success(body) => {
+                if let Some(destination) = async_config.on_success_destination.clone() {
+                    service
+                        .inner
+                        .dead_letters
+                        .on_success(AsyncInvocationRecord {
+                            request_id: event.request_id.clone(),
+                            function_name: event.function_name.clone(),
+                            function_arn: function.arn.clone(),
+                            timestamp: Utc::now(),
+                            condition: AsyncCondition::Success,
+                            approximate_invoke_count: event.attempts,
+                            request_payload: event.payload.clone(),
+                            function_error: None,
+                            response_payload: Some(body),
+                            dead_letter_target_arn: None,
+                            destination_arn: Some(destination),
+                        });
+                }
+                done(&store, &event.request_id);
+                return;
+            }
+            InvocationResult::Unhandled(body) => {
+                event.last_error = Some(body);
+                if event.attempts > async_config.maximum_retry_attempts {
+                    hand_on(
+                        &service,
+                        &function,
+                        &event,
+                        AsyncCondition::RetriesExhausted,
+                    );
+                    done(&store, &event.request_id);
+                    return;
+                }
+                if let Some(s) = &store {
+                    s.save(&event);
+                }
+            }
+        }
+        let delays = service.inner.config.async_retry_delays;
+        let idx = usize::try_from(event.attempts.saturating_sub(1))
+            .unwrap_or(0)
+            .min(delays.len() - 1);
+        let age_left = async_config
+            .maximum_event_age
+            .saturating_sub(event_age(event.enqueued_at_ms));
+        // An event that would expire before its retry is handed on when it expires.
+        let wait = delays[idx].min(age_left + Duration::from_millis(1));
+        drop((service, function, store));
+        tokio::time::sleep(wait).await;
     }
 }
 
 fn hand_on(
     service: &LambdaService,
     function: &Function,
-    request_id: &str,
-    payload: &Bytes,
+    event: &QueuedEvent,
     condition: AsyncCondition,
-    attempts: u32,
-    last: Option<Bytes>,
 ) {
     let c = &function.config.async_config;
     if c.dead_letter_target_arn.is_none() && c.on_failure_destination.is_none() {
@@ -931,15 +972,15 @@ fn hand_on(
         .inner
         .dead_letters
         .on_failure(AsyncInvocationRecord {
-            request_id: request_id.to_owned(),
+            request_id: event.request_id.clone(),
             function_name: function.config.name.clone(),
             function_arn: function.arn.clone(),
             timestamp: Utc::now(),
             condition,
-            approximate_invoke_count: attempts,
-            request_payload: payload.clone(),
-            function_error: last.as_ref().map(|_| "Unhandled".to_owned()),
-            response_payload: last,
+            approximate_invoke_count: event.attempts,
+            request_payload: event.payload.clone(),
+            function_error: event.last_error.as_ref().map(|_| "Unhandled".to_owned()),
+            response_payload: event.last_error.clone(),
             dead_letter_target_arn: c.dead_letter_target_arn.clone(),
             destination_arn: c.on_failure_destination.clone(),
         });
