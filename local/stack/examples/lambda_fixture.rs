@@ -5,7 +5,7 @@
 //! The payload's `action` chooses the behaviour: `echo` (default), `error`,
 //! `sleep`, `exit`, `abort`, `print`, `alloc`, `env`, `context`, `pid`, `big`.
 //! At init: `FIXTURE_INIT_ERROR=1` posts `/init/error` and exits,
-//! `FIXTURE_INIT_PRINT` prints its value.
+//! `FIXTURE_INIT_PRINT` prints its value, `FIXTURE_INIT_SLEEP_MS` delays init.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -76,6 +76,12 @@ fn main() {
         eprintln!("fixture: AWS_LAMBDA_RUNTIME_API is not set");
         std::process::exit(2)
     });
+    if let Some(ms) = std::env::var("FIXTURE_INIT_SLEEP_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     if let Ok(text) = std::env::var("FIXTURE_INIT_PRINT") {
         println!("{text}");
     }

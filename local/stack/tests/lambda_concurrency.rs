@@ -131,3 +131,49 @@ async fn futures_join<T: Send + 'static>(
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_invocations_never_cross() {
+    let h = harness();
+    let mut f = function("many");
+    f.reserved_concurrency = Some(6);
+    h.service.register(f).unwrap();
+    let calls: Vec<_> = (0..120)
+        .map(|i| {
+            let s = h.service.clone();
+            tokio::spawn(async move {
+                let payload =
+                    serde_json::json!({"action": "print", "lines": [format!("call {i}")]});
+                let out = s
+                    .invoke("many", payload.to_string(), InvocationType::RequestResponse)
+                    .await
+                    .unwrap();
+                assert_eq!(json(&out.payload), serde_json::json!({"printed": 1}));
+                (i, out.request_id)
+            })
+        })
+        .collect();
+    let done = futures_join(calls.into_iter()).await;
+    assert_eq!(done.len(), 120);
+    let stats = h.service.function_stats("many").unwrap();
+    assert!(stats.instances_started <= 6, "{stats:?}");
+    assert_eq!(stats.invocations, 120);
+    // Each invocation's line sits between its own START and END, in its instance's stream.
+    let events = h.logs.events();
+    for (i, id) in done {
+        let start = events
+            .iter()
+            .position(|(_, _, e)| e.message == format!("START RequestId: {id} Version: $LATEST\n"))
+            .unwrap();
+        let stream = &events[start].1;
+        let own: Vec<&str> = events[start..]
+            .iter()
+            .filter(|(_, s, _)| s == stream)
+            .map(|(_, _, e)| e.message.as_str())
+            .take(3)
+            .collect();
+        assert_eq!(own[1], format!("call {i}\n"));
+        assert_eq!(own[2], format!("END RequestId: {id}\n"));
+    }
+    h.service.shutdown().await;
+}

@@ -395,3 +395,31 @@ async fn replacing_a_function_lets_the_invocation_in_flight_finish() {
     assert_eq!(err.code(), "ResourceNotFoundException");
     h.service.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_init_phase_over_its_limit_times_out() {
+    let h = lambda_support::harness_with(kyc_local::lambda::LambdaConfig {
+        init_timeout: Duration::from_secs(1),
+        ..lambda_support::config()
+    });
+    let mut f = function("slow-init");
+    f.environment
+        .insert("FIXTURE_INIT_SLEEP_MS".into(), "20000".into());
+    h.service.register(f).unwrap();
+    let out = h
+        .service
+        .invoke("slow-init", "{}", InvocationType::RequestResponse)
+        .await
+        .unwrap();
+    assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
+    assert_eq!(
+        json(&out.payload),
+        json!({
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": format!("RequestId: {} Error: Task timed out after 1.00 seconds", out.request_id)
+        })
+    );
+    let stats = h.service.function_stats("slow-init").unwrap();
+    assert_eq!(stats.instances_alive, 0, "the stuck instance is killed");
+    h.service.shutdown().await;
+}

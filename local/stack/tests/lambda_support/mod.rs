@@ -11,28 +11,44 @@ use kyc_local::lambda::{
     FunctionConfig, LambdaConfig, LambdaService, MemoryDeadLetterSink, MemoryLogSink,
 };
 
-/// The fixture function (`examples/lambda_fixture.rs`). `cargo test` builds
-/// examples; when a filtered run did not, it is built into a separate target
-/// directory so this never waits on the outer cargo's lock.
+/// An example binary of this crate. `cargo test` builds examples; when the
+/// binary is missing or older than its source (a filtered run does not build
+/// examples), it is built into a separate target directory so this never
+/// waits on the outer cargo's lock.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let built = profile_dir.join("examples").join(name);
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(format!("{name}.rs"));
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(bin), Some(src)) = (modified(&built), modified(&source))
+        && bin >= src
+    {
+        return built;
+    }
+    let target = profile_dir.parent().unwrap().join("lambda-fixture");
+    let status = std::process::Command::new(option_env!("CARGO").unwrap_or("cargo"))
+        .args(["build", "-p", "kyc-local", "--example", name])
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .unwrap();
+    assert!(status.success(), "building the {name} example failed");
+    target.join("debug").join("examples").join(name)
+}
+
+/// The fixture function (`examples/lambda_fixture.rs`).
 pub fn fixture() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-        let built = profile_dir.join("examples").join("lambda_fixture");
-        if built.exists() {
-            return built;
-        }
-        let target = profile_dir.parent().unwrap().join("lambda-fixture");
-        let status = std::process::Command::new(option_env!("CARGO").unwrap_or("cargo"))
-            .args(["build", "-p", "kyc-local", "--example", "lambda_fixture"])
-            .env("CARGO_TARGET_DIR", &target)
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the lambda fixture failed");
-        target.join("debug").join("examples").join("lambda_fixture")
-    })
-    .clone()
+    PATH.get_or_init(|| example("lambda_fixture")).clone()
+}
+
+/// The fixture written with `lambda_runtime` (`examples/lambda_runtime_fixture.rs`).
+pub fn runtime_fixture() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| example("lambda_runtime_fixture"))
+        .clone()
 }
 
 pub struct Harness {
@@ -141,39 +157,4 @@ pub fn http(
         headers,
         body: raw[split + 4..].to_vec(),
     }
-}
-
-/// The fixture written with `lambda_runtime` (`examples/lambda_runtime_fixture.rs`).
-pub fn runtime_fixture() -> PathBuf {
-    let plain = fixture();
-    let dir = plain.parent().unwrap();
-    let built = dir.join("lambda_runtime_fixture");
-    if built.exists() {
-        return built;
-    }
-    let target = dir
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("lambda-fixture");
-    let status = std::process::Command::new(option_env!("CARGO").unwrap_or("cargo"))
-        .args([
-            "build",
-            "-p",
-            "kyc-local",
-            "--example",
-            "lambda_runtime_fixture",
-        ])
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "building the lambda_runtime fixture failed"
-    );
-    target
-        .join("debug")
-        .join("examples")
-        .join("lambda_runtime_fixture")
 }
