@@ -28,7 +28,6 @@ mod logs;
 mod names;
 mod runtime_api;
 mod service;
-mod template;
 
 pub use api::router;
 pub use async_queue::{AsyncEventStore, MemoryAsyncEventStore, QueuedEvent};
