@@ -177,3 +177,53 @@ async fn concurrent_invocations_never_cross() {
     }
     h.service.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_call_still_completes_and_frees_its_instance() {
+    let h = harness();
+    let mut f = function("abandoned");
+    f.reserved_concurrency = Some(1);
+    h.service.register(f).unwrap();
+    let s = h.service.clone();
+    let call = tokio::spawn(async move {
+        s.invoke(
+            "abandoned",
+            r#"{"action":"sleep","ms":800}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+    });
+    for _ in 0..400 {
+        if h.logs
+            .messages("/aws/lambda/abandoned")
+            .iter()
+            .any(|m| m.starts_with("START"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    call.abort();
+    // The only instance finishes the abandoned invocation and serves the next one.
+    let out = h
+        .service
+        .invoke(
+            "abandoned",
+            r#"{"action":"pid"}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.function_error, None);
+    let stats = h.service.function_stats("abandoned").unwrap();
+    assert_eq!(stats.instances_started, 1);
+    assert_eq!(stats.instances_alive, 1);
+    let ends = h
+        .logs
+        .messages("/aws/lambda/abandoned")
+        .iter()
+        .filter(|m| m.starts_with("END"))
+        .count();
+    assert_eq!(ends, 2, "the abandoned invocation ran to its end");
+    h.service.shutdown().await;
+}

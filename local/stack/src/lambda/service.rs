@@ -642,21 +642,27 @@ impl LambdaService {
                 if fault == Some(Fault::Throttle) {
                     return Err(throttled(&function));
                 }
-                let _permit = self.acquire(&function).await?;
-                let outcome = function
-                    .execute(
-                        &self.inner.config,
-                        &self.inner.logs,
-                        RunRequest {
-                            request_id: request_id.clone(),
-                            payload,
-                            invoked_function_arn: function.arn.clone(),
-                            client_context,
-                            cognito_identity: None,
-                        },
-                        fault.as_ref(),
-                    )
-                    .await;
+                let permit = self.acquire(&function).await?;
+                // The invocation runs in its own task: a caller that goes away
+                // (a client disconnecting) does not stop it, as on AWS, and the
+                // instance always returns to the pool.
+                let inner = Arc::clone(&self.inner);
+                let run = RunRequest {
+                    request_id: request_id.clone(),
+                    payload,
+                    invoked_function_arn: function.arn.clone(),
+                    client_context,
+                    cognito_identity: None,
+                };
+                let outcome = tokio::spawn(async move {
+                    let outcome = function
+                        .execute(&inner.config, &inner.logs, run, fault.as_ref())
+                        .await;
+                    drop(permit);
+                    outcome
+                })
+                .await
+                .map_err(|e| LambdaError::Service(format!("the invocation failed: {e}")))?;
                 let log_result = (request.log_type == LogType::Tail).then(|| tail(&outcome.log));
                 let (payload, function_error) = match outcome.result {
                     InvocationResult::Success(p) => (p, None),
