@@ -415,8 +415,9 @@ impl Instance {
                     Ok(at) => Ok(at),
                     Err(_) => Err(Failure::Exited(wait_exit(&mut exit).await)),
                 },
-                info = wait_exit(&mut exit) => Err(Failure::Exited(info)),
+                // Before the exit: a runtime posts /init/error and then exits.
                 payload = wait_init_error(&mut init_error) => Err(Failure::InitError(payload)),
+                info = wait_exit(&mut exit) => Err(Failure::Exited(info)),
                 () = tokio::time::sleep(pickup_limit) => Err(Failure::TimedOut(pickup_limit)),
             }
         };
