@@ -34,7 +34,9 @@ pub struct LogEvent {
 ///
 /// Called from a dedicated thread per function instance, events of one
 /// stream in order. Lambda creates the group and the stream on first write,
-/// so the sink must too.
+/// so the sink must too. It may block briefly (a SQLite write) but must not
+/// wait on the async runtime: while it runs, that instance's output pipe is
+/// not drained.
 pub trait LogSink: Send + Sync + 'static {
     fn put_log_events(&self, log_group: &str, log_stream: &str, events: Vec<LogEvent>);
 }
