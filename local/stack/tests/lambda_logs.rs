@@ -239,3 +239,30 @@ async fn max_memory_used_follows_the_process_peak() {
     assert!((64..1024).contains(&used), "{report}");
     h.service.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_format_reports_a_timeout_status() {
+    let h = harness();
+    let mut f = function("jsonslow");
+    f.log_format = LogFormat::Json;
+    f.timeout = std::time::Duration::from_secs(1);
+    h.service.register(f).unwrap();
+    let out = h
+        .service
+        .invoke(
+            "jsonslow",
+            r#"{"action":"sleep","ms":20000}"#,
+            InvocationType::RequestResponse,
+        )
+        .await
+        .unwrap();
+    assert_eq!(json(&out.payload)["errorType"], "Sandbox.Timedout");
+    let logs = h.logs.messages("/aws/lambda/jsonslow");
+    let last: serde_json::Value = serde_json::from_str(logs.last().unwrap()).unwrap();
+    assert_eq!(last["type"], "platform.report");
+    assert_eq!(last["record"]["requestId"], out.request_id.as_str());
+    assert_eq!(last["record"]["status"], "timeout");
+    let duration = last["record"]["metrics"]["durationMs"].as_f64().unwrap();
+    assert!(duration >= 1000.0, "{duration}");
+    h.service.shutdown().await;
+}
