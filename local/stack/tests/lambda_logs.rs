@@ -31,10 +31,9 @@ async fn lines_are_framed_by_start_end_report_in_order() {
     assert_eq!(streams.len(), 1, "one instance, one stream");
     let messages: Vec<&str> = events.iter().map(|(_, _, e)| e.message.as_str()).collect();
     assert_eq!(messages.len(), 8, "{messages:?}");
-    assert!(
-        messages[0].starts_with("INIT_START Runtime Version: provided:al2023"),
-        "{}",
-        messages[0]
+    assert_eq!(
+        messages[0],
+        "INIT_START Runtime Version: provided:al2023.local\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:kyc-local\n"
     );
     assert_eq!(messages[1], "init says hi\n");
     assert_eq!(

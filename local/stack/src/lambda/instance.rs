@@ -268,7 +268,12 @@ impl Instance {
         let pump = LogPump::start(reader, writer, sink, log_group.clone(), log_stream.clone())
             .map_err(SpawnError)?;
         pump.emit(
-            init_start_lines(function.log_format, &function.name, &function.runtime),
+            init_start_lines(
+                function.log_format,
+                &function.name,
+                &function.runtime,
+                &service.region,
+            ),
             true,
         );
 

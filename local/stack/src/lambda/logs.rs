@@ -133,11 +133,17 @@ fn timestamp(now: DateTime<Utc>) -> String {
 }
 
 /// Lines Lambda writes when an environment starts (`INIT_START`).
-pub fn init_start_lines(format: LogFormat, function_name: &str, runtime: &str) -> Vec<String> {
+pub fn init_start_lines(
+    format: LogFormat,
+    function_name: &str,
+    runtime: &str,
+    region: &str,
+) -> Vec<String> {
     let version = format!("{}.local", runtime.replace('.', ":"));
+    let version_arn = format!("arn:aws:lambda:{region}::runtime:kyc-local");
     match format {
         LogFormat::Text => vec![format!(
-            "INIT_START Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:::runtime:kyc-local\n"
+            "INIT_START Runtime Version: {version}\tRuntime Version ARN: {version_arn}\n"
         )],
         LogFormat::Json => vec![
             json!({
@@ -147,7 +153,7 @@ pub fn init_start_lines(format: LogFormat, function_name: &str, runtime: &str) -
                     "initializationType": "on-demand",
                     "phase": "init",
                     "runtimeVersion": version,
-                    "runtimeVersionArn": "arn:aws:lambda:::runtime:kyc-local",
+                    "runtimeVersionArn": version_arn,
                     "functionName": function_name,
                     "functionVersion": "$LATEST"
                 }
