@@ -709,14 +709,14 @@ impl Execution {
             (TaskOutcome::Succeeded(v), Integration::LambdaFunction) => (
                 EventType::LambdaFunctionSucceeded,
                 EventDetails::LambdaFunctionSucceeded(OutputDetails {
-                    output: Some(json_text(&v)),
+                    output: Some(json_text(v)),
                     output_details: DataDetails::default(),
                 }),
             ),
             (TaskOutcome::Succeeded(v), Integration::Activity) => (
                 EventType::ActivitySucceeded,
                 EventDetails::ActivitySucceeded(OutputDetails {
-                    output: Some(json_text(&v)),
+                    output: Some(json_text(v)),
                     output_details: DataDetails::default(),
                 }),
             ),
@@ -727,7 +727,7 @@ impl Execution {
                     EventDetails::TaskSucceeded(TaskOutputDetails {
                         resource_type: rt,
                         resource: r,
-                        output: Some(json_text(&v)),
+                        output: Some(json_text(v)),
                         output_details: DataDetails::default(),
                     }),
                 )
@@ -2112,7 +2112,7 @@ impl Execution {
                 let mut texts = Map::new();
                 let mut total = 0usize;
                 for (k, v) in &m {
-                    let t = json_text(&v);
+                    let t = json_text(v);
                     total += t.len();
                     texts.insert(k.clone(), Value::String(t));
                 }
