@@ -2243,7 +2243,7 @@ fn secs(s: u64) -> Duration {
 fn result_path_cause(path: &str, input: &Value) -> String {
     format!(
         "Unable to apply ReferencePath {path} to input {}",
-        Value::String(json_text(&input))
+        Value::String(json_text(input))
     )
 }
 
