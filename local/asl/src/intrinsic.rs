@@ -150,7 +150,11 @@ pub trait IntrinsicEnv {
 impl Intrinsic {
     /// Parses `States.Name(args...)`.
     pub fn parse(text: &str) -> Result<Intrinsic, String> {
-        let mut p = ArgParser { s: text, pos: 0 };
+        let mut p = ArgParser {
+            s: text,
+            pos: 0,
+            depth: 0,
+        };
         let call = p.call()?;
         p.ws();
         if p.pos != text.len() {
@@ -507,7 +511,11 @@ pub(crate) fn uuid_v4(a: u64, b: u64) -> String {
 struct ArgParser<'a> {
     s: &'a str,
     pos: usize,
+    /// Nesting of calls, bounded so that no input can exhaust the stack.
+    depth: usize,
 }
+
+const MAX_CALL_DEPTH: usize = 32;
 
 impl ArgParser<'_> {
     fn peek(&self) -> Option<char> {
@@ -525,6 +533,16 @@ impl ArgParser<'_> {
     }
 
     fn call(&mut self) -> Result<Intrinsic, String> {
+        self.depth += 1;
+        if self.depth > MAX_CALL_DEPTH {
+            return Err("intrinsic functions nested too deeply".into());
+        }
+        let r = self.call_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn call_inner(&mut self) -> Result<Intrinsic, String> {
         let start = self.pos;
         let open = self.s[self.pos..]
             .find('(')

@@ -670,11 +670,19 @@ fn compare_values(l: &Value, op: CompareOp, r: &Value) -> bool {
 struct Parser<'a> {
     s: &'a str,
     pos: usize,
+    /// Nesting of filters / parentheses / negations, bounded so that no input can exhaust the stack.
+    depth: usize,
 }
+
+const MAX_FILTER_DEPTH: usize = 32;
 
 impl<'a> Parser<'a> {
     fn new(s: &'a str) -> Self {
-        Parser { s, pos: 0 }
+        Parser {
+            s,
+            pos: 0,
+            depth: 0,
+        }
     }
 
     fn at_end(&self) -> bool {
@@ -907,6 +915,16 @@ impl<'a> Parser<'a> {
     }
 
     fn filter_unary(&mut self) -> Result<FilterExpr, String> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err("filter expression nested too deeply".into());
+        }
+        let r = self.filter_unary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn filter_unary_inner(&mut self) -> Result<FilterExpr, String> {
         self.skip_ws();
         if self.s[self.pos..].starts_with('!') && !self.s[self.pos..].starts_with("!=") {
             self.pos += 1;

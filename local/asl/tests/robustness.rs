@@ -153,3 +153,32 @@ fn kitchen_sink() -> Arc<Definition> {
         "Done": {"Type": "Succeed"}
     }}))
 }
+
+#[test]
+fn deeply_nested_filters_are_refused_not_overflowing() {
+    let text = format!("$[?({}@.a{})]", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(Path::parse(&text).is_err());
+    let text = format!("$[?({}@.a)]", "!".repeat(100_000));
+    assert!(Path::parse(&text).is_err());
+}
+
+#[test]
+fn deeply_nested_intrinsics_are_refused_not_overflowing() {
+    let text = format!("{}1{}", "States.Array(".repeat(50_000), ")".repeat(50_000));
+    assert!(Intrinsic::parse(&text).is_err());
+    let ok = format!("{}1{}", "States.Array(".repeat(10), ")".repeat(10));
+    assert!(Intrinsic::parse(&ok).is_ok());
+}
+
+#[test]
+fn deeply_nested_choice_rules_are_bounded_by_json_depth() {
+    let mut rule = json!({"Variable": "$.a", "IsNull": true});
+    for _ in 0..200 {
+        rule = json!({"Not": rule});
+    }
+    let text = json!({"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "E",
+        "Choices": [{"Not": rule, "Next": "E"}]}, "E": {"Type": "Succeed"}}})
+    .to_string();
+    // serde_json refuses nesting beyond 128 levels: a definition error, not a crash.
+    assert!(Definition::parse(&text).is_err());
+}
