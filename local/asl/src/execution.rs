@@ -1578,7 +1578,7 @@ impl Execution {
                 let (next, assign) = match chosen {
                     Some(c) => c,
                     None => match default {
-                        Some(d) => (*d, state.assign.as_ref()),
+                        Some(d) => (*d, None),
                         None => {
                             return Flow::Finished(Err(StateError::new(
                                 errors::NO_CHOICE_MATCHED,
@@ -2054,17 +2054,20 @@ impl Execution {
         choice: Option<(usize, Option<Template>)>,
         now: DateTime<Utc>,
     ) -> Flow {
-        let assign_t = match &choice {
-            Some((_, a)) => a.clone(),
-            None => state.assign.clone(),
-        };
-        let assigned = match assign_t {
-            Some(t) => match self.eval_template(frame, state, &t, &effective, None) {
-                Ok(v) => Some(v),
+        // The state-level Assign always applies; a matched Choice rule's Assign is added on
+        // top of it (developer guide, Choice state: "Assign field (Optional)").
+        let mut assigned: Option<Value> = None;
+        let rule_assign = choice.as_ref().and_then(|(_, a)| a.as_ref());
+        for t in [state.assign.as_ref(), rule_assign].into_iter().flatten() {
+            match self.eval_template(frame, state, t, &effective, None) {
+                Ok(Value::Object(m)) => match &mut assigned {
+                    Some(Value::Object(all)) => all.extend(m),
+                    _ => assigned = Some(Value::Object(m)),
+                },
+                Ok(_) => {}
                 Err(e) => return Flow::Finished(Err(e)),
-            },
-            None => None,
-        };
+            }
+        }
         let output = match self.output_path(frame, state, effective) {
             Ok(v) => v,
             Err(e) => return Flow::Finished(Err(e)),

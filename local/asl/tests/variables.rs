@@ -77,6 +77,28 @@ fn choice_rule_assign() {
 }
 
 #[test]
+fn choice_state_assign_applies_whichever_rule_matches() {
+    let d = json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Assign": {"seen": true},
+              "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Assign": {"path": "rule"}, "Next": "E"}],
+              "Default": "E"},
+        "E": {"Type": "Pass", "Parameters": {"seen.$": "$seen", "all.$": "$"}, "End": true}}});
+    assert_eq!(
+        run(d.clone(), json!({"n": 5})).ok(),
+        json!({"seen": true, "all": {"n": 5}})
+    );
+    let d2 = json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Assign": {"seen": true},
+              "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Assign": {"path": "rule"}, "Next": "E"}],
+              "Default": "E"},
+        "E": {"Type": "Pass", "Parameters": {"p.$": "$path", "seen.$": "$seen"}, "End": true}}});
+    assert_eq!(
+        run(d2, json!({"n": 5})).ok(),
+        json!({"p": "rule", "seen": true})
+    );
+}
+
+#[test]
 fn undefined_variable_is_runtime_error() {
     let (e, _) = pass(json!({"Parameters": {"v.$": "$nope"}}), json!({})).unwrap_err();
     assert_eq!(e, "States.Runtime");
