@@ -397,6 +397,9 @@ pub struct LogsService {
     clock: SharedClock,
     region: String,
     account_id: String,
+    /// Streams [`LogsService::append`] knows exist, so a busy writer skips
+    /// the create-if-missing statements. Cleared by every delete.
+    known_streams: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 /// A position in the (timestamp, id) order of events.
@@ -547,8 +550,6 @@ fn insert_events(
         .query_row(params![group, stream, first, last, now, bytes], |r| {
             r.get(0)
         })?;
-    tx.prepare_cached("UPDATE log_groups SET stored_bytes = stored_bytes + ?2 WHERE name = ?1")?
-        .execute(params![group, bytes])?;
     Ok(sequence)
 }
 
@@ -564,6 +565,7 @@ impl LogsService {
             clock,
             region: region.to_owned(),
             account_id: account_id.to_owned(),
+            known_streams: std::sync::Mutex::new(std::collections::HashSet::new()),
         })
     }
 
@@ -613,10 +615,16 @@ impl LogsService {
             return Ok(());
         }
         events.sort_by_key(|e| e.timestamp);
-        let (group, stream) = (group.to_owned(), stream.to_owned());
+        let key = (group.to_owned(), stream.to_owned());
+        let known = self.known().contains(&key);
+        let (group, stream) = key.clone();
         let now = self.clock.now_millis();
         self.store
             .write(move |tx| {
+                if known {
+                    insert_events(tx, &group, &stream, &events, now)?;
+                    return Ok::<_, LogsError>(());
+                }
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?1, ?2)",
                 )?
@@ -628,7 +636,15 @@ impl LogsService {
                 insert_events(tx, &group, &stream, &events, now)?;
                 Ok(())
             })
-            .await
+            .await?;
+        if !known {
+            self.known().insert(key);
+        }
+        Ok(())
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<(String, String)>> {
+        self.known_streams.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     // ---- API operations -------------------------------------------------
@@ -665,6 +681,7 @@ impl LogsService {
 
     /// DeleteLogGroup.
     pub async fn delete_log_group(&self, req: LogGroupRequest) -> Result<(), LogsError> {
+        self.known().clear();
         self.store
             .write(move |tx| {
                 tx.execute(
@@ -751,6 +768,7 @@ impl LogsService {
 
     /// DeleteLogStream.
     pub async fn delete_log_stream(&self, req: LogStreamRequest) -> Result<(), LogsError> {
+        self.known().clear();
         self.store
             .write(move |tx| {
                 if group_retention(tx, &req.log_group_name)?.is_none() {
@@ -791,8 +809,10 @@ impl LogsService {
             .store
             .call(move |conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT name, created_ms, retention_days, stored_bytes, kms_key_id, log_group_class \
-                     FROM log_groups ORDER BY name",
+                    "SELECT g.name, g.created_ms, g.retention_days, \
+                       (SELECT coalesce(sum(s.stored_bytes), 0) FROM log_streams s WHERE s.group_name = g.name), \
+                       g.kms_key_id, g.log_group_class \
+                     FROM log_groups g ORDER BY g.name",
                 )?;
                 let rows = stmt.query_map([], |r| {
                     Ok((

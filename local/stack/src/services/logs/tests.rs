@@ -648,3 +648,36 @@ async fn describe_log_streams_orders_by_last_event_time() {
         Some("Cannot order by LastEventTime with a logStreamNamePrefix.")
     );
 }
+
+#[tokio::test]
+async fn append_recreates_what_was_deleted() {
+    let (svc, _) = service();
+    let line = |m: &str| {
+        vec![InputLogEvent {
+            timestamp: T0,
+            message: m.into(),
+        }]
+    };
+    svc.append("/aws/lambda/f", "s", line("one")).await.unwrap();
+    svc.append("/aws/lambda/f", "s", line("two")).await.unwrap();
+    call(
+        &svc,
+        "DeleteLogGroup",
+        json!({"logGroupName": "/aws/lambda/f"}),
+    )
+    .await
+    .unwrap();
+    svc.append("/aws/lambda/f", "s", line("three"))
+        .await
+        .unwrap();
+    let got = call(
+        &svc,
+        "GetLogEvents",
+        json!({"logGroupName": "/aws/lambda/f", "logStreamName": "s", "startFromHead": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(messages(&got), ["three"]);
+    let groups = call(&svc, "DescribeLogGroups", json!({})).await.unwrap();
+    assert_eq!(groups["logGroups"][0]["storedBytes"], 5);
+}
