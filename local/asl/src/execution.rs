@@ -299,6 +299,8 @@ struct Frame {
 struct TaskEntry {
     frame: u64,
     token: Option<String>,
+    /// What was asked of the host, so it can re-dispatch in-flight tasks after a restart.
+    request: Option<TaskRequest>,
 }
 
 /// The complete, serializable state of an execution.
@@ -507,6 +509,16 @@ impl Execution {
     /// The outstanding task a token belongs to.
     pub fn task_for_token(&self, token: &str) -> Option<u64> {
         self.st.tokens.get(token).copied()
+    }
+
+    /// Tasks the engine is waiting for (after a restart, the host re-dispatches or keeps
+    /// waiting for their tokens).
+    pub fn outstanding_tasks(&self) -> Vec<&TaskRequest> {
+        self.st
+            .tasks
+            .values()
+            .filter_map(|t| t.request.as_ref())
+            .collect()
     }
 
     /// The earliest pending timer, if any.
@@ -1896,6 +1908,7 @@ impl Execution {
             TaskEntry {
                 frame: fid,
                 token: Some(token.clone()),
+                request: None,
             },
         );
         self.st.tokens.insert(token.clone(), task_id);
@@ -1947,7 +1960,7 @@ impl Execution {
         };
         let s = self.emit(now, sched_ty, frame.last_event, Some(sched));
         frame.last_event = self.emit(now, started_ty, s, started);
-        self.st.outbox.push(Command::RunTask(TaskRequest {
+        let request = TaskRequest {
             task_id,
             state_name: state.name.clone(),
             resource: task.resource.clone(),
@@ -1958,7 +1971,11 @@ impl Execution {
             heartbeat_seconds: heartbeat,
             timeout_at,
             credentials: task.credentials.clone(),
-        }));
+        };
+        if let Some(entry) = self.st.tasks.get_mut(&task_id) {
+            entry.request = Some(request.clone());
+        }
+        self.st.outbox.push(Command::RunTask(request));
         frame.phase = Phase::Task {
             task_id,
             token: Some(token),

@@ -747,3 +747,14 @@ fn same_seed_same_tokens() {
     let c = Execution::start(def(callback_def()), json!({}), other, t0()).advance(t0());
     assert_ne!(run_task_of(&a).task_token, run_task_of(&c).task_token);
 }
+
+#[test]
+fn outstanding_tasks_survive_a_restart() {
+    let mut ex = Execution::start(def(callback_def()), json!({"id": 3}), ctx(), t0());
+    let t = run_task_of(&ex.advance(t0()));
+    let saved = serde_json::to_string(ex.state()).unwrap();
+    let ex = Execution::restore(def(callback_def()), serde_json::from_str(&saved).unwrap());
+    let pending = ex.outstanding_tasks();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0], &t);
+}
