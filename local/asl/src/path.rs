@@ -736,6 +736,9 @@ impl<'a> Parser<'a> {
                         }
                     } else if self.eat('*') {
                         segs.push(Segment::Wildcard);
+                    } else if self.peek() == Some('[') {
+                        // Jayway tolerates `$.[0]` and `$.['a']`.
+                        segs.push(self.bracket()?);
                     } else {
                         let name = self.dot_name(in_filter)?;
                         segs.push(Segment::Child(name));

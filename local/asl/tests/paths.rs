@@ -480,3 +480,9 @@ fn fuzz_regression_non_ascii_after_union_comma() {
     assert!(Path::parse("$.az:[\"{$\",..\u{77e}}").is_err());
     assert!(Path::parse("$['a',\u{e9}]").is_err());
 }
+
+#[test]
+fn dot_before_bracket_is_tolerated() {
+    assert_eq!(sel("$.[0]", json!([7, 8])).unwrap(), json!(7));
+    assert_eq!(sel("$.['foo']", spec_doc()).unwrap(), json!(123));
+}
