@@ -1,4 +1,5 @@
 //! One module per AWS service: typed requests in, typed responses or typed errors out.
 
+pub mod bridge;
 pub mod logs;
 pub mod sqs;
