@@ -19,7 +19,7 @@ pub const MAX_RULE_NAME: usize = 64;
 /// Longest rule description.
 pub const MAX_DESCRIPTION: usize = 512;
 /// Longest event pattern accepted by PutRule.
-pub const MAX_EVENT_PATTERN: usize = 4096;
+pub const MAX_EVENT_PATTERN: usize = crate::pattern::MAX_EVENT_PATTERN_LENGTH;
 /// Most targets one rule may have.
 pub const MAX_TARGETS_PER_RULE: usize = 5;
 /// Most targets one PutTargets request may carry.
