@@ -138,7 +138,8 @@ fn put_rule_defaults() {
 #[test]
 fn put_rule_on_bus_by_arn() {
     let mut q = req("r", Some(r#"{"source": ["a"]}"#));
-    q.event_bus_name = Some("arn:aws:events:us-east-1:123456789012:event-bus/CentralEventBus".into());
+    q.event_bus_name =
+        Some("arn:aws:events:us-east-1:123456789012:event-bus/CentralEventBus".into());
     q.state = Some(RuleState::Disabled);
     let (r, _) = put_rule(&q).unwrap();
     assert_eq!(r.event_bus_name, "CentralEventBus");
