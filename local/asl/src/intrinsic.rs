@@ -176,6 +176,11 @@ impl Intrinsic {
         }
         let fail = |m: String| Err(IntrinsicError::Failure(m));
         let name = self.func.name();
+        // `parse` checks arity; this guards hand-built calls too, so indexing below is safe.
+        let (min, max) = self.func.arity();
+        if vals.len() < min || max.is_some_and(|m| vals.len() > m) {
+            return fail(format!("{name} takes {} argument(s)", arity_text(min, max)));
+        }
         match self.func {
             Func::Format => {
                 let template: String = match &self.args[0] {

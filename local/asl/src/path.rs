@@ -586,7 +586,7 @@ fn slice_positions(
         let mut i = s;
         while i < e {
             out.push(i as usize);
-            i += step;
+            i = i.saturating_add(step);
         }
     } else {
         let s = start.map(norm).unwrap_or(len_i - 1).min(len_i - 1);
@@ -594,7 +594,7 @@ fn slice_positions(
         let mut i = s;
         while i > e && i >= 0 {
             out.push(i as usize);
-            i += step;
+            i = i.saturating_add(step);
         }
     }
     out

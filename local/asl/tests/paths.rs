@@ -486,3 +486,21 @@ fn dot_before_bracket_is_tolerated() {
     assert_eq!(sel("$.[0]", json!([7, 8])).unwrap(), json!(7));
     assert_eq!(sel("$.['foo']", spec_doc()).unwrap(), json!(123));
 }
+
+#[test]
+fn slices_with_extreme_steps_do_not_overflow() {
+    let doc = json!({"a": [1, 2, 3, 4, 5, 6]});
+    assert_eq!(
+        sel("$.a[5:10:9223372036854775807]", doc.clone()).unwrap(),
+        json!([6])
+    );
+    assert_eq!(
+        sel("$.a[1::9223372036854775807]", doc.clone()).unwrap(),
+        json!([2])
+    );
+    assert_eq!(
+        sel("$.a[-1::-9223372036854775807]", doc.clone()).unwrap(),
+        json!([6])
+    );
+    assert_eq!(sel("$.a[::-2]", doc).unwrap(), json!([6, 4, 2]));
+}
