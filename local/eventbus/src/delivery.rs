@@ -204,6 +204,8 @@ pub struct DeliveryJob {
     pub ingestion_time: DateTime<Utc>,
     /// Attempts made so far (the first delivery counts as one).
     pub attempts: u32,
+    /// Code and message of the last failed attempt.
+    pub last_error: Option<(String, String)>,
 }
 
 /// What to do after an attempt.
@@ -241,6 +243,7 @@ impl DeliveryJob {
             dead_letter_arn: target.dead_letter_arn().map(str::to_owned),
             ingestion_time,
             attempts: 0,
+            last_error: None,
         }
     }
 
@@ -339,17 +342,30 @@ pub fn deliver<T: TargetDelivery + ?Sized>(
     rng: &mut impl Rng,
 ) -> NextStep {
     if job.attempts > 0 && now > job.age_limit() {
+        // Called back after the age limit: report the last failure, as the
+        // retry that would have followed it is not made.
+        let (code, message) = job.last_error.clone().unwrap_or_else(|| {
+            (
+                "TIMEOUT".to_owned(),
+                "The event exceeded MaximumEventAgeInSeconds before it could be delivered."
+                    .to_owned(),
+            )
+        });
         return job.fail(
-            "TIMEOUT",
-            "The event exceeded MaximumEventAgeInSeconds before it could be delivered.",
+            &code,
+            &message,
             Some(ExhaustedCondition::MaximumEventAgeInSeconds),
         );
     }
     job.attempts += 1;
     match host.deliver(&job.target_arn, &job.input) {
         DeliveryResult::Delivered => NextStep::Delivered,
-        DeliveryResult::NonRetryable { code, message } => job.fail(&code, &message, None),
+        DeliveryResult::NonRetryable { code, message } => {
+            job.last_error = Some((code.clone(), message.clone()));
+            job.fail(&code, &message, None)
+        }
         DeliveryResult::Retryable { code, message } => {
+            job.last_error = Some((code.clone(), message.clone()));
             let retries_done = job.attempts - 1;
             if retries_done >= job.policy.maximum_retry_attempts {
                 return job.fail(

@@ -43,6 +43,7 @@ fn job(policy: RetryPolicy, dlq: Option<&str>) -> DeliveryJob {
         dead_letter_arn: dlq.map(Into::into),
         ingestion_time: t0(),
         attempts: 0,
+        last_error: None,
     }
 }
 
@@ -250,11 +251,19 @@ fn late_retry_call_past_age_limit_is_not_attempted() {
     ));
     let late = t0() + chrono::Duration::seconds(120);
     match deliver(&mut host, &mut j, late, &mut rng) {
-        NextStep::Dropped { exhausted, .. } => {
+        NextStep::Dropped {
+            code,
+            message,
+            exhausted,
+        } => {
             assert_eq!(
                 exhausted,
                 Some(ExhaustedCondition::MaximumEventAgeInSeconds)
-            )
+            );
+            assert_eq!(
+                (code.as_str(), message.as_str()),
+                ("THROTTLING", "Rate exceeded")
+            );
         }
         other => panic!("{other:?}"),
     }
