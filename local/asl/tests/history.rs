@@ -242,3 +242,72 @@ fn events_deserialize_back() {
     let back: Vec<HistoryEvent> = serde_json::from_str(&text).unwrap();
     assert_eq!(back, o.events);
 }
+
+#[test]
+fn parallel_branch_events_link_to_parallel_started() {
+    let d = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]}}});
+    let o = run(d, json!({}));
+    let started = o.events.iter().find(|e| e.event_type == kyc_asl::EventType::ParallelStateStarted).unwrap().id;
+    let entered: Vec<u64> = o
+        .events
+        .iter()
+        .filter(|e| e.event_type == kyc_asl::EventType::PassStateEntered)
+        .map(|e| e.previous_event_id)
+        .collect();
+    assert_eq!(entered, vec![started, started]);
+}
+
+#[test]
+fn map_iteration_events_link_in_order() {
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}}});
+    let o = run(d, json!([10]));
+    assert_eq!(o.types(), vec![
+        "ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapIterationStarted",
+        "PassStateEntered", "PassStateExited", "MapIterationSucceeded", "MapStateSucceeded",
+        "MapStateExited", "ExecutionSucceeded"
+    ]);
+    let prev: Vec<u64> = o.events.iter().map(|e| e.previous_event_id).collect();
+    assert_eq!(prev, vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+}
+
+#[test]
+fn wait_timestamps_follow_the_clock() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 90, "End": true}}});
+    let o = run(d, json!({}));
+    let v = serde_json::to_value(&o.events).unwrap();
+    assert_eq!(v[1]["timestamp"], json!(1704067200.0));
+    assert_eq!(v[2]["timestamp"], json!(1704067290.0));
+    assert_eq!(v[3]["timestamp"], json!(1704067290.0));
+}
+
+#[test]
+fn caught_error_exits_the_task_state() {
+    let d = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Next": "H"}]},
+        "H": {"Type": "Pass", "End": true}}});
+    let o = run_with(d, json!({}), |_, _| fail("Boom", "c"));
+    assert_eq!(o.types(), vec![
+        "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed",
+        "TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"
+    ]);
+    let exited = serde_json::to_value(&o.events[5]).unwrap();
+    assert_eq!(
+        exited["stateExitedEventDetails"]["output"],
+        json!("{\"e\":{\"Error\":\"Boom\",\"Cause\":\"c\"}}")
+    );
+}
+
+#[test]
+fn execution_timed_out_event_details() {
+    let d = json!({"TimeoutSeconds": 1, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}});
+    let o = run(d, json!({}));
+    let last = serde_json::to_value(o.events.last().unwrap()).unwrap();
+    assert_eq!(last["type"], json!("ExecutionTimedOut"));
+    assert_eq!(last["timestamp"], json!(1704067201.0));
+    assert_eq!(last["executionTimedOutEventDetails"]["error"], json!("States.Timeout"));
+    assert_eq!(o.types()[o.types().len() - 2], "WaitStateAborted");
+}
