@@ -205,6 +205,18 @@ pub enum Command {
     WakeAt(DateTime<Utc>),
 }
 
+/// Why a SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat token was refused (the API's
+/// error names).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Never issued by this execution.
+    #[error("Invalid Token")]
+    InvalidToken,
+    /// Issued, but the task is over (answered, timed out, cancelled, execution ended).
+    #[error("Task Timed Out: 'Provided task does not exist anymore'")]
+    TaskTimedOut,
+}
+
 /// Misuse of the input API (unknown task, finished execution, ...).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
@@ -320,6 +332,10 @@ pub struct ExecutionState {
     ready: VecDeque<u64>,
     tasks: BTreeMap<u64, TaskEntry>,
     tokens: BTreeMap<String, u64>,
+    /// Tokens of tasks that ended (answered, timed out, cancelled): SendTask* with one of them
+    /// is `TaskTimedOut`, with an unknown one `InvalidToken`.
+    #[serde(default)]
+    retired_tokens: BTreeSet<String>,
     next_task: u64,
     next_event: u64,
     rng: u64,
@@ -447,6 +463,7 @@ impl Execution {
                 ready: VecDeque::new(),
                 tasks: BTreeMap::new(),
                 tokens: BTreeMap::new(),
+                retired_tokens: BTreeSet::new(),
                 next_task: 1,
                 next_event: 1,
                 rng: seed,
@@ -519,6 +536,55 @@ impl Execution {
             .values()
             .filter_map(|t| t.request.as_ref())
             .collect()
+    }
+
+    fn token_task(&self, token: &str) -> Result<u64, TokenError> {
+        if self.st.status == ExecutionStatus::Running
+            && let Some(id) = self.st.tokens.get(token)
+        {
+            return Ok(*id);
+        }
+        if self.st.retired_tokens.contains(token) || self.st.status != ExecutionStatus::Running {
+            Err(TokenError::TaskTimedOut)
+        } else {
+            Err(TokenError::InvalidToken)
+        }
+    }
+
+    /// SendTaskSuccess by token.
+    pub fn send_task_success(
+        &mut self,
+        token: &str,
+        output: Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), TokenError> {
+        let id = self.token_task(token)?;
+        self.task_succeeded(id, output, now)
+            .map_err(|_| TokenError::TaskTimedOut)
+    }
+
+    /// SendTaskFailure by token.
+    pub fn send_task_failure(
+        &mut self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), TokenError> {
+        let id = self.token_task(token)?;
+        self.task_failed(id, error, cause, now)
+            .map_err(|_| TokenError::TaskTimedOut)
+    }
+
+    /// SendTaskHeartbeat by token.
+    pub fn send_task_heartbeat(
+        &mut self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), TokenError> {
+        let id = self.token_task(token)?;
+        self.heartbeat(id, now)
+            .map_err(|_| TokenError::TaskTimedOut)
     }
 
     /// The earliest pending timer, if any.
@@ -782,6 +848,7 @@ impl Execution {
             && let Some(t) = e.token
         {
             self.st.tokens.remove(&t);
+            self.st.retired_tokens.insert(t);
         }
     }
 
@@ -867,6 +934,8 @@ impl Execution {
                 task_token,
             });
         }
+        let open: Vec<String> = self.st.tokens.keys().cloned().collect();
+        self.st.retired_tokens.extend(open);
         self.st.tasks.clear();
         self.st.tokens.clear();
         self.st.frames.clear();

@@ -27,6 +27,6 @@ pub use definition::{Definition, Diagnostic, DiagnosticCode, InvalidDefinition};
 pub use errors::StateError;
 pub use execution::{
     Command, Execution, ExecutionContext, ExecutionState, ExecutionStatus, InputError, Integration,
-    IntegrationPattern, TaskRequest,
+    IntegrationPattern, TaskRequest, TokenError,
 };
 pub use history::{EventDetails, EventType, HistoryEvent};

@@ -758,3 +758,53 @@ fn outstanding_tasks_survive_a_restart() {
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0], &t);
 }
+
+#[test]
+fn send_task_by_token() {
+    let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
+    let t = run_task_of(&ex.advance(t0()));
+    let token = t.task_token.unwrap();
+    assert_eq!(ex.send_task_heartbeat(&token, t0()), Ok(()));
+    assert_eq!(
+        ex.send_task_success("not-a-token", json!({}), t0()),
+        Err(kyc_asl::TokenError::InvalidToken)
+    );
+    assert_eq!(ex.send_task_success(&token, json!("yes"), t0()), Ok(()));
+    // A second answer for the same token: the task no longer exists.
+    assert_eq!(
+        ex.send_task_success(&token, json!("again"), t0()),
+        Err(kyc_asl::TokenError::TaskTimedOut)
+    );
+    ex.advance(t0());
+    assert_eq!(ex.output().unwrap(), &json!({"review": "yes"}));
+    assert_eq!(
+        ex.send_task_failure(&token, None, None, t0()),
+        Err(kyc_asl::TokenError::TaskTimedOut)
+    );
+}
+
+#[test]
+fn token_of_timed_out_task_is_task_timed_out() {
+    let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
+    let t = run_task_of(&ex.advance(t0()));
+    ex.advance(t0() + Duration::seconds(61));
+    assert_eq!(
+        ex.send_task_success(
+            &t.task_token.unwrap(),
+            json!({}),
+            t0() + Duration::seconds(62)
+        ),
+        Err(kyc_asl::TokenError::TaskTimedOut)
+    );
+}
+
+#[test]
+fn token_of_stopped_execution_is_task_timed_out() {
+    let mut ex = Execution::start(def(callback_def()), json!({}), ctx(), t0());
+    let t = run_task_of(&ex.advance(t0()));
+    ex.stop(None, None, t0()).unwrap();
+    assert_eq!(
+        ex.send_task_heartbeat(&t.task_token.unwrap(), t0()),
+        Err(kyc_asl::TokenError::TaskTimedOut)
+    );
+}

@@ -249,7 +249,12 @@ fn parallel_branch_events_link_to_parallel_started() {
         {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
         {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]}}});
     let o = run(d, json!({}));
-    let started = o.events.iter().find(|e| e.event_type == kyc_asl::EventType::ParallelStateStarted).unwrap().id;
+    let started = o
+        .events
+        .iter()
+        .find(|e| e.event_type == kyc_asl::EventType::ParallelStateStarted)
+        .unwrap()
+        .id;
     let entered: Vec<u64> = o
         .events
         .iter()
@@ -264,11 +269,21 @@ fn map_iteration_events_link_in_order() {
     let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
         "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}}});
     let o = run(d, json!([10]));
-    assert_eq!(o.types(), vec![
-        "ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapIterationStarted",
-        "PassStateEntered", "PassStateExited", "MapIterationSucceeded", "MapStateSucceeded",
-        "MapStateExited", "ExecutionSucceeded"
-    ]);
+    assert_eq!(
+        o.types(),
+        vec![
+            "ExecutionStarted",
+            "MapStateEntered",
+            "MapStateStarted",
+            "MapIterationStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "MapIterationSucceeded",
+            "MapStateSucceeded",
+            "MapStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
     let prev: Vec<u64> = o.events.iter().map(|e| e.previous_event_id).collect();
     assert_eq!(prev, vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 }
@@ -290,10 +305,20 @@ fn caught_error_exits_the_task_state() {
               "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Next": "H"}]},
         "H": {"Type": "Pass", "End": true}}});
     let o = run_with(d, json!({}), |_, _| fail("Boom", "c"));
-    assert_eq!(o.types(), vec![
-        "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed",
-        "TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"
-    ]);
+    assert_eq!(
+        o.types(),
+        vec![
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "TaskStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
     let exited = serde_json::to_value(&o.events[5]).unwrap();
     assert_eq!(
         exited["stateExitedEventDetails"]["output"],
@@ -308,6 +333,9 @@ fn execution_timed_out_event_details() {
     let last = serde_json::to_value(o.events.last().unwrap()).unwrap();
     assert_eq!(last["type"], json!("ExecutionTimedOut"));
     assert_eq!(last["timestamp"], json!(1704067201.0));
-    assert_eq!(last["executionTimedOutEventDetails"]["error"], json!("States.Timeout"));
+    assert_eq!(
+        last["executionTimedOutEventDetails"]["error"],
+        json!("States.Timeout")
+    );
     assert_eq!(o.types()[o.types().len() - 2], "WaitStateAborted");
 }

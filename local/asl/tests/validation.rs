@@ -748,54 +748,100 @@ fn unknown_field_in_retrier_and_catcher() {
     assert_eq!(
         c,
         vec![
-            (DiagnosticCode::SchemaValidationFailed, Some("/States/S/Retry[0]".into())),
-            (DiagnosticCode::SchemaValidationFailed, Some("/States/S/Catch[0]".into())),
+            (
+                DiagnosticCode::SchemaValidationFailed,
+                Some("/States/S/Retry[0]".into())
+            ),
+            (
+                DiagnosticCode::SchemaValidationFailed,
+                Some("/States/S/Catch[0]".into())
+            ),
         ]
     );
 }
 
 #[test]
 fn empty_error_equals() {
-    let c = codes(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
-        "Retry": [{"ErrorEquals": []}]})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Retry[0]/ErrorEquals".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+        "Retry": [{"ErrorEquals": []}]}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Retry[0]/ErrorEquals".into())
+        )]
+    );
 }
 
 #[test]
 fn end_false_without_next() {
     let c = codes(one_state(json!({"Type": "Pass", "End": false})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S".into())
+        )]
+    );
 }
 
 #[test]
 fn end_must_be_boolean() {
     let c = codes(one_state(json!({"Type": "Pass", "End": "yes"})));
-    assert!(c.contains(&(DiagnosticCode::SchemaValidationFailed, Some("/States/S/End".into()))));
+    assert!(c.contains(&(
+        DiagnosticCode::SchemaValidationFailed,
+        Some("/States/S/End".into())
+    )));
 }
 
 #[test]
 fn next_must_be_string() {
-    let c = codes(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": 5}, "B": {"Type": "Succeed"}}}));
-    assert!(c.contains(&(DiagnosticCode::SchemaValidationFailed, Some("/States/A/Next".into()))));
+    let c = codes(
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": 5}, "B": {"Type": "Succeed"}}}),
+    );
+    assert!(c.contains(&(
+        DiagnosticCode::SchemaValidationFailed,
+        Some("/States/A/Next".into())
+    )));
 }
 
 #[test]
 fn map_max_concurrency_negative() {
-    let c = codes(one_state(json!({"Type": "Map", "End": true, "MaxConcurrency": -1,
-        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/MaxConcurrency".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Map", "End": true, "MaxConcurrency": -1,
+        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/MaxConcurrency".into())
+        )]
+    );
 }
 
 #[test]
 fn branch_without_start_at() {
-    let c = codes(one_state(json!({"Type": "Parallel", "End": true, "Branches": [{"States": {"A": {"Type": "Succeed"}}}]})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/Branches[0]".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Parallel", "End": true, "Branches": [{"States": {"A": {"Type": "Succeed"}}}]}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/Branches[0]".into())
+        )]
+    );
 }
 
 #[test]
 fn branch_without_terminal_state() {
-    let c = codes(one_state(json!({"Type": "Parallel", "End": true, "Branches": [
-        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}}]})));
+    let c = codes(one_state(
+        json!({"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}}]}),
+    ));
     assert_eq!(c, vec![(DiagnosticCode::MissingEndState, None)]);
 }
 
@@ -803,26 +849,56 @@ fn branch_without_terminal_state() {
 fn processor_config_mode_invalid() {
     let c = codes(one_state(json!({"Type": "Map", "End": true,
         "ItemProcessor": {"ProcessorConfig": {"Mode": "SOMETIMES"}, "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/ItemProcessor/ProcessorConfig/Mode".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/ItemProcessor/ProcessorConfig/Mode".into())
+        )]
+    );
 }
 
 #[test]
 fn item_selector_must_be_object() {
-    let c = codes(one_state(json!({"Type": "Map", "End": true, "ItemSelector": "x",
-        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/ItemSelector".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Map", "End": true, "ItemSelector": "x",
+        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/ItemSelector".into())
+        )]
+    );
 }
 
 #[test]
 fn result_selector_must_be_object() {
-    let c = codes(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ResultSelector": [1], "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/ResultSelector".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ResultSelector": [1], "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/ResultSelector".into())
+        )]
+    );
 }
 
 #[test]
 fn timeout_seconds_path_must_be_reference_path() {
-    let c = codes(one_state(json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSecondsPath": "$.a[*]", "End": true})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/TimeoutSecondsPath".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSecondsPath": "$.a[*]", "End": true}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/TimeoutSecondsPath".into())
+        )]
+    );
 }
 
 #[test]
@@ -830,7 +906,13 @@ fn choice_variable_must_be_path() {
     let c = codes(json!({"StartAt": "C", "States": {
         "C": {"Type": "Choice", "Choices": [{"Variable": "x", "IsNull": true, "Next": "E"}]},
         "E": {"Type": "Succeed"}}}));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/C/Choices[0]/Variable".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/C/Choices[0]/Variable".into())
+        )]
+    );
 }
 
 #[test]
@@ -838,7 +920,13 @@ fn choice_rule_with_two_operators() {
     let c = codes(json!({"StartAt": "C", "States": {
         "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsNull": true, "IsString": true, "Next": "E"}]},
         "E": {"Type": "Succeed"}}}));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/C/Choices[0]".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/C/Choices[0]".into())
+        )]
+    );
 }
 
 #[test]
@@ -846,7 +934,13 @@ fn choice_rule_missing_variable() {
     let c = codes(json!({"StartAt": "C", "States": {
         "C": {"Type": "Choice", "Choices": [{"StringEquals": "a", "Next": "E"}]},
         "E": {"Type": "Succeed"}}}));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/C/Choices[0]".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/C/Choices[0]".into())
+        )]
+    );
 }
 
 #[test]
@@ -854,7 +948,13 @@ fn string_matches_has_no_path_form() {
     let c = codes(json!({"StartAt": "C", "States": {
         "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "StringMatchesPath": "$.y", "Next": "E"}]},
         "E": {"Type": "Succeed"}}}));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/C/Choices[0]".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/C/Choices[0]".into())
+        )]
+    );
 }
 
 #[test]
@@ -862,31 +962,69 @@ fn choice_timestamp_operand_must_be_timestamp() {
     let c = codes(json!({"StartAt": "C", "States": {
         "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "TimestampEquals": "not a time", "Next": "E"}]},
         "E": {"Type": "Succeed"}}}));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/C/Choices[0]/TimestampEquals".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/C/Choices[0]/TimestampEquals".into())
+        )]
+    );
 }
 
 #[test]
 fn states_field_must_be_object() {
     let c = codes(json!({"StartAt": "A", "States": []}));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States".into())
+        )]
+    );
 }
 
 #[test]
 fn top_level_timeout_seconds_must_be_positive() {
-    let c = codes(json!({"StartAt": "A", "TimeoutSeconds": 0, "States": {"A": {"Type": "Succeed"}}}));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/TimeoutSeconds".into()))]);
+    let c =
+        codes(json!({"StartAt": "A", "TimeoutSeconds": 0, "States": {"A": {"Type": "Succeed"}}}));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/TimeoutSeconds".into())
+        )]
+    );
 }
 
 #[test]
 fn fail_cause_path_may_be_intrinsic_but_not_wildcard() {
-    assert!(Definition::from_value(one_state(json!({"Type": "Fail", "CausePath": "States.Format('x {}', $.a)"}))).is_ok());
+    assert!(
+        Definition::from_value(one_state(
+            json!({"Type": "Fail", "CausePath": "States.Format('x {}', $.a)"})
+        ))
+        .is_ok()
+    );
     let c = codes(one_state(json!({"Type": "Fail", "CausePath": "$.a[*]"})));
-    assert_eq!(c, vec![(DiagnosticCode::SchemaValidationFailed, Some("/States/S/CausePath".into()))]);
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::SchemaValidationFailed,
+            Some("/States/S/CausePath".into())
+        )]
+    );
 }
 
 #[test]
 fn unreachable_states_in_map_processor() {
-    let c = codes(one_state(json!({"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "I", "States": {
-        "I": {"Type": "Pass", "End": true}, "Lonely": {"Type": "Succeed"}}}})));
-    assert_eq!(c, vec![(DiagnosticCode::MissingTransitionTarget, Some("/States/S/ItemProcessor/States/Lonely".into()))]);
+    let c = codes(one_state(
+        json!({"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "I", "States": {
+        "I": {"Type": "Pass", "End": true}, "Lonely": {"Type": "Succeed"}}}}),
+    ));
+    assert_eq!(
+        c,
+        vec![(
+            DiagnosticCode::MissingTransitionTarget,
+            Some("/States/S/ItemProcessor/States/Lonely".into())
+        )]
+    );
 }
