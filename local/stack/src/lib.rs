@@ -7,6 +7,7 @@
 //! wires it all together behind one listener. Time comes from [`clock`].
 
 pub mod clock;
+pub mod functions;
 pub mod lambda;
 pub mod protocol;
 pub mod server;

@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use kyc_local::clock::SystemClock;
+use kyc_local::functions::{BinaryLocator, start_lambda};
+use kyc_local::lambda::{LambdaConfig, LambdaService};
 use kyc_local::server::{
     self, Extensions, ServerConfig, StateLocation, TemplateSource, is_loopback,
 };
@@ -65,6 +67,9 @@ struct ServeArgs {
     /// Account id in ARNs.
     #[arg(long, default_value = DEFAULT_ACCOUNT_ID)]
     account_id: String,
+    /// Where the functions' executables are (searched before $CARGO_TARGET_DIR and target/).
+    #[arg(long)]
+    functions_dir: Vec<PathBuf>,
 }
 
 /// `stack_name = "..."` from the samconfig.toml beside the template, if any.
@@ -80,7 +85,12 @@ fn samconfig_stack_name(template: &Path) -> Option<String> {
     })
 }
 
-fn print_banner(endpoint: &str, state: &StateLocation, model: Option<&StackModel>) {
+fn print_banner(
+    endpoint: &str,
+    state: &StateLocation,
+    model: Option<&StackModel>,
+    notes: &[String],
+) {
     let state = match state {
         StateLocation::Directory(dir) => format!("state in {}", dir.display()),
         StateLocation::InMemory => "state in memory".to_owned(),
@@ -106,6 +116,9 @@ fn print_banner(endpoint: &str, state: &StateLocation, model: Option<&StackModel
         for warning in &model.warnings {
             println!("  warning: {warning}");
         }
+    }
+    for note in notes {
+        println!("  note: {note}");
     }
     println!();
     println!("Try (any AWS CLI or SDK works with --endpoint-url / AWS_ENDPOINT_URL):");
@@ -138,6 +151,12 @@ fn print_banner(endpoint: &str, state: &StateLocation, model: Option<&StackModel
         }
         for queue in &model.queues {
             println!("  {aws} sqs receive-message --queue-url {}", queue.url);
+        }
+        if let Some(function) = model.functions.first() {
+            println!(
+                "  {aws} lambda get-function --function-name {}",
+                function.name
+            );
         }
     } else {
         println!("  {aws} logs describe-log-groups");
@@ -189,21 +208,39 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         region: args.region,
         account_id: args.account_id,
     };
-    // Step Functions, EventBridge and the Lambda runner plug in here as they land.
-    let running = server::start(config, Arc::new(SystemClock), template, |_stack| {
-        Extensions::default()
+    let template_dir = args
+        .template
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let locator = BinaryLocator::new(&template_dir, &args.functions_dir);
+    let mut lambda: Option<(LambdaService, Vec<String>)> = None;
+    // Step Functions and EventBridge plug in here as they land.
+    let running = server::start(config, Arc::new(SystemClock), template, |stack| {
+        let (service, notes) = start_lambda(stack, &locator, LambdaConfig::default());
+        let rest = service.router();
+        lambda = Some((service, notes));
+        Extensions {
+            services: Vec::new(),
+            rest: Some(rest),
+        }
     })
     .await
     .map_err(|e| e.to_string())?;
+    let notes = lambda.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
     print_banner(
         running.endpoint(),
         &state,
         running.stack.template.as_deref(),
+        &notes,
     );
-    running
-        .run_until_signal()
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    let served = running.run_until_signal().await;
+    if let Some((service, _)) = lambda {
+        // Function processes go with the stack.
+        service.shutdown().await;
+    }
+    served.map_err(|e| format!("server error: {e}"))?;
     println!("kyc-local stopped");
     Ok(())
 }

@@ -170,4 +170,16 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX pending_deliveries_due ON pending_deliveries (due_ms);
     "#,
+    // 2: Lambda asynchronous invocations accepted but not finished (survive a restart).
+    r#"
+    CREATE TABLE lambda_async_events (
+        request_id     TEXT PRIMARY KEY,
+        function_name  TEXT NOT NULL,
+        payload        BLOB NOT NULL,
+        enqueued_at_ms INTEGER NOT NULL,
+        attempts       INTEGER NOT NULL,
+        last_error     BLOB
+    );
+    CREATE INDEX lambda_async_events_by_age ON lambda_async_events (enqueued_at_ms);
+    "#,
 ];

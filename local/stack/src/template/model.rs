@@ -175,6 +175,12 @@ pub struct FunctionModel {
     pub log_group: String,
     /// `Text` or `JSON`.
     pub log_format: String,
+    /// `LoggingConfig.ApplicationLogLevel`.
+    pub application_log_level: Option<String>,
+    /// `LoggingConfig.SystemLogLevel`.
+    pub system_log_level: Option<String>,
+    /// `Description`.
+    pub description: Option<String>,
     /// Reserved concurrency, when set.
     pub reserved_concurrency: Option<u32>,
     /// Asynchronous invocation settings.

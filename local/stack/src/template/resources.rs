@@ -1178,28 +1178,35 @@ fn function(r: &Resolver<'_>, decl: &Decl) -> Result<FunctionModel, TemplateErro
         None => BTreeMap::new(),
     };
     let name = physical(r, id);
-    let (log_group, log_format) = match p.object("LoggingConfig")? {
-        Some(logging) => {
-            logging.only(
-                &[
-                    "LogGroup",
-                    "LogFormat",
-                    "ApplicationLogLevel",
-                    "SystemLogLevel",
-                ],
-                &[],
-            )?;
-            (
-                logging
-                    .string("LogGroup")?
-                    .unwrap_or_else(|| format!("/aws/lambda/{name}")),
-                logging
+    let (log_group, log_format, application_log_level, system_log_level) =
+        match p.object("LoggingConfig")? {
+            Some(logging) => {
+                logging.only(
+                    &[
+                        "LogGroup",
+                        "LogFormat",
+                        "ApplicationLogLevel",
+                        "SystemLogLevel",
+                    ],
+                    &[],
+                )?;
+                let format = logging
                     .string("LogFormat")?
-                    .unwrap_or_else(|| "Text".into()),
-            )
-        }
-        None => (format!("/aws/lambda/{name}"), "Text".into()),
-    };
+                    .unwrap_or_else(|| "Text".into());
+                if format != "Text" && format != "JSON" {
+                    return Err(logging.err("LogFormat", "must be Text or JSON"));
+                }
+                (
+                    logging
+                        .string("LogGroup")?
+                        .unwrap_or_else(|| format!("/aws/lambda/{name}")),
+                    format,
+                    logging.string("ApplicationLogLevel")?,
+                    logging.string("SystemLogLevel")?,
+                )
+            }
+            None => (format!("/aws/lambda/{name}"), "Text".into(), None, None),
+        };
     let dead_letter_arn = match p.object(if sam {
         "DeadLetterQueue"
     } else {
@@ -1259,6 +1266,9 @@ fn function(r: &Resolver<'_>, decl: &Decl) -> Result<FunctionModel, TemplateErro
         architectures,
         log_group,
         log_format,
+        application_log_level,
+        system_log_level,
+        description: p.string("Description")?,
         reserved_concurrency: p.u32("ReservedConcurrentExecutions", 0, 1000)?,
         event_invoke_config,
         dead_letter_arn,

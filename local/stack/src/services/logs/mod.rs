@@ -607,24 +607,58 @@ impl LogsService {
         &self,
         group: &str,
         stream: &str,
-        mut events: Vec<InputLogEvent>,
+        events: Vec<InputLogEvent>,
     ) -> Result<(), LogsError> {
+        let Some((job, key, known)) = self.append_job(group, stream, events)? else {
+            return Ok(());
+        };
+        self.store.write(job).await?;
+        self.remember(key, known);
+        Ok(())
+    }
+
+    /// [`LogsService::append`] for threads outside the async runtime (Lambda's
+    /// output pumps): blocks until the events are committed.
+    pub fn append_blocking(
+        &self,
+        group: &str,
+        stream: &str,
+        events: Vec<InputLogEvent>,
+    ) -> Result<(), LogsError> {
+        let Some((job, key, known)) = self.append_job(group, stream, events)? else {
+            return Ok(());
+        };
+        self.store.write_blocking(job)?;
+        self.remember(key, known);
+        Ok(())
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn append_job(
+        &self,
+        group: &str,
+        stream: &str,
+        mut events: Vec<InputLogEvent>,
+    ) -> Result<
+        Option<(
+            impl FnOnce(&Connection) -> Result<(), LogsError> + Send + 'static,
+            (String, String),
+            bool,
+        )>,
+        LogsError,
+    > {
         validate_group_name(group, "logGroupName")?;
         validate_stream_name(stream)?;
         if events.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         events.sort_by_key(|e| e.timestamp);
         let key = (group.to_owned(), stream.to_owned());
         let known = self.known().contains(&key);
         let (group, stream) = key.clone();
         let now = self.clock.now_millis();
-        self.store
-            .write(move |tx| {
-                if known {
-                    insert_events(tx, &group, &stream, &events, now)?;
-                    return Ok::<_, LogsError>(());
-                }
+        let job = move |tx: &Connection| {
+            if !known {
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?1, ?2)",
                 )?
@@ -633,14 +667,17 @@ impl LogsService {
                     "INSERT OR IGNORE INTO log_streams (group_name, name, created_ms) VALUES (?1, ?2, ?3)",
                 )?
                 .execute(params![group, stream, now])?;
-                insert_events(tx, &group, &stream, &events, now)?;
-                Ok(())
-            })
-            .await?;
+            }
+            insert_events(tx, &group, &stream, &events, now)?;
+            Ok(())
+        };
+        Ok(Some((job, key, known)))
+    }
+
+    fn remember(&self, key: (String, String), known: bool) {
         if !known {
             self.known().insert(key);
         }
-        Ok(())
     }
 
     fn known(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<(String, String)>> {
