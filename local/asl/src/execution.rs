@@ -1604,6 +1604,10 @@ impl Execution {
         state: &State,
         now: DateTime<Utc>,
     ) -> Flow {
+        // Tasks read their effective input by reference (no copy of the state input).
+        if let StateKind::Task(task) = &state.kind {
+            return self.start_task(fid, frame, state, task, now);
+        }
         let effective = match self.input_path(frame, state) {
             Ok(v) => v,
             Err(e) => return self.handle_error(frame, state, e, now),
@@ -1724,7 +1728,7 @@ impl Execution {
                     Err(e) => Flow::Finished(Err(e)),
                 }
             }
-            StateKind::Task(task) => self.start_task(fid, frame, state, task, effective, now),
+            StateKind::Task(_) => Flow::Blocked, // dispatched above
             StateKind::Parallel { branches } => {
                 let branch_input = match &state.parameters {
                     Some(t) => match self.eval_template(frame, state, t, &effective, None) {
@@ -1914,9 +1918,19 @@ impl Execution {
         frame: &mut Frame,
         state: &State,
         task: &crate::definition::TaskSpec,
-        effective: Value,
         now: DateTime<Utc>,
     ) -> Flow {
+        let selected;
+        let effective: &Value = match &state.input_path {
+            DataPath::Identity => &frame.input,
+            _ => match self.input_path(frame, state) {
+                Ok(v) => {
+                    selected = v;
+                    &selected
+                }
+                Err(e) => return self.handle_error(frame, state, e, now),
+            },
+        };
         let integration = Integration::of(&task.resource);
         let wants_token = matches!(
             integration,
@@ -1938,7 +1952,7 @@ impl Execution {
             frame,
             state,
             task.timeout.as_ref(),
-            &effective,
+            effective,
             "TimeoutSecondsPath",
         ) {
             Ok(t) => t,
@@ -1948,7 +1962,7 @@ impl Execution {
             frame,
             state,
             task.heartbeat.as_ref(),
-            &effective,
+            effective,
             "HeartbeatSecondsPath",
         ) {
             Ok(t) => t,
@@ -1957,12 +1971,12 @@ impl Execution {
         let params = match &state.parameters {
             Some(t) => {
                 let extra = Some(("Task", json!({ "Token": token })));
-                match self.eval_template(frame, state, t, &effective, extra) {
+                match self.eval_template(frame, state, t, effective, extra) {
                     Ok(v) => v,
                     Err(e) => return self.handle_error(frame, state, e, now),
                 }
             }
-            None => effective,
+            None => effective.clone(),
         };
         let params_text = json_text(&params);
         if params_text.len() > MAX_PAYLOAD_BYTES {
