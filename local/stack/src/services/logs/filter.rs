@@ -354,13 +354,18 @@ fn read_quoted(chars: &[char], start: usize) -> Result<(String, usize), PatternE
 struct JsonParser {
     chars: Vec<char>,
     pos: usize,
+    depth: usize,
 }
+
+/// Parentheses nest at most this deep (a bound on recursion, far beyond any real pattern).
+const MAX_NESTING: usize = 32;
 
 impl JsonParser {
     fn new(text: &str) -> Self {
         Self {
             chars: text.chars().collect(),
             pos: 0,
+            depth: 0,
         }
     }
 
@@ -423,7 +428,14 @@ impl JsonParser {
 
     fn parse_unary(&mut self) -> Result<JsonExpr, PatternError> {
         if self.eat("(") {
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return Err(PatternError(format!(
+                    "parentheses nest deeper than {MAX_NESTING} levels"
+                )));
+            }
             let inner = self.parse_or()?;
+            self.depth -= 1;
             if !self.eat(")") {
                 return Err(PatternError("missing ')'".into()));
             }
@@ -721,20 +733,35 @@ fn field_matches(test: &DelimitedTest, token: &str) -> bool {
     }
 }
 
+/// Fields against tokens, `...` matching any number of tokens. Dynamic
+/// programming over (field, token) positions, so several `...` cannot make a
+/// long line take exponential time.
 fn match_delimited(fields: &[DelimitedField], tokens: &[String]) -> bool {
-    match fields.split_first() {
-        None => tokens.is_empty(),
-        Some((DelimitedField::Ellipsis, rest)) => {
-            (0..=tokens.len()).any(|skip| match_delimited(rest, &tokens[skip..]))
-        }
-        Some((DelimitedField::Field(test), rest)) => match tokens.split_first() {
-            None => false,
-            Some((token, remaining)) => {
-                test.as_ref().is_none_or(|t| field_matches(t, token))
-                    && match_delimited(rest, remaining)
+    let t = tokens.len();
+    // reachable[j]: the fields so far can consume exactly the first j tokens.
+    let mut reachable = vec![false; t + 1];
+    reachable[0] = true;
+    for field in fields {
+        let mut next = vec![false; t + 1];
+        match field {
+            DelimitedField::Ellipsis => {
+                let mut any = false;
+                for j in 0..=t {
+                    any |= reachable[j];
+                    next[j] = any;
+                }
             }
-        },
+            DelimitedField::Field(test) => {
+                for j in 0..t {
+                    if reachable[j] && test.as_ref().is_none_or(|c| field_matches(c, &tokens[j])) {
+                        next[j + 1] = true;
+                    }
+                }
+            }
+        }
+        reachable = next;
     }
+    reachable[t]
 }
 
 #[cfg(test)]
@@ -889,6 +916,18 @@ mod tests {
         assert!(hit(r#"[ip = "127.0.0.1", ...]"#, line));
         assert!(!hit("[ip, user]", line));
         assert!(hit("[ip, identity, user != bob, ...]", line));
+    }
+
+    #[test]
+    fn many_ellipses_stay_fast_and_deep_nesting_is_refused() {
+        let line = "a ".repeat(5_000);
+        let pattern = format!("[{}, last = zzz]", vec!["..."; 20].join(", "));
+        assert!(!hit(&pattern, &line));
+        assert!(hit("[..., first = a, ..., last = a]", &line));
+        let deep = format!("{{ {}$.a = 1{} }}", "(".repeat(100), ")".repeat(100));
+        assert!(FilterPattern::parse(&deep).is_err());
+        let ok = format!("{{ {}$.a = 1{} }}", "(".repeat(10), ")".repeat(10));
+        assert!(hit(&ok, r#"{"a": 1}"#));
     }
 
     #[test]

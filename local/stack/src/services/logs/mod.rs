@@ -1195,7 +1195,13 @@ impl LogsService {
                 "You cannot specify both LogStreamNames and LogStreamNamePrefix".into(),
             ));
         }
-        let pattern = FilterPattern::parse(req.filter_pattern.as_deref().unwrap_or(""))
+        let pattern_text = req.filter_pattern.as_deref().unwrap_or("");
+        if pattern_text.chars().count() > 1024 {
+            return Err(LogsError::InvalidParameter(
+                "1 validation error detected: Value at 'filterPattern' failed to satisfy constraint: Member must have length less than or equal to 1024".into(),
+            ));
+        }
+        let pattern = FilterPattern::parse(pattern_text)
             .map_err(|e| LogsError::InvalidParameter(e.to_string()))?;
         let cursor = match req.next_token.as_deref() {
             Some(t) => match Cursor::decode(t) {
