@@ -187,6 +187,9 @@ pub struct TaskRequest {
     pub heartbeat_seconds: Option<u64>,
     /// When the engine will time the task out (`States.Timeout`).
     pub timeout_at: Option<DateTime<Utc>>,
+    /// When the engine will time the task out for lack of a heartbeat
+    /// (`States.HeartbeatTimeout`), unless a heartbeat moves it.
+    pub heartbeat_at: Option<DateTime<Utc>>,
     pub credentials: Option<Value>,
 }
 
@@ -2053,6 +2056,7 @@ impl Execution {
             timeout_seconds: timeout,
             heartbeat_seconds: heartbeat,
             timeout_at,
+            heartbeat_at,
             credentials: task.credentials.clone(),
         };
         if let Some(entry) = self.st.tasks.get_mut(&task_id) {

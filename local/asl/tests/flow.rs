@@ -410,6 +410,13 @@ fn callback_token_success() {
     let t = run_task_of(&cmds);
     let token = t.task_token.clone().unwrap();
     assert_eq!(t.parameters["Entries"][0]["Detail"]["token"], json!(token));
+    assert_eq!(t.timeout_at, Some(t0() + Duration::seconds(3600)));
+    assert_eq!(t.heartbeat_at, Some(t0() + Duration::seconds(60)));
+    assert_eq!(
+        (t.timeout_seconds, t.heartbeat_seconds),
+        (Some(3600), Some(60))
+    );
+    assert_eq!(t.state_name, "Review");
     assert!(cmds.contains(&Command::WakeAt(t0() + Duration::seconds(60))));
     let id = ex.task_for_token(&token).unwrap();
     ex.task_succeeded(
