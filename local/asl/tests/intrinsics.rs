@@ -531,3 +531,129 @@ fn intrinsic_in_result_selector() {
     .unwrap();
     assert_eq!(out, json!({"n": 2}));
 }
+
+#[test]
+fn json_merge_deep_true_merges_nested_objects() {
+    assert_eq!(
+        ok(
+            "States.JsonMerge($.a, $.b, true)",
+            json!({"a": {"x": {"p": 1}, "k": 1}, "b": {"x": {"q": 2}}})
+        ),
+        json!({"x": {"p": 1, "q": 2}, "k": 1})
+    );
+}
+
+#[test]
+fn json_merge_third_argument_must_be_boolean() {
+    assert_eq!(
+        err("States.JsonMerge($.a, $.a, 'no')", json!({"a": {}})).0,
+        "States.IntrinsicFailure"
+    );
+}
+
+#[test]
+fn array_unique_keeps_first_occurrence_of_objects() {
+    assert_eq!(
+        ok(
+            "States.ArrayUnique($.a)",
+            json!({"a": [{"k": 1}, "x", {"k": 1}, "x", 1.0, 1]})
+        ),
+        json!([{"k": 1}, "x", 1.0])
+    );
+}
+
+#[test]
+fn string_split_with_empty_delimiter_keeps_the_string() {
+    assert_eq!(
+        ok("States.StringSplit('abc', '')", json!({})),
+        json!(["abc"])
+    );
+}
+
+#[test]
+fn string_split_drops_empty_tokens() {
+    assert_eq!(
+        ok("States.StringSplit('a,,b,', ',')", json!({})),
+        json!(["a", "b"])
+    );
+}
+
+#[test]
+fn math_add_overflow_fails() {
+    assert_eq!(
+        err("States.MathAdd(9223372036854775807, 1)", json!({})).0,
+        "States.IntrinsicFailure"
+    );
+}
+
+#[test]
+fn math_add_accepts_integral_floats() {
+    assert_eq!(ok("States.MathAdd($.a, 1)", json!({"a": 2.0})), json!(3));
+}
+
+#[test]
+fn math_random_end_must_exceed_start() {
+    assert_eq!(
+        err("States.MathRandom(5, 5)", json!({})).0,
+        "States.IntrinsicFailure"
+    );
+}
+
+#[test]
+fn base64_round_trip_utf8() {
+    assert_eq!(
+        ok(
+            "States.Base64Decode(States.Base64Encode('héllo ✓'))",
+            json!({})
+        ),
+        json!("héllo ✓")
+    );
+}
+
+#[test]
+fn base64_decode_to_invalid_utf8_fails() {
+    // 0xff 0xfe is not UTF-8.
+    assert_eq!(
+        err("States.Base64Decode('//4=')", json!({})).0,
+        "States.IntrinsicFailure"
+    );
+}
+
+#[test]
+fn hash_of_a_number_hashes_its_json_text() {
+    assert_eq!(
+        ok("States.Hash($.n, 'MD5')", json!({"n": 1})),
+        ok("States.Hash('1', 'MD5')", json!({}))
+    );
+}
+
+#[test]
+fn array_get_item_negative_index_fails() {
+    assert_eq!(
+        err("States.ArrayGetItem($.a, -1)", json!({"a": [1]})).0,
+        "States.IntrinsicFailure"
+    );
+}
+
+#[test]
+fn array_contains_first_argument_must_be_array() {
+    assert_eq!(
+        err("States.ArrayContains('x', 'x')", json!({})).0,
+        "States.IntrinsicFailure"
+    );
+}
+
+#[test]
+fn format_reads_variables() {
+    let d = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"who": "world"}, "Next": "B"},
+        "B": {"Type": "Pass", "Parameters": {"m.$": "States.Format('hello {}', $who)"}, "End": true}}});
+    assert_eq!(run(d, json!({})).ok(), json!({"m": "hello world"}));
+}
+
+#[test]
+fn intrinsic_failure_cause_names_state_and_function() {
+    let (e, c) = err("States.ArrayGetItem($.a, 3)", json!({"a": [1]}));
+    assert_eq!(e, "States.IntrinsicFailure");
+    assert!(c.starts_with("An error occurred while executing the state 'P' (entered at the event id #2). The function 'States.ArrayGetItem($.a, 3)'"), "{c}");
+}
