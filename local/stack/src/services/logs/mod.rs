@@ -36,6 +36,8 @@ const MAX_FUTURE_MS: i64 = 2 * 3_600_000;
 const MAX_PAST_MS: i64 = 14 * 86_400_000;
 /// "A batch of log events in a single request cannot span more than 24 hours."
 const MAX_SPAN_MS: i64 = 86_400_000;
+/// Rows FilterLogEvents reads per store job.
+const SCAN_CHUNK: usize = 1000;
 /// GetLogEvents / FilterLogEvents return at most 1 MB of events.
 const MAX_RESPONSE_BYTES: usize = 1_048_576;
 /// Retention values PutRetentionPolicy accepts.
@@ -1215,69 +1217,78 @@ impl LogsService {
         let streams = req.log_stream_names;
         let prefix = req.log_stream_name_prefix;
         let now = self.clock.now_millis();
-        self.store
-            .write(move |tx| {
-                let Some(retention) = group_retention(tx, &group)? else {
-                    return Err(group_not_found());
-                };
-                let start = start.max(retention_cutoff(retention, now));
-                let (mut cts, mut cid) =
-                    cursor.map_or((i64::MIN, i64::MIN), |c| (c.timestamp, c.id));
-                let mut stmt = tx.prepare_cached(
-                    "SELECT id, stream_name, timestamp, message, ingestion_ms FROM log_events \
-                     WHERE group_name = ?1 AND timestamp >= ?2 AND timestamp <= ?3 \
-                       AND (timestamp, id) > (?4, ?5) \
-                     ORDER BY timestamp ASC, id ASC LIMIT 1000",
-                )?;
-                let mut events = Vec::new();
-                let mut bytes = 0usize;
-                let mut more = false;
-                'scan: loop {
-                    let rows: Vec<(i64, String, i64, String, i64)> = stmt
-                        .query_map(params![group, start, end, cts, cid], |r| {
-                            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                        })?
+        let lookup = group.clone();
+        let retention = self
+            .store
+            .call(move |c| group_retention(c, &lookup))
+            .await?
+            .ok_or_else(group_not_found)?;
+        let start = start.max(retention_cutoff(retention, now));
+        let (mut cts, mut cid) = cursor.map_or((i64::MIN, i64::MIN), |c| (c.timestamp, c.id));
+        let mut events = Vec::new();
+        let mut bytes = 0usize;
+        loop {
+            // One bounded chunk per store job, so a long scan never holds the
+            // store thread for long; the pattern is matched here, off that thread.
+            let chunk_group = group.clone();
+            let rows: Vec<(i64, String, i64, String, i64)> = self
+                .store
+                .call(move |c| {
+                    let mut stmt = c.prepare_cached(
+                        "SELECT id, stream_name, timestamp, message, ingestion_ms FROM log_events \
+                         WHERE group_name = ?1 AND timestamp >= ?2 AND timestamp <= ?3 \
+                           AND (timestamp, id) > (?4, ?5) \
+                         ORDER BY timestamp ASC, id ASC LIMIT ?6",
+                    )?;
+                    let rows = stmt
+                        .query_map(
+                            params![chunk_group, start, end, cts, cid, SCAN_CHUNK as i64],
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                        )?
                         .collect::<Result<_, _>>()?;
-                    let exhausted = rows.len() < 1000;
-                    for (id, stream, timestamp, message, ingestion) in rows {
-                        cts = timestamp;
-                        cid = id;
-                        if streams.as_ref().is_some_and(|s| !s.contains(&stream))
-                            || prefix.as_deref().is_some_and(|p| !stream.starts_with(p))
-                            || !pattern.matches(&message)
-                        {
-                            continue;
-                        }
-                        bytes += message.len() + EVENT_OVERHEAD_BYTES;
-                        events.push(FilteredLogEvent {
-                            log_stream_name: stream,
-                            timestamp,
-                            message,
-                            ingestion_time: ingestion,
-                            event_id: format!("{id:056}"),
-                        });
-                        if events.len() >= limit || bytes >= MAX_RESPONSE_BYTES {
-                            more = true;
-                            break 'scan;
-                        }
-                    }
-                    if exhausted {
-                        break;
-                    }
+                    Ok::<_, LogsError>(rows)
+                })
+                .await?;
+            let exhausted = rows.len() < SCAN_CHUNK;
+            for (id, stream, timestamp, message, ingestion) in rows {
+                cts = timestamp;
+                cid = id;
+                if streams.as_ref().is_some_and(|s| !s.contains(&stream))
+                    || prefix.as_deref().is_some_and(|p| !stream.starts_with(p))
+                    || !pattern.matches(&message)
+                {
+                    continue;
                 }
-                Ok(FilterLogEventsResponse {
+                bytes += message.len() + EVENT_OVERHEAD_BYTES;
+                events.push(FilteredLogEvent {
+                    log_stream_name: stream,
+                    timestamp,
+                    message,
+                    ingestion_time: ingestion,
+                    event_id: format!("{id:056}"),
+                });
+                if events.len() >= limit || bytes >= MAX_RESPONSE_BYTES {
+                    return Ok(FilterLogEventsResponse {
+                        events,
+                        searched_log_streams: Vec::new(),
+                        next_token: Some(
+                            Cursor {
+                                timestamp: cts,
+                                id: cid,
+                            }
+                            .encode('f'),
+                        ),
+                    });
+                }
+            }
+            if exhausted {
+                return Ok(FilterLogEventsResponse {
                     events,
                     searched_log_streams: Vec::new(),
-                    next_token: more.then(|| {
-                        Cursor {
-                            timestamp: cts,
-                            id: cid,
-                        }
-                        .encode('f')
-                    }),
-                })
-            })
-            .await
+                    next_token: None,
+                });
+            }
+        }
     }
 }
 

@@ -681,3 +681,53 @@ async fn append_recreates_what_was_deleted() {
     let groups = call(&svc, "DescribeLogGroups", json!({})).await.unwrap();
     assert_eq!(groups["logGroups"][0]["storedBytes"], 5);
 }
+
+#[tokio::test]
+async fn filter_scans_across_chunks_and_pages() {
+    let (svc, _) = service();
+    let events: Vec<InputLogEvent> = (0..2500)
+        .map(|i| InputLogEvent {
+            timestamp: T0 + i,
+            message: if i % 1000 == 999 {
+                format!("HIT {i}")
+            } else {
+                format!("miss {i}")
+            },
+        })
+        .collect();
+    svc.append("/big", "s", events).await.unwrap();
+    let all = call(
+        &svc,
+        "FilterLogEvents",
+        json!({"logGroupName": "/big", "filterPattern": "HIT"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(messages(&all), ["HIT 999", "HIT 1999"]);
+    assert!(all.get("nextToken").is_none());
+    let first = call(
+        &svc,
+        "FilterLogEvents",
+        json!({"logGroupName": "/big", "filterPattern": "HIT", "limit": 1}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(messages(&first), ["HIT 999"]);
+    let second = call(
+        &svc,
+        "FilterLogEvents",
+        json!({"logGroupName": "/big", "filterPattern": "HIT", "limit": 1, "nextToken": first["nextToken"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(messages(&second), ["HIT 1999"]);
+    let long = "x".repeat(1025);
+    let err = call(
+        &svc,
+        "FilterLogEvents",
+        json!({"logGroupName": "/big", "filterPattern": long}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidParameterException");
+}
