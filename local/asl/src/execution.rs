@@ -590,6 +590,35 @@ impl Execution {
             .map_err(|_| TokenError::TaskTimedOut)
     }
 
+    /// The `detail` of the "Step Functions Execution Status Change" event EventBridge receives
+    /// on the default bus for this execution's current status.
+    pub fn status_change_detail(&self) -> Value {
+        let st = &self.st;
+        let c = &st.context;
+        let status = serde_json::to_value(st.status).unwrap_or(Value::Null);
+        let (output, output_details) = match (&st.status, &st.output) {
+            (ExecutionStatus::Succeeded, Some(o)) => {
+                (Value::String(json_text(o)), json!({"included": true}))
+            }
+            _ => (Value::Null, Value::Null),
+        };
+        json!({
+            "executionArn": c.execution_arn,
+            "stateMachineArn": c.state_machine_arn,
+            "name": c.execution_name,
+            "status": status,
+            "startDate": st.start_time.timestamp_millis(),
+            "stopDate": st.stop_time.map(|t| t.timestamp_millis()),
+            "input": json_text(&st.input),
+            "output": output,
+            "inputDetails": {"included": true},
+            "outputDetails": output_details,
+            "error": st.error,
+            "cause": st.cause,
+            "redriveCount": c.redrive_count,
+        })
+    }
+
     /// The earliest pending timer, if any.
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
         if self.st.status != ExecutionStatus::Running {

@@ -815,3 +815,33 @@ fn token_of_stopped_execution_is_task_timed_out() {
         Err(kyc_asl::TokenError::TaskTimedOut)
     );
 }
+
+#[test]
+fn status_change_detail_for_success_and_failure() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2, "End": true}}});
+    let mut ex = Execution::start(def(d), json!({"a": 1}), ctx(), t0());
+    ex.advance(t0());
+    assert_eq!(
+        ex.status_change_detail(),
+        json!({"executionArn": "arn:aws:states:us-east-1:123456789012:execution:Test:exec-1",
+               "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Test",
+               "name": "exec-1", "status": "RUNNING", "startDate": 1704067200000_i64, "stopDate": null,
+               "input": "{\"a\":1}", "output": null, "inputDetails": {"included": true}, "outputDetails": null,
+               "error": null, "cause": null, "redriveCount": 0})
+    );
+    ex.advance(t0() + Duration::seconds(2));
+    let v = ex.status_change_detail();
+    assert_eq!(v["status"], json!("SUCCEEDED"));
+    assert_eq!(v["stopDate"], json!(1704067202000_i64));
+    assert_eq!(v["output"], json!("{\"a\":1}"));
+    assert_eq!(v["outputDetails"], json!({"included": true}));
+
+    let f = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}});
+    let mut ex = Execution::start(def(f), json!({}), ctx(), t0());
+    ex.advance(t0());
+    let v = ex.status_change_detail();
+    assert_eq!(
+        (v["status"].clone(), v["error"].clone(), v["cause"].clone()),
+        (json!("FAILED"), json!("E"), json!("C"))
+    );
+}
