@@ -182,3 +182,68 @@ fn deeply_nested_choice_rules_are_bounded_by_json_depth() {
     // serde_json refuses nesting beyond 128 levels: a definition error, not a crash.
     assert!(Definition::parse(&text).is_err());
 }
+
+/// Reference wildcard matcher (dynamic programming) for `StringMatches` without escapes.
+fn reference_match(v: &[char], p: &[char]) -> bool {
+    let mut dp = vec![vec![false; p.len() + 1]; v.len() + 1];
+    dp[0][0] = true;
+    for j in 1..=p.len() {
+        dp[0][j] = dp[0][j - 1] && p[j - 1] == '*';
+    }
+    for i in 1..=v.len() {
+        for j in 1..=p.len() {
+            dp[i][j] = if p[j - 1] == '*' {
+                dp[i - 1][j] || dp[i][j - 1]
+            } else {
+                dp[i - 1][j - 1] && p[j - 1] == v[i - 1]
+            };
+        }
+    }
+    dp[v.len()][p.len()]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn string_matches_agrees_with_reference(value in "[ab]{0,8}", pattern in "[ab*]{0,6}") {
+        let v: Vec<char> = value.chars().collect();
+        let p: Vec<char> = pattern.chars().collect();
+        prop_assert_eq!(kyc_asl::choice::string_matches(&value, &pattern), reference_match(&v, &p));
+    }
+
+    #[test]
+    fn numeric_comparisons_agree_with_f64(a in -1.0e6f64..1.0e6, b in -1.0e6f64..1.0e6) {
+        use kyc_asl::choice::{Op, compare};
+        let (x, y) = (json!(a), json!(b));
+        prop_assert_eq!(compare(Op::NumericLessThan, &x, &y), a < b);
+        prop_assert_eq!(compare(Op::NumericLessThanEquals, &x, &y), a <= b);
+        prop_assert_eq!(compare(Op::NumericGreaterThan, &x, &y), a > b);
+        prop_assert_eq!(compare(Op::NumericGreaterThanEquals, &x, &y), a >= b);
+        prop_assert_eq!(compare(Op::NumericEquals, &x, &y), a == b);
+    }
+
+    #[test]
+    fn integer_comparisons_are_exact(a in any::<i64>(), b in any::<i64>()) {
+        use kyc_asl::choice::{Op, compare};
+        prop_assert_eq!(compare(Op::NumericLessThan, &json!(a), &json!(b)), a < b);
+        prop_assert_eq!(compare(Op::NumericEquals, &json!(a), &json!(b)), a == b);
+    }
+
+    #[test]
+    fn string_comparisons_agree_with_utf16_order(a in "\\PC{0,6}", b in "\\PC{0,6}") {
+        use kyc_asl::choice::{Op, compare};
+        let expected = a.encode_utf16().cmp(b.encode_utf16());
+        prop_assert_eq!(compare(Op::StringLessThan, &json!(a), &json!(b)), expected.is_lt());
+        prop_assert_eq!(compare(Op::StringEquals, &json!(a), &json!(b)), a == b);
+    }
+
+    #[test]
+    fn result_path_then_select_round_trips(keys in prop::collection::vec("[a-z]{1,4}", 1..4), v in arb_json()) {
+        let path = format!("$.{}", keys.join("."));
+        let p = Path::parse_reference(&path).unwrap();
+        let mut doc = json!({});
+        p.assign(&mut doc, v.clone()).unwrap();
+        prop_assert_eq!(Path::parse(&path).unwrap().select(&doc).unwrap(), v);
+    }
+}
