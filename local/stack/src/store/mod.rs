@@ -41,6 +41,11 @@ pub enum StoreError {
         /// Latest version this build knows.
         known: i64,
     },
+    /// Another kyc-local holds this state directory.
+    #[error(
+        "another kyc-local is using the state directory {0}; stop it or pass a different --state-dir"
+    )]
+    Locked(PathBuf),
     /// The store thread has stopped (shutdown, or a bug panicked a job).
     #[error("the store is closed")]
     Closed,
@@ -71,6 +76,8 @@ pub struct Store {
 
 /// File name of the database inside the state directory.
 pub const DATABASE_FILE: &str = "kyc-local.sqlite3";
+/// Lock file that keeps a second kyc-local off the same state directory.
+pub const LOCK_FILE: &str = "kyc-local.lock";
 
 impl Store {
     /// Opens (creating if needed) the database in `state_dir`.
@@ -79,15 +86,37 @@ impl Store {
             path: state_dir.to_path_buf(),
             source,
         })?;
+        // One kyc-local per state directory: two would both resume the same
+        // executions and deliveries. The lock lives as long as the store thread.
+        let lock_path = state_dir.join(LOCK_FILE);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StoreError::Io {
+                path: lock_path.clone(),
+                source,
+            })?;
+        // A stack restarted in the same process releases the lock when its
+        // store thread ends, a moment after the last handle is dropped: wait a little.
+        let mut attempts = 0;
+        while lock.try_lock().is_err() {
+            attempts += 1;
+            if attempts >= 50 {
+                return Err(StoreError::Locked(state_dir.to_path_buf()));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(40));
+        }
         let path = state_dir.join(DATABASE_FILE);
         let conn = Connection::open(&path)?;
-        Self::start(conn, Some(path))
+        Self::start(conn, Some(path), Some(lock))
     }
 
     /// A database that lives as long as this handle (tests, `--in-memory`).
     pub fn open_in_memory() -> Result<Self, StoreError> {
         let conn = Connection::open_in_memory()?;
-        Self::start(conn, None)
+        Self::start(conn, None, None)
     }
 
     /// The database file, if any.
@@ -95,13 +124,20 @@ impl Store {
         self.location.as_deref()
     }
 
-    fn start(mut conn: Connection, location: Option<PathBuf>) -> Result<Self, StoreError> {
+    fn start(
+        mut conn: Connection,
+        location: Option<PathBuf>,
+        lock: Option<std::fs::File>,
+    ) -> Result<Self, StoreError> {
         configure(&conn)?;
         migrate(&mut conn)?;
         let (jobs, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("kyc-local-store".into())
-            .spawn(move || run_batches(&conn, &rx))
+            .spawn(move || {
+                let _lock = lock;
+                run_batches(&conn, &rx);
+            })
             .map_err(|source| StoreError::Io {
                 path: location.clone().unwrap_or_default(),
                 source,
@@ -430,6 +466,20 @@ mod tests {
             })
             .unwrap();
         assert_eq!(name, "kept");
+        drop(reopened);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_state_directory_serves_one_stack_at_a_time() {
+        let dir = std::env::temp_dir().join(format!("kyc-local-store-{}", uuid::Uuid::new_v4()));
+        let first = Store::open(&dir).unwrap();
+        let err = Store::open(&dir).unwrap_err();
+        assert!(matches!(err, StoreError::Locked(_)), "{err}");
+        drop(first);
+        // The lock goes with the store thread, once every handle is gone.
+        let reopened = Store::open(&dir);
+        assert!(reopened.is_ok());
         drop(reopened);
         let _ = std::fs::remove_dir_all(&dir);
     }
