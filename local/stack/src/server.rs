@@ -103,6 +103,22 @@ pub struct Stack {
     pub sqs: Arc<SqsService>,
     /// The loaded template, when the stack was started with one.
     pub template: Option<Arc<StackModel>>,
+    /// Flips to `true` when the stack shuts down (see [`Stack::shutdown_signal`]).
+    shutting_down: tokio::sync::watch::Sender<bool>,
+}
+
+impl Stack {
+    /// Background loops (delivery retries, timers, schedules) watch this and
+    /// stop when it turns `true`: `while !*signal.borrow() { ... }` or
+    /// `signal.wait_for(|stop| *stop).await`.
+    pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutting_down.subscribe()
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutting_down.borrow()
+    }
 }
 
 /// A template to load once the endpoint (and so queue URLs) is known.
@@ -142,6 +158,7 @@ impl RunningServer {
 
     /// Stops accepting, lets in-flight requests finish, and returns.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
+        self.stack.shutting_down.send_replace(true);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -263,6 +280,7 @@ pub async fn start(
         logs: Arc::clone(&logs),
         sqs: Arc::clone(&sqs),
         template: model.clone(),
+        shutting_down: tokio::sync::watch::channel(false).0,
     });
     if let Some(model) = &model {
         create_template_resources(&stack, model).await?;

@@ -55,6 +55,23 @@ async fn template_resources_exist_at_start() {
 }
 
 #[tokio::test]
+async fn background_loops_see_the_shutdown() {
+    let server = start_in_memory().await;
+    let mut signal = server.stack.shutdown_signal();
+    assert!(!*signal.borrow());
+    let stack = std::sync::Arc::clone(&server.stack);
+    let watcher = tokio::spawn(async move { signal.wait_for(|stop| *stop).await.is_ok() });
+    server.shutdown().await.unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), watcher)
+            .await
+            .unwrap()
+            .unwrap()
+    );
+    assert!(stack.is_shutting_down());
+}
+
+#[tokio::test]
 async fn acknowledged_writes_survive_a_restart() {
     let dir = temp_dir("restart");
     let server = start(
