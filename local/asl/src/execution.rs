@@ -2154,7 +2154,34 @@ impl Execution {
             },
             None => None,
         };
-        let combined = match apply_result_path(&state.result_path, &frame.input, selected) {
+        // After ResultPath only States.DataLimitExceeded (caught or retried by name only) can
+        // still need the raw input; otherwise it is moved instead of copied.
+        let keep_input = state
+            .retry
+            .iter()
+            .map(|r| &r.error_equals)
+            .chain(state.catch.iter().map(|c| &c.error_equals))
+            .any(|e| errors::matches(e, errors::DATA_LIMIT_EXCEEDED));
+        let combined = if keep_input {
+            apply_result_path(&state.result_path, &frame.input, selected)
+        } else {
+            match &state.result_path {
+                ResultPath::Replace => Ok(selected),
+                ResultPath::Discard => Ok(std::mem::take(&mut frame.input)),
+                ResultPath::Path(p) => {
+                    let mut base = std::mem::take(&mut frame.input);
+                    match p.assign(&mut base, selected) {
+                        Ok(()) => Ok(base),
+                        Err(_) => {
+                            // A failed assignment changes nothing: give the input back.
+                            frame.input = base;
+                            Err(p.text().to_string())
+                        }
+                    }
+                }
+            }
+        };
+        let combined = match combined {
             Ok(v) => v,
             Err(path) => {
                 let e = StateError::new(

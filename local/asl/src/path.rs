@@ -375,6 +375,14 @@ impl Path {
                         map.insert(name.clone(), value);
                         return Ok(());
                     }
+                    // A missing field is created as an object, which an index step cannot
+                    // enter: fail before changing anything (callers rely on a failed
+                    // assignment leaving the target untouched).
+                    if !map.contains_key(name)
+                        && matches!(self.segments.get(i + 1), Some(Segment::Index(_)))
+                    {
+                        return Err(self.mismatch());
+                    }
                     cur = map
                         .entry(name.clone())
                         .or_insert_with(|| Value::Object(Map::new()));

@@ -358,3 +358,34 @@ fn payload_just_under_limit_is_fine() {
     let s = "x".repeat(262_142);
     assert!(pass(json!({"Result": s}), json!({})).is_ok());
 }
+
+#[test]
+fn catch_after_result_path_failure_sees_the_untouched_input() {
+    let d = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ResultPath": "$.list[0]",
+              "Catch": [{"ErrorEquals": ["States.ResultPathMatchFailure"], "ResultPath": "$.err", "Next": "E"}], "End": true},
+        "E": {"Type": "Pass", "End": true}}});
+    let o = run_with(d, json!({"keep": true}), |_, _| ok(json!("r")));
+    let out = o.ok();
+    assert_eq!(out["keep"], json!(true));
+    assert!(out.get("list").is_none(), "{out}");
+    assert_eq!(out["err"]["Error"], json!("States.ResultPathMatchFailure"));
+}
+
+#[test]
+fn data_limit_after_result_path_retried_by_name_reruns_with_the_original_input() {
+    let d = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ResultPath": "$.r",
+              "Parameters": {"in.$": "$"},
+              "Retry": [{"ErrorEquals": ["States.DataLimitExceeded"], "MaxAttempts": 1, "IntervalSeconds": 1}], "End": true}}});
+    let big = "z".repeat(300_000);
+    let o = run_with(d, json!({"k": 1}), move |_, n| {
+        if n == 0 {
+            ok(json!(big))
+        } else {
+            ok(json!("small"))
+        }
+    });
+    assert_eq!(o.tasks[1].parameters, json!({"in": {"k": 1}}));
+    assert_eq!(o.ok(), json!({"k": 1, "r": "small"}));
+}

@@ -504,3 +504,23 @@ fn slices_with_extreme_steps_do_not_overflow() {
     );
     assert_eq!(sel("$.a[::-2]", doc).unwrap(), json!([6, 4, 2]));
 }
+
+#[test]
+fn failed_reference_assignment_leaves_target_untouched() {
+    for (path, doc) in [
+        ("$.a[0]", json!({"b": 1})),
+        ("$.a.b[2]", json!({"a": {"b": [1]}})),
+        ("$.s.x", json!({"s": "text"})),
+        ("$.n.m.o", json!({"n": {"m": 5}})),
+    ] {
+        let mut target = doc.clone();
+        assert!(
+            Path::parse_reference(path)
+                .unwrap()
+                .assign(&mut target, json!(1))
+                .is_err(),
+            "{path}"
+        );
+        assert_eq!(target, doc, "{path}");
+    }
+}
