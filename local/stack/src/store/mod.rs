@@ -285,6 +285,8 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Every service keeps its hot statements prepared; the default (16) is too few for all of them.
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(())
 }
 
