@@ -133,11 +133,15 @@ async fn dispatch(
     let Some(service) = registry.get(prefix) else {
         // Drain a bounded amount so the connection stays usable.
         let _ = axum::body::to_bytes(body, UNROUTED_BODY_LIMIT).await;
-        return error_response(
-            &AwsError::unknown_operation(),
-            Protocol::AwsJson11,
-            &request_id,
-        );
+        // Answer in the flavour the client spoke.
+        let protocol = match headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(t) if t.starts_with(Protocol::AwsJson10.content_type()) => Protocol::AwsJson10,
+            _ => Protocol::AwsJson11,
+        };
+        return error_response(&AwsError::unknown_operation(), protocol, &request_id);
     };
     let protocol = service.protocol();
     let limit = service.max_request_bytes();
