@@ -28,6 +28,15 @@ async fn unknown_operation_and_unknown_service() {
         "com.amazon.coral.service#UnknownOperationException"
     );
 
+    // A service not plugged in answers in the client's JSON flavour.
+    let res = call(addr, "AWSStepFunctions.ListStateMachines", JSON_10, "{}").await;
+    assert_eq!(res.status, 400);
+    assert_eq!(
+        res.json()["__type"],
+        "com.amazon.coral.service#UnknownOperationException"
+    );
+    assert_eq!(res.header("content-type"), Some(JSON_10));
+
     let res = raw(addr, "POST", "/", &[], b"{}").await;
     assert_eq!(res.status, 400);
     assert_eq!(
