@@ -4,7 +4,12 @@
 //! AWS-shaped error) → [`services`] (one module per AWS service) → the engines
 //! (`kyc-asl`, `kyc-eventbus`) and [`lambda`] (function processes) → [`store`] (SQLite).
 //! [`template`] turns `template.yaml` into the resources that run; [`server`]
-//! wires it all together behind one listener. Time comes from [`clock`].
+//! wires it all together behind one listener; [`functions`] puts the template's
+//! functions on the Lambda service. Time comes from [`clock`].
+//!
+//! Tests: `cargo test -p kyc-local` (unit tests beside the code, integration
+//! tests in `tests/` against an in-process server on an ephemeral port, with
+//! the real AWS CLI when it is installed).
 
 pub mod clock;
 pub mod functions;
