@@ -2,7 +2,8 @@
 //!
 //! Operations: CreateQueue, DeleteQueue, GetQueueUrl, ListQueues,
 //! GetQueueAttributes, SetQueueAttributes, SendMessage, ReceiveMessage,
-//! DeleteMessage, ChangeMessageVisibility, PurgeQueue. Standard queues only
+//! DeleteMessage, ChangeMessageVisibility, PurgeQueue, SendMessageBatch,
+//! DeleteMessageBatch. Standard queues only
 //! (the stack's queues are dead-letter queues); FIFO queues are refused.
 //! Other services send through [`SqsService::send_message`].
 
@@ -69,6 +70,23 @@ pub enum SqsError {
     /// `PurgeQueueInProgress`.
     #[error("Only one PurgeQueue operation on {0} is allowed every 60 seconds.")]
     PurgeQueueInProgress(String),
+    /// `EmptyBatchRequest`.
+    #[error("There should be at least one {0} in the request.")]
+    EmptyBatchRequest(&'static str),
+    /// `TooManyEntriesInBatchRequest`.
+    #[error("Maximum number of entries per request are 10. You have sent {0}.")]
+    TooManyEntriesInBatchRequest(usize),
+    /// `BatchEntryIdsNotDistinct`.
+    #[error("Id {0} repeated.")]
+    BatchEntryIdsNotDistinct(String),
+    /// `InvalidBatchEntryId`.
+    #[error(
+        "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long."
+    )]
+    InvalidBatchEntryId,
+    /// `BatchRequestTooLong`.
+    #[error("Batch requests cannot be longer than 1048576 bytes. You have sent {0} bytes.")]
+    BatchRequestTooLong(usize),
     /// `InvalidAddress`.
     #[error("The address {0} is not valid for this endpoint.")]
     InvalidAddress(String),
@@ -118,6 +136,26 @@ impl From<SqsError> for AwsError {
             SqsError::PurgeQueueInProgress(_) => (
                 "PurgeQueueInProgress",
                 "AWS.SimpleQueueService.PurgeQueueInProgress",
+            ),
+            SqsError::EmptyBatchRequest(_) => (
+                "EmptyBatchRequest",
+                "AWS.SimpleQueueService.EmptyBatchRequest",
+            ),
+            SqsError::TooManyEntriesInBatchRequest(_) => (
+                "TooManyEntriesInBatchRequest",
+                "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+            ),
+            SqsError::BatchEntryIdsNotDistinct(_) => (
+                "BatchEntryIdsNotDistinct",
+                "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            ),
+            SqsError::InvalidBatchEntryId => (
+                "InvalidBatchEntryId",
+                "AWS.SimpleQueueService.InvalidBatchEntryId",
+            ),
+            SqsError::BatchRequestTooLong(_) => (
+                "BatchRequestTooLong",
+                "AWS.SimpleQueueService.BatchRequestTooLong",
             ),
             SqsError::InvalidAddress(_) => ("InvalidAddress", "InvalidAddress"),
             SqsError::UnsupportedOperation(_) => (
@@ -305,6 +343,80 @@ struct SetQueueAttributesRequest {
 struct DeleteMessageRequest {
     queue_url: String,
     receipt_handle: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SendMessageBatchEntry {
+    id: String,
+    message_body: String,
+    delay_seconds: Option<i64>,
+    #[serde(default)]
+    message_attributes: BTreeMap<String, MessageAttributeValue>,
+    #[serde(default)]
+    message_system_attributes: BTreeMap<String, MessageAttributeValue>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SendMessageBatchRequest {
+    queue_url: String,
+    entries: Vec<SendMessageBatchEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteMessageBatchEntry {
+    id: String,
+    receipt_handle: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteMessageBatchRequest {
+    queue_url: String,
+    entries: Vec<DeleteMessageBatchEntry>,
+}
+
+/// Batch entry ids: "alphanumeric characters, hyphens and underscores, up to 80",
+/// distinct within the request; 1 to 10 entries.
+fn check_batch_ids<'a>(
+    ids: impl ExactSizeIterator<Item = &'a str>,
+    entry: &'static str,
+) -> Result<(), SqsError> {
+    let count = ids.len();
+    if count == 0 {
+        return Err(SqsError::EmptyBatchRequest(entry));
+    }
+    if count > 10 {
+        return Err(SqsError::TooManyEntriesInBatchRequest(count));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for id in ids {
+        if id.is_empty()
+            || id.len() > 80
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(SqsError::InvalidBatchEntryId);
+        }
+        if !seen.insert(id) {
+            return Err(SqsError::BatchEntryIdsNotDistinct(id.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// How a failed entry is reported in `Failed`.
+fn batch_failure(id: &str, error: SqsError) -> Value {
+    let aws: AwsError = error.into();
+    json!({
+        "Id": id,
+        "SenderFault": !aws.status.is_server_error(),
+        "Code": aws.code,
+        "Message": aws.message.unwrap_or_default(),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -1281,6 +1393,75 @@ impl SqsService {
         Ok((messages, wait))
     }
 
+    async fn op_send_message_batch(&self, req: SendMessageBatchRequest) -> Result<Value, SqsError> {
+        let queue = self.queue_name_from_url(&req.queue_url)?;
+        check_batch_ids(
+            req.entries.iter().map(|e| e.id.as_str()),
+            "SendMessageBatchRequestEntry",
+        )?;
+        let total: usize = req.entries.iter().map(|e| e.message_body.len()).sum();
+        if i64::try_from(total).unwrap_or(i64::MAX) > MAX_MESSAGE_BYTES {
+            return Err(SqsError::BatchRequestTooLong(total));
+        }
+        let mut successful = Vec::new();
+        let mut failed = Vec::new();
+        for entry in req.entries {
+            match self
+                .send(
+                    queue.clone(),
+                    entry.message_body,
+                    entry.delay_seconds,
+                    entry.message_attributes,
+                    entry.message_system_attributes,
+                )
+                .await
+            {
+                Ok(sent) => {
+                    let mut ok = json!({
+                        "Id": entry.id,
+                        "MessageId": sent.message_id,
+                        "MD5OfMessageBody": sent.md5_of_message_body,
+                    });
+                    if let Some(md5) = sent.md5_of_message_attributes {
+                        ok["MD5OfMessageAttributes"] = json!(md5);
+                    }
+                    if let Some(md5) = sent.md5_of_message_system_attributes {
+                        ok["MD5OfMessageSystemAttributes"] = json!(md5);
+                    }
+                    successful.push(ok);
+                }
+                // A missing queue fails the whole request, as AWS does.
+                Err(SqsError::QueueDoesNotExist) => return Err(SqsError::QueueDoesNotExist),
+                Err(e) => failed.push(batch_failure(&entry.id, e)),
+            }
+        }
+        Ok(json!({ "Successful": successful, "Failed": failed }))
+    }
+
+    async fn op_delete_message_batch(
+        &self,
+        req: DeleteMessageBatchRequest,
+    ) -> Result<Value, SqsError> {
+        check_batch_ids(
+            req.entries.iter().map(|e| e.id.as_str()),
+            "DeleteMessageBatchRequestEntry",
+        )?;
+        let mut successful = Vec::new();
+        let mut failed = Vec::new();
+        for entry in req.entries {
+            let single = DeleteMessageRequest {
+                queue_url: req.queue_url.clone(),
+                receipt_handle: entry.receipt_handle,
+            };
+            match self.op_delete_message(single).await {
+                Ok(_) => successful.push(json!({ "Id": entry.id })),
+                Err(SqsError::QueueDoesNotExist) => return Err(SqsError::QueueDoesNotExist),
+                Err(e) => failed.push(batch_failure(&entry.id, e)),
+            }
+        }
+        Ok(json!({ "Successful": successful, "Failed": failed }))
+    }
+
     async fn op_delete_message(&self, req: DeleteMessageRequest) -> Result<Value, SqsError> {
         let queue = self.queue_name_from_url(&req.queue_url)?;
         let handle = decode_receipt(&req.receipt_handle)
@@ -1441,6 +1622,12 @@ impl JsonService for SqsService {
                     .op_change_message_visibility(decode(input, missing)?)
                     .await?),
                 "PurgeQueue" => Ok(self.op_purge_queue(decode(input, missing)?).await?),
+                "SendMessageBatch" => {
+                    Ok(self.op_send_message_batch(decode(input, missing)?).await?)
+                }
+                "DeleteMessageBatch" => Ok(self
+                    .op_delete_message_batch(decode(input, missing)?)
+                    .await?),
                 _ => Err(AwsError::unknown_operation()),
             }
         })

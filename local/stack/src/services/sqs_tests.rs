@@ -565,11 +565,107 @@ async fn fifo_is_refused_and_unknown_operation() {
         .await
         .unwrap_err();
     assert_eq!(err.code, "UnsupportedOperation");
-    let err = call(&svc, "SendMessageBatch", json!({})).await.unwrap_err();
+    let err = call(&svc, "ChangeMessageVisibilityBatch", json!({}))
+        .await
+        .unwrap_err();
     assert_eq!(err.code, "UnknownOperationException");
     let decorated = svc.decorate_error(err);
     assert_eq!(
         decorated.query_error.as_deref(),
         Some("UnknownOperation;Sender")
     );
+}
+
+#[tokio::test]
+async fn batches_report_each_entry() {
+    let (svc, _) = with_queue().await;
+    let out = call(
+        &svc,
+        "SendMessageBatch",
+        json!({"QueueUrl": URL, "Entries": [
+            {"Id": "a", "MessageBody": "hello world"},
+            {"Id": "b", "MessageBody": "bad\u{1}"},
+            {"Id": "c", "MessageBody": "x", "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}}
+        ]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["Successful"].as_array().unwrap().len(), 2);
+    assert_eq!(out["Successful"][0]["Id"], "a");
+    assert_eq!(
+        out["Successful"][0]["MD5OfMessageBody"],
+        "5eb63bbbe01eeed093cb22bb8f5acdc3"
+    );
+    assert!(out["Successful"][1]["MD5OfMessageAttributes"].is_string());
+    assert_eq!(
+        out["Failed"],
+        json!([{"Id": "b", "SenderFault": true, "Code": "InvalidMessageContents",
+                "Message": "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"}])
+    );
+    let got = call(
+        &svc,
+        "ReceiveMessage",
+        json!({"QueueUrl": URL, "MaxNumberOfMessages": 10}),
+    )
+    .await
+    .unwrap();
+    let handles: Vec<Value> = got["Messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["ReceiptHandle"].clone())
+        .collect();
+    assert_eq!(handles.len(), 2);
+    let out = call(
+        &svc,
+        "DeleteMessageBatch",
+        json!({"QueueUrl": URL, "Entries": [
+            {"Id": "one", "ReceiptHandle": handles[0]},
+            {"Id": "two", "ReceiptHandle": "garbage"}
+        ]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["Successful"], json!([{"Id": "one"}]));
+    assert_eq!(out["Failed"][0]["Code"], "ReceiptHandleIsInvalid");
+
+    let err = call(
+        &svc,
+        "SendMessageBatch",
+        json!({"QueueUrl": URL, "Entries": []}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "EmptyBatchRequest");
+    assert_eq!(
+        err.query_error.as_deref(),
+        Some("AWS.SimpleQueueService.EmptyBatchRequest;Sender")
+    );
+    let eleven: Vec<Value> = (0..11)
+        .map(|i| json!({"Id": format!("m{i}"), "MessageBody": "x"}))
+        .collect();
+    let err = call(
+        &svc,
+        "SendMessageBatch",
+        json!({"QueueUrl": URL, "Entries": eleven}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "TooManyEntriesInBatchRequest");
+    let err = call(
+        &svc,
+        "SendMessageBatch",
+        json!({"QueueUrl": URL, "Entries": [{"Id": "a", "MessageBody": "x"}, {"Id": "a", "MessageBody": "y"}]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "BatchEntryIdsNotDistinct");
+    let err = call(
+        &svc,
+        "SendMessageBatch",
+        json!({"QueueUrl": URL, "Entries": [{"Id": "a b", "MessageBody": "x"}]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidBatchEntryId");
 }
