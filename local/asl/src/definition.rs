@@ -28,6 +28,10 @@ pub enum DiagnosticCode {
     InvalidStateName,
     MissingTransitionTarget,
     TooDeeplyNested,
+    /// Warning: a field looks like a path or intrinsic but its name lacks `.$`.
+    NoDollar,
+    /// Warning: a Pass state's `Result` contains paths, which are not evaluated.
+    PassResultIsStatic,
 }
 
 impl DiagnosticCode {
@@ -42,6 +46,8 @@ impl DiagnosticCode {
             DiagnosticCode::InvalidStateName => "INVALID_STATE_NAME",
             DiagnosticCode::MissingTransitionTarget => "MISSING_TRANSITION_TARGET",
             DiagnosticCode::TooDeeplyNested => "TOO_DEEPLY_NESTED",
+            DiagnosticCode::NoDollar => "NO_DOLLAR",
+            DiagnosticCode::PassResultIsStatic => "PASS_RESULT_IS_STATIC",
         }
     }
 }
@@ -52,13 +58,25 @@ impl fmt::Display for DiagnosticCode {
     }
 }
 
+/// `ERROR` refuses the definition; `WARNING` only informs (ValidateStateMachineDefinition).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Severity {
+    #[default]
+    Error,
+    Warning,
+}
+
 /// One problem in a definition (a `ValidateStateMachineDefinitionDiagnostic`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub code: DiagnosticCode,
     pub message: String,
     /// `/States/Foo/Next`; absent for whole-workflow problems such as MISSING_END_STATE.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    #[serde(default)]
+    pub severity: Severity,
 }
 
 impl fmt::Display for Diagnostic {
@@ -102,6 +120,8 @@ pub struct Definition {
     /// Execution-wide `TimeoutSeconds`.
     pub timeout_seconds: Option<u64>,
     pub machine: StateMachine,
+    /// WARNING diagnostics (NO_DOLLAR, PASS_RESULT_IS_STATIC) of a valid definition.
+    pub warnings: Vec<Diagnostic>,
     source: Value,
 }
 
@@ -279,6 +299,7 @@ impl Definition {
                     code: DiagnosticCode::MissingDescription,
                     message: "Received a null or empty workflow input".into(),
                     location: None,
+                    severity: Severity::Error,
                 }],
             });
         }
@@ -287,6 +308,7 @@ impl Definition {
                 code: DiagnosticCode::InvalidJsonDescription,
                 message: e.to_string(),
                 location: None,
+                severity: Severity::Error,
             }],
         })?;
         Definition::from_value(value)
@@ -304,6 +326,7 @@ impl Definition {
                 version,
                 timeout_seconds,
                 machine,
+                warnings: v.warnings,
                 source: value,
             });
         }
@@ -439,6 +462,7 @@ const MAX_DEPTH: usize = 40;
 #[derive(Default)]
 struct Validator {
     diags: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
     /// Every state name in the whole definition, to find duplicates across branches.
     seen_names: HashSet<String>,
 }
@@ -449,6 +473,7 @@ impl Validator {
     fn push(&mut self, code: DiagnosticCode, message: impl Into<String>, loc: Option<&str>) {
         self.diags.push(Diagnostic {
             code,
+            severity: Severity::Error,
             message: message.into(),
             location: loc.map(|l| {
                 if l.is_empty() {
@@ -785,7 +810,61 @@ impl Validator {
         for (l, msg) in problems {
             self.schema(msg, Some(&l));
         }
+        self.no_dollar(v, &floc);
         Some(t)
+    }
+
+    fn warn(&mut self, code: DiagnosticCode, message: String, loc: &str) {
+        self.warnings.push(Diagnostic {
+            code,
+            message,
+            location: Some(loc.to_string()),
+            severity: Severity::Warning,
+        });
+    }
+
+    /// NO_DOLLAR: `"key": "$.path"` (no `.$`) is sent as the literal text.
+    fn no_dollar(&mut self, v: &Value, loc: &str) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    let cloc = format!("{loc}/{k}");
+                    if !k.ends_with(".$")
+                        && let Some(text) = child.as_str()
+                        && (text.starts_with("$.")
+                            || text.starts_with("$$.")
+                            || text.starts_with("States."))
+                    {
+                        self.warn(
+                            DiagnosticCode::NoDollar,
+                            format!("The value of the field '{k}' looks like a JSONPath or an intrinsic function, but the field name does not end with '.$'"),
+                            &cloc,
+                        );
+                    }
+                    self.no_dollar(child, &cloc);
+                }
+            }
+            Value::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    self.no_dollar(child, &format!("{loc}[{i}]"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// PASS_RESULT_IS_STATIC: paths inside a Pass state's Result are not evaluated.
+    fn pass_result_static(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => m
+                .iter()
+                .any(|(k, c)| k.ends_with(".$") || Self::pass_result_static(c)),
+            Value::Array(a) => a.iter().any(Self::pass_result_static),
+            Value::String(t) => {
+                t.starts_with("$.") || t.starts_with("$$.") || t.starts_with("States.")
+            }
+            _ => false,
+        }
     }
 
     fn assign(&mut self, m: &Map<String, Value>, loc: &str) -> Option<Template> {
@@ -943,9 +1022,20 @@ impl Validator {
         };
 
         let kind = match ty {
-            "Pass" => StateKind::Pass {
-                result: m.get("Result").cloned(),
-            },
+            "Pass" => {
+                if let Some(r) = m.get("Result")
+                    && Self::pass_result_static(r)
+                {
+                    self.warn(
+                        DiagnosticCode::PassResultIsStatic,
+                        "The Result of a Pass state is static: paths and '.$' fields in it are not evaluated (use Parameters)".into(),
+                        &format!("{loc}/Result"),
+                    );
+                }
+                StateKind::Pass {
+                    result: m.get("Result").cloned(),
+                }
+            }
             "Task" => StateKind::Task(self.task(m, loc)?),
             "Choice" => self.choice_state(m, loc, by_name)?,
             "Wait" => StateKind::Wait(self.wait(m, loc)?),

@@ -23,7 +23,7 @@ pub mod intrinsic;
 pub mod path;
 pub mod template;
 
-pub use definition::{Definition, Diagnostic, DiagnosticCode, InvalidDefinition};
+pub use definition::{Definition, Diagnostic, DiagnosticCode, InvalidDefinition, Severity};
 pub use errors::StateError;
 pub use execution::{
     Command, Execution, ExecutionContext, ExecutionState, ExecutionStatus, InputError, Integration,

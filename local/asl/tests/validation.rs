@@ -683,7 +683,7 @@ fn diagnostics_serialize_like_the_api() {
     let v = serde_json::to_value(&e.diagnostics[0]).unwrap();
     assert_eq!(
         v,
-        json!({"code": "MISSING_TRANSITION_TARGET", "message": "Missing 'Next' target: X", "location": "/StartAt"})
+        json!({"code": "MISSING_TRANSITION_TARGET", "message": "Missing 'Next' target: X", "location": "/StartAt", "severity": "ERROR"})
     );
 }
 
@@ -1027,4 +1027,60 @@ fn unreachable_states_in_map_processor() {
             Some("/States/S/ItemProcessor/States/Lonely".into())
         )]
     );
+}
+
+#[test]
+fn no_dollar_warning() {
+    let d = Definition::from_value(one_state(json!({"Type": "Pass", "End": true,
+        "Parameters": {"ok.$": "$.a", "nested": {"oops": "$.b"}, "call": "States.UUID()", "plain": "$ 5"}}))).unwrap();
+    let w: Vec<(String, Option<String>, String)> = d
+        .warnings
+        .iter()
+        .map(|w| {
+            (
+                w.code.to_string(),
+                w.location.clone(),
+                serde_json::to_value(w.severity)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        w,
+        vec![
+            (
+                "NO_DOLLAR".to_string(),
+                Some("/States/S/Parameters/nested/oops".to_string()),
+                "WARNING".to_string()
+            ),
+            (
+                "NO_DOLLAR".to_string(),
+                Some("/States/S/Parameters/call".to_string()),
+                "WARNING".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn pass_result_is_static_warning() {
+    let d = Definition::from_value(one_state(
+        json!({"Type": "Pass", "End": true, "Result": {"x.$": "$.a"}}),
+    ))
+    .unwrap();
+    assert_eq!(d.warnings.len(), 1);
+    assert_eq!(d.warnings[0].code, DiagnosticCode::PassResultIsStatic);
+    assert_eq!(d.warnings[0].location.as_deref(), Some("/States/S/Result"));
+}
+
+#[test]
+fn clean_definition_has_no_warnings() {
+    let d = Definition::from_value(one_state(
+        json!({"Type": "Pass", "End": true, "Parameters": {"a.$": "$.a", "b": "text"}}),
+    ))
+    .unwrap();
+    assert!(d.warnings.is_empty());
 }
