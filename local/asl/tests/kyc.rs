@@ -89,7 +89,9 @@ fn lambda_ok(payload: Value) -> TaskOutcome {
 }
 
 fn verified() -> TaskOutcome {
-    lambda_ok(json!({"identityVerified": true, "checks": {"document": "PASS"}, "reasons": []}))
+    lambda_ok(
+        json!({"applicationId": "app-1", "identityVerified": true, "checks": {"document": "PASSED"}, "reasons": []}),
+    )
 }
 
 fn risk(decision: &str) -> TaskOutcome {
@@ -189,7 +191,7 @@ fn declined_by_identity() {
         request(application()),
         |_| {
             lambda_ok(
-                json!({"identityVerified": false, "checks": {}, "reasons": ["DocumentExpired"]}),
+                json!({"applicationId": "app-1", "identityVerified": false, "checks": {}, "reasons": ["DOCUMENT_EXPIRED"]}),
             )
         },
         |_| risk("APPROVE"),
