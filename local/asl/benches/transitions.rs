@@ -100,7 +100,7 @@ fn kyc_answer(t: &kyc_asl::TaskRequest) -> Value {
     if t.resource == "arn:aws:states:::lambda:invoke" {
         let f = t.parameters["FunctionName"].as_str().unwrap_or("");
         if f.ends_with("identity") {
-            json!({"Payload": {"identityVerified": true, "checks": {"document": "PASS"}, "reasons": []}, "StatusCode": 200})
+            json!({"Payload": {"applicationId": "app-1", "identityVerified": true, "checks": {"document": "PASS"}, "reasons": []}, "StatusCode": 200})
         } else {
             json!({"Payload": {"riskScore": 40, "riskLevel": "MEDIUM", "decision": "REVIEW", "reasons": ["r"]}, "StatusCode": 200})
         }
