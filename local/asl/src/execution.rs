@@ -69,7 +69,12 @@ impl ExecutionContext {
     /// derived the way AWS does (`arn:...:execution:<machine>:<name>`).
     pub fn new(state_machine_arn: &str, execution_name: &str, role_arn: &str) -> Self {
         let parts: Vec<&str> = state_machine_arn.splitn(7, ':').collect();
-        let machine_name = parts.get(6).copied().unwrap_or("").to_string();
+        // A version or alias ARN (`...:stateMachine:Name:3`) still names executions by the machine.
+        let machine_name = parts
+            .get(6)
+            .map(|rest| rest.split(':').next().unwrap_or(rest))
+            .unwrap_or("")
+            .to_string();
         let execution_arn = if parts.len() == 7 {
             format!(
                 "{}:{}:{}:{}:{}:execution:{}:{}",

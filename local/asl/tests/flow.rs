@@ -845,3 +845,17 @@ fn status_change_detail_for_success_and_failure() {
         (json!("FAILED"), json!("E"), json!("C"))
     );
 }
+
+#[test]
+fn execution_arn_from_a_version_arn_uses_the_machine_name() {
+    let c = kyc_asl::ExecutionContext::new(
+        "arn:aws:states:us-east-1:123456789012:stateMachine:Kyc:7",
+        "run",
+        "arn:aws:iam::123456789012:role/R",
+    );
+    assert_eq!(
+        c.execution_arn,
+        "arn:aws:states:us-east-1:123456789012:execution:Kyc:run"
+    );
+    assert_eq!(c.state_machine_name, "Kyc");
+}
