@@ -34,6 +34,8 @@ use crate::template::{Template, TemplateError};
 pub const MAX_PAYLOAD_BYTES: usize = 262_144;
 /// Standard workflows fail once their history would exceed 25,000 events.
 pub const DEFAULT_HISTORY_LIMIT: u64 = 25_000;
+/// Concurrent iterations of an inline Map state.
+pub const INLINE_MAP_CONCURRENCY: usize = 40;
 /// Steps per `advance` call before control returns to the host (guards infinite loops).
 const STEP_BUDGET: u64 = 200_000;
 
@@ -1888,11 +1890,14 @@ impl Execution {
                         self.emit(now, EventType::MapStateSucceeded, frame.last_event, None);
                     return self.finish_with_result(frame, state, Value::Array(Vec::new()), now);
                 }
-                let first = if max_concurrency == 0 {
-                    n
+                // Inline Map runs at most 40 iterations at once (developer guide, "Inline mode");
+                // MaxConcurrency 0 means "as many as possible", i.e. that cap.
+                let max_concurrency = if max_concurrency == 0 {
+                    INLINE_MAP_CONCURRENCY
                 } else {
-                    max_concurrency.min(n)
+                    max_concurrency.min(INLINE_MAP_CONCURRENCY)
                 };
+                let first = max_concurrency.min(n);
                 let rest = inputs.split_off(first);
                 frame.phase = Phase::Children(Children {
                     kind: ChildKind::Map,

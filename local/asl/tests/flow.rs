@@ -859,3 +859,22 @@ fn execution_arn_from_a_version_arn_uses_the_machine_name() {
     );
     assert_eq!(c.state_machine_name, "Kyc");
 }
+
+#[test]
+fn inline_map_runs_at_most_40_iterations_at_once() {
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}}}}});
+    let o = run(d, json!(vec![0; 41]));
+    assert_eq!(o.ok().as_array().unwrap().len(), 41);
+    assert_eq!(
+        (o.end_time - t0()).num_seconds(),
+        2,
+        "40 in the first second, 1 in the next"
+    );
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "MaxConcurrency": 100,
+        "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}}}}});
+    assert_eq!(
+        (run(d, json!(vec![0; 80])).end_time - t0()).num_seconds(),
+        2
+    );
+}
