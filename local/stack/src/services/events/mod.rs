@@ -126,6 +126,11 @@ impl EventsService {
         &self.faults
     }
 
+    /// Seeds the backoff jitter (reproducible retry times in tests and benchmarks).
+    pub fn set_backoff_seed(&self, seed: u64) {
+        *self.rng.lock().unwrap_or_else(|e| e.into_inner()) = StdRng::seed_from_u64(seed);
+    }
+
     /// The stack this service runs on.
     pub fn stack(&self) -> &Arc<Stack> {
         &self.stack
