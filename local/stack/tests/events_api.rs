@@ -508,7 +508,7 @@ async fn put_events_request_and_entry_errors() {
         json!({"ErrorCode": "ResourceNotFoundException", "ErrorMessage": "Event bus nobus does not exist."})
     );
     let id = out["Entries"][2]["EventId"].as_str().unwrap();
-    assert_eq!(uuid_shape(id), true, "{id}");
+    assert!(uuid_shape(id), "{id}");
 }
 
 fn uuid_shape(id: &str) -> bool {

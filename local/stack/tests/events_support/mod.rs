@@ -111,6 +111,16 @@ pub async fn start_with(
     template: Option<PathBuf>,
     clock: Arc<ManualClock>,
 ) -> Harness {
+    start_with_lambda(state, template, clock, lambda()).await
+}
+
+/// Like [`start_with`], with Lambda targets invoked through `lambda`.
+pub async fn start_with_lambda(
+    state: StateLocation,
+    template: Option<PathBuf>,
+    clock: Arc<ManualClock>,
+    lambda: LambdaService,
+) -> Harness {
     let starter = Arc::new(FakeStarter::default());
     let config = ServerConfig {
         port: 0,
@@ -127,7 +137,7 @@ pub async fn start_with(
     let mut slot = None;
     let starter_dyn: Arc<dyn ExecutionStarter> = starter.clone();
     let server = server::start(config, clock.clone(), template, |stack| {
-        let events = EventsService::new(Arc::clone(stack), lambda(), starter_dyn);
+        let events = EventsService::new(Arc::clone(stack), lambda, starter_dyn);
         slot = Some(Arc::clone(&events));
         Extensions {
             services: vec![events],
