@@ -270,26 +270,22 @@ impl EventsService {
             || uuid::Uuid::new_v4().to_string(),
         )
         .map_err(|e| AwsError::client(e.code, e.message))?;
-        let mut results: Vec<Value> = outcome
+        let results: Vec<Value> = outcome
             .entries
             .iter()
             .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
             .collect();
-        let mut failed = outcome.failed_entry_count;
+        let failed = outcome.failed_entry_count;
         let mut routed = Vec::new();
         {
             let routing = self.routing.read().unwrap_or_else(|e| e.into_inner());
             for accepted in &outcome.accepted {
                 let bus = kyc_eventbus::model::bus_name_of(accepted.event_bus_name.as_deref());
                 if !routing.buses.contains_key(bus) {
-                    // The bus must exist; the entry fails on its own.
-                    failed += 1;
-                    if let Some(slot) = results.get_mut(accepted.index) {
-                        *slot = serde_json::json!({
-                            "ErrorCode": "ResourceNotFoundException",
-                            "ErrorMessage": format!("Event bus {bus} does not exist.")
-                        });
-                    }
+                    // AWS accepts an entry for a bus that does not exist (it
+                    // answers with an EventId and routes nothing; reported on
+                    // aws/aws-cli#9186 and aws/aws-sdk#186). Same here, but not silently.
+                    tracing::warn!(bus = %bus, "PutEvents entry for an event bus that does not exist: accepted and dropped, as AWS does");
                     continue;
                 }
                 routed.push((bus.to_owned(), accepted.event.clone()));
