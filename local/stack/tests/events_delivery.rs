@@ -374,3 +374,37 @@ async fn a_delivery_waiting_for_a_retry_keeps_its_attempts_across_a_restart() {
     second.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn an_event_bus_target_forwards_the_event_itself_to_the_other_bus() {
+    let h = start(false).await;
+    h.ok("CreateEventBus", json!({"Name": "other"})).await;
+    h.ok(
+        "PutRule",
+        json!({"Name": "on-other", "EventBusName": "other", "EventPattern": "{\"source\":[\"app\"]}"}),
+    )
+    .await;
+    h.ok(
+        "PutTargets",
+        json!({"Rule": "on-other", "EventBusName": "other", "Targets": [{"Id": "sm", "Arn": SM}]}),
+    )
+    .await;
+    h.ok(
+        "PutRule",
+        json!({"Name": "fwd", "EventPattern": "{\"source\":[\"app\"]}"}),
+    )
+    .await;
+    h.ok(
+        "PutTargets",
+        json!({"Rule": "fwd", "Targets": [{"Id": "bus", "Arn": "arn:aws:events:us-east-1:000000000000:event-bus/other", "InputPath": "$.detail"}]}),
+    )
+    .await;
+    let id = put_app_event(&h, json!({"k": "v"})).await;
+    h.settle().await;
+    let calls = h.starter.calls();
+    assert_eq!(calls.len(), 1);
+    let event: Value = serde_json::from_str(&calls[0].input).unwrap();
+    assert_eq!(event["id"], id);
+    assert_eq!(event["detail"], json!({"k": "v"}));
+    assert_eq!(h.events.pending_deliveries(), 0);
+}
