@@ -1,5 +1,6 @@
 //! One module per AWS service: typed requests in, typed responses or typed errors out.
 
 pub mod bridge;
+pub mod events;
 pub mod logs;
 pub mod sqs;

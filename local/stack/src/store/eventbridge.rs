@@ -341,6 +341,46 @@ pub fn due_deliveries(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Every delivery of one kind, oldest due first (to resume them after a restart).
+pub fn pending_deliveries_of_kind(
+    conn: &Connection,
+    kind: &str,
+) -> Result<Vec<PendingDelivery>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, destination, payload, attempts, due_ms, first_attempt_ms, expires_ms, last_error, created_ms \
+         FROM pending_deliveries WHERE kind = ?1 ORDER BY due_ms, id",
+    )?;
+    let rows = stmt.query_map([kind], |r| {
+        Ok(PendingDelivery {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            destination: r.get(2)?,
+            payload: r.get(3)?,
+            attempts: r.get(4)?,
+            due_ms: r.get(5)?,
+            first_attempt_ms: r.get(6)?,
+            expires_ms: r.get(7)?,
+            last_error: r.get(8)?,
+            created_ms: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes a bus record; true when it existed.
+pub fn delete_event_bus(conn: &Connection, name: &str) -> Result<bool, StoreError> {
+    Ok(conn.execute("DELETE FROM event_buses WHERE name = ?1", [name])? > 0)
+}
+
+/// Rules of every bus (to build the routing tables at start).
+pub fn list_all_rules(conn: &Connection) -> Result<Vec<RuleRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RULE_COLUMNS} FROM event_rules ORDER BY bus_name, name"
+    ))?;
+    let rows = stmt.query_map([], rule_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The earliest due time, to know how long to sleep.
 pub fn next_delivery_due(conn: &Connection) -> Result<Option<i64>, StoreError> {
     Ok(
