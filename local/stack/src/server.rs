@@ -295,6 +295,11 @@ pub async fn start(
     let app = crate::protocol::router(registry, extensions.rest);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        use axum::serve::ListenerExt;
+        // Request/response traffic: never hold a small write back for Nagle.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = rx.await;

@@ -5,7 +5,7 @@
 //! DeleteMessage, ChangeMessageVisibility, PurgeQueue, SendMessageBatch,
 //! DeleteMessageBatch. Standard queues only
 //! (the stack's queues are dead-letter queues); FIFO queues are refused.
-//! Other services send through [`SqsService::send_message`].
+//! Other services send through [`SqsService::send_message_to`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
