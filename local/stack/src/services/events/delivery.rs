@@ -64,6 +64,8 @@ pub struct Scheduled {
     pub due_ms: i64,
     /// Failed attempts so far.
     pub attempts: u32,
+    /// Code and message of the last failed attempt (reported if the event ages out before a retry).
+    pub last_error: Option<(String, String)>,
     /// Where.
     pub destination: Destination,
     /// What.
@@ -79,6 +81,12 @@ impl Scheduled {
             id: row.id,
             due_ms: row.due_ms,
             attempts: u32::try_from(row.attempts).unwrap_or(0),
+            // Stored as `CODE: message` by `reschedule_delivery`.
+            last_error: row
+                .last_error
+                .as_deref()
+                .and_then(|e| e.split_once(": "))
+                .map(|(code, message)| (code.to_string(), message.to_string())),
             destination,
             payload,
         })
@@ -95,6 +103,7 @@ impl Scheduled {
             dead_letter_arn: self.destination.dead_letter_arn.clone(),
             ingestion_time: millis_to_time(self.payload.ingestion_ms),
             attempts: self.attempts,
+            last_error: self.last_error.clone(),
         }
     }
 
@@ -259,6 +268,7 @@ mod tests {
             id,
             due_ms,
             attempts: 0,
+            last_error: None,
             destination: Destination {
                 bus: "b".into(),
                 rule: "r".into(),

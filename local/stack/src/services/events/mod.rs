@@ -385,6 +385,7 @@ impl EventsService {
                     id,
                     due_ms: now_ms,
                     attempts: 0,
+                    last_error: None,
                     destination,
                     payload,
                 });
@@ -544,6 +545,7 @@ impl EventsService {
                     let mut next = job.clone();
                     next.due_ms = due;
                     next.attempts = engine_job.attempts;
+                    next.last_error = engine_job.last_error.clone();
                     self.lock_schedule().push(next);
                     self.wake.notify_one();
                 }
