@@ -3,3 +3,4 @@
 pub mod bridge;
 pub mod logs;
 pub mod sqs;
+pub mod stepfunctions;
