@@ -22,7 +22,6 @@ use std::sync::{Arc, Mutex, Weak};
 
 use kyc_asl::Definition;
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use crate::lambda::{InvocationType, InvokeOutcome, LambdaError, LambdaService};
 use crate::protocol::error::AwsError;
@@ -62,7 +61,7 @@ pub struct StepFunctionsService {
     lambda: Arc<dyn FunctionInvoker>,
     events: Arc<dyn EventPublisher>,
     /// Running executions: execution ARN → the channel of the task that owns it.
-    runners: Mutex<HashMap<String, mpsc::UnboundedSender<RunnerMessage>>>,
+    runners: Mutex<HashMap<String, runtime::RunnerHandle>>,
     /// Parsed definitions by definition text (state machines and their executions share them).
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     me: Weak<StepFunctionsService>,
@@ -98,6 +97,19 @@ impl StepFunctionsService {
     /// dispatched again, token waits keep waiting, timers are re-armed. Returns how many resumed.
     pub async fn resume(&self) -> Result<usize, AwsError> {
         runtime::resume_all(self).await
+    }
+
+    /// Stops driving every execution in this process (their state stays in the store, so a new
+    /// service on the same store resumes them). Used at shutdown and by restart tests.
+    pub fn shutdown(&self) {
+        let handles: Vec<runtime::RunnerHandle> = self
+            .runners
+            .lock()
+            .map(|mut r| r.drain().map(|(_, h)| h).collect())
+            .unwrap_or_default();
+        for handle in handles {
+            handle.task.abort();
+        }
     }
 
     /// How many executions are running in this process (tests, progress views).

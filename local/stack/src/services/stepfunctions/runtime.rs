@@ -220,6 +220,12 @@ pub(super) fn status_name(status: ExecutionStatus) -> &'static str {
     }
 }
 
+/// A running execution's channel and task.
+pub(super) struct RunnerHandle {
+    pub sender: mpsc::UnboundedSender<RunnerMessage>,
+    pub task: AbortHandle,
+}
+
 enum TokenUpdate {
     Waiting(TaskTokenRecord),
     Submitted(String),
@@ -253,7 +259,7 @@ impl StepFunctionsService {
             .runners
             .lock()
             .ok()
-            .and_then(|r| r.get(execution_arn).cloned());
+            .and_then(|r| r.get(execution_arn).map(|h| h.sender.clone()));
         sender.is_some_and(|s| s.send(message).is_ok())
     }
 }
@@ -269,19 +275,30 @@ pub(super) fn launch(
 ) {
     let Some(svc) = svc.arc() else { return };
     let (tx, rx) = mpsc::unbounded_channel();
-    if let Ok(mut runners) = svc.runners.lock() {
-        runners.insert(meta.arn.clone(), tx.clone());
-    }
+    let arn = meta.arn.clone();
+    let tx_for_map = tx.clone();
+    // Registered under the lock before the task can run, so `detach` always finds it.
+    let mut runners = match svc.runners.lock() {
+        Ok(r) => r,
+        Err(poisoned) => poisoned.into_inner(),
+    };
     let runner = Runner {
-        svc,
+        svc: Arc::clone(&svc),
         ex,
         meta,
-        tx,
+        tx: tx.clone(),
         in_flight: HashMap::new(),
         tokens: Vec::new(),
         replies: Vec::new(),
     };
-    tokio::spawn(runner.run(rx, initial_events, redispatch, announce_start));
+    let task = tokio::spawn(runner.run(rx, initial_events, redispatch, announce_start));
+    runners.insert(
+        arn,
+        RunnerHandle {
+            sender: tx_for_map,
+            task: task.abort_handle(),
+        },
+    );
 }
 
 impl Runner {
