@@ -1,6 +1,8 @@
 //! The project's own state machine (`statemachine/kyc.asl.yaml`, loaded through
 //! `template.yaml` with its DefinitionSubstitutions) on every path, on a manual clock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod stepfunctions_support;
 
 use kyc_local::clock::ManualClock;

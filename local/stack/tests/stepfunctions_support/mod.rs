@@ -1,7 +1,7 @@
 //! Helpers for the Step Functions tests: the project's template served in-process on a
 //! `ManualClock`, a recording EventBridge fake and a scripted Lambda fake.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
