@@ -547,21 +547,24 @@ pub(super) async fn start_execution_parts(
     let now = svc.stack.clock.now();
     let start_ms = now.timestamp_millis();
     let mut ex = Execution::start(def, input_value, ctx, now);
+    // The first step runs now, at the start time, so a Wait or timeout counts from the start.
+    let commands = ex.advance(now);
     let events = ex.take_events();
-    let snapshot = serde_json::to_string(ex.state())
+    let state = ex.state();
+    let snapshot = serde_json::to_string(state)
         .map_err(|e| AwsError::internal(format!("cannot snapshot the execution: {e}")))?;
     let record = ExecutionRecord {
         arn: execution_arn.clone(),
         state_machine_arn: sm.arn.clone(),
         name: name.clone(),
-        status: "RUNNING".into(),
+        status: runtime::status_name(state.status).into(),
         input: Some(input_text.clone()),
-        output: None,
-        error: None,
-        cause: None,
+        output: state.output.as_ref().map(ToString::to_string),
+        error: state.error.clone(),
+        cause: state.cause.clone(),
         trace_header,
         start_ms,
-        stop_ms: None,
+        stop_ms: state.stop_time.map(|t| t.timestamp_millis()),
         engine_state: Some(snapshot),
         redrive_count: 0,
     };
@@ -594,7 +597,7 @@ pub(super) async fn start_execution_parts(
         ));
     }
     let meta = ExecutionMeta::new(&sm, &execution_arn, &name, &input_text, start_ms, 0);
-    runtime::launch(svc, ex, meta, events, Vec::new(), true);
+    runtime::launch(svc, ex, meta, Some((events, commands)), Vec::new());
     Ok((execution_arn, start_ms))
 }
 

@@ -10,10 +10,35 @@ use super::runtime::{ExecutionMeta, status_name};
 use crate::services::logs::InputLogEvent;
 
 /// The event's `detail`, as the Step Functions / EventBridge integration documents it.
-pub(super) fn status_detail(meta: &ExecutionMeta, ex: &Execution) -> Value {
+/// `as_running`: the RUNNING event of an execution whose first step may already have ended it.
+pub(super) fn status_detail(meta: &ExecutionMeta, ex: &Execution, as_running: bool) -> Value {
     let state = ex.state();
-    let status = status_name(state.status);
-    let (redrive_status, reason) = match state.status {
+    let current = if as_running {
+        ExecutionStatus::Running
+    } else {
+        state.status
+    };
+    let status = status_name(current);
+    if as_running {
+        return json!({
+            "executionArn": meta.arn,
+            "stateMachineArn": meta.state_machine_arn,
+            "name": meta.name,
+            "status": status,
+            "startDate": meta.start_ms,
+            "stopDate": null,
+            "input": meta.input,
+            "output": null,
+            "inputDetails": { "included": true },
+            "outputDetails": null,
+            "error": null,
+            "cause": null,
+            "redriveCount": meta.redrive_count,
+            "redriveStatus": "NOT_REDRIVABLE",
+            "redriveStatusReason": "Execution is RUNNING and cannot be redriven",
+        });
+    }
+    let (redrive_status, reason) = match current {
         ExecutionStatus::Running | ExecutionStatus::Succeeded => (
             "NOT_REDRIVABLE",
             json!(format!("Execution is {status} and cannot be redriven")),
@@ -45,6 +70,7 @@ pub(super) async fn status_change(
     svc: &StepFunctionsService,
     meta: &ExecutionMeta,
     ex: &Execution,
+    as_running: bool,
 ) {
     let now = svc.stack.clock.now();
     let event = json!({
@@ -56,7 +82,7 @@ pub(super) async fn status_change(
         "time": now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "region": svc.stack.region,
         "resources": [meta.arn],
-        "detail": status_detail(meta, ex),
+        "detail": status_detail(meta, ex, as_running),
     });
     if let Err(e) = svc.events.put_service_event(event).await {
         tracing::warn!(execution = %meta.arn, error = %e, "status change event not delivered");

@@ -269,9 +269,8 @@ pub(super) fn launch(
     svc: &StepFunctionsService,
     ex: Execution,
     meta: ExecutionMeta,
-    initial_events: Vec<HistoryEvent>,
+    initial: Option<(Vec<HistoryEvent>, Vec<Command>)>,
     redispatch: Vec<TaskRequest>,
-    announce_start: bool,
 ) {
     let Some(svc) = svc.arc() else { return };
     let (tx, rx) = mpsc::unbounded_channel();
@@ -291,7 +290,7 @@ pub(super) fn launch(
         tokens: Vec::new(),
         replies: Vec::new(),
     };
-    let task = tokio::spawn(runner.run(rx, initial_events, redispatch, announce_start));
+    let task = tokio::spawn(runner.run(rx, initial, redispatch));
     runners.insert(
         arn,
         RunnerHandle {
@@ -305,20 +304,26 @@ impl Runner {
     async fn run(
         mut self,
         mut rx: mpsc::UnboundedReceiver<RunnerMessage>,
-        initial_events: Vec<HistoryEvent>,
+        initial: Option<(Vec<HistoryEvent>, Vec<Command>)>,
         redispatch: Vec<TaskRequest>,
-        announce_start: bool,
     ) {
-        if announce_start {
-            observe::log_events(&self.svc, &self.meta, &initial_events).await;
-            observe::status_change(&self.svc, &self.meta, &self.ex).await;
+        // A new execution: StartExecution already ran (and saved) its first step at the start
+        // time; this turn acts on that step's commands.
+        let mut first_commands = None;
+        if let Some((events, commands)) = initial {
+            observe::log_events(&self.svc, &self.meta, &events).await;
+            observe::status_change(&self.svc, &self.meta, &self.ex, true).await;
+            first_commands = Some(commands);
         }
         for task in redispatch {
             self.dispatch(task);
         }
         loop {
             let now = self.svc.stack.clock.now();
-            let commands = self.ex.advance(now);
+            let commands = match first_commands.take() {
+                Some(commands) => commands,
+                None => self.ex.advance(now),
+            };
             let mut wake: Option<DateTime<Utc>> = None;
             let mut to_run = Vec::new();
             for command in commands {
@@ -367,7 +372,7 @@ impl Runner {
             observe::log_events(&self.svc, &self.meta, &events).await;
             if finished {
                 self.detach();
-                observe::status_change(&self.svc, &self.meta, &self.ex).await;
+                observe::status_change(&self.svc, &self.meta, &self.ex, false).await;
                 return;
             }
             for task in to_run {
@@ -654,7 +659,7 @@ pub(super) async fn resume_all(svc: &StepFunctionsService) -> Result<usize, AwsE
         }
         match restore(svc, &record).await {
             Ok((ex, meta, redispatch)) => {
-                launch(svc, ex, meta, Vec::new(), redispatch, false);
+                launch(svc, ex, meta, None, redispatch);
                 resumed += 1;
             }
             Err(e) => {
