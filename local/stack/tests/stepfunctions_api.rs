@@ -534,6 +534,7 @@ async fn callback_errors_as_aws_raises_them() {
         )
         .await;
     assert_eq!(garbage.code, "InvalidToken");
+    assert_eq!(garbage.message.as_deref(), Some("Invalid Length"));
     let unknown = format!("AQ{}", "0".repeat(56));
     let missing = h
         .err(

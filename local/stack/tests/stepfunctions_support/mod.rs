@@ -225,6 +225,19 @@ impl Harness {
         overrides: &[(&str, &str)],
         lambda: Arc<FakeLambda>,
     ) -> Self {
+        let invoker: Arc<dyn FunctionInvoker> = lambda.clone();
+        Self::start_with_invoker(state, clock, overrides, invoker, lambda).await
+    }
+
+    /// Like [`Harness::start`], with any invoker behind `lambda:invoke` (e.g. a real
+    /// `LambdaService`); `lambda` is then only a placeholder.
+    pub async fn start_with_invoker(
+        state: StateLocation,
+        clock: Arc<ManualClock>,
+        overrides: &[(&str, &str)],
+        invoker: Arc<dyn FunctionInvoker>,
+        lambda: Arc<FakeLambda>,
+    ) -> Self {
         let events = Arc::new(RecordingEvents::default());
         let config = ServerConfig {
             port: 0,
@@ -244,7 +257,7 @@ impl Harness {
         };
         let built: Arc<Mutex<Option<Arc<StepFunctionsService>>>> = Arc::default();
         let slot = Arc::clone(&built);
-        let (ev, la) = (Arc::clone(&events), Arc::clone(&lambda));
+        let (ev, la) = (Arc::clone(&events), invoker);
         let shared_clock: Arc<dyn Clock> = clock.clone();
         let server = server::start(config, shared_clock, Some(template), move |stack| {
             let svc = StepFunctionsService::with_invoker(Arc::clone(stack), la, ev);

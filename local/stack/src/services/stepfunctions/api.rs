@@ -905,7 +905,13 @@ async fn callback(
 ) -> Result<Value, AwsError> {
     check_token_length(&token)?;
     if !well_formed(&token) {
-        return Err(AwsError::client("InvalidToken", "Invalid token"));
+        // AWS decodes the token first; a string of the wrong size fails with "Invalid Length".
+        let message = if token.len() == 58 {
+            "Invalid Token"
+        } else {
+            "Invalid Length"
+        };
+        return Err(AwsError::client("InvalidToken", message));
     }
     let key = token.clone();
     let record = svc
