@@ -874,3 +874,28 @@ async fn error_level_logging_writes_only_failures_with_data() {
         json!({"error": "Broken", "cause": "on purpose"})
     );
 }
+
+#[tokio::test]
+async fn execution_timeout_ends_timed_out() {
+    let h = Harness::kyc(&[]).await;
+    let definition = json!({"TimeoutSeconds": 5, "StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 10, "End": true}
+    }})
+    .to_string();
+    let sm = create(&h, "slow", &definition).await;
+    let arn = start(&h, &sm, "e1", "{}").await;
+    h.advance(5).await;
+    let d = h.wait_status(&arn, "TIMED_OUT").await;
+    assert_eq!(d["error"], "States.Timeout");
+    assert_eq!(d["stopDate"], json!((START_MS + 5_000) as f64 / 1000.0));
+    let types = h.history_types(&arn).await;
+    assert_eq!(types.last().map(String::as_str), Some("ExecutionTimedOut"));
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let statuses: Vec<String> = h
+        .events
+        .service_events()
+        .iter()
+        .map(|e| e["detail"]["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(statuses, ["RUNNING", "TIMED_OUT"]);
+}
