@@ -506,3 +506,46 @@ async fn execution_logs_follow_the_template_logging_configuration() {
         "{stream}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_applications_each_end_in_exactly_one_terminal_event() {
+    let h = std::sync::Arc::new(Harness::kyc(&[]).await);
+    let scenarios = ["approve", "identity-decline", "risk-decline", "invalid"];
+    let mut starts = Vec::new();
+    for i in 0..200 {
+        let h = std::sync::Arc::clone(&h);
+        let scenario = scenarios[i % scenarios.len()];
+        starts.push(tokio::spawn(async move {
+            h.start_kyc(
+                &format!("bulk-{i}"),
+                detail(&format!("bulk-app-{i}"), scenario),
+            )
+            .await
+        }));
+    }
+    let mut arns = Vec::new();
+    for s in starts {
+        arns.push(s.await.unwrap());
+    }
+    for arn in &arns {
+        h.wait_status(arn, "SUCCEEDED").await;
+    }
+    let mut terminal: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for entry in h.events.entries() {
+        let dt = entry["DetailType"].as_str().unwrap();
+        if dt == "New account approved"
+            || dt == "New account declined"
+            || dt == "KYC processing failed"
+        {
+            let detail: Value = serde_json::from_str(entry["Detail"].as_str().unwrap()).unwrap();
+            *terminal
+                .entry(detail["applicationId"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(terminal.len(), 200);
+    assert!(terminal.values().all(|n| *n == 1), "{terminal:?}");
+    assert_eq!(h.events.details("New account approved").len(), 50);
+    assert_eq!(h.events.details("New account declined").len(), 150);
+    assert_eq!(h.svc.running_count(), 0);
+}
