@@ -549,3 +549,46 @@ async fn many_concurrent_applications_each_end_in_exactly_one_terminal_event() {
     assert_eq!(h.events.details("New account declined").len(), 150);
     assert_eq!(h.svc.running_count(), 0);
 }
+
+#[tokio::test]
+async fn a_callback_after_a_restart_resumes_the_execution_even_without_resume() {
+    let dir = temp_state_dir();
+    let clock = ManualClock::new(START_MS);
+    let first = Harness::start(
+        StateLocation::Directory(dir.clone()),
+        clock.clone(),
+        &[],
+        FakeLambda::kyc(),
+    )
+    .await;
+    let arn = first
+        .start_kyc("app-lazy", detail("app-14", "review"))
+        .await;
+    let token = review_token(&first, 1).await;
+    first.stop().await;
+    let second = Harness::start_without_resume(
+        StateLocation::Directory(dir.clone()),
+        clock,
+        FakeLambda::kyc(),
+    )
+    .await;
+    assert_eq!(second.svc.running_count(), 0);
+    // Two callbacks at once: only one runner drives the execution, only one wins.
+    let a = second.call(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{\"decision\":\"APPROVE\",\"reviewer\":\"a\"}"}),
+    );
+    let b = second.call(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{\"decision\":\"APPROVE\",\"reviewer\":\"b\"}"}),
+    );
+    let (a, b) = tokio::join!(a, b);
+    let outcomes = [a.is_ok(), b.is_ok()];
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
+    let loser = if a.is_ok() { b } else { a };
+    assert_eq!(loser.unwrap_err().code, "TaskTimedOut");
+    second.wait_status(&arn, "SUCCEEDED").await;
+    assert_eq!(second.events.details("New account approved").len(), 1);
+    second.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -238,6 +238,27 @@ impl Harness {
         invoker: Arc<dyn FunctionInvoker>,
         lambda: Arc<FakeLambda>,
     ) -> Self {
+        Self::start_inner(state, clock, overrides, invoker, lambda, true).await
+    }
+
+    /// Like [`Harness::start`] without calling `resume` (a host that forgot it).
+    pub async fn start_without_resume(
+        state: StateLocation,
+        clock: Arc<ManualClock>,
+        lambda: Arc<FakeLambda>,
+    ) -> Self {
+        let invoker: Arc<dyn FunctionInvoker> = lambda.clone();
+        Self::start_inner(state, clock, &[], invoker, lambda, false).await
+    }
+
+    async fn start_inner(
+        state: StateLocation,
+        clock: Arc<ManualClock>,
+        overrides: &[(&str, &str)],
+        invoker: Arc<dyn FunctionInvoker>,
+        lambda: Arc<FakeLambda>,
+        resume: bool,
+    ) -> Self {
         let events = Arc::new(RecordingEvents::default());
         let config = ServerConfig {
             port: 0,
@@ -270,7 +291,9 @@ impl Harness {
         .await
         .expect("server starts");
         let svc = built.lock().unwrap().take().unwrap();
-        svc.resume().await.unwrap();
+        if resume {
+            svc.resume().await.unwrap();
+        }
         Self {
             server: Some(server),
             svc,

@@ -825,6 +825,7 @@ async fn stop_execution(svc: &StepFunctionsService, input: StopInput) -> Result<
     if e.status != "RUNNING" {
         return Ok(json!({ "stopDate": epoch(e.stop_ms.unwrap_or(e.start_ms)) }));
     }
+    ensure_runner(svc, &e.arn).await?;
     let (reply, rx) = oneshot::channel();
     let sent = svc.send_to_runner(
         &e.arn,
@@ -843,6 +844,20 @@ async fn stop_execution(svc: &StepFunctionsService, input: StopInput) -> Result<
         .await
         .map_err(|_| AwsError::internal("the execution runner stopped"))??;
     Ok(json!({ "stopDate": epoch(stop_ms) }))
+}
+
+/// A RUNNING execution in the store that no runner drives here (the host did not call
+/// `resume` yet) is resumed before a message is sent to it.
+async fn ensure_runner(svc: &StepFunctionsService, execution_arn: &str) -> Result<(), AwsError> {
+    let running = svc
+        .runners
+        .lock()
+        .map(|r| r.contains_key(execution_arn))
+        .unwrap_or(false);
+    if !running {
+        svc.resume().await?;
+    }
+    Ok(())
 }
 
 // ----- callbacks ----------------------------------------------------------------------------
@@ -929,6 +944,7 @@ async fn callback(
     if record.status != "WAITING" {
         return Err(task_timed_out());
     }
+    ensure_runner(svc, &record.execution_arn).await?;
     let (reply, rx) = oneshot::channel();
     let sent = svc.send_to_runner(
         &record.execution_arn,

@@ -281,6 +281,10 @@ pub(super) fn launch(
         Ok(r) => r,
         Err(poisoned) => poisoned.into_inner(),
     };
+    if runners.contains_key(&arn) {
+        // Resumed concurrently by someone else: one runner per execution.
+        return;
+    }
     let runner = Runner {
         svc: Arc::clone(&svc),
         ex,
