@@ -537,6 +537,12 @@ mod tests {
                     result: None,
                 };
                 put_task_token(tx, &token)?;
+                assert!(mark_task_token_submitted(tx, "t1")?);
+                assert_eq!(
+                    get_task_token(tx, "t1")?.unwrap().result.as_deref(),
+                    Some("SUBMITTED")
+                );
+                assert!(!mark_task_token_submitted(tx, "nope")?);
                 assert!(expired_task_tokens(tx, 9_999)?.is_empty());
                 assert!(heartbeat_task_token(tx, "t1", 5_000)?);
                 assert!(
