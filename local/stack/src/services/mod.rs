@@ -4,3 +4,4 @@ pub mod bridge;
 pub mod events;
 pub mod logs;
 pub mod sqs;
+pub mod stepfunctions;

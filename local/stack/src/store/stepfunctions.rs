@@ -333,7 +333,8 @@ pub struct TaskTokenRecord {
     pub heartbeat_deadline_ms: Option<i64>,
     /// TimeoutSeconds deadline, ms.
     pub timeout_deadline_ms: Option<i64>,
-    /// Output or error JSON text once completed.
+    /// Output or error JSON text once completed; `SUBMITTED` while waiting once the
+    /// integration accepted the request.
     pub result: Option<String>,
 }
 
@@ -399,6 +400,15 @@ pub fn complete_task_token(
     Ok(conn.execute(
         "UPDATE task_tokens SET status = ?2, result = ?3 WHERE token = ?1 AND status = 'WAITING'",
         params![token, status, result],
+    )? > 0)
+}
+
+/// Marks a WAITING token's request as accepted by the integration (`result` = `SUBMITTED` while
+/// the token waits), so a restart keeps waiting instead of sending the request again.
+pub fn mark_task_token_submitted(conn: &Connection, token: &str) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE task_tokens SET result = 'SUBMITTED' WHERE token = ?1 AND status = 'WAITING'",
+        [token],
     )? > 0)
 }
 
@@ -527,6 +537,12 @@ mod tests {
                     result: None,
                 };
                 put_task_token(tx, &token)?;
+                assert!(mark_task_token_submitted(tx, "t1")?);
+                assert_eq!(
+                    get_task_token(tx, "t1")?.unwrap().result.as_deref(),
+                    Some("SUBMITTED")
+                );
+                assert!(!mark_task_token_submitted(tx, "nope")?);
                 assert!(expired_task_tokens(tx, 9_999)?.is_empty());
                 assert!(heartbeat_task_token(tx, "t1", 5_000)?);
                 assert!(

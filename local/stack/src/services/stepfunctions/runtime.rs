@@ -1,0 +1,731 @@
+//! The execution runtime: one task per running execution owns its `kyc_asl::Execution`.
+//!
+//! Each turn: advance the engine at the clock's now → persist the new history events, the
+//! engine snapshot, the execution row and task-token changes in one transaction → answer the
+//! callers waiting on that turn (StopExecution, SendTask*) → dispatch the tasks the engine asked
+//! for → sleep until a message or the engine's next timer (on the stack's clock, so a
+//! `ManualClock` drives waits, retries, heartbeats and timeouts in tests).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use kyc_asl::{Command, Execution, ExecutionState, ExecutionStatus, HistoryEvent, TaskRequest};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+use super::StepFunctionsService;
+use super::integrations::{self, Outcome};
+use super::observe;
+use crate::protocol::error::AwsError;
+use crate::store::StoreError;
+use crate::store::stepfunctions::{
+    self as records, ExecutionRecord, HistoryRecord, StateMachineRecord, TaskTokenRecord,
+};
+
+/// What a task ended with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskResult {
+    /// The integration's output.
+    Succeeded(Value),
+    /// Error name and cause.
+    Failed {
+        /// Error name (`Lambda.ServiceException`, `InvalidApplication`, ...).
+        error: String,
+        /// Cause text.
+        cause: String,
+    },
+}
+
+/// A SendTask* call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallbackAction {
+    /// SendTaskSuccess.
+    Success(Value),
+    /// SendTaskFailure.
+    Failure {
+        /// `error`.
+        error: Option<String>,
+        /// `cause`.
+        cause: Option<String>,
+    },
+    /// SendTaskHeartbeat.
+    Heartbeat,
+}
+
+/// Messages to an execution's runner.
+#[derive(Debug)]
+pub enum RunnerMessage {
+    /// A dispatched task finished.
+    TaskDone {
+        /// Engine task id.
+        task_id: u64,
+        /// Its result.
+        result: TaskResult,
+    },
+    /// A `.waitForTaskToken` request was accepted by the integration.
+    Submitted {
+        /// Engine task id.
+        task_id: u64,
+        /// The token it waits on.
+        token: String,
+        /// The integration's response (TaskSubmitted output).
+        output: Value,
+    },
+    /// SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat; answered once persisted.
+    Callback {
+        /// The token.
+        token: String,
+        /// What to do.
+        action: CallbackAction,
+        /// The answer.
+        reply: oneshot::Sender<Result<(), AwsError>>,
+    },
+    /// StopExecution; answered with the stop date (ms) once persisted.
+    Stop {
+        /// `error`.
+        error: Option<String>,
+        /// `cause`.
+        cause: Option<String>,
+        /// The answer.
+        reply: oneshot::Sender<Result<i64, AwsError>>,
+    },
+}
+
+/// Execution logging settings of the state machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct LoggingSettings {
+    pub level: String,
+    pub include_execution_data: bool,
+    pub log_group: String,
+}
+
+/// What the runner knows about its execution besides the engine state.
+#[derive(Debug, Clone)]
+pub(super) struct ExecutionMeta {
+    pub arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    pub input: String,
+    pub start_ms: i64,
+    pub redrive_count: i64,
+    pub logging: Option<LoggingSettings>,
+    /// The execution's log stream (`states/<machine>/<start time>/<id>`).
+    pub log_stream: String,
+}
+
+impl ExecutionMeta {
+    pub(super) fn new(
+        sm: &StateMachineRecord,
+        arn: &str,
+        name: &str,
+        input: &str,
+        start_ms: i64,
+        redrive_count: i64,
+    ) -> Self {
+        let logging = sm
+            .logging_configuration
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .and_then(|cfg| {
+                let level = cfg.get("level")?.as_str()?.to_owned();
+                if level == "OFF" {
+                    return None;
+                }
+                let group_arn = cfg
+                    .get("destinations")?
+                    .get(0)?
+                    .get("cloudWatchLogsLogGroup")?
+                    .get("logGroupArn")?
+                    .as_str()?;
+                // arn:aws:logs:<region>:<account>:log-group:<name>[:*]
+                let group = group_arn.split(':').nth(6)?.to_owned();
+                Some(LoggingSettings {
+                    level,
+                    include_execution_data: cfg
+                        .get("includeExecutionData")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    log_group: group,
+                })
+            });
+        let started = chrono::TimeZone::timestamp_millis_opt(&Utc, start_ms)
+            .single()
+            .unwrap_or_else(Utc::now);
+        let digest = {
+            use sha2::Digest;
+            let hash = sha2::Sha256::digest(arn.as_bytes());
+            hash.iter()
+                .take(4)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        Self {
+            arn: arn.to_owned(),
+            state_machine_arn: sm.arn.clone(),
+            name: name.to_owned(),
+            input: input.to_owned(),
+            start_ms,
+            redrive_count,
+            logging,
+            log_stream: format!(
+                "states/{}/{}/{digest}",
+                sm.name,
+                started.format("%Y-%m-%d-%H-%M")
+            ),
+        }
+    }
+}
+
+/// A seed for the engine's random source (task tokens, States.UUID, jitter): tokens must be
+/// unguessable and unique across executions.
+pub(super) fn random_seed() -> u64 {
+    let bytes = *uuid::Uuid::new_v4().as_bytes();
+    let mut seed = [0u8; 8];
+    seed.copy_from_slice(&bytes[..8]);
+    u64::from_le_bytes(seed)
+}
+
+fn event_type_name(event: &HistoryEvent) -> String {
+    serde_json::to_value(event.event_type)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// History events as store rows (details = the event as GetExecutionHistory returns it).
+pub(super) fn history_records(execution_arn: &str, events: &[HistoryEvent]) -> Vec<HistoryRecord> {
+    events
+        .iter()
+        .map(|e| HistoryRecord {
+            execution_arn: execution_arn.to_owned(),
+            id: e.id as i64,
+            previous_id: e.previous_event_id as i64,
+            timestamp_ms: e.timestamp.timestamp_millis(),
+            kind: event_type_name(e),
+            details: serde_json::to_string(e).unwrap_or_else(|_| "{}".into()),
+        })
+        .collect()
+}
+
+pub(super) fn status_name(status: ExecutionStatus) -> &'static str {
+    match status {
+        ExecutionStatus::Running => "RUNNING",
+        ExecutionStatus::Succeeded => "SUCCEEDED",
+        ExecutionStatus::Failed => "FAILED",
+        ExecutionStatus::TimedOut => "TIMED_OUT",
+        ExecutionStatus::Aborted => "ABORTED",
+    }
+}
+
+/// A running execution's channel and task.
+pub(super) struct RunnerHandle {
+    pub sender: mpsc::UnboundedSender<RunnerMessage>,
+    pub task: AbortHandle,
+}
+
+enum TokenUpdate {
+    Waiting(TaskTokenRecord),
+    Submitted(String),
+    Complete {
+        token: String,
+        status: &'static str,
+        result: Option<String>,
+    },
+    Heartbeat(String),
+}
+
+enum Reply {
+    Callback(oneshot::Sender<Result<(), AwsError>>, Result<(), AwsError>),
+    Stop(oneshot::Sender<Result<i64, AwsError>>, i64),
+}
+
+struct Runner {
+    svc: Arc<StepFunctionsService>,
+    ex: Execution,
+    meta: ExecutionMeta,
+    tx: mpsc::UnboundedSender<RunnerMessage>,
+    in_flight: HashMap<u64, AbortHandle>,
+    tokens: Vec<TokenUpdate>,
+    replies: Vec<Reply>,
+}
+
+impl StepFunctionsService {
+    /// Sends a message to a running execution's runner; false when none runs it here.
+    pub(super) fn send_to_runner(&self, execution_arn: &str, message: RunnerMessage) -> bool {
+        let sender = self
+            .runners
+            .lock()
+            .ok()
+            .and_then(|r| r.get(execution_arn).map(|h| h.sender.clone()));
+        sender.is_some_and(|s| s.send(message).is_ok())
+    }
+}
+
+/// Starts the runner of an execution whose state is already durable.
+pub(super) fn launch(
+    svc: &StepFunctionsService,
+    ex: Execution,
+    meta: ExecutionMeta,
+    initial: Option<(Vec<HistoryEvent>, Vec<Command>)>,
+    redispatch: Vec<TaskRequest>,
+) {
+    let Some(svc) = svc.arc() else { return };
+    let (tx, rx) = mpsc::unbounded_channel();
+    let arn = meta.arn.clone();
+    let tx_for_map = tx.clone();
+    // Registered under the lock before the task can run, so `detach` always finds it.
+    let mut runners = match svc.runners.lock() {
+        Ok(r) => r,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if runners.contains_key(&arn) {
+        // Resumed concurrently by someone else: one runner per execution.
+        return;
+    }
+    let runner = Runner {
+        svc: Arc::clone(&svc),
+        ex,
+        meta,
+        tx: tx.clone(),
+        in_flight: HashMap::new(),
+        tokens: Vec::new(),
+        replies: Vec::new(),
+    };
+    let task = tokio::spawn(runner.run(rx, initial, redispatch));
+    runners.insert(
+        arn,
+        RunnerHandle {
+            sender: tx_for_map,
+            task: task.abort_handle(),
+        },
+    );
+}
+
+impl Runner {
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<RunnerMessage>,
+        initial: Option<(Vec<HistoryEvent>, Vec<Command>)>,
+        redispatch: Vec<TaskRequest>,
+    ) {
+        // A new execution: StartExecution already ran (and saved) its first step at the start
+        // time; this turn acts on that step's commands.
+        let mut first_commands = None;
+        if let Some((events, commands)) = initial {
+            observe::log_events(&self.svc, &self.meta, &events).await;
+            observe::status_change(&self.svc, &self.meta, &self.ex, true).await;
+            first_commands = Some(commands);
+        }
+        for task in redispatch {
+            self.dispatch(task);
+        }
+        loop {
+            let now = self.svc.stack.clock.now();
+            let commands = match first_commands.take() {
+                Some(commands) => commands,
+                None => self.ex.advance(now),
+            };
+            let mut wake: Option<DateTime<Utc>> = None;
+            let mut to_run = Vec::new();
+            for command in commands {
+                match command {
+                    Command::RunTask(task) => {
+                        if let Some(token) = &task.task_token {
+                            self.tokens.push(TokenUpdate::Waiting(token_record(
+                                &self.meta.arn,
+                                token,
+                                &task,
+                                now,
+                            )));
+                        }
+                        to_run.push(task);
+                    }
+                    Command::CancelTask {
+                        task_id,
+                        task_token,
+                    } => {
+                        if let Some(handle) = self.in_flight.remove(&task_id) {
+                            handle.abort();
+                        }
+                        if let Some(token) = task_token {
+                            // A timed-out or abandoned token: a late SendTask* gets TaskTimedOut.
+                            self.tokens.push(TokenUpdate::Complete {
+                                token,
+                                status: "TIMED_OUT",
+                                result: None,
+                            });
+                        }
+                    }
+                    Command::WakeAt(t) => wake = Some(wake.map_or(t, |w| w.min(t))),
+                }
+            }
+            let events = self.ex.take_events();
+            let persisted = self.persist(&events).await;
+            let finished = self.ex.status() != ExecutionStatus::Running;
+            self.answer(persisted.as_ref().err());
+            if let Err(e) = persisted {
+                // Nothing was acknowledged for this turn; stop driving an execution whose
+                // state cannot be saved (it resumes from the last saved turn on restart).
+                tracing::error!(execution = %self.meta.arn, error = %e, "cannot persist execution");
+                self.detach();
+                return;
+            }
+            observe::log_events(&self.svc, &self.meta, &events).await;
+            if finished {
+                self.detach();
+                observe::status_change(&self.svc, &self.meta, &self.ex, false).await;
+                return;
+            }
+            for task in to_run {
+                self.dispatch(task);
+            }
+            let message = match wake {
+                Some(at) => {
+                    let wait = (at.timestamp_millis() - self.svc.stack.clock.now_millis()).max(0);
+                    let sleep = self
+                        .svc
+                        .stack
+                        .clock
+                        .sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0)));
+                    tokio::select! {
+                        m = rx.recv() => m,
+                        () = sleep => None,
+                    }
+                }
+                None => rx.recv().await,
+            };
+            if let Some(message) = message {
+                self.handle(message);
+                // Take whatever else is queued, so a burst is persisted in one turn.
+                while let Ok(more) = rx.try_recv() {
+                    self.handle(more);
+                }
+            }
+        }
+    }
+
+    fn detach(&self) {
+        if let Ok(mut runners) = self.svc.runners.lock() {
+            runners.remove(&self.meta.arn);
+        }
+        for handle in self.in_flight.values() {
+            handle.abort();
+        }
+    }
+
+    fn handle(&mut self, message: RunnerMessage) {
+        let now = self.svc.stack.clock.now();
+        match message {
+            RunnerMessage::TaskDone { task_id, result } => {
+                self.in_flight.remove(&task_id);
+                // An error means the task is no longer outstanding (timed out, stopped).
+                let _ = match result {
+                    TaskResult::Succeeded(v) => self.ex.task_succeeded(task_id, v, now),
+                    TaskResult::Failed { error, cause } => {
+                        self.ex.task_failed(task_id, Some(error), Some(cause), now)
+                    }
+                };
+            }
+            RunnerMessage::Submitted {
+                task_id,
+                token,
+                output,
+            } => {
+                self.in_flight.remove(&task_id);
+                if self.ex.task_submitted(task_id, output, now).is_ok() {
+                    self.tokens.push(TokenUpdate::Submitted(token));
+                }
+            }
+            RunnerMessage::Callback {
+                token,
+                action,
+                reply,
+            } => {
+                let Some(task_id) = self.ex.task_for_token(&token) else {
+                    let _ = reply.send(Err(AwsError::client(
+                        "TaskTimedOut",
+                        "Task Timed Out: 'Provided task does not exist anymore'",
+                    )));
+                    return;
+                };
+                let outcome = match action {
+                    CallbackAction::Success(output) => {
+                        let text = output.to_string();
+                        self.ex.task_succeeded(task_id, output, now).map(|()| {
+                            self.tokens.push(TokenUpdate::Complete {
+                                token,
+                                status: "SUCCEEDED",
+                                result: Some(text),
+                            });
+                        })
+                    }
+                    CallbackAction::Failure { error, cause } => {
+                        let text =
+                            serde_json::json!({ "error": error, "cause": cause }).to_string();
+                        self.ex.task_failed(task_id, error, cause, now).map(|()| {
+                            self.tokens.push(TokenUpdate::Complete {
+                                token,
+                                status: "FAILED",
+                                result: Some(text),
+                            });
+                        })
+                    }
+                    CallbackAction::Heartbeat => self.ex.heartbeat(task_id, now).map(|()| {
+                        self.tokens.push(TokenUpdate::Heartbeat(token));
+                    }),
+                };
+                let answer = outcome.map_err(|_| {
+                    AwsError::client(
+                        "TaskTimedOut",
+                        "Task Timed Out: 'Provided task does not exist anymore'",
+                    )
+                });
+                self.replies.push(Reply::Callback(reply, answer));
+            }
+            RunnerMessage::Stop {
+                error,
+                cause,
+                reply,
+            } => {
+                let stop_ms = match self.ex.stop(error, cause, now) {
+                    Ok(()) => now.timestamp_millis(),
+                    Err(_) => self
+                        .ex
+                        .state()
+                        .stop_time
+                        .map_or(now.timestamp_millis(), |t| t.timestamp_millis()),
+                };
+                self.replies.push(Reply::Stop(reply, stop_ms));
+            }
+        }
+    }
+
+    fn answer(&mut self, failure: Option<&StoreError>) {
+        for reply in self.replies.drain(..) {
+            let failed = || {
+                AwsError::internal(format!(
+                    "storage failed: {}",
+                    failure.map_or_else(String::new, ToString::to_string)
+                ))
+            };
+            match reply {
+                Reply::Callback(tx, result) => {
+                    let _ = tx.send(if failure.is_some() {
+                        Err(failed())
+                    } else {
+                        result
+                    });
+                }
+                Reply::Stop(tx, ms) => {
+                    let _ = tx.send(if failure.is_some() {
+                        Err(failed())
+                    } else {
+                        Ok(ms)
+                    });
+                }
+            }
+        }
+    }
+
+    async fn persist(&mut self, events: &[HistoryEvent]) -> Result<(), StoreError> {
+        if events.is_empty() && self.tokens.is_empty() && self.replies.is_empty() {
+            return Ok(());
+        }
+        let state = self.ex.state();
+        let running = state.status == ExecutionStatus::Running;
+        let snapshot = serde_json::to_string(state)
+            .map_err(|e| StoreError::Corrupt(format!("engine snapshot: {e}")))?;
+        let record = ExecutionRecord {
+            arn: self.meta.arn.clone(),
+            state_machine_arn: self.meta.state_machine_arn.clone(),
+            name: self.meta.name.clone(),
+            status: status_name(state.status).to_owned(),
+            input: None,
+            output: state.output.as_ref().map(ToString::to_string),
+            error: state.error.clone(),
+            cause: state.cause.clone(),
+            trace_header: None,
+            start_ms: self.meta.start_ms,
+            stop_ms: state.stop_time.map(|t| t.timestamp_millis()),
+            // A finished execution never runs again: its snapshot is not needed.
+            engine_state: running.then_some(snapshot),
+            redrive_count: self.meta.redrive_count,
+        };
+        let history = history_records(&self.meta.arn, events);
+        let tokens = std::mem::take(&mut self.tokens);
+        let now_ms = self.svc.stack.clock.now_millis();
+        self.svc
+            .stack
+            .store
+            .write(move |c| {
+                records::append_history(c, &history)?;
+                records::update_execution(c, &record)?;
+                for update in &tokens {
+                    match update {
+                        TokenUpdate::Waiting(t) => records::put_task_token(c, t)?,
+                        TokenUpdate::Submitted(t) => {
+                            records::mark_task_token_submitted(c, t)?;
+                        }
+                        TokenUpdate::Complete {
+                            token,
+                            status,
+                            result,
+                        } => {
+                            records::complete_task_token(c, token, status, result.as_deref())?;
+                        }
+                        TokenUpdate::Heartbeat(t) => {
+                            records::heartbeat_task_token(c, t, now_ms)?;
+                        }
+                    }
+                }
+                if !running {
+                    // Tokens of a finished execution can no longer be answered.
+                    c.execute(
+                        "UPDATE task_tokens SET status = 'TIMED_OUT' WHERE execution_arn = ?1 AND status = 'WAITING'",
+                        [&record.arn],
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    fn dispatch(&mut self, task: TaskRequest) {
+        let svc = Arc::clone(&self.svc);
+        let tx = self.tx.clone();
+        let task_id = task.task_id;
+        let execution_arn = self.meta.arn.clone();
+        let state_machine_arn = self.meta.state_machine_arn.clone();
+        let handle = tokio::spawn(async move {
+            let outcome = integrations::run(&svc, &task, &execution_arn, &state_machine_arn).await;
+            let message = match (outcome, task.task_token) {
+                (Outcome::Submitted(output), Some(token)) => RunnerMessage::Submitted {
+                    task_id,
+                    token,
+                    output,
+                },
+                (Outcome::Submitted(output), None)
+                | (Outcome::Done(TaskResult::Succeeded(output)), _) => RunnerMessage::TaskDone {
+                    task_id,
+                    result: TaskResult::Succeeded(output),
+                },
+                (Outcome::Done(result), _) => RunnerMessage::TaskDone { task_id, result },
+            };
+            let _ = tx.send(message);
+        });
+        self.in_flight.insert(task_id, handle.abort_handle());
+    }
+}
+
+fn token_record(
+    execution_arn: &str,
+    token: &str,
+    task: &TaskRequest,
+    now: DateTime<Utc>,
+) -> TaskTokenRecord {
+    let now_ms = now.timestamp_millis();
+    TaskTokenRecord {
+        token: token.to_owned(),
+        execution_arn: execution_arn.to_owned(),
+        state_name: task.state_name.clone(),
+        status: "WAITING".into(),
+        created_ms: now_ms,
+        heartbeat_seconds: task.heartbeat_seconds.and_then(|h| i64::try_from(h).ok()),
+        heartbeat_deadline_ms: task
+            .heartbeat_seconds
+            .and_then(|h| i64::try_from(h).ok())
+            .map(|h| now_ms.saturating_add(h.saturating_mul(1000))),
+        timeout_deadline_ms: task.timeout_at.map(|t| t.timestamp_millis()),
+        result: None,
+    }
+}
+
+/// Restarts every RUNNING execution in the store that no runner drives yet.
+pub(super) async fn resume_all(svc: &StepFunctionsService) -> Result<usize, AwsError> {
+    let running = svc
+        .stack
+        .store
+        .call(records::running_executions)
+        .await
+        .map_err(|e| AwsError::internal(format!("storage failed: {e}")))?;
+    let mut resumed = 0;
+    for record in running {
+        let already = svc
+            .runners
+            .lock()
+            .map(|r| r.contains_key(&record.arn))
+            .unwrap_or(true);
+        if already {
+            continue;
+        }
+        match restore(svc, &record).await {
+            Ok((ex, meta, redispatch)) => {
+                launch(svc, ex, meta, None, redispatch);
+                resumed += 1;
+            }
+            Err(e) => {
+                tracing::error!(execution = %record.arn, error = %e, "cannot resume execution");
+            }
+        }
+    }
+    Ok(resumed)
+}
+
+async fn restore(
+    svc: &StepFunctionsService,
+    record: &ExecutionRecord,
+) -> Result<(Execution, ExecutionMeta, Vec<TaskRequest>), AwsError> {
+    let sm_arn = record.state_machine_arn.clone();
+    let sm = svc
+        .stack
+        .store
+        .call(move |c| records::get_state_machine(c, &sm_arn))
+        .await
+        .map_err(|e| AwsError::internal(format!("storage failed: {e}")))?
+        .ok_or_else(|| AwsError::internal("its state machine no longer exists"))?;
+    let def = svc.definition(&sm.definition)?;
+    let state: ExecutionState = record
+        .engine_state
+        .as_deref()
+        .ok_or_else(|| AwsError::internal("no engine snapshot"))
+        .and_then(|s| {
+            serde_json::from_str(s)
+                .map_err(|e| AwsError::internal(format!("corrupt engine snapshot: {e}")))
+        })?;
+    let ex = Execution::restore(def, state);
+    let tasks: Vec<TaskRequest> = ex.outstanding_tasks().into_iter().cloned().collect();
+    let mut redispatch = Vec::new();
+    for task in tasks {
+        // A token whose request the integration already accepted keeps waiting; anything else
+        // (a Lambda call in flight, a putEvents not yet confirmed) is sent again.
+        let submitted = match &task.task_token {
+            Some(token) => {
+                let key = token.clone();
+                svc.stack
+                    .store
+                    .call(move |c| records::get_task_token(c, &key))
+                    .await
+                    .map_err(|e| AwsError::internal(format!("storage failed: {e}")))?
+                    .is_some_and(|t| {
+                        t.status == "WAITING" && t.result.as_deref() == Some("SUBMITTED")
+                    })
+            }
+            None => false,
+        };
+        if !submitted {
+            redispatch.push(task);
+        }
+    }
+    let meta = ExecutionMeta::new(
+        &sm,
+        &record.arn,
+        &record.name,
+        record.input.as_deref().unwrap_or("{}"),
+        record.start_ms,
+        record.redrive_count,
+    );
+    Ok((ex, meta, redispatch))
+}
