@@ -208,6 +208,8 @@ impl BinaryLocator {
         for target in targets {
             dirs.push(target.join("debug"));
             dirs.push(target.join("release"));
+            // `kyc-local demo` builds the functions with the `stack` profile.
+            dirs.push(target.join("stack"));
             dirs.push(target.join("lambda"));
         }
         Self { dirs }

@@ -11,6 +11,7 @@
 //! tests in `tests/` against an in-process server on an ephemeral port, with
 //! the real AWS CLI when it is installed).
 
+pub mod assemble;
 pub mod clock;
 pub mod demo;
 pub mod functions;

@@ -10,12 +10,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use kyc_local::assemble;
 use kyc_local::clock::SystemClock;
-use kyc_local::functions::{BinaryLocator, start_lambda};
-use kyc_local::lambda::{LambdaConfig, LambdaService};
-use kyc_local::server::{
-    self, Extensions, ServerConfig, StateLocation, TemplateSource, is_loopback,
-};
+use kyc_local::demo::{self, AwsJsonClient};
+use kyc_local::functions::BinaryLocator;
+use kyc_local::lambda::LambdaConfig;
+use kyc_local::server::{ServerConfig, StateLocation, TemplateSource, is_loopback};
 use kyc_local::template::{
     DEFAULT_ACCOUNT_ID, DEFAULT_REGION, DEFAULT_STACK_NAME, StackModel, TemplateOptions,
     parse_parameter_overrides,
@@ -36,6 +36,34 @@ struct Cli {
 enum Command {
     /// Serve the stack until SIGINT / SIGTERM.
     Serve(ServeArgs),
+    /// Run the whole KYC flow locally: build the functions, serve the stack, send every scenario of
+    /// events/, play the reviewer, print a table; exit non-zero if any application went wrong.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// SAM template to run.
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+    /// More template parameters, `Key=Value` (the demo sets short review timeouts itself).
+    #[arg(long, num_args = 1..)]
+    parameter_overrides: Vec<String>,
+    /// Directory of the scenario files.
+    #[arg(long, default_value = "events")]
+    events_dir: PathBuf,
+    /// Do not build the functions (use the executables already built).
+    #[arg(long)]
+    no_build: bool,
+    /// Give up on applications that have not finished after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout_seconds: u64,
+    /// Keep serving after the table (inspect with the AWS CLI), until SIGINT / SIGTERM.
+    #[arg(long)]
+    keep_serving: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -215,34 +243,142 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .unwrap_or(Path::new("."))
         .to_path_buf();
     let locator = BinaryLocator::new(&template_dir, &args.functions_dir);
-    let mut lambda: Option<(LambdaService, Vec<String>)> = None;
-    // Step Functions and EventBridge plug in here as they land.
-    let running = server::start(config, Arc::new(SystemClock), template, |stack| {
-        let (service, notes) = start_lambda(stack, &locator, LambdaConfig::default());
-        let rest = service.router();
-        lambda = Some((service, notes));
-        Extensions {
-            services: Vec::new(),
-            rest: Some(rest),
-        }
-    })
+    let stack = assemble::start(
+        config,
+        Arc::new(SystemClock),
+        template,
+        &locator,
+        LambdaConfig::default(),
+    )
     .await
     .map_err(|e| e.to_string())?;
-    let notes = lambda.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
-    print_banner(
-        running.endpoint(),
-        &state,
-        running.stack.template.as_deref(),
-        &notes,
-    );
-    let served = running.run_until_signal().await;
-    if let Some((service, _)) = lambda {
-        // Function processes go with the stack.
-        service.shutdown().await;
-    }
+    print_banner(stack.endpoint(), &state, stack.template(), &stack.notes);
+    let served = stack.run_until_signal().await;
     served.map_err(|e| format!("server error: {e}"))?;
     println!("kyc-local stopped");
     Ok(())
+}
+
+/// Review timeouts short enough for a demo: the ignored review times out in seconds.
+const DEMO_OVERRIDES: [&str; 2] = ["ReviewHeartbeatSeconds=6", "ReviewTimeoutSeconds=10"];
+
+async fn run_demo(args: DemoArgs) -> Result<(), String> {
+    let template_dir = args
+        .template
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let mut overrides: Vec<String> = DEMO_OVERRIDES.iter().map(|s| s.to_string()).collect();
+    overrides.extend(args.parameter_overrides.iter().cloned());
+    let options = TemplateOptions {
+        stack_name: samconfig_stack_name(&args.template)
+            .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned()),
+        parameter_overrides: parse_parameter_overrides(&overrides).map_err(|e| e.to_string())?,
+        ..TemplateOptions::default()
+    };
+    if !args.template.exists() {
+        return Err(format!(
+            "template {} does not exist (run the demo from the repository root)",
+            args.template.display()
+        ));
+    }
+    if !args.no_build {
+        // The model tells which binaries to build; loading it twice is cheap and keeps building
+        // (which can take minutes the first time) before anything listens.
+        let model =
+            kyc_local::template::load(&args.template, &options).map_err(|e| e.to_string())?;
+        println!(
+            "==> building the functions (cargo build --profile {})",
+            assemble::FUNCTIONS_PROFILE
+        );
+        assemble::build_functions(&template_dir, &model)?;
+    }
+    let config = ServerConfig {
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        port: args.port,
+        state: StateLocation::InMemory,
+        region: DEFAULT_REGION.to_owned(),
+        account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+    };
+    let locator = BinaryLocator::new(&template_dir, &[]);
+    let template = TemplateSource {
+        path: args.template.clone(),
+        options,
+    };
+    let stack = assemble::start(
+        config,
+        Arc::new(SystemClock),
+        Some(template),
+        &locator,
+        LambdaConfig::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let model = stack
+        .template()
+        .ok_or_else(|| "the stack has no template".to_string())?;
+    let targets = assemble::demo_targets(model)?;
+    println!(
+        "==> kyc-local serving at {} (state in memory)",
+        stack.endpoint()
+    );
+    for note in &stack.notes {
+        println!("    note: {note}");
+    }
+    println!(
+        "==> sending every scenario of {}",
+        args.events_dir.display()
+    );
+    let client = AwsJsonClient::new(stack.endpoint());
+    let report = demo::run(
+        &client,
+        &targets,
+        &args.events_dir,
+        std::time::Duration::from_secs(args.timeout_seconds),
+        |line| println!("    {line}"),
+    )
+    .await;
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = stack.shutdown().await;
+            return Err(e.to_string());
+        }
+    };
+    println!();
+    print!("{}", report.table());
+    println!();
+    let passed = report.passed();
+    println!(
+        "{} applications in {:.1} s; {} malformed entries refused per entry; {}",
+        report.outcomes.len(),
+        report.elapsed.as_secs_f64(),
+        report.rejected_entries.len(),
+        if passed {
+            "every application reached its expected terminal event"
+        } else {
+            "SOME APPLICATIONS DID NOT REACH THEIR EXPECTED TERMINAL EVENT"
+        }
+    );
+    if args.keep_serving {
+        let endpoint = stack.endpoint().to_owned();
+        println!("==> still serving at {endpoint}; Ctrl-C to stop");
+        stack
+            .run_until_signal()
+            .await
+            .map_err(|e| format!("server error: {e}"))?;
+    } else {
+        stack
+            .shutdown()
+            .await
+            .map_err(|e| format!("server error: {e}"))?;
+    }
+    if passed {
+        Ok(())
+    } else {
+        Err("the demo found applications that did not end as expected".to_string())
+    }
 }
 
 fn main() -> ExitCode {
@@ -266,6 +402,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Demo(args) => runtime.block_on(run_demo(args)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
