@@ -129,11 +129,13 @@ impl FakeLambda {
                         "errorMessage": "customerName is missing"
                     })),
                     "identity-decline" => FakeReply::Ok(json!({
+                        "applicationId": payload["applicationId"],
                         "identityVerified": false,
                         "checks": {"document": "EXPIRED"},
                         "reasons": ["DocumentExpired"]
                     })),
                     _ => FakeReply::Ok(json!({
+                        "applicationId": payload["applicationId"],
                         "identityVerified": true,
                         "checks": {"document": "VALID"},
                         "reasons": []

@@ -252,6 +252,16 @@ struct Runner {
     replies: Vec<Reply>,
 }
 
+/// A runner that goes away (shutdown, or its execution ended) takes its in-flight task calls with it:
+/// nothing keeps running on behalf of an execution this process no longer drives.
+impl Drop for Runner {
+    fn drop(&mut self) {
+        for (_, handle) in self.in_flight.drain() {
+            handle.abort();
+        }
+    }
+}
+
 impl StepFunctionsService {
     /// Sends a message to a running execution's runner; false when none runs it here.
     pub(super) fn send_to_runner(&self, execution_arn: &str, message: RunnerMessage) -> bool {
