@@ -1,5 +1,5 @@
 //! The real AWS CLI (v1, from the test tools venv) against kyc-local.
-//! Each test prints SKIPPED and returns when the CLI is not installed.
+//! Needs `aws` on PATH (scripts/test-all installs it in .venv); the tests fail, not skip, without it.
 
 mod common;
 
@@ -8,12 +8,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn logs_round_trip_with_the_cli() {
-    let Some(cli) = aws_cli() else {
-        return skip(
-            "logs_round_trip_with_the_cli",
-            "the AWS CLI is not installed (/work/.venv-tools/bin/aws)",
-        );
-    };
+    let cli = aws_cli();
     let server = start_in_memory().await;
     let ep = server.endpoint().to_owned();
     let out = aws(
@@ -185,12 +180,7 @@ async fn logs_round_trip_with_the_cli() {
 
 #[tokio::test]
 async fn sqs_round_trip_with_the_cli() {
-    let Some(cli) = aws_cli() else {
-        return skip(
-            "sqs_round_trip_with_the_cli",
-            "the AWS CLI is not installed (/work/.venv-tools/bin/aws)",
-        );
-    };
+    let cli = aws_cli();
     let server = start_in_memory().await;
     let ep = server.endpoint().to_owned();
     let out = aws(
@@ -333,12 +323,7 @@ async fn sqs_round_trip_with_the_cli() {
 
 #[tokio::test]
 async fn unknown_api_reaches_the_cli_as_unknown_operation() {
-    let Some(cli) = aws_cli() else {
-        return skip(
-            "unknown_api_reaches_the_cli_as_unknown_operation",
-            "the AWS CLI is not installed",
-        );
-    };
+    let cli = aws_cli();
     let server = start_in_memory().await;
     let ep = server.endpoint().to_owned();
     // CloudWatch Logs is served, but not this operation.

@@ -154,12 +154,19 @@ pub async fn call(
 pub const JSON_10: &str = "application/x-amz-json-1.0";
 pub const JSON_11: &str = "application/x-amz-json-1.1";
 
-/// The AWS CLI of the test tools venv, if installed.
-pub fn aws_cli() -> Option<PathBuf> {
-    let path = std::env::var_os("KYC_AWS_CLI")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/.venv-tools/bin/aws"));
-    path.exists().then_some(path)
+/// The real AWS CLI: `$KYC_AWS_CLI`, else `aws` on PATH (scripts/test-all installs it in `.venv` and
+/// puts that on PATH). These tests exist to prove real clients work, so a missing CLI fails them
+/// with a clear message instead of skipping.
+pub fn aws_cli() -> PathBuf {
+    if let Some(path) = std::env::var_os("KYC_AWS_CLI") {
+        return PathBuf::from(path);
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join("aws"))
+        .find(|candidate| candidate.is_file())
+        .expect("the AWS CLI (`aws`) must be on PATH or in $KYC_AWS_CLI: run ./scripts/test-all, or `. .venv/bin/activate` after it")
 }
 
 /// Output of one `aws` run.
@@ -197,9 +204,4 @@ pub async fn aws(cli: &Path, endpoint: &str, args: &[&str]) -> CliOutput {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
-}
-
-/// Prints why a test is skipped (visible with `--nocapture` and in CI logs).
-pub fn skip(test: &str, reason: &str) {
-    eprintln!("SKIPPED {test}: {reason}");
 }
