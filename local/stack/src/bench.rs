@@ -10,8 +10,9 @@
 //! Watching the log group costs what the run produces, not what it has produced so far:
 //! FilterLogEvents is called with a `startTime` that only moves forward (the oldest in-flight
 //! request's send time, floored to the second because EventBridge's `time` — the log event's
-//! timestamp — has second precision, minus one second of margin), and events already seen are
-//! dropped by `eventId` and forgotten once the window has moved past their timestamp.
+//! timestamp — has second precision; the stack runs on this machine's clock, so a terminal event is
+//! never stamped before its request was sent), and events already seen are dropped by `eventId` and
+//! forgotten once the window has moved past their timestamp.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -35,8 +36,9 @@ pub const TERMINAL: [&str; 3] = [
 pub const TERMINAL_FILTER: &str =
     "?\"New account approved\" ?\"New account declined\" ?\"KYC processing failed\"";
 
-/// Margin below the oldest in-flight send time, on top of the flooring to the second.
-const WINDOW_MARGIN_MS: i64 = 1_000;
+/// Margin below the oldest in-flight send time, on top of the flooring to the second. The stack
+/// stamps events with the clock of this machine, after the request was sent: none is needed.
+const WINDOW_MARGIN_MS: i64 = 0;
 /// Time left for late (duplicate) terminal events before the final count.
 const SETTLE: Duration = Duration::from_millis(1_000);
 /// Memory sampling period.
@@ -263,6 +265,10 @@ pub struct BenchReport {
     pub timed_out: bool,
     /// FilterLogEvents calls made while watching.
     pub polls: u64,
+    /// Log events those calls returned (the cost of watching).
+    pub polled_events: u64,
+    /// Time spent in those calls.
+    pub poll_time: Duration,
 }
 
 impl BenchReport {
@@ -327,6 +333,8 @@ impl BenchReport {
                 "samples": memory,
             },
             "log_polls": self.polls,
+            "log_polled_events": self.polled_events,
+            "log_poll_seconds": (self.poll_time.as_secs_f64() * 1000.0).round() / 1000.0,
             "passed": self.passed(),
         })
     }
@@ -408,6 +416,15 @@ impl BenchReport {
                 },
             ));
         }
+        rows.push((
+            "watching the log".into(),
+            format!(
+                "{} FilterLogEvents calls, {} events returned, {:.2} s in calls",
+                self.polls,
+                self.polled_events,
+                self.poll_time.as_secs_f64()
+            ),
+        ));
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();
         for (k, v) in rows {
@@ -578,9 +595,12 @@ pub async fn run(
             break;
         }
         poll.advance(oldest.unwrap_or_else(now_ms));
+        let poll_started = Instant::now();
         let events = filter_terminal(client, &targets.accounts_log_group, poll.start_ms()).await?;
         let seen_at = Instant::now();
         report.polls += 1;
+        report.polled_events += events.len() as u64;
+        report.poll_time += seen_at - poll_started;
         for (event_id, timestamp, message) in events {
             if !poll.accept(&event_id, timestamp) {
                 continue;
@@ -714,11 +734,11 @@ mod tests {
     fn the_poll_window_floors_to_the_second_and_never_moves_back() {
         let mut poll = IncrementalPoll::new(0);
         poll.advance(1_700_000_012_345);
-        assert_eq!(poll.start_ms(), 1_700_000_011_000);
-        poll.advance(1_700_000_010_999);
-        assert_eq!(poll.start_ms(), 1_700_000_011_000);
-        poll.advance(1_700_000_013_001);
         assert_eq!(poll.start_ms(), 1_700_000_012_000);
+        poll.advance(1_700_000_011_999);
+        assert_eq!(poll.start_ms(), 1_700_000_012_000);
+        poll.advance(1_700_000_013_001);
+        assert_eq!(poll.start_ms(), 1_700_000_013_000);
     }
 
     #[test]
@@ -730,7 +750,7 @@ mod tests {
         assert!(!poll.accept("b", 12_000));
         assert_eq!(poll.remembered(), 2);
         // Window moves to 11 000: "a" can no longer be returned, so it is forgotten.
-        poll.advance(12_500);
+        poll.advance(11_500);
         assert_eq!(poll.start_ms(), 11_000);
         assert_eq!(poll.remembered(), 1);
         assert!(!poll.accept("b", 12_000));
@@ -825,6 +845,8 @@ mod tests {
             peak_children: 4,
             timed_out: false,
             polls: 9,
+            polled_events: 30,
+            poll_time: ms(250),
         }
     }
 
@@ -835,18 +857,22 @@ mod tests {
         assert_eq!(report.throughput(), 1.5);
         let table = report.table();
         let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), 17);
-        assert_eq!(lines[0], "workflows           4 at concurrency 2 (run r1)");
-        assert_eq!(lines[2], "failed              1 (1 refused by PutEvents)");
-        assert_eq!(lines[6], "throughput          1.5 workflows/s");
-        assert_eq!(lines[7], "latency p50         20.0 ms");
-        assert_eq!(lines[10], "latency max         30.0 ms");
-        assert_eq!(lines[11], "kyc-local peak RSS  12.0 MiB");
+        assert_eq!(lines.len(), 18);
+        assert_eq!(
+            lines[17],
+            "watching the log     9 FilterLogEvents calls, 30 events returned, 0.25 s in calls"
+        );
+        assert_eq!(lines[0], "workflows            4 at concurrency 2 (run r1)");
+        assert_eq!(lines[2], "failed               1 (1 refused by PutEvents)");
+        assert_eq!(lines[6], "throughput           1.5 workflows/s");
+        assert_eq!(lines[7], "latency p50          20.0 ms");
+        assert_eq!(lines[10], "latency max          30.0 ms");
+        assert_eq!(lines[11], "kyc-local peak RSS   12.0 MiB");
         assert_eq!(
             lines[13],
-            "RSS at 25 %         kyc-local 10.0 MiB, functions 20.0 MiB (4 processes)"
+            "RSS at 25 %          kyc-local 10.0 MiB, functions 20.0 MiB (4 processes)"
         );
-        assert_eq!(lines[14], "RSS at 50 %         -");
+        assert_eq!(lines[14], "RSS at 50 %          -");
         let v = report.to_json();
         assert_eq!(v["throughput_per_second"], 1.5);
         assert_eq!(v["latency_ms"]["p50"], 20.0);
@@ -855,6 +881,7 @@ mod tests {
         assert_eq!(v["memory"]["own_peak_rss_kib"], 12_288);
         assert_eq!(v["memory"]["samples"][0]["functions_rss_kib"], 20_480);
         assert_eq!(v["memory"]["samples"][1], json!({"percent": 50}));
+        assert_eq!(v["log_polled_events"], 30);
         assert_eq!(v["passed"], false);
     }
 
