@@ -43,8 +43,6 @@ const WINDOW_MARGIN_MS: i64 = 0;
 const SETTLE: Duration = Duration::from_millis(1_000);
 /// Memory sampling period.
 const SAMPLE_EVERY: Duration = Duration::from_millis(200);
-/// Pause between two polls of the log group.
-const POLL_PAUSE: Duration = Duration::from_millis(2);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -57,6 +55,8 @@ pub struct BenchOptions {
     pub timeout: Duration,
     /// Part of every applicationId (`bench-<run_id>-<n>`), unique per run.
     pub run_id: String,
+    /// Pause between two FilterLogEvents polls (latency resolution against the cost of watching).
+    pub poll_pause: Duration,
 }
 
 /// The application id of workflow `n` of run `run_id`.
@@ -644,7 +644,7 @@ pub async fn run(
                 poll.remembered()
             ));
         }
-        tokio::time::sleep(POLL_PAUSE).await;
+        tokio::time::sleep(options.poll_pause).await;
     }
     workers.abort_all();
     while workers.join_next().await.is_some() {}

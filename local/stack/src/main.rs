@@ -67,6 +67,9 @@ struct BenchArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// Pause between two FilterLogEvents polls of the accounts log group, in milliseconds.
+    #[arg(long, default_value_t = 2)]
+    poll_interval_ms: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -485,6 +488,7 @@ async fn run_bench(args: BenchArgs) -> Result<(), String> {
             concurrency: usize::from(args.concurrency),
             timeout: std::time::Duration::from_secs(args.timeout_seconds),
             run_id,
+            poll_pause: std::time::Duration::from_millis(args.poll_interval_ms),
         },
         |line| eprintln!("    {line}"),
     )
