@@ -272,7 +272,7 @@ pub struct BenchReport {
 }
 
 impl BenchReport {
-    /// Workflows per second (resolved ones, finished or failed, over the wall time).
+    /// Workflows per second: those that reached a terminal event, over the wall time.
     pub fn throughput(&self) -> f64 {
         let secs = self.wall.as_secs_f64();
         if secs > 0.0 {
