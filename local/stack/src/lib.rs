@@ -12,6 +12,7 @@
 //! the real AWS CLI when it is installed).
 
 pub mod assemble;
+pub mod bench;
 pub mod clock;
 pub mod demo;
 pub mod functions;

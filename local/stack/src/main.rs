@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use kyc_local::assemble;
 use kyc_local::clock::SystemClock;
 use kyc_local::demo::{self, AwsJsonClient};
 use kyc_local::functions::BinaryLocator;
@@ -20,6 +19,7 @@ use kyc_local::template::{
     DEFAULT_ACCOUNT_ID, DEFAULT_REGION, DEFAULT_STACK_NAME, StackModel, TemplateOptions,
     parse_parameter_overrides,
 };
+use kyc_local::{assemble, bench};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +39,37 @@ enum Command {
     /// Run the whole KYC flow locally: build the functions, serve the stack, send every scenario of
     /// events/, play the reviewer, print a table; exit non-zero if any application went wrong.
     Demo(DemoArgs),
+    /// N KYC workflows through the whole stack (real Lambda processes) at concurrency C: throughput,
+    /// latency percentiles, peak memory; exit non-zero unless each got exactly one terminal event.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// Number of workflows.
+    #[arg(long, default_value_t = 1000)]
+    workflows: usize,
+    /// At most this many workflows in flight.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
+    concurrency: u16,
+    /// SAM template to run.
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+    /// Directory of the state database (default: state in memory).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Do not build the functions (use the executables already built).
+    #[arg(long)]
+    no_build: bool,
+    /// Stop the whole run after this many seconds and report what finished.
+    #[arg(long, default_value_t = 300)]
+    timeout_seconds: u64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Pause between two FilterLogEvents polls of the accounts log group, in milliseconds.
+    #[arg(long, default_value_t = 2)]
+    poll_interval_ms: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -381,6 +412,123 @@ async fn run_demo(args: DemoArgs) -> Result<(), String> {
     }
 }
 
+async fn run_bench(args: BenchArgs) -> Result<(), String> {
+    if !args.template.exists() {
+        return Err(format!(
+            "template {} does not exist (run the bench from the repository root)",
+            args.template.display()
+        ));
+    }
+    let template_dir = args
+        .template
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let options = TemplateOptions {
+        stack_name: samconfig_stack_name(&args.template)
+            .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned()),
+        ..TemplateOptions::default()
+    };
+    // Progress goes to stderr so that `--json` leaves one object on stdout.
+    if !args.no_build {
+        let model =
+            kyc_local::template::load(&args.template, &options).map_err(|e| e.to_string())?;
+        eprintln!(
+            "==> building the functions (cargo build --profile {})",
+            assemble::FUNCTIONS_PROFILE
+        );
+        assemble::build_functions(&template_dir, &model)?;
+    }
+    let state = match &args.state_dir {
+        Some(dir) => StateLocation::Directory(dir.clone()),
+        None => StateLocation::InMemory,
+    };
+    let config = ServerConfig {
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        port: 0,
+        state,
+        region: DEFAULT_REGION.to_owned(),
+        account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+    };
+    let locator = BinaryLocator::new(&template_dir, &[]);
+    let template = TemplateSource {
+        path: args.template.clone(),
+        options,
+    };
+    let stack = assemble::start(
+        config,
+        Arc::new(SystemClock),
+        Some(template),
+        &locator,
+        LambdaConfig::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let model = stack
+        .template()
+        .ok_or_else(|| "the stack has no template".to_string())?;
+    let targets = assemble::demo_targets(model)?;
+    for note in &stack.notes {
+        eprintln!("    note: {note}");
+    }
+    let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    eprintln!(
+        "==> {} workflows at concurrency {} against {} (run {run_id})",
+        args.workflows,
+        args.concurrency,
+        stack.endpoint()
+    );
+    let client = AwsJsonClient::new(stack.endpoint());
+    let report = bench::run(
+        &client,
+        &targets,
+        bench::BenchOptions {
+            workflows: args.workflows,
+            concurrency: usize::from(args.concurrency),
+            timeout: std::time::Duration::from_secs(args.timeout_seconds),
+            run_id,
+            poll_pause: std::time::Duration::from_millis(args.poll_interval_ms),
+        },
+        |line| eprintln!("    {line}"),
+    )
+    .await;
+    let mut instances = Vec::new();
+    for function in &model.functions {
+        if let Some(stats) = stack.lambda.function_stats(&function.name) {
+            instances.push(format!(
+                "{} {} instances / {} invocations",
+                function.name, stats.instances_started, stats.invocations
+            ));
+        }
+    }
+    let _ = stack.shutdown().await;
+    let report = report.map_err(|e| e.to_string())?;
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        println!();
+        print!("{}", report.table());
+        for line in &instances {
+            println!("  {line}");
+        }
+    }
+    if report.passed() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} of {} workflows did not end with exactly one New account approved \
+             ({} failed, {} unfinished, {} without a terminal event, {} with several)",
+            report.workflows - report.finished,
+            report.workflows,
+            report.failed,
+            report.unfinished,
+            report.missing_terminal,
+            report.duplicate_terminal
+        ))
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -403,6 +551,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Demo(args) => runtime.block_on(run_demo(args)),
+        Command::Bench(args) => runtime.block_on(run_bench(args)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
