@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use kyc_local::clock::SystemClock;
-use kyc_local::demo::{self, AwsJsonClient};
+use kyc_local::demo::{self, AwsJsonClient, DemoTargets};
 use kyc_local::functions::BinaryLocator;
 use kyc_local::lambda::LambdaConfig;
 use kyc_local::server::{ServerConfig, StateLocation, TemplateSource, is_loopback};
@@ -223,6 +223,93 @@ fn print_banner(
     }
 }
 
+/// The directory a template's relative paths (and the cargo workspace) are anchored in.
+fn template_dir(template: &Path) -> PathBuf {
+    template
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// What `demo` and `bench` need to bring the whole stack up on 127.0.0.1.
+struct RunSetup<'a> {
+    template: &'a Path,
+    parameter_overrides: Vec<String>,
+    state: StateLocation,
+    port: u16,
+    build: bool,
+    /// `demo` or `bench`, for the error message when the template is missing.
+    command: &'static str,
+}
+
+/// Builds the functions (unless told not to), starts the whole stack and reads the names the
+/// scenarios need from the template's outputs. `say` prints progress (stdout for demo, stderr for bench).
+async fn start_for_run(
+    setup: RunSetup<'_>,
+    say: impl Fn(&str),
+) -> Result<(assemble::KycStack, DemoTargets), String> {
+    if !setup.template.exists() {
+        return Err(format!(
+            "template {} does not exist (run the {} from the repository root)",
+            setup.template.display(),
+            setup.command
+        ));
+    }
+    let template_dir = template_dir(setup.template);
+    let options = TemplateOptions {
+        stack_name: samconfig_stack_name(setup.template)
+            .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned()),
+        parameter_overrides: parse_parameter_overrides(&setup.parameter_overrides)
+            .map_err(|e| e.to_string())?,
+        ..TemplateOptions::default()
+    };
+    if setup.build {
+        // The model tells which binaries to build; loading it twice is cheap and keeps building
+        // (which can take minutes the first time) before anything listens.
+        let model =
+            kyc_local::template::load(setup.template, &options).map_err(|e| e.to_string())?;
+        say(&format!(
+            "==> building the functions (cargo build --profile {})",
+            assemble::FUNCTIONS_PROFILE
+        ));
+        assemble::build_functions(&template_dir, &model)?;
+    }
+    let config = ServerConfig {
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        port: setup.port,
+        state: setup.state,
+        region: DEFAULT_REGION.to_owned(),
+        account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+    };
+    let locator = BinaryLocator::new(&template_dir, &[]);
+    let template = TemplateSource {
+        path: setup.template.to_path_buf(),
+        options,
+    };
+    let stack = assemble::start(
+        config,
+        Arc::new(SystemClock),
+        Some(template),
+        &locator,
+        LambdaConfig::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let targets = match stack.template().map(assemble::demo_targets) {
+        Some(Ok(targets)) => targets,
+        Some(Err(e)) => {
+            let _ = stack.shutdown().await;
+            return Err(e);
+        }
+        None => {
+            let _ = stack.shutdown().await;
+            return Err("the stack has no template".to_string());
+        }
+    };
+    Ok((stack, targets))
+}
+
 async fn serve(args: ServeArgs) -> Result<(), String> {
     if !is_loopback(args.bind) {
         eprintln!(
@@ -267,13 +354,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         region: args.region,
         account_id: args.account_id,
     };
-    let template_dir = args
-        .template
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let locator = BinaryLocator::new(&template_dir, &args.functions_dir);
+    let locator = BinaryLocator::new(&template_dir(&args.template), &args.functions_dir);
     let stack = assemble::start(
         config,
         Arc::new(SystemClock),
@@ -294,62 +375,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 const DEMO_OVERRIDES: [&str; 2] = ["ReviewHeartbeatSeconds=6", "ReviewTimeoutSeconds=10"];
 
 async fn run_demo(args: DemoArgs) -> Result<(), String> {
-    let template_dir = args
-        .template
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
     let mut overrides: Vec<String> = DEMO_OVERRIDES.iter().map(|s| s.to_string()).collect();
     overrides.extend(args.parameter_overrides.iter().cloned());
-    let options = TemplateOptions {
-        stack_name: samconfig_stack_name(&args.template)
-            .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned()),
-        parameter_overrides: parse_parameter_overrides(&overrides).map_err(|e| e.to_string())?,
-        ..TemplateOptions::default()
-    };
-    if !args.template.exists() {
-        return Err(format!(
-            "template {} does not exist (run the demo from the repository root)",
-            args.template.display()
-        ));
-    }
-    if !args.no_build {
-        // The model tells which binaries to build; loading it twice is cheap and keeps building
-        // (which can take minutes the first time) before anything listens.
-        let model =
-            kyc_local::template::load(&args.template, &options).map_err(|e| e.to_string())?;
-        println!(
-            "==> building the functions (cargo build --profile {})",
-            assemble::FUNCTIONS_PROFILE
-        );
-        assemble::build_functions(&template_dir, &model)?;
-    }
-    let config = ServerConfig {
-        bind: std::net::Ipv4Addr::LOCALHOST.into(),
-        port: args.port,
+    let setup = RunSetup {
+        template: &args.template,
+        parameter_overrides: overrides,
         state: StateLocation::InMemory,
-        region: DEFAULT_REGION.to_owned(),
-        account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+        port: args.port,
+        build: !args.no_build,
+        command: "demo",
     };
-    let locator = BinaryLocator::new(&template_dir, &[]);
-    let template = TemplateSource {
-        path: args.template.clone(),
-        options,
-    };
-    let stack = assemble::start(
-        config,
-        Arc::new(SystemClock),
-        Some(template),
-        &locator,
-        LambdaConfig::default(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let model = stack
-        .template()
-        .ok_or_else(|| "the stack has no template".to_string())?;
-    let targets = assemble::demo_targets(model)?;
+    let (stack, targets) = start_for_run(setup, |line| println!("{line}")).await?;
     println!(
         "==> kyc-local serving at {} (state in memory)",
         stack.endpoint()
@@ -413,62 +449,20 @@ async fn run_demo(args: DemoArgs) -> Result<(), String> {
 }
 
 async fn run_bench(args: BenchArgs) -> Result<(), String> {
-    if !args.template.exists() {
-        return Err(format!(
-            "template {} does not exist (run the bench from the repository root)",
-            args.template.display()
-        ));
-    }
-    let template_dir = args
-        .template
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let options = TemplateOptions {
-        stack_name: samconfig_stack_name(&args.template)
-            .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned()),
-        ..TemplateOptions::default()
-    };
-    // Progress goes to stderr so that `--json` leaves one object on stdout.
-    if !args.no_build {
-        let model =
-            kyc_local::template::load(&args.template, &options).map_err(|e| e.to_string())?;
-        eprintln!(
-            "==> building the functions (cargo build --profile {})",
-            assemble::FUNCTIONS_PROFILE
-        );
-        assemble::build_functions(&template_dir, &model)?;
-    }
     let state = match &args.state_dir {
         Some(dir) => StateLocation::Directory(dir.clone()),
         None => StateLocation::InMemory,
     };
-    let config = ServerConfig {
-        bind: std::net::Ipv4Addr::LOCALHOST.into(),
-        port: 0,
+    let setup = RunSetup {
+        template: &args.template,
+        parameter_overrides: Vec::new(),
         state,
-        region: DEFAULT_REGION.to_owned(),
-        account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+        port: 0,
+        build: !args.no_build,
+        command: "bench",
     };
-    let locator = BinaryLocator::new(&template_dir, &[]);
-    let template = TemplateSource {
-        path: args.template.clone(),
-        options,
-    };
-    let stack = assemble::start(
-        config,
-        Arc::new(SystemClock),
-        Some(template),
-        &locator,
-        LambdaConfig::default(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let model = stack
-        .template()
-        .ok_or_else(|| "the stack has no template".to_string())?;
-    let targets = assemble::demo_targets(model)?;
+    // Progress goes to stderr so that `--json` leaves one object on stdout.
+    let (stack, targets) = start_for_run(setup, |line| eprintln!("{line}")).await?;
     for note in &stack.notes {
         eprintln!("    note: {note}");
     }
@@ -494,7 +488,7 @@ async fn run_bench(args: BenchArgs) -> Result<(), String> {
     )
     .await;
     let mut instances = Vec::new();
-    for function in &model.functions {
+    for function in stack.template().map_or(&[][..], |m| &m.functions[..]) {
         if let Some(stats) = stack.lambda.function_stats(&function.name) {
             instances.push(format!(
                 "{} {} instances / {} invocations",
