@@ -468,15 +468,21 @@ pub async fn run(
     let mut outcomes: BTreeMap<usize, (String, Value, Duration)> = BTreeMap::new();
     let mut reviewed: BTreeSet<String> = BTreeSet::new();
     let mut names: BTreeMap<usize, String> = BTreeMap::new();
+    // Executions already described: each is described once while polling, not on every poll.
+    let mut described: BTreeSet<String> = BTreeSet::new();
     let deadline = Instant::now() + timeout;
     while outcomes.len() < apps.len() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
         // Executions started for the events we put: the execution input is the event, so its `id`
         // ties an execution (and its name, the fallback applicationId) to our PutEvents entry.
         if names.len() < apps.len() {
-            for (event_id, name) in execution_names(client, &targets.state_machine_arn).await? {
-                if let Some((index, _)) = by_event_id.get(&event_id) {
-                    names.entry(*index).or_insert(name);
+            for execution in
+                describe_executions(client, &targets.state_machine_arn, &described).await?
+            {
+                described.insert(execution.arn);
+                let index = execution.event_id.and_then(|id| by_event_id.get(&id));
+                if let Some((index, _)) = index {
+                    names.entry(*index).or_insert(execution.name);
                 }
             }
         }
@@ -565,7 +571,12 @@ pub async fn run(
     }
 
     // 4. Every execution's status, then the table.
-    let statuses = execution_statuses(client, &targets.state_machine_arn).await?;
+    let statuses: BTreeMap<String, String> =
+        describe_executions(client, &targets.state_machine_arn, &BTreeSet::new())
+            .await?
+            .into_iter()
+            .map(|e| (e.application_id, e.status))
+            .collect();
     let mut rows = Vec::new();
     for (index, app) in apps.iter().enumerate() {
         let application_id = app
@@ -641,39 +652,29 @@ async fn log_messages(client: &AwsJsonClient, group: &str) -> Result<Vec<Value>,
     Ok(out)
 }
 
-/// (event id of the execution input, execution name) for every execution of the state machine.
-async fn execution_names(
+/// What DescribeExecution tells the demo about one execution.
+struct DescribedExecution {
+    arn: String,
+    /// `id` of the event the execution was started with (its input is the event).
+    event_id: Option<String>,
+    name: String,
+    /// The request's `applicationId`, else the execution name (as the state machine does).
+    application_id: String,
+    status: String,
+}
+
+/// Describes every execution of the state machine whose ARN is not in `skip`.
+async fn describe_executions(
     client: &AwsJsonClient,
     state_machine_arn: &str,
-) -> Result<Vec<(String, String)>, DemoError> {
+    skip: &BTreeSet<String>,
+) -> Result<Vec<DescribedExecution>, DemoError> {
     let mut out = Vec::new();
     for execution in list_executions(client, state_machine_arn).await? {
         let arn = execution["executionArn"].as_str().unwrap_or_default();
-        let described = client
-            .call(
-                "AWSStepFunctions.DescribeExecution",
-                &json!({ "executionArn": arn }),
-            )
-            .await?;
-        let input: Value = described["input"]
-            .as_str()
-            .and_then(|i| serde_json::from_str(i).ok())
-            .unwrap_or(Value::Null);
-        if let (Some(id), Some(name)) = (input["id"].as_str(), described["name"].as_str()) {
-            out.push((id.to_string(), name.to_string()));
+        if skip.contains(arn) {
+            continue;
         }
-    }
-    Ok(out)
-}
-
-/// applicationId → execution status (applicationId is the request's own, else the execution name).
-async fn execution_statuses(
-    client: &AwsJsonClient,
-    state_machine_arn: &str,
-) -> Result<BTreeMap<String, String>, DemoError> {
-    let mut out = BTreeMap::new();
-    for execution in list_executions(client, state_machine_arn).await? {
-        let arn = execution["executionArn"].as_str().unwrap_or_default();
         let described = client
             .call(
                 "AWSStepFunctions.DescribeExecution",
@@ -684,13 +685,17 @@ async fn execution_statuses(
             .as_str()
             .and_then(|i| serde_json::from_str(i).ok())
             .unwrap_or(Value::Null);
-        let name = described["name"].as_str().unwrap_or_default();
-        let application_id = input["detail"]["applicationId"]
-            .as_str()
-            .unwrap_or(name)
-            .to_string();
-        let status = described["status"].as_str().unwrap_or("?").to_string();
-        out.insert(application_id, status);
+        let name = described["name"].as_str().unwrap_or_default().to_string();
+        out.push(DescribedExecution {
+            arn: arn.to_string(),
+            event_id: input["id"].as_str().map(str::to_string),
+            application_id: input["detail"]["applicationId"]
+                .as_str()
+                .unwrap_or(&name)
+                .to_string(),
+            name,
+            status: described["status"].as_str().unwrap_or("?").to_string(),
+        });
     }
     Ok(out)
 }
