@@ -15,6 +15,7 @@ pub mod assemble;
 pub mod bench;
 pub mod clock;
 pub mod demo;
+pub mod faults;
 pub mod functions;
 pub mod lambda;
 pub mod protocol;
