@@ -867,6 +867,8 @@ async fn a_failing_rule_target_sends_its_events_to_the_dead_letter_queue() {
 struct Served {
     child: tokio::process::Child,
     endpoint: String,
+    /// The `note:` lines of its banner (resumed work, ...).
+    notes: Vec<String>,
 }
 
 async fn serve(state_dir: &Path, faults: Option<&Path>) -> Served {
@@ -895,9 +897,25 @@ async fn serve(state_dir: &Path, faults: Option<&Path>) -> Served {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("unexpected first line: {first}"))
         .to_string();
-    // Keep reading so the banner never blocks on a full pipe.
+    // The banner up to its first empty line.
+    let mut notes = Vec::new();
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await
+    {
+        if line.is_empty() {
+            break;
+        }
+        if let Some(note) = line.trim().strip_prefix("note: ") {
+            notes.push(note.to_string());
+        }
+    }
+    // Keep reading so the server never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Served { child, endpoint }
+    Served {
+        child,
+        endpoint,
+        notes,
+    }
 }
 
 #[tokio::test]
@@ -909,11 +927,13 @@ async fn sigkill_mid_batch_loses_no_accepted_event_and_finishes_every_execution(
     let group = output(&model, "AccountsLogGroupName");
     let dir = std::env::temp_dir().join(format!("kyc-faults-kill-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    // Slow Lambda down (a fault plan given at start) so the kill lands while executions run.
-    let plan = dir.join("slow-lambda.json");
+    // Slow Lambda and StartExecution down (a fault plan given at start) so the kill lands while
+    // executions run and rule deliveries are pending.
+    let plan = dir.join("slow.json");
     std::fs::write(
         &plan,
-        r#"{"delays": [{"service": "lambda", "ms": 300, "jitterMs": 700}]}"#,
+        r#"{"delays": [{"service": "lambda", "ms": 300, "jitterMs": 700},
+                       {"service": "stepfunctions", "ms": 100, "jitterMs": 1500}]}"#,
     )
     .unwrap();
     let state = dir.join("state");
@@ -951,6 +971,15 @@ async fn sigkill_mid_batch_loses_no_accepted_event_and_finishes_every_execution(
 
     // Restart on the same state directory, without the fault plan (faults live in memory).
     let mut second = serve(&state, None).await;
+    eprintln!(
+        "killed with {done_at_kill}/100 applications finished; after the restart: {:?}",
+        second.notes
+    );
+    assert!(
+        second.notes.iter().any(|n| n.starts_with("resumed ")),
+        "the restart found no unfinished work: {:?}",
+        second.notes
+    );
     let client = AwsJsonClient::new(&second.endpoint);
     assert_eq!(
         FaultClient::new(&second.endpoint).list().await.unwrap(),
