@@ -126,7 +126,11 @@ pub async fn start_with_faults(
         let (lambda, notes) = start_lambda(stack, locator, lambda_config);
         let stepfunctions = StepFunctionsService::with_invoker(
             Arc::clone(stack),
-            Arc::new(DelayedInvoker::new(Arc::new(lambda.clone()), &delays, clock)),
+            Arc::new(DelayedInvoker::new(
+                Arc::new(lambda.clone()),
+                &delays,
+                clock,
+            )),
             Arc::new(DelayedPublisher::new(
                 Arc::clone(&publisher) as Arc<dyn EventPublisher>,
                 &delays,
@@ -150,8 +154,8 @@ pub async fn start_with_faults(
             Arc::clone(events.faults()),
             Arc::clone(&delays),
         );
-        let rest = delay_layer(lambda.router(), Namespace::Lambda, &delays, clock)
-            .merge(control.router());
+        let rest =
+            delay_layer(lambda.router(), Namespace::Lambda, &delays, clock).merge(control.router());
         // Logs and SQS are registered by the server too; these replace them by target prefix.
         let services: Vec<Arc<dyn crate::protocol::JsonService>> = vec![
             Arc::clone(&stepfunctions) as _,

@@ -300,7 +300,10 @@ mod tests {
             parse(&["lambda", "f", "--crash", "--count", "1", "--rate", "0.5"]),
             Err(conflict)
         );
-        assert_eq!(parse(&["lambda", "f", "--count", "1"]), Err(missing.clone()));
+        assert_eq!(
+            parse(&["lambda", "f", "--count", "1"]),
+            Err(missing.clone())
+        );
         assert_eq!(parse(&["lambda", "f", "--crash"]), Err(missing));
         assert_eq!(
             parse(&["lambda", "f", "--crash", "--count", "-2"]),
@@ -365,10 +368,7 @@ mod tests {
         std::fs::write(&bad, r#"{"delays": [{"service": "logs"}]}"#).unwrap();
         assert_eq!(
             parse(&["load", bad.to_str().unwrap()]),
-            Err(format!(
-                "{}: delays[0]: missing field `ms`",
-                bad.display()
-            ))
+            Err(format!("{}: delays[0]: missing field `ms`", bad.display()))
         );
         let missing = dir.join("missing.json");
         assert!(

@@ -90,14 +90,16 @@ pub fn delay_layer(
 ) -> Router {
     let delays = Arc::clone(delays);
     let clock = Arc::clone(clock);
-    router.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-        let delays = Arc::clone(&delays);
-        let clock = Arc::clone(&clock);
-        async move {
-            delays.pause(namespace, &clock).await;
-            next.run(request).await
-        }
-    }))
+    router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            let delays = Arc::clone(&delays);
+            let clock = Arc::clone(&clock);
+            async move {
+                delays.pause(namespace, &clock).await;
+                next.run(request).await
+            }
+        },
+    ))
 }
 
 /// Step Functions' Lambda invoker, delayed like the Lambda API.
@@ -203,7 +205,9 @@ impl ExecutionStarter for DelayedStarter {
     ) -> BoxFuture<'_, Result<StartedExecution, AwsError>> {
         let arn = state_machine_arn.to_owned();
         Box::pin(async move {
-            self.delays.pause(Namespace::StepFunctions, &self.clock).await;
+            self.delays
+                .pause(Namespace::StepFunctions, &self.clock)
+                .await;
             self.inner.start_execution(&arn, name, input).await
         })
     }

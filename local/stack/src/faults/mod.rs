@@ -224,8 +224,7 @@ impl FaultPlanDocument {
             targets: entries(map, "targets")?,
             delays: entries(map, "delays")?,
         };
-        if document.lambda.is_empty() && document.targets.is_empty() && document.delays.is_empty()
-        {
+        if document.lambda.is_empty() && document.targets.is_empty() && document.delays.is_empty() {
             return Err(invalid(
                 "the plan has no fault: give at least one of \"lambda\", \"targets\", \"delays\"",
             ));
@@ -237,9 +236,7 @@ impl FaultPlanDocument {
 /// `count` xor `rate`, checked.
 fn trigger(where_: &str, count: Option<u32>, rate: Option<f64>) -> Result<Trigger, ControlError> {
     match (count, rate) {
-        (Some(_), Some(_)) => Err(invalid(format!(
-            "{where_}: give count or rate, not both"
-        ))),
+        (Some(_), Some(_)) => Err(invalid(format!("{where_}: give count or rate, not both"))),
         (None, None) => Err(invalid(format!(
             "{where_}: give count (the next N attempts) or rate (a share of attempts; 1 fails every attempt)"
         ))),
@@ -583,7 +580,10 @@ impl FaultControl {
             }
         }
         for view in self.target_views() {
-            if view["id"].as_u64().is_some_and(|id| target_ids.contains(&id)) {
+            if view["id"]
+                .as_u64()
+                .is_some_and(|id| target_ids.contains(&id))
+            {
                 push(&mut added["targets"], view);
             }
         }
@@ -658,7 +658,9 @@ impl FaultControl {
     }
 
     fn lock_targets(&self) -> std::sync::MutexGuard<'_, Vec<TargetEntry>> {
-        self.target_entries.lock().unwrap_or_else(|e| e.into_inner())
+        self.target_entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     fn target_views(&self) -> Vec<Value> {
@@ -744,7 +746,11 @@ impl FaultControl {
         for (i, spec) in plan.targets.iter().enumerate() {
             let at = format!("targets[{i}]");
             trigger(&at, spec.count, spec.rate)?;
-            if spec.error_code.as_deref().is_some_and(|c| c.trim().is_empty()) {
+            if spec
+                .error_code
+                .as_deref()
+                .is_some_and(|c| c.trim().is_empty())
+            {
                 return Err(invalid(format!("{at}: errorCode must not be empty")));
             }
             let (bus, rule) = self.resolve_rule_target(&at, spec).await?;
@@ -841,7 +847,9 @@ impl FaultControl {
         spec: &TargetFaultSpec,
     ) -> Result<(String, String), ControlError> {
         if spec.rule.trim().is_empty() || spec.target_id.trim().is_empty() {
-            return Err(invalid(format!("{at}: rule and targetId must not be empty")));
+            return Err(invalid(format!(
+                "{at}: rule and targetId must not be empty"
+            )));
         }
         // A template logical id names the rule it generated.
         let mut name = spec.rule.clone();
@@ -940,7 +948,8 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.code(), "ValidationError");
         assert!(
-            err.to_string().starts_with("lambda[1]: unknown field `cont`"),
+            err.to_string()
+                .starts_with("lambda[1]: unknown field `cont`"),
             "{err}"
         );
         assert_eq!(
@@ -963,8 +972,10 @@ mod tests {
                 "the plan has no fault: give at least one of \"lambda\", \"targets\", \"delays\""
             )
         );
-        let err = FaultPlanDocument::from_slice(br#"{"lambda": [{"function": "f", "fault": "crash", "count": -1}]}"#)
-            .unwrap_err();
+        let err = FaultPlanDocument::from_slice(
+            br#"{"lambda": [{"function": "f", "fault": "crash", "count": -1}]}"#,
+        )
+        .unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("lambda[0]: invalid value: integer `-1`"),
@@ -999,7 +1010,9 @@ mod tests {
         );
         assert_eq!(
             trigger("x", None, Some(0.0)),
-            Err(invalid("x: rate must be greater than 0 and at most 1 (got 0)"))
+            Err(invalid(
+                "x: rate must be greater than 0 and at most 1 (got 0)"
+            ))
         );
         assert!(trigger("x", None, None).is_err());
     }

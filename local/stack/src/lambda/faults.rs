@@ -55,7 +55,10 @@ impl Trigger {
             Trigger::Rate(rate) => {
                 let rate = rate.clamp(0.0, 1.0);
                 #[allow(clippy::cast_precision_loss)]
-                let (now, before) = (attempt as f64 * rate, attempt.saturating_sub(1) as f64 * rate);
+                let (now, before) = (
+                    attempt as f64 * rate,
+                    attempt.saturating_sub(1) as f64 * rate,
+                );
                 now.floor() > before.floor()
             }
         }

@@ -418,7 +418,11 @@ impl EventsService {
                 // makes that attempt idempotent: StartExecution returns the running execution of
                 // the same name and input, and ExecutionAlreadyExists means it already ran.
                 let name = execution_name(job);
-                match self.executions.start_execution(arn, Some(name), input).await {
+                match self
+                    .executions
+                    .start_execution(arn, Some(name), input)
+                    .await
+                {
                     Ok(_) => DeliveryResult::Delivered,
                     Err(e) if e.code == "ExecutionAlreadyExists" => DeliveryResult::Delivered,
                     Err(e) => classify_aws_error(&e),
