@@ -467,6 +467,10 @@ async fn bad_control_requests_get_a_json_400_and_change_nothing() {
             "for {body}"
         );
     }
+    // Larger than the control API reads: still a JSON error.
+    let (status, code, message) = refused(post(&" ".repeat(3 * 1024 * 1024)).await);
+    assert_eq!((status, code.as_str()), (413, "ValidationError"));
+    assert!(message.contains("length limit exceeded"), "{message}");
     let (status, code, message) =
         refused(faults.send("DELETE", "/_kyc/faults/abc".into(), None).await);
     assert_eq!(

@@ -9,7 +9,7 @@
 //!
 //! A refused request gets `{"code": ..., "message": ...}`: 400 `ValidationError` (not JSON, wrong
 //! shape, a bad value), 400 `UnknownFunction` / `UnknownRuleTarget`, 404 `FaultNotFound`,
-//! 405 `MethodNotAllowed`.
+//! 405 `MethodNotAllowed`, 413 `ValidationError` (a body over 2 MB).
 
 use std::sync::Arc;
 
@@ -61,7 +61,20 @@ async fn list(State(control): State<Arc<FaultControl>>) -> Response {
     reply(StatusCode::OK, &control.list())
 }
 
-async fn add(State(control): State<Arc<FaultControl>>, body: Bytes) -> Response {
+async fn add(
+    State(control): State<Arc<FaultControl>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        // Too large (over axum's 2 MB default) or unreadable: still a JSON answer.
+        Err(rejection) => {
+            return reply(
+                rejection.status(),
+                &json!({"code": "ValidationError", "message": rejection.body_text()}),
+            );
+        }
+    };
     let plan = match FaultPlanDocument::from_slice(&body) {
         Ok(plan) => plan,
         Err(e) => return refuse(&e),

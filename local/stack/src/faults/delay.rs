@@ -212,3 +212,147 @@ impl ExecutionStarter for DelayedStarter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// Records what reached it; answers at once.
+    #[derive(Default)]
+    struct Inner {
+        calls: Mutex<Vec<&'static str>>,
+    }
+
+    impl FunctionInvoker for Inner {
+        fn invoke(
+            &self,
+            _function: String,
+            _payload: Vec<u8>,
+            _invocation_type: InvocationType,
+        ) -> BoxFuture<'_, Result<InvokeOutcome, LambdaError>> {
+            self.calls.lock().unwrap().push("invoke");
+            Box::pin(async { Err(LambdaError::Service("fake".into())) })
+        }
+    }
+
+    impl EventPublisher for Inner {
+        fn put_events(
+            &self,
+            _entries: Vec<Value>,
+        ) -> BoxFuture<'_, Result<PutEventsOutcome, AwsError>> {
+            self.calls.lock().unwrap().push("put_events");
+            Box::pin(async {
+                Ok(PutEventsOutcome {
+                    failed_entry_count: 0,
+                    entries: Vec::new(),
+                })
+            })
+        }
+
+        fn put_service_event(&self, _event: Value) -> BoxFuture<'_, Result<(), AwsError>> {
+            self.calls.lock().unwrap().push("put_service_event");
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    impl ExecutionStarter for Inner {
+        fn start_execution(
+            &self,
+            _state_machine_arn: &str,
+            _name: Option<String>,
+            _input: String,
+        ) -> BoxFuture<'_, Result<StartedExecution, AwsError>> {
+            self.calls.lock().unwrap().push("start_execution");
+            Box::pin(async {
+                Ok(StartedExecution {
+                    execution_arn: "arn".into(),
+                    start_date: 0.0,
+                })
+            })
+        }
+    }
+
+    fn delays(namespace: Namespace) -> Arc<ServiceDelays> {
+        let delays = Arc::new(ServiceDelays::default());
+        delays.lock_write().insert(
+            namespace,
+            super::super::DelayEntry {
+                id: 1,
+                base: Duration::from_secs(10),
+                jitter: Duration::ZERO,
+            },
+        );
+        delays
+    }
+
+    /// The calls a wrapper makes wait for the clock; the inner service sees them only afterwards.
+    #[tokio::test]
+    async fn internal_calls_wait_for_their_namespace_delay() {
+        let clock = ManualClock::new(0);
+        let shared: SharedClock = clock.clone();
+        let inner = Arc::new(Inner::default());
+
+        let invoker = Arc::new(DelayedInvoker::new(
+            Arc::clone(&inner) as Arc<dyn FunctionInvoker>,
+            &delays(Namespace::Lambda),
+            &shared,
+        ));
+        let publisher = Arc::new(DelayedPublisher::new(
+            Arc::clone(&inner) as Arc<dyn EventPublisher>,
+            &delays(Namespace::Events),
+            &shared,
+        ));
+        let starter = Arc::new(DelayedStarter::new(
+            Arc::clone(&inner) as Arc<dyn ExecutionStarter>,
+            &delays(Namespace::StepFunctions),
+            &shared,
+        ));
+        // Service events are not API calls: not delayed.
+        publisher.put_service_event(Value::Null).await.unwrap();
+        let tasks = vec![
+            tokio::spawn({
+                let invoker = Arc::clone(&invoker);
+                async move {
+                    let _ = invoker
+                        .invoke("f".into(), Vec::new(), InvocationType::RequestResponse)
+                        .await;
+                }
+            }),
+            tokio::spawn({
+                let publisher = Arc::clone(&publisher);
+                async move {
+                    let _ = publisher.put_events(Vec::new()).await;
+                }
+            }),
+            tokio::spawn({
+                let starter = Arc::clone(&starter);
+                async move {
+                    let _ = starter.start_execution("sm", None, "{}".into()).await;
+                }
+            }),
+        ];
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(*inner.calls.lock().unwrap(), ["put_service_event"]);
+        clock.advance(Duration::from_secs(10));
+        for task in tasks {
+            tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        let mut calls = inner.calls.lock().unwrap().clone();
+        calls.sort_unstable();
+        assert_eq!(
+            calls,
+            [
+                "invoke",
+                "put_events",
+                "put_service_event",
+                "start_execution"
+            ]
+        );
+    }
+}
