@@ -8,6 +8,10 @@ use std::sync::Arc;
 
 use crate::clock::SharedClock;
 use crate::demo::DemoTargets;
+use crate::faults::{
+    DelayedInvoker, DelayedPublisher, DelayedService, DelayedStarter, FaultControl,
+    FaultPlanDocument, Namespace, ServiceDelays, delay_layer,
+};
 use crate::functions::{BinaryLocator, start_lambda};
 use crate::lambda::{LambdaConfig, LambdaService};
 use crate::server::{self, Extensions, RunningServer, ServerConfig, ServerError, TemplateSource};
@@ -22,6 +26,9 @@ pub enum StartError {
     /// Binding, the store or the template.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The fault plan given at start (`serve --faults`) was refused.
+    #[error("fault plan: {0}")]
+    Faults(String),
     /// Resuming the work a previous run left.
     #[error("resuming {service}: {message}")]
     Resume {
@@ -44,6 +51,8 @@ pub struct KycStack {
     pub events: Arc<EventsService>,
     /// What the user should know (missing function binaries, resumed work).
     pub notes: Vec<String>,
+    /// Injected faults (also served as `/_kyc/faults`).
+    pub faults: Arc<FaultControl>,
 }
 
 impl KycStack {
@@ -91,39 +100,93 @@ pub async fn start(
     locator: &BinaryLocator,
     lambda_config: LambdaConfig,
 ) -> Result<KycStack, StartError> {
+    start_with_faults(config, clock, template, locator, lambda_config, None).await
+}
+
+/// Starts the whole stack with `faults` in force before any unfinished work resumes
+/// (`serve --faults FILE.json`).
+pub async fn start_with_faults(
+    config: ServerConfig,
+    clock: SharedClock,
+    template: Option<TemplateSource>,
+    locator: &BinaryLocator,
+    lambda_config: LambdaConfig,
+    faults: Option<FaultPlanDocument>,
+) -> Result<KycStack, StartError> {
     // Step Functions publishes through EventBridge and EventBridge starts executions: each gets a
     // handle to the other that is bound once both exist.
     let publisher: Arc<LateBound<dyn EventPublisher>> = Arc::new(LateBound::new());
     let starter: Arc<LateBound<dyn ExecutionStarter>> = Arc::new(LateBound::new());
+    // Service delays sit in front of each service and in the calls the services make to each
+    // other (see `faults::delay`).
+    let delays = Arc::new(ServiceDelays::default());
     let mut parts = None;
     let running = server::start(config, clock, template, |stack| {
+        let clock = &stack.clock;
         let (lambda, notes) = start_lambda(stack, locator, lambda_config);
-        let stepfunctions = StepFunctionsService::new(
+        let stepfunctions = StepFunctionsService::with_invoker(
             Arc::clone(stack),
-            lambda.clone(),
-            Arc::clone(&publisher) as Arc<dyn EventPublisher>,
+            Arc::new(DelayedInvoker::new(
+                Arc::new(lambda.clone()),
+                &delays,
+                clock,
+            )),
+            Arc::new(DelayedPublisher::new(
+                Arc::clone(&publisher) as Arc<dyn EventPublisher>,
+                &delays,
+                clock,
+            )),
         );
         let events = EventsService::new(
             Arc::clone(stack),
             lambda.clone(),
-            Arc::clone(&starter) as Arc<dyn ExecutionStarter>,
+            Arc::new(DelayedStarter::new(
+                Arc::clone(&starter) as Arc<dyn ExecutionStarter>,
+                &delays,
+                clock,
+            )),
         );
         publisher.bind(Arc::clone(&events) as Arc<dyn EventPublisher>);
         starter.bind(Arc::clone(&stepfunctions) as Arc<dyn ExecutionStarter>);
-        let rest = lambda.router();
-        let services: Vec<Arc<dyn crate::protocol::JsonService>> =
-            vec![Arc::clone(&stepfunctions) as _, Arc::clone(&events) as _];
-        parts = Some((lambda, stepfunctions, events, notes));
+        let control = FaultControl::new(
+            Arc::clone(stack),
+            lambda.clone(),
+            Arc::clone(events.faults()),
+            Arc::clone(&delays),
+        );
+        let rest =
+            delay_layer(lambda.router(), Namespace::Lambda, &delays, clock).merge(control.router());
+        // Logs and SQS are registered by the server too; these replace them by target prefix.
+        let services: Vec<Arc<dyn crate::protocol::JsonService>> = vec![
+            Arc::clone(&stepfunctions) as _,
+            Arc::clone(&events) as _,
+            Arc::clone(&stack.logs) as _,
+            Arc::clone(&stack.sqs) as _,
+        ]
+        .into_iter()
+        .map(|service| DelayedService::wrap(service, &delays, clock))
+        .collect();
+        parts = Some((lambda, stepfunctions, events, notes, control));
         Extensions {
             services,
             rest: Some(rest),
         }
     })
     .await?;
-    let Some((lambda, stepfunctions, events, mut notes)) = parts else {
+    let Some((lambda, stepfunctions, events, mut notes, control)) = parts else {
         // `server::start` calls the closure before it returns Ok.
         unreachable!("server::start returned without building the services")
     };
+    if let Some(plan) = &faults {
+        if let Err(e) = control.apply(plan).await {
+            let _ = running.shutdown().await;
+            stepfunctions.shutdown();
+            events.stop();
+            lambda.shutdown().await;
+            return Err(StartError::Faults(e.to_string()));
+        }
+        notes.push("fault plan applied (GET /_kyc/faults lists it)".to_owned());
+    }
     let deliveries = events.resume().await.map_err(|e| StartError::Resume {
         service: "EventBridge",
         message: describe(&e),
@@ -149,6 +212,7 @@ pub async fn start(
         stepfunctions,
         events,
         notes,
+        faults: control,
     })
 }
 
@@ -159,11 +223,21 @@ pub const FUNCTIONS_PROFILE: &str = "stack";
 /// Builds the template's functions (`cargo build --profile stack --bin <binary> ...`) in the workspace
 /// of the template. Cargo only rebuilds what changed.
 pub fn build_functions(template_dir: &Path, model: &StackModel) -> Result<(), String> {
+    build_functions_with_profile(template_dir, model, FUNCTIONS_PROFILE)
+}
+
+/// [`build_functions`] with another cargo profile (tests use `dev`: the binaries the workspace's
+/// test build already made, in `target/debug/`).
+pub fn build_functions_with_profile(
+    template_dir: &Path,
+    model: &StackModel,
+    profile: &str,
+) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = Command::new(cargo);
     command
         .current_dir(template_dir)
-        .args(["build", "--profile", FUNCTIONS_PROFILE]);
+        .args(["build", "--profile", profile]);
     let mut any = false;
     for function in &model.functions {
         if let Some(binary) = &function.binary {

@@ -5,7 +5,8 @@
 //! (`kyc-asl`, `kyc-eventbus`) and [`lambda`] (function processes) → [`store`] (SQLite).
 //! [`template`] turns `template.yaml` into the resources that run; [`server`]
 //! wires it all together behind one listener; [`functions`] puts the template's
-//! functions on the Lambda service. Time comes from [`clock`].
+//! functions on the Lambda service. Time comes from [`clock`]. [`faults`] injects faults at the
+//! platform level (functions, rule targets, service delays) behind `/_kyc/faults`.
 //!
 //! Tests: `cargo test -p kyc-local` (unit tests beside the code, integration
 //! tests in `tests/` against an in-process server on an ephemeral port, with
@@ -15,6 +16,7 @@ pub mod assemble;
 pub mod bench;
 pub mod clock;
 pub mod demo;
+pub mod faults;
 pub mod functions;
 pub mod lambda;
 pub mod protocol;

@@ -42,6 +42,9 @@ enum Command {
     /// N KYC workflows through the whole stack (real Lambda processes) at concurrency C: throughput,
     /// latency percentiles, peak memory; exit non-zero unless each got exactly one terminal event.
     Bench(BenchArgs),
+    /// Inject faults into a running kyc-local (functions, rule targets, service delays), list or
+    /// clear them, through its control API (/_kyc/faults).
+    Fault(kyc_local::faults::cli::FaultArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -129,6 +132,9 @@ struct ServeArgs {
     /// Where the functions' executables are (searched before $CARGO_TARGET_DIR and target/).
     #[arg(long)]
     functions_dir: Vec<PathBuf>,
+    /// Start with the faults of this plan (the JSON of POST /_kyc/faults); kept in memory only.
+    #[arg(long, value_name = "FILE.json")]
+    faults: Option<PathBuf>,
 }
 
 /// `stack_name = "..."` from the samconfig.toml beside the template, if any.
@@ -354,13 +360,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         region: args.region,
         account_id: args.account_id,
     };
+    let faults = match &args.faults {
+        Some(file) => Some(kyc_local::faults::cli::read_plan(file)?),
+        None => None,
+    };
     let locator = BinaryLocator::new(&template_dir(&args.template), &args.functions_dir);
-    let stack = assemble::start(
+    let stack = assemble::start_with_faults(
         config,
         Arc::new(SystemClock),
         template,
         &locator,
         LambdaConfig::default(),
+        faults,
     )
     .await
     .map_err(|e| e.to_string())?;
@@ -546,6 +557,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Demo(args) => runtime.block_on(run_demo(args)),
         Command::Bench(args) => runtime.block_on(run_bench(args)),
+        Command::Fault(args) => runtime.block_on(kyc_local::faults::cli::run(args)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

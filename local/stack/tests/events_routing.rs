@@ -89,9 +89,13 @@ async fn the_original_sample_starts_one_execution_per_application() {
     let calls = h.starter.calls();
     assert_eq!(calls.len(), 2);
     let mut names = Vec::new();
+    let mut execution_names = Vec::new();
     for (i, call) in calls.iter().enumerate() {
         assert_eq!(call.state_machine_arn, STATE_MACHINE);
-        assert_eq!(call.name, None);
+        // A name derived from the delivery (idempotent when a restart attempts it again).
+        let name = call.name.clone().expect("an execution name");
+        assert!(uuid::Uuid::parse_str(&name).is_ok(), "{name}");
+        execution_names.push(name);
         // The target has no input settings: the execution input is the whole event.
         let event: Value = serde_json::from_str(&call.input).unwrap();
         assert_eq!(event["source"], "com.aws.accounts");
@@ -112,6 +116,7 @@ async fn the_original_sample_starts_one_execution_per_application() {
     }
     names.sort();
     assert_eq!(names, ["Nikki Wolf", "Paulo Santos"]);
+    assert_ne!(execution_names[0], execution_names[1]);
     // com.aws.accounts goes to no log group.
     assert!(h.log_events(ACCOUNTS).await.is_empty());
     assert!(h.log_events(CUSTOMER_SERVICE).await.is_empty());

@@ -47,6 +47,24 @@ pub enum Trigger {
     Rate(f64),
 }
 
+impl Trigger {
+    /// Whether attempt number `attempt` (1-based, counted by the caller) fails.
+    pub fn fires_on(self, attempt: u64) -> bool {
+        match self {
+            Trigger::Next(n) => attempt <= u64::from(n),
+            Trigger::Rate(rate) => {
+                let rate = rate.clamp(0.0, 1.0);
+                #[allow(clippy::cast_precision_loss)]
+                let (now, before) = (
+                    attempt as f64 * rate,
+                    attempt.saturating_sub(1) as f64 * rate,
+                );
+                now.floor() > before.floor()
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Rule {
     fault: Fault,
@@ -94,15 +112,7 @@ impl FaultPlan for ScriptedFaults {
         let mut fired = None;
         for rule in list.iter_mut() {
             rule.seen += 1;
-            let fires = match rule.trigger {
-                Trigger::Next(n) => rule.seen <= u64::from(n),
-                Trigger::Rate(rate) => {
-                    let rate = rate.clamp(0.0, 1.0);
-                    #[allow(clippy::cast_precision_loss)]
-                    let (now, before) = (rule.seen as f64 * rate, (rule.seen - 1) as f64 * rate);
-                    now.floor() > before.floor()
-                }
-            };
+            let fires = rule.trigger.fires_on(rule.seen);
             if fires && fired.is_none() {
                 fired = Some(rule.fault.clone());
             }

@@ -110,6 +110,14 @@ impl TargetFaults {
         self.lock().clear();
     }
 
+    /// Every fault set, by (rule, target id), in no particular order (the fault-injection API lists them).
+    pub fn list(&self) -> Vec<(String, String, TargetFault)> {
+        self.lock()
+            .iter()
+            .map(|((rule, target), fault)| (rule.clone(), target.clone(), fault.clone()))
+            .collect()
+    }
+
     /// Consulted before an attempt: `Some(result)` when this attempt must fail.
     pub fn check(&self, rule: &str, target_id: &str) -> Option<DeliveryResult> {
         let mut faults = self.lock();

@@ -413,8 +413,18 @@ impl EventsService {
         let arn = &job.destination.target_arn;
         match delivery::target_kind(arn) {
             TargetKind::StateMachine => {
-                match self.executions.start_execution(arn, None, input).await {
+                // A delivery whose start committed but whose row was not finished yet (a crash in
+                // between) is attempted again after a restart. A name derived from the delivery
+                // makes that attempt idempotent: StartExecution returns the running execution of
+                // the same name and input, and ExecutionAlreadyExists means it already ran.
+                let name = execution_name(job);
+                match self
+                    .executions
+                    .start_execution(arn, Some(name), input)
+                    .await
+                {
                     Ok(_) => DeliveryResult::Delivered,
+                    Err(e) if e.code == "ExecutionAlreadyExists" => DeliveryResult::Delivered,
                     Err(e) => classify_aws_error(&e),
                 }
             }
@@ -626,6 +636,29 @@ fn log_record(input: &str, event_time_ms: i64) -> (i64, String) {
         return (timestamp, text);
     }
     (event_time_ms, input.to_owned())
+}
+
+/// The execution name of a state machine delivery: a UUID (as the names of rule-started executions
+/// are) derived from the rule, the target and the event id, so the same delivery always gets the same name.
+fn execution_name(job: &Scheduled) -> String {
+    use sha2::Digest;
+    let event: Value = serde_json::from_str(&job.payload.event).unwrap_or(Value::Null);
+    let event_id = event
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or(&job.payload.event);
+    let digest = sha2::Sha256::new()
+        .chain_update(job.destination.rule_arn.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(job.destination.target_id.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(event_id.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// Throttling and server faults are worth retrying; the rest is not.

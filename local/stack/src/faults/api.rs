@@ -1,0 +1,112 @@
+//! The control API, served on the stack's own port outside the AWS namespaces:
+//!
+//! | request | does | answers |
+//! |---|---|---|
+//! | `GET /_kyc/faults` | lists every fault | 200 `{"lambda": [...], "targets": [...], "delays": [...]}` |
+//! | `POST /_kyc/faults` with a [`FaultPlanDocument`] | adds them, all or none | 200, what was added (same shape, with ids) |
+//! | `DELETE /_kyc/faults` | clears every fault | 200 `{"cleared": "all"}` |
+//! | `DELETE /_kyc/faults/{id}` | clears one | 200 `{"cleared": id}`, 404 when unknown |
+//!
+//! A refused request gets `{"code": ..., "message": ...}`: 400 `ValidationError` (not JSON, wrong
+//! shape, a bad value), 400 `UnknownFunction` / `UnknownRuleTarget`, 404 `FaultNotFound`,
+//! 405 `MethodNotAllowed`, 413 `ValidationError` (a body over 2 MB).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use serde_json::{Value, json};
+
+use super::{ControlError, FaultControl, FaultPlanDocument};
+
+/// The path of the control API.
+pub const FAULTS_PATH: &str = "/_kyc/faults";
+
+/// The routes, to merge into the stack's server.
+pub fn router(control: Arc<FaultControl>) -> Router {
+    Router::new()
+        .route(
+            FAULTS_PATH,
+            get(list)
+                .post(add)
+                .delete(clear_all)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/_kyc/faults/{id}",
+            delete(clear_one).fallback(method_not_allowed),
+        )
+        .with_state(control)
+}
+
+fn reply(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn refuse(error: &ControlError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    reply(status, &error.body())
+}
+
+async fn list(State(control): State<Arc<FaultControl>>) -> Response {
+    reply(StatusCode::OK, &control.list())
+}
+
+async fn add(
+    State(control): State<Arc<FaultControl>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        // Too large (over axum's 2 MB default) or unreadable: still a JSON answer.
+        Err(rejection) => {
+            return reply(
+                rejection.status(),
+                &json!({"code": "ValidationError", "message": rejection.body_text()}),
+            );
+        }
+    };
+    let plan = match FaultPlanDocument::from_slice(&body) {
+        Ok(plan) => plan,
+        Err(e) => return refuse(&e),
+    };
+    match control.apply(&plan).await {
+        Ok(added) => reply(StatusCode::OK, &added),
+        Err(e) => refuse(&e),
+    }
+}
+
+async fn clear_all(State(control): State<Arc<FaultControl>>) -> Response {
+    control.clear_all();
+    reply(StatusCode::OK, &json!({"cleared": "all"}))
+}
+
+async fn clear_one(State(control): State<Arc<FaultControl>>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return refuse(&ControlError::Validation(format!(
+            "fault id \"{id}\" is not a number"
+        )));
+    };
+    match control.clear(id) {
+        Ok(()) => reply(StatusCode::OK, &json!({"cleared": id})),
+        Err(e) => refuse(&e),
+    }
+}
+
+async fn method_not_allowed() -> Response {
+    reply(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json!({"code": "MethodNotAllowed", "message": format!(
+            "{FAULTS_PATH} takes GET (list), POST (add a plan) and DELETE (clear all); {FAULTS_PATH}/{{id}} takes DELETE"
+        )}),
+    )
+}
