@@ -306,6 +306,39 @@ async fn service_events_reach_the_default_bus_and_put_events_goes_through_the_pu
 }
 
 #[tokio::test]
+async fn put_events_once_publishes_once_per_key_and_answers_the_same_again() {
+    let h = start(true).await;
+    let publisher: Arc<dyn EventPublisher> = h.events.clone();
+    let entry = || {
+        vec![
+            json!({"Source": "com.aws.accounts", "DetailType": "New account requested", "Detail": "{\"customerName\":\"A\",\"customerAddress\":\"B\"}", "EventBusName": "CentralEventBus"}),
+        ]
+    };
+    let scope = format!("{STATE_MACHINE}:exec-1");
+    let first = publisher
+        .put_events_once(scope.clone(), "7".into(), entry())
+        .await
+        .unwrap();
+    assert_eq!(first.failed_entry_count, 0);
+    // The same task sent again (after a crash): the first answer, nothing published.
+    let again = publisher
+        .put_events_once(scope.clone(), "7".into(), entry())
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    h.settle().await;
+    assert_eq!(h.starter.calls().len(), 1);
+    // Another task of the same execution publishes.
+    let other = publisher
+        .put_events_once(scope, "8".into(), entry())
+        .await
+        .unwrap();
+    assert_ne!(other.entries[0]["EventId"], first.entries[0]["EventId"]);
+    h.settle().await;
+    assert_eq!(h.starter.calls().len(), 2);
+}
+
+#[tokio::test]
 async fn a_disabled_rule_routes_nothing_until_enabled_again() {
     let h = start(true).await;
     let name = rule_arn(&h, "KycStateMachineNewAccountRequested")

@@ -31,6 +31,14 @@ impl PutEventsOutcome {
     pub fn to_json(&self) -> Value {
         serde_json::json!({ "Entries": self.entries, "FailedEntryCount": self.failed_entry_count })
     }
+
+    /// Reads back what [`Self::to_json`] wrote.
+    pub fn from_json(value: &Value) -> Option<Self> {
+        Some(Self {
+            failed_entry_count: usize::try_from(value.get("FailedEntryCount")?.as_u64()?).ok()?,
+            entries: value.get("Entries")?.as_array()?.clone(),
+        })
+    }
 }
 
 /// Puts events on buses with EventBridge's semantics.
@@ -39,6 +47,21 @@ pub trait EventPublisher: Send + Sync {
     /// string, `EventBusName` name or ARN, `Resources`, `Time`, ...). Accepted entries are durable when this
     /// returns; rejected ones carry their per-entry error, exactly as the API answers.
     fn put_events(&self, entries: Vec<Value>) -> BoxFuture<'_, Result<PutEventsOutcome, AwsError>>;
+
+    /// PutEvents at most once per `(scope, key)`: the first call publishes and records its answer in
+    /// the same transaction as the accepted entries; a later call with the same key gets that answer
+    /// back and publishes nothing. Step Functions tasks use it (scope = execution ARN, key = task id)
+    /// so that a task sent again after a crash does not publish twice. Implementations without
+    /// durable state may just publish.
+    fn put_events_once(
+        &self,
+        scope: String,
+        key: String,
+        entries: Vec<Value>,
+    ) -> BoxFuture<'_, Result<PutEventsOutcome, AwsError>> {
+        let _ = (scope, key);
+        self.put_events(entries)
+    }
 
     /// An event an AWS service emits (source `aws.*`, e.g. Step Functions Execution Status Change):
     /// `event` is the whole envelope (`version`, `id`, `detail-type`, `source`, `account`, `time`,
@@ -105,6 +128,18 @@ impl EventPublisher for LateBound<dyn EventPublisher> {
     fn put_events(&self, entries: Vec<Value>) -> BoxFuture<'_, Result<PutEventsOutcome, AwsError>> {
         match self.get() {
             Some(target) => target.put_events(entries),
+            None => Box::pin(async { Err(unbound("EventBridge")) }),
+        }
+    }
+
+    fn put_events_once(
+        &self,
+        scope: String,
+        key: String,
+        entries: Vec<Value>,
+    ) -> BoxFuture<'_, Result<PutEventsOutcome, AwsError>> {
+        match self.get() {
+            Some(target) => target.put_events_once(scope, key, entries),
             None => Box::pin(async { Err(unbound("EventBridge")) }),
         }
     }

@@ -182,4 +182,15 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX lambda_async_events_by_age ON lambda_async_events (enqueued_at_ms);
     "#,
+    // 3: PutEvents calls made by Step Functions tasks, keyed by (execution ARN, task id), with the
+    // answer given. A task re-sent after a crash (its result was not saved yet) gets the stored
+    // answer instead of publishing its events a second time. Removed when the execution ends.
+    r#"
+    CREATE TABLE publish_keys (
+        scope   TEXT NOT NULL,
+        key     TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (scope, key)
+    ) WITHOUT ROWID;
+    "#,
 ];

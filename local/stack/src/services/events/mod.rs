@@ -259,6 +259,7 @@ impl EventsService {
     async fn put_entries(
         &self,
         entries: Vec<PutEventsRequestEntry>,
+        once: Option<(String, String)>,
     ) -> Result<PutEventsOutcome, AwsError> {
         self.ensure_loaded().await?;
         let now = self.stack.clock.now();
@@ -291,11 +292,13 @@ impl EventsService {
                 routed.push((bus.to_owned(), accepted.event.clone()));
             }
         }
-        self.route(routed, now).await?;
-        Ok(PutEventsOutcome {
+        let outcome = PutEventsOutcome {
             failed_entry_count: failed,
             entries: results,
-        })
+        };
+        let record = once.map(|(scope, key)| (scope, key, outcome.to_json().to_string()));
+        self.route_recorded(routed, now, record).await?;
+        Ok(outcome)
     }
 
     /// Matches events on their buses and stores (then schedules) their deliveries.
@@ -303,6 +306,17 @@ impl EventsService {
         &self,
         events: Vec<(String, Value)>,
         now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), AwsError> {
+        self.route_recorded(events, now, None).await
+    }
+
+    /// [`Self::route`], recording `(scope, key, answer)` of a [`EventPublisher::put_events_once`]
+    /// call in the transaction that stores the deliveries.
+    async fn route_recorded(
+        &self,
+        events: Vec<(String, Value)>,
+        now: chrono::DateTime<chrono::Utc>,
+        record: Option<(String, String, String)>,
     ) -> Result<(), AwsError> {
         let now_ms = now.timestamp_millis();
         let mut rows: Vec<(Destination, Payload)> = Vec::new();
@@ -344,7 +358,7 @@ impl EventsService {
                 }
             }
         }
-        if rows.is_empty() {
+        if rows.is_empty() && record.is_none() {
             return Ok(());
         }
         let encoded: Vec<(String, String, i64)> = rows
@@ -362,6 +376,12 @@ impl EventsService {
             .stack
             .store
             .write(move |tx| {
+                if let Some((scope, key, outcome)) = &record {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO publish_keys (scope, key, outcome) VALUES (?1, ?2, ?3)",
+                        [scope, key, outcome],
+                    )?;
+                }
                 let mut ids = Vec::with_capacity(encoded.len());
                 for (destination, payload, expires) in &encoded {
                     ids.push(eventbridge::enqueue_delivery(
@@ -795,17 +815,56 @@ impl JsonService for EventsService {
     }
 }
 
+/// The request's `Entries` objects as the engine takes them.
+fn decode_entries(entries: Vec<Value>) -> Result<Vec<PutEventsRequestEntry>, AwsError> {
+    entries
+        .into_iter()
+        .map(|e| {
+            serde_json::from_value::<PutEventsRequestEntry>(e)
+                .map_err(|e| AwsError::serialization(e.to_string()))
+        })
+        .collect()
+}
+
 impl EventPublisher for EventsService {
     fn put_events(&self, entries: Vec<Value>) -> BoxFuture<'_, Result<PutEventsOutcome, AwsError>> {
         Box::pin(async move {
-            let decoded = entries
-                .into_iter()
-                .map(|e| {
-                    serde_json::from_value::<PutEventsRequestEntry>(e)
-                        .map_err(|e| AwsError::serialization(e.to_string()))
+            let decoded = decode_entries(entries)?;
+            self.put_entries(decoded, None).await
+        })
+    }
+
+    fn put_events_once(
+        &self,
+        scope: String,
+        key: String,
+        entries: Vec<Value>,
+    ) -> BoxFuture<'_, Result<PutEventsOutcome, AwsError>> {
+        Box::pin(async move {
+            let (s, k) = (scope.clone(), key.clone());
+            let recorded: Option<String> = self
+                .stack
+                .store
+                .call(move |c| {
+                    use rusqlite::OptionalExtension as _;
+                    c.query_row(
+                        "SELECT outcome FROM publish_keys WHERE scope = ?1 AND key = ?2",
+                        [&s, &k],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(StoreError::from)
                 })
-                .collect::<Result<Vec<_>, _>>()?;
-            self.put_entries(decoded).await
+                .await
+                .map_err(|e| AwsError::internal(format!("storage failed: {e}")))?;
+            if let Some(outcome) = recorded
+                .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+                .and_then(|value| PutEventsOutcome::from_json(&value))
+            {
+                return Ok(outcome);
+            }
+            let decoded = decode_entries(entries)?;
+            self.put_entries(decoded, Some((scope, key))).await
         })
     }
 

@@ -265,7 +265,7 @@ impl EventsService {
     }
 
     async fn op_put_events(&self, req: PutEventsRequest) -> Result<Value, AwsError> {
-        Ok(self.put_entries(req.entries).await?.to_json())
+        Ok(self.put_entries(req.entries, None).await?.to_json())
     }
 
     /// The bus a parameter names, which must exist.

@@ -66,7 +66,7 @@ pub(super) async fn run(
             let outcome = match (service.as_str(), base) {
                 ("lambda", "invoke") => lambda_invoke(svc, &task.parameters).await,
                 ("events", "putEvents") => {
-                    put_events(svc, &task.parameters, execution_arn, state_machine_arn).await
+                    put_events(svc, task, execution_arn, state_machine_arn).await
                 }
                 ("sqs", "sendMessage") => send_message(svc, &task.parameters).await,
                 _ => return unsupported(&task.resource),
@@ -211,10 +211,11 @@ async fn lambda_invoke(svc: &StepFunctionsService, params: &Value) -> Outcome {
 
 async fn put_events(
     svc: &StepFunctionsService,
-    params: &Value,
+    task: &TaskRequest,
     execution_arn: &str,
     state_machine_arn: &str,
 ) -> Outcome {
+    let params = &task.parameters;
     let Some(entries) = params.get("Entries").and_then(Value::as_array) else {
         return failed(
             "States.Runtime",
@@ -247,7 +248,13 @@ async fn put_events(
             entry
         })
         .collect();
-    match svc.events.put_events(entries).await {
+    // At most once per task: a task sent again after a crash (its answer not saved yet) gets the
+    // first call's answer instead of publishing again; Standard workflows run a task once.
+    match svc
+        .events
+        .put_events_once(execution_arn.to_owned(), task.task_id.to_string(), entries)
+        .await
+    {
         Ok(outcome) if outcome.failed_entry_count > 0 => failed(
             "EventBridge.FailedEntry",
             format!(

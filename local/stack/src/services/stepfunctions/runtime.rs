@@ -597,6 +597,8 @@ impl Runner {
                         "UPDATE task_tokens SET status = 'TIMED_OUT' WHERE execution_arn = ?1 AND status = 'WAITING'",
                         [&record.arn],
                     )?;
+                    // Its tasks will never be sent again: their PutEvents answers can go.
+                    c.execute("DELETE FROM publish_keys WHERE scope = ?1", [&record.arn])?;
                 }
                 Ok(())
             })
