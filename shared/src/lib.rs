@@ -12,7 +12,9 @@
 //!   and the task output the callback completer sends;
 //! - [`outcome`]: the terminal events (approved / declined, processing failed);
 //! - [`status`]: the *Step Functions Execution Status Change* detail;
-//! - [`mask`]: helpers that keep personal data out of logs.
+//! - [`mask`]: helpers that keep personal data out of logs;
+//! - [`logging`]: the functions' JSON log lines (a small `tracing`
+//!   subscriber following Lambda's advanced logging controls).
 //!
 //! All details serialize in camelCase. Enums have stable string forms
 //! (`as_str`, `Display`, serde) that never change once published.
@@ -56,6 +58,7 @@ pub(crate) use stable_names;
 pub mod application;
 pub mod contract;
 pub mod identity;
+pub mod logging;
 pub mod mask;
 pub mod outcome;
 pub mod review;

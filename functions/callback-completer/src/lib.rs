@@ -30,7 +30,7 @@ use kyc_shared::mask::mask_name;
 use kyc_shared::{
     DetailType, ErrorType, ManualReviewCompleted, ManualReviewStarted, ReviewEventError,
 };
-use lambda_runtime::Diagnostic;
+use lambda_runtime_lean::Diagnostic;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -5,14 +5,14 @@
 use aws_config_lean::BehaviorVersion;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime_lean::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    // JSON when the function's LoggingConfig is JSON (AWS_LAMBDA_LOG_FORMAT);
+    // JSON lines when the function's LoggingConfig is JSON (AWS_LAMBDA_LOG_FORMAT);
     // level from AWS_LAMBDA_LOG_LEVEL, else RUST_LOG, else INFO.
-    lambda_runtime::tracing::init_default_subscriber();
+    kyc_shared::logging::init();
     // rustls on ring: the SDK's default HTTPS client uses aws-lc, which
     // roughly doubles the binary (measured in the crate README).
     let https = aws_smithy_http_client::Builder::new()
@@ -24,7 +24,7 @@ async fn main() -> Result<(), Error> {
         .await;
     let sfn = aws_sdk_sfn_lean::Client::new(&config);
     let sfn = &sfn;
-    lambda_runtime::run(service_fn(
+    lambda_runtime_lean::run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<Value>>| async move {
             callback_completer::handle(&event.payload, sfn).await
         },

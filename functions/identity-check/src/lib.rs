@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use kyc_shared::{
     ApplicationError, ErrorType, IdentityCheckInput, IdentityCheckResult, IdentityChecks,
 };
-use lambda_runtime::Diagnostic;
+use lambda_runtime_lean::Diagnostic;
 use serde_json::Value;
 
 /// Errors of the identity check, with stable error types.

@@ -13,7 +13,7 @@ pub mod scoring;
 
 use chrono::NaiveDate;
 use kyc_shared::{ApplicationError, ErrorType, RiskProfileInput, RiskProfileResult};
-use lambda_runtime::Diagnostic;
+use lambda_runtime_lean::Diagnostic;
 use serde_json::Value;
 
 /// Errors of the risk profile, with stable error types.

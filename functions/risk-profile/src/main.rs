@@ -1,14 +1,14 @@
 //! Lambda glue for risk-profile: tracing, then the runtime loop.
 
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime_lean::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    // JSON when the function's LoggingConfig is JSON (AWS_LAMBDA_LOG_FORMAT);
+    // JSON lines when the function's LoggingConfig is JSON (AWS_LAMBDA_LOG_FORMAT);
     // level from AWS_LAMBDA_LOG_LEVEL, else RUST_LOG, else INFO.
-    lambda_runtime::tracing::init_default_subscriber();
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
+    kyc_shared::logging::init();
+    lambda_runtime_lean::run(service_fn(|event: LambdaEvent<Value>| async move {
         risk_profile::handle(&event.payload, chrono::Utc::now().date_naive())
     }))
     .await

@@ -26,7 +26,7 @@ use std::io::Write;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use kyc_shared::{ErrorType, ExecutionStatusChange};
-use lambda_runtime::Diagnostic;
+use lambda_runtime_lean::Diagnostic;
 use serde_json::{Value, json};
 
 /// CloudWatch namespace of the metrics.

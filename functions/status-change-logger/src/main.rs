@@ -1,15 +1,15 @@
 //! Lambda glue for status-change-logger: tracing, then the runtime loop.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime_lean::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    // JSON when the function's LoggingConfig is JSON (AWS_LAMBDA_LOG_FORMAT);
+    // JSON lines when the function's LoggingConfig is JSON (AWS_LAMBDA_LOG_FORMAT);
     // level from AWS_LAMBDA_LOG_LEVEL, else RUST_LOG, else INFO.
-    lambda_runtime::tracing::init_default_subscriber();
-    lambda_runtime::run(service_fn(
+    kyc_shared::logging::init();
+    lambda_runtime_lean::run(service_fn(
         |event: LambdaEvent<EventBridgeEvent<Value>>| async move {
             let now_ms = chrono::Utc::now().timestamp_millis();
             // The records go straight to stdout (not through tracing) so each
