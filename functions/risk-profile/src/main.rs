@@ -3,7 +3,9 @@
 use lambda_runtime_lean::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
-#[tokio::main]
+// One invocation at a time: the current-thread runtime is enough and
+// leaves tokio's multi-thread scheduler out of the binary (functions/README.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // JSON lines when the function's LoggingConfig is JSON (AWS_LAMBDA_LOG_FORMAT);
     // level from AWS_LAMBDA_LOG_LEVEL, else RUST_LOG, else INFO.
