@@ -528,10 +528,18 @@ impl EventsService {
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map_or(job.payload.ingestion_ms, |t| t.timestamp_millis());
         let (timestamp, message) = log_record(input, event_time);
+        // The log event and the end of the delivery row in one transaction: a crash cannot leave
+        // an event written and its delivery pending (which the restart would write again).
+        let id = job.id;
         match self
             .stack
             .logs
-            .append(group, &stream, vec![InputLogEvent { timestamp, message }])
+            .append_then(
+                group,
+                &stream,
+                vec![InputLogEvent { timestamp, message }],
+                move |tx| eventbridge::finish_delivery(tx, id).map(|_| ()),
+            )
             .await
         {
             Ok(()) => DeliveryResult::Delivered,

@@ -619,6 +619,35 @@ impl LogsService {
         Ok(())
     }
 
+    /// [`LogsService::append`], running `then` in the same transaction: both are committed or
+    /// neither is (an EventBridge delivery to a log group finishes its delivery row with the log
+    /// event, so a crash in between cannot write the event twice).
+    pub async fn append_then<F>(
+        &self,
+        group: &str,
+        stream: &str,
+        events: Vec<InputLogEvent>,
+        then: F,
+    ) -> Result<(), LogsError>
+    where
+        F: FnOnce(&Connection) -> Result<(), StoreError> + Send + 'static,
+    {
+        let Some((job, key, known)) = self.append_job(group, stream, events)? else {
+            return self
+                .store
+                .write(move |tx| then(tx).map_err(LogsError::from))
+                .await;
+        };
+        self.store
+            .write(move |tx| {
+                job(tx)?;
+                then(tx).map_err(LogsError::from)
+            })
+            .await?;
+        self.remember(key, known);
+        Ok(())
+    }
+
     /// [`LogsService::append`] for threads outside the async runtime (Lambda's
     /// output pumps): blocks until the events are committed.
     pub fn append_blocking(
