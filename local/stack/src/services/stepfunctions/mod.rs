@@ -62,6 +62,9 @@ pub struct StepFunctionsService {
     events: Arc<dyn EventPublisher>,
     /// Running executions: execution ARN → the channel of the task that owns it.
     runners: Mutex<HashMap<String, runtime::RunnerHandle>>,
+    /// Held while RUNNING executions are resumed from the store: two callbacks arriving at once for
+    /// an execution nobody drives yet must not both restore it (two runners, one of them orphaned).
+    resuming: tokio::sync::Mutex<()>,
     /// Parsed definitions by definition text (state machines and their executions share them).
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     me: Weak<StepFunctionsService>,
@@ -88,6 +91,7 @@ impl StepFunctionsService {
             lambda,
             events,
             runners: Mutex::new(HashMap::new()),
+            resuming: tokio::sync::Mutex::new(()),
             definitions: Mutex::new(HashMap::new()),
             me: me.clone(),
         })

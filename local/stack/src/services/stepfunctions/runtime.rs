@@ -657,6 +657,7 @@ fn token_record(
 
 /// Restarts every RUNNING execution in the store that no runner drives yet.
 pub(super) async fn resume_all(svc: &StepFunctionsService) -> Result<usize, AwsError> {
+    let _one_at_a_time = svc.resuming.lock().await;
     let running = svc
         .stack
         .store
