@@ -626,16 +626,29 @@ async fn review_kept_alive_by_heartbeats(target: &Target) {
         &review_approved(),
     )
     .await;
-    // The premise: the task waited longer than one heartbeat interval and did not time out.
+    // The premise: the review state lasted more than two heartbeat intervals and did not time out.
     let history = target.history(&run.execution.arn).await;
-    let submitted = history_events_of(&history, HistoryEventType::TaskSubmitted);
-    let succeeded = history_events_of(&history, HistoryEventType::TaskSucceeded);
-    let review_submitted = submitted.last().map(|e| history_millis(e)).unwrap_or(0);
-    let review_succeeded = succeeded.last().map(|e| history_millis(e)).unwrap_or(0);
+    let entered = history
+        .iter()
+        .find(|e| {
+            e.state_entered_event_details()
+                .is_some_and(|d| d.name() == "Request manual review")
+        })
+        .map(history_millis);
+    let exited = history
+        .iter()
+        .find(|e| {
+            e.state_exited_event_details()
+                .is_some_and(|d| d.name() == "Request manual review")
+        })
+        .map(history_millis);
+    let (Some(entered), Some(exited)) = (entered, exited) else {
+        panic!("no Request manual review entered / exited events in the history");
+    };
     assert!(
-        review_succeeded - review_submitted > heartbeat.as_millis() as i64 * 2,
-        "the review task lasted {} ms, not more than two heartbeat intervals",
-        review_succeeded - review_submitted
+        exited - entered > heartbeat.as_millis() as i64 * 2,
+        "the review state lasted {} ms, not more than two heartbeat intervals",
+        exited - entered
     );
     assert!(history_events_of(&history, HistoryEventType::TaskTimedOut).is_empty());
     target.check_invariants(&ledger).await;
