@@ -93,17 +93,6 @@ fn template_path() -> PathBuf {
     repo_root().join("template.yaml")
 }
 
-fn stack_name() -> String {
-    // As `sam deploy` names it (samconfig.toml), so generated names match a deployed stack's.
-    let text = std::fs::read_to_string(repo_root().join("samconfig.toml")).unwrap_or_default();
-    text.lines()
-        .find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            (key.trim() == "stack_name").then(|| value.trim().trim_matches('"').to_owned())
-        })
-        .unwrap_or_else(|| kyc_local::template::DEFAULT_STACK_NAME.to_owned())
-}
-
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -238,7 +227,8 @@ async fn start_local(
     options: &LocalOptions,
 ) -> Result<(KycStack, StackModel), String> {
     let template_options = TemplateOptions {
-        stack_name: stack_name(),
+        // The template uses no AWS::StackName: kyc-local's default name changes no resource name.
+        stack_name: kyc_local::template::DEFAULT_STACK_NAME.to_owned(),
         parameter_overrides: options.parameter_overrides.iter().cloned().collect(),
         ..TemplateOptions::default()
     };
@@ -300,6 +290,7 @@ fn output(model: &StackModel, key: &str) -> String {
 }
 
 fn local_names(model: &StackModel) -> StackNames {
+    let targets = assemble::demo_targets(model).unwrap_or_else(|e| panic!("{e}"));
     let prefix = model
         .outputs
         .get("StateMachineName")
@@ -308,10 +299,10 @@ fn local_names(model: &StackModel) -> StackNames {
         .unwrap_or("kyc")
         .to_owned();
     StackNames {
-        event_bus_name: output(model, "EventBusName"),
-        state_machine_arn: output(model, "StateMachineArn"),
-        accounts_log_group: output(model, "AccountsLogGroupName"),
-        customer_service_log_group: output(model, "CustomerServiceLogGroupName"),
+        event_bus_name: targets.event_bus_name,
+        state_machine_arn: targets.state_machine_arn,
+        accounts_log_group: targets.accounts_log_group,
+        customer_service_log_group: targets.customer_service_log_group,
         status_logger_log_group: format!(
             "/aws/lambda/{}",
             output(model, "StatusChangeLoggerFunctionName")
