@@ -616,7 +616,20 @@ impl Target {
 
     /// Polls `probe` every [`Target::poll_interval`] until it returns `Ok`, for at most `limit`;
     /// panics with `what` and the last thing the probe saw.
-    pub async fn wait_until<T, F, Fut>(&self, what: &str, limit: Duration, mut probe: F) -> T
+    pub async fn wait_until<T, F, Fut>(&self, what: &str, limit: Duration, probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, String>>,
+    {
+        match self.poll_until(limit, probe).await {
+            Ok(value) => value,
+            Err(seen) => panic!("waited {} s for {what}; last seen: {seen}", limit.as_secs()),
+        }
+    }
+
+    /// Polls `probe` every [`Target::poll_interval`] until it returns `Ok`, for at most `limit`;
+    /// `Err` with the last thing the probe saw.
+    async fn poll_until<T, F, Fut>(&self, limit: Duration, mut probe: F) -> Result<T, String>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, String>>,
@@ -624,22 +637,79 @@ impl Target {
         let deadline = Instant::now() + limit;
         loop {
             match probe().await {
-                Ok(value) => return value,
-                Err(seen) if Instant::now() >= deadline => {
-                    panic!("waited {} s for {what}; last seen: {seen}", limit.as_secs())
-                }
+                Ok(value) => return Ok(value),
+                Err(seen) if Instant::now() >= deadline => return Err(seen),
                 Err(_) => tokio::time::sleep(self.poll).await,
             }
+        }
+    }
+
+    /// What the stack says about `application_id`'s executions (status, the last history events),
+    /// for the message of a test that waited in vain.
+    pub async fn diagnose(&self, application_id: &str) -> String {
+        let mut found = Vec::new();
+        let Ok(page) = self
+            .sfn
+            .list_executions()
+            .state_machine_arn(&self.names.state_machine_arn)
+            .max_results(200)
+            .send()
+            .await
+        else {
+            return "ListExecutions failed".to_owned();
+        };
+        for item in page.executions() {
+            let Ok(d) = self
+                .sfn
+                .describe_execution()
+                .execution_arn(item.execution_arn())
+                .send()
+                .await
+            else {
+                continue;
+            };
+            let input: Value = d
+                .input()
+                .and_then(|i| serde_json::from_str(i).ok())
+                .unwrap_or(Value::Null);
+            if input["detail"]["applicationId"] != application_id && item.name() != application_id {
+                continue;
+            }
+            let history = self.history(item.execution_arn()).await;
+            let tail: Vec<String> = history
+                .iter()
+                .rev()
+                .take(8)
+                .rev()
+                .map(|e| {
+                    let state = e
+                        .state_entered_event_details()
+                        .map(|s| s.name())
+                        .or_else(|| e.state_exited_event_details().map(|s| s.name()))
+                        .unwrap_or("");
+                    format!("{}:{} {state}", e.id(), e.r#type().as_str())
+                })
+                .collect();
+            found.push(format!(
+                "execution {} {} ({} history events; last: {})",
+                item.name(),
+                d.status().as_str(),
+                history.len(),
+                tail.join(", ")
+            ));
+        }
+        if found.is_empty() {
+            "no execution for it".to_owned()
+        } else {
+            found.join("; ")
         }
     }
 
     /// The terminal event of `application_id` in the accounts log group: `(detail-type, detail)`.
     pub async fn terminal_event(&self, application_id: &str) -> (String, Value) {
         let group = self.names.accounts_log_group.clone();
-        self.wait_until(
-            &format!("the terminal event of {application_id} in {group}"),
-            WAIT,
-            || async {
+        let found = self
+            .poll_until(WAIT, || async {
                 let events = self.events_of(&group, application_id).await;
                 events
                     .iter()
@@ -659,9 +729,19 @@ impl Target {
                                 .collect::<Vec<_>>()
                         )
                     })
-            },
-        )
-        .await
+            })
+            .await;
+        match found {
+            Ok(event) => event,
+            Err(seen) => {
+                let executions = self.diagnose(application_id).await;
+                panic!(
+                    "waited {} s for the terminal event of {application_id} in {group}; last seen: \
+                     {seen}; {executions}",
+                    WAIT.as_secs()
+                )
+            }
+        }
     }
 
     /// The task token of `application_id`'s Manual review requested event, read from the

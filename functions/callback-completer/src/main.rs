@@ -1,8 +1,8 @@
 //! Lambda glue for callback-completer: tracing, the Step Functions client
-//! (built once, from the standard AWS configuration, so `AWS_ENDPOINT_URL`
-//! / `AWS_ENDPOINT_URL_SFN` point it at kyc-local), then the runtime loop.
+//! (built once, from Lambda's environment: region, the execution role's
+//! credentials, `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SFN` pointing it at
+//! kyc-local; see `settings`), then the runtime loop.
 
-use aws_config_lean::BehaviorVersion;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use lambda_runtime_lean::{Error, LambdaEvent, service_fn};
@@ -20,11 +20,8 @@ async fn main() -> Result<(), Error> {
     let https = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
-    let config = aws_config_lean::defaults(BehaviorVersion::latest())
-        .http_client(https)
-        .load()
-        .await;
-    let sfn = aws_sdk_sfn_lean::Client::new(&config);
+    let settings = callback_completer::settings::SfnSettings::from_env()?;
+    let sfn = aws_sdk_sfn_lean::Client::from_conf(settings.sdk_config(https));
     let sfn = &sfn;
     lambda_runtime_lean::run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<Value>>| async move {

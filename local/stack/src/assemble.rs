@@ -75,19 +75,24 @@ impl KycStack {
             events,
             ..
         } = self;
+        let store = running.stack.store.clone();
         let served = running.run_until_signal().await;
         stepfunctions.shutdown();
         events.stop();
         lambda.shutdown().await;
+        store.close().await;
         served
     }
 
-    /// Stops accepting requests, then the services; state stays in the store.
+    /// Stops accepting requests, then the services, then closes the store: state stays in the
+    /// state directory, and when this returns another stack can open it.
     pub async fn shutdown(self) -> std::io::Result<()> {
+        let store = self.running.stack.store.clone();
         let served = self.running.shutdown().await;
         self.stepfunctions.shutdown();
         self.events.stop();
         self.lambda.shutdown().await;
+        store.close().await;
         served
     }
 }
@@ -179,10 +184,12 @@ pub async fn start_with_faults(
     };
     if let Some(plan) = &faults {
         if let Err(e) = control.apply(plan).await {
+            let store = running.stack.store.clone();
             let _ = running.shutdown().await;
             stepfunctions.shutdown();
             events.stop();
             lambda.shutdown().await;
+            store.close().await;
             return Err(StartError::Faults(e.to_string()));
         }
         notes.push("fault plan applied (GET /_kyc/faults lists it)".to_owned());

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use crate::demo::{AwsJsonClient, DemoError, DemoTargets};
+use crate::demo::{self, AwsJsonClient, DemoError, DemoTargets, Expected, Reviewer};
 
 /// The terminal detail-types of the KYC workflow (the accounts team's log group receives them all).
 pub const TERMINAL: [&str; 3] = [
@@ -57,6 +57,114 @@ pub struct BenchOptions {
     pub run_id: String,
     /// Pause between two FilterLogEvents polls (latency resolution against the cost of watching).
     pub poll_pause: Duration,
+    /// The applications, sent in turn: workflow `n` is `mix[n % mix.len()]` ([`approval_mix`] or
+    /// [`kyc_mix`]).
+    pub mix: Vec<MixScenario>,
+    /// FunctionNames whose `platform.report` records are summarised after the run.
+    pub functions: Vec<String>,
+}
+
+/// One kind of application in a run, and what must come of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixScenario {
+    /// Where it comes from (`approved.json`, ...), for the report.
+    pub label: String,
+    /// The New account requested detail; `applicationId` is set per workflow.
+    pub detail: Value,
+    /// The terminal event it must reach.
+    pub expected: Expected,
+    /// What the bench's reviewer decides when it asks for a manual review (`APPROVE` /
+    /// `DECLINE`); `None`: it must not ask for one.
+    pub review_decision: Option<&'static str>,
+}
+
+/// The default run: one applicant with a name and an address only (like `events/put_events.json`),
+/// which the workflow approves automatically.
+pub fn approval_mix() -> Vec<MixScenario> {
+    vec![MixScenario {
+        label: "name and address only".to_string(),
+        detail: json!({
+            "customerName": "Bench Applicant",
+            "customerAddress": "1 Bench Street, Testville, USA",
+        }),
+        expected: Expected::ApprovedAutomatically,
+        review_decision: None,
+    }]
+}
+
+/// `--mix kyc`: every application of the demo's scenario files in `events_dir` (the original sample,
+/// approved, declined by identity, declined by risk, manual review, each invalid application), the
+/// manual review once approved and once declined by the reviewer. The demo's review left to time
+/// out is not included: at the template's review timeout (hours) it would never end in a run.
+pub fn kyc_mix(events_dir: &std::path::Path) -> Result<Vec<MixScenario>, DemoError> {
+    let (apps, _mixed) = demo::scenarios(events_dir)?;
+    let mut mix = Vec::new();
+    for app in apps.into_iter().filter(|a| a.reviewer == Reviewer::Approve) {
+        let detail = app.entry["Detail"]
+            .as_str()
+            .and_then(|d| serde_json::from_str::<Value>(d).ok())
+            .filter(Value::is_object)
+            .ok_or_else(|| DemoError::EventFile {
+                path: events_dir.join(&app.file),
+                message: "an entry's Detail is not a JSON object".to_string(),
+            })?;
+        if app.expected == Expected::ApprovedAfterReview {
+            mix.push(MixScenario {
+                label: format!("{} (reviewer declines)", app.file),
+                detail: detail.clone(),
+                expected: Expected::DeclinedAfterReview,
+                review_decision: Some("DECLINE"),
+            });
+            mix.push(MixScenario {
+                label: format!("{} (reviewer approves)", app.file),
+                detail,
+                expected: Expected::ApprovedAfterReview,
+                review_decision: Some("APPROVE"),
+            });
+        } else {
+            mix.push(MixScenario {
+                label: app.file.clone(),
+                detail,
+                expected: app.expected,
+                review_decision: None,
+            });
+        }
+    }
+    // Several entries of one file (the sample's two applicants, the invalid applications): number
+    // them so that every label names one application.
+    let mut totals: HashMap<String, usize> = HashMap::new();
+    for scenario in &mix {
+        *totals.entry(scenario.label.clone()).or_default() += 1;
+    }
+    let mut numbered: HashMap<String, usize> = HashMap::new();
+    for scenario in &mut mix {
+        if totals.get(&scenario.label).copied().unwrap_or(0) > 1 {
+            let n = numbered.entry(scenario.label.clone()).or_default();
+            *n += 1;
+            scenario.label = format!("{} #{n}", scenario.label);
+        }
+    }
+    Ok(mix)
+}
+
+/// Personal data of the mix's applicants that must never appear in a log group: full names, dates
+/// of birth, document numbers (DESIGN.md). Empty values are left out.
+pub fn personal_data(mix: &[MixScenario]) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for s in mix {
+        for (kind, value) in [
+            ("full name", &s.detail["customerName"]),
+            ("date of birth", &s.detail["dateOfBirth"]),
+            ("document number", &s.detail["document"]["number"]),
+        ] {
+            if let Some(v) = value.as_str().map(str::trim).filter(|v| !v.is_empty())
+                && !out.iter().any(|(_, seen)| seen == v)
+            {
+                out.push((kind, v.to_string()));
+            }
+        }
+    }
+    out
 }
 
 /// The application id of workflow `n` of run `run_id`.
@@ -64,14 +172,21 @@ pub fn application_id(run_id: &str, n: usize) -> String {
     format!("bench-{run_id}-{n}")
 }
 
-/// The PutEvents entry of workflow `n`: an applicant with a name and an address only (like
-/// `events/put_events.json`), which the workflow approves automatically.
+/// The PutEvents entry of workflow `n` of the default run ([`approval_mix`]).
 pub fn entry(run_id: &str, n: usize, event_bus_name: &str) -> Value {
-    let detail = json!({
-        "applicationId": application_id(run_id, n),
-        "customerName": "Bench Applicant",
-        "customerAddress": "1 Bench Street, Testville, USA",
-    });
+    scenario_entry(&approval_mix()[0], run_id, n, event_bus_name)
+}
+
+/// The PutEvents entry of workflow `n` as `scenario`: its detail with `applicationId`
+/// `bench-<run_id>-<n>`.
+pub fn scenario_entry(
+    scenario: &MixScenario,
+    run_id: &str,
+    n: usize,
+    event_bus_name: &str,
+) -> Value {
+    let mut detail = scenario.detail.clone();
+    detail["applicationId"] = json!(application_id(run_id, n));
     json!({
         "Source": "com.aws.accounts",
         "DetailType": "New account requested",
@@ -153,6 +268,35 @@ pub enum Terminal {
 /// `(applicationId, terminal)` of a log message that is one of the workflow's terminal events.
 pub fn terminal_of(message: &str) -> Option<(String, Terminal)> {
     let value: Value = serde_json::from_str(message).ok()?;
+    terminal_of_value(&value)
+}
+
+/// A terminal event read from the accounts log group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TerminalEvent {
+    /// `detail.applicationId`.
+    pub application_id: String,
+    /// Which of the three.
+    pub terminal: Terminal,
+    /// The event's `detail-type`.
+    pub detail_type: String,
+    /// The event's `detail`.
+    pub detail: Value,
+}
+
+/// The whole terminal event of a log message, or `None` for any other message.
+pub fn terminal_event(message: &str) -> Option<TerminalEvent> {
+    let mut value: Value = serde_json::from_str(message).ok()?;
+    let (application_id, terminal) = terminal_of_value(&value)?;
+    Some(TerminalEvent {
+        application_id,
+        terminal,
+        detail_type: value["detail-type"].as_str()?.to_string(),
+        detail: value["detail"].take(),
+    })
+}
+
+fn terminal_of_value(value: &Value) -> Option<(String, Terminal)> {
     let terminal = match value["detail-type"].as_str()? {
         "New account approved" => Terminal::Approved,
         "New account declined" => Terminal::Declined,
@@ -161,6 +305,95 @@ pub fn terminal_of(message: &str) -> Option<(String, Terminal)> {
     };
     let id = value["detail"]["applicationId"].as_str()?;
     Some((id.to_string(), terminal))
+}
+
+/// `(applicationId, taskToken)` of a log message that is a Manual review requested event.
+pub fn review_request_of(message: &str) -> Option<(String, String)> {
+    let value: Value = serde_json::from_str(message).ok()?;
+    if value["detail-type"] != "Manual review requested" {
+        return None;
+    }
+    Some((
+        value["detail"]["applicationId"].as_str()?.to_string(),
+        value["detail"]["taskToken"].as_str()?.to_string(),
+    ))
+}
+
+/// The workflow number of a bench applicationId (`bench-<run>-<n>`) of this run's `prefix`.
+fn workflow_of(application_id: &str, prefix: &str) -> Option<usize> {
+    application_id.strip_prefix(prefix)?.parse().ok()
+}
+
+/// The figures of one function's invocations in a run, from its `platform.report` records (or
+/// `REPORT` lines, for a text log format).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunctionReport {
+    /// FunctionName.
+    pub name: String,
+    /// Reports read.
+    pub invocations: usize,
+    /// Init durations (cold starts), ascending, ms.
+    pub init_ms: Vec<f64>,
+    /// Durations of the invocations without an init phase (warm), ascending, ms.
+    pub warm_ms: Vec<f64>,
+    /// Highest Max Memory Used, MB.
+    pub max_memory_used_mb: u64,
+    /// Memory Size, MB.
+    pub memory_size_mb: u64,
+}
+
+/// `(duration ms, init ms, max memory used MB, memory size MB)` of a report record or line.
+pub fn report_figures(message: &str) -> Option<(f64, Option<f64>, u64, u64)> {
+    if let Ok(value) = serde_json::from_str::<Value>(message) {
+        if value["type"] != "platform.report" {
+            return None;
+        }
+        let m = &value["record"]["metrics"];
+        return Some((
+            m["durationMs"].as_f64()?,
+            m["initDurationMs"].as_f64(),
+            m["maxMemoryUsedMB"].as_u64()?,
+            m["memorySizeMB"].as_u64().unwrap_or(0),
+        ));
+    }
+    let rest = message.strip_prefix("REPORT RequestId: ")?;
+    let field = |name: &str| -> Option<&str> {
+        rest.split('\t')
+            .find_map(|f| f.trim().strip_prefix(name)?.strip_prefix(": "))
+    };
+    let number = |name: &str, unit: &str| -> Option<f64> {
+        field(name)?.strip_suffix(unit)?.trim().parse().ok()
+    };
+    Some((
+        number("Duration", " ms")?,
+        number("Init Duration", " ms"),
+        number("Max Memory Used", " MB")? as u64,
+        number("Memory Size", " MB").unwrap_or(0.0) as u64,
+    ))
+}
+
+/// Nearest-rank percentile of ascending `sorted` milliseconds.
+fn percentile_ms(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+}
+
+/// One scenario's share of a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScenarioReport {
+    /// [`MixScenario::label`].
+    pub label: String,
+    /// [`Expected::label`] of its outcome.
+    pub expected: String,
+    /// Workflows sent as this scenario.
+    pub sent: usize,
+    /// Those that reached the expected terminal event.
+    pub as_expected: usize,
+    /// Latencies of those that reached a terminal event, ascending.
+    pub latencies: Vec<Duration>,
 }
 
 /// RSS figures in KiB.
@@ -235,10 +468,12 @@ pub struct BenchReport {
     pub workflows: usize,
     /// Concurrency limit.
     pub concurrency: usize,
-    /// Reached New account approved in time.
+    /// Reached the terminal event its scenario expects, in time.
     pub finished: usize,
-    /// Declined, processing failed, or refused by PutEvents.
+    /// Reached another terminal event, or refused by PutEvents.
     pub failed: usize,
+    /// Among `failed`: a terminal event other than the expected one.
+    pub wrong_outcome: usize,
     /// No terminal event before the timeout (or never sent).
     pub unfinished: usize,
     /// PutEvents refusals (transport, API or per-entry errors) among `failed`.
@@ -269,6 +504,19 @@ pub struct BenchReport {
     pub polled_events: u64,
     /// Time spent in those calls.
     pub poll_time: Duration,
+    /// Per scenario, in the order of the mix (one entry for the default run).
+    pub scenarios: Vec<ScenarioReport>,
+    /// Manual reviews the bench's reviewer completed (Manual review started + completed).
+    pub reviews: usize,
+    /// Review requests for workflows whose scenario must not ask for one, or whose events the
+    /// reviewer could not put.
+    pub review_errors: usize,
+    /// Personal data values searched for in every log group (None: not checked).
+    pub personal_data_checked: Option<usize>,
+    /// `(log group, kind of data)` of every log event that held one of them.
+    pub personal_data_found: Vec<(String, String)>,
+    /// The functions' REPORT figures.
+    pub functions: Vec<FunctionReport>,
 }
 
 impl BenchReport {
@@ -282,13 +530,16 @@ impl BenchReport {
         }
     }
 
-    /// Every workflow approved, exactly one terminal event each.
+    /// Every workflow reached the terminal event its scenario expects, exactly one each; every review
+    /// request was expected; no personal data in any log group.
     pub fn passed(&self) -> bool {
         self.finished == self.workflows
             && self.failed == 0
             && self.unfinished == 0
             && self.missing_terminal == 0
             && self.duplicate_terminal == 0
+            && self.review_errors == 0
+            && self.personal_data_found.is_empty()
     }
 
     fn ms(d: Option<Duration>) -> Option<f64> {
@@ -335,6 +586,40 @@ impl BenchReport {
             "log_polls": self.polls,
             "log_polled_events": self.polled_events,
             "log_poll_seconds": (self.poll_time.as_secs_f64() * 1000.0).round() / 1000.0,
+            "wrong_outcome": self.wrong_outcome,
+            "reviews": self.reviews,
+            "review_errors": self.review_errors,
+            "scenarios": self.scenarios.iter().map(|s| json!({
+                "scenario": s.label,
+                "expected": s.expected,
+                "sent": s.sent,
+                "as_expected": s.as_expected,
+                "latency_ms": {
+                    "p50": Self::ms(percentile(&s.latencies, 50.0)),
+                    "p99": Self::ms(percentile(&s.latencies, 99.0)),
+                },
+            })).collect::<Vec<_>>(),
+            "personal_data": {
+                "values_checked": self.personal_data_checked,
+                "found": self.personal_data_found.iter()
+                    .map(|(group, kind)| json!({"logGroup": group, "kind": kind}))
+                    .collect::<Vec<_>>(),
+            },
+            "functions": self.functions.iter().map(|f| json!({
+                "function": f.name,
+                "invocations": f.invocations,
+                "cold_starts": f.init_ms.len(),
+                "init_duration_ms": {
+                    "p50": percentile_ms(&f.init_ms, 50.0),
+                    "max": f.init_ms.last(),
+                },
+                "warm_duration_ms": {
+                    "p50": percentile_ms(&f.warm_ms, 50.0),
+                    "p99": percentile_ms(&f.warm_ms, 99.0),
+                },
+                "max_memory_used_mb": f.max_memory_used_mb,
+                "memory_size_mb": f.memory_size_mb,
+            })).collect::<Vec<_>>(),
             "passed": self.passed(),
         })
     }
@@ -354,12 +639,12 @@ impl BenchReport {
                     self.workflows, self.concurrency, self.run_id
                 ),
             ),
-            ("finished (approved)".into(), self.finished.to_string()),
+            ("finished as expected".into(), self.finished.to_string()),
             (
                 "failed".into(),
                 format!(
-                    "{} ({} refused by PutEvents)",
-                    self.failed, self.put_failures
+                    "{} ({} refused by PutEvents, {} another outcome)",
+                    self.failed, self.put_failures, self.wrong_outcome
                 ),
             ),
             (
@@ -425,6 +710,69 @@ impl BenchReport {
                 self.poll_time.as_secs_f64()
             ),
         ));
+        if self.scenarios.len() > 1 {
+            for sc in &self.scenarios {
+                rows.push((
+                    format!("  {}", sc.label),
+                    format!(
+                        "{}/{} {} (p50 {}, p99 {})",
+                        sc.as_expected,
+                        sc.sent,
+                        sc.expected,
+                        ms(percentile(&sc.latencies, 50.0)),
+                        ms(percentile(&sc.latencies, 99.0))
+                    ),
+                ));
+            }
+        }
+        if self.reviews > 0 || self.review_errors > 0 {
+            rows.push((
+                "manual reviews".into(),
+                format!(
+                    "{} completed by the bench's reviewer, {} unexpected or not delivered",
+                    self.reviews, self.review_errors
+                ),
+            ));
+        }
+        if let Some(values) = self.personal_data_checked {
+            let found = if self.personal_data_found.is_empty() {
+                "none found".to_string()
+            } else {
+                let mut places: Vec<String> = self
+                    .personal_data_found
+                    .iter()
+                    .map(|(group, kind)| format!("{kind} in {group}"))
+                    .collect();
+                places.dedup();
+                format!(
+                    "FOUND {} times: {}",
+                    self.personal_data_found.len(),
+                    places.join(", ")
+                )
+            };
+            rows.push((
+                "personal data in logs".into(),
+                format!("{values} names / dates of birth / document numbers searched in every log group: {found}"),
+            ));
+        }
+        let opt_ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2} ms"));
+        let opt_ms_ref = |v: Option<&f64>| opt_ms(v.copied());
+        for f in &self.functions {
+            rows.push((
+                format!("λ {}", f.name),
+                format!(
+                    "{} invocations, {} cold starts (init p50 {}, max {}), warm p50 {} p99 {}, max memory used {} MB of {} MB",
+                    f.invocations,
+                    f.init_ms.len(),
+                    opt_ms(percentile_ms(&f.init_ms, 50.0)),
+                    opt_ms_ref(f.init_ms.last()),
+                    opt_ms(percentile_ms(&f.warm_ms, 50.0)),
+                    opt_ms(percentile_ms(&f.warm_ms, 99.0)),
+                    f.max_memory_used_mb,
+                    f.memory_size_mb
+                ),
+            ));
+        }
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();
         for (k, v) in rows {
@@ -437,14 +785,22 @@ impl BenchReport {
 /// A request sent and not resolved yet.
 struct Pending {
     sent_ms: i64,
-    done: oneshot::Sender<(Instant, Terminal)>,
+    done: oneshot::Sender<(Instant, Terminal, bool)>,
+}
+
+/// A workflow that ended (or was refused).
+struct Resolved {
+    scenario: usize,
+    latency: Option<Duration>,
+    /// `None`: refused by PutEvents.
+    terminal: Option<Terminal>,
+    as_expected: bool,
 }
 
 #[derive(Default)]
 struct Shared {
     pending: HashMap<String, Pending>,
-    /// Resolved workflows: latency and how they ended (None = refused by PutEvents).
-    resolved: Vec<(Option<Duration>, Option<Terminal>)>,
+    resolved: Vec<Resolved>,
     /// Send time of the last resolution seen.
     last_resolved: Option<Instant>,
 }
@@ -456,6 +812,10 @@ fn now_ms() -> i64 {
 fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     // A worker that panicked while holding the lock leaves consistent data (single inserts/removes).
     shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn scenario_of(options: &BenchOptions, n: usize) -> usize {
+    n % options.mix.len().max(1)
 }
 
 async fn worker(
@@ -471,6 +831,7 @@ async fn worker(
         if n >= options.workflows || tokio::time::Instant::now() >= deadline {
             return;
         }
+        let scenario = scenario_of(&options, n);
         let id = application_id(&options.run_id, n);
         let (tx, rx) = oneshot::channel();
         let sent = Instant::now();
@@ -481,7 +842,11 @@ async fn worker(
                 done: tx,
             },
         );
-        let body = json!({ "Entries": [entry(&options.run_id, n, &bus)] });
+        let entry = match options.mix.get(scenario) {
+            Some(s) => scenario_entry(s, &options.run_id, n, &bus),
+            None => entry(&options.run_id, n, &bus),
+        };
+        let body = json!({ "Entries": [entry] });
         let accepted = match client.call("AWSEvents.PutEvents", &body).await {
             Ok(answer) => answer["FailedEntryCount"].as_u64() == Some(0),
             Err(_) => false,
@@ -489,14 +854,23 @@ async fn worker(
         if !accepted {
             let mut s = lock(&shared);
             s.pending.remove(&id);
-            s.resolved.push((None, None));
+            s.resolved.push(Resolved {
+                scenario,
+                latency: None,
+                terminal: None,
+                as_expected: false,
+            });
             continue;
         }
         match tokio::time::timeout_at(deadline, rx).await {
-            Ok(Ok((seen, terminal))) => {
+            Ok(Ok((seen, terminal, as_expected))) => {
                 let mut s = lock(&shared);
-                s.resolved
-                    .push((Some(seen.saturating_duration_since(sent)), Some(terminal)));
+                s.resolved.push(Resolved {
+                    scenario,
+                    latency: Some(seen.saturating_duration_since(sent)),
+                    terminal: Some(terminal),
+                    as_expected,
+                });
                 s.last_resolved = Some(s.last_resolved.map_or(seen, |l| l.max(seen)));
             }
             // Timed out (still pending: unfinished) or the poller is gone.
@@ -505,11 +879,13 @@ async fn worker(
     }
 }
 
-/// One FilterLogEvents sweep of `group` from `start_ms`, every page; `(eventId, timestamp, message)`.
-async fn filter_terminal(
+/// One FilterLogEvents sweep of `group` from `start_ms` with `pattern`, every page;
+/// `(eventId, timestamp, message)`.
+async fn filter_log(
     client: &AwsJsonClient,
     group: &str,
     start_ms: i64,
+    pattern: &str,
 ) -> Result<Vec<(String, i64, String)>, DemoError> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
@@ -517,7 +893,7 @@ async fn filter_terminal(
         let mut request = json!({
             "logGroupName": group,
             "startTime": start_ms,
-            "filterPattern": TERMINAL_FILTER,
+            "filterPattern": pattern,
         });
         if let Some(t) = &token {
             request["nextToken"] = json!(t);
@@ -542,13 +918,118 @@ async fn filter_terminal(
     Ok(out)
 }
 
+/// The terminal events of `group` from `start_ms`.
+async fn filter_terminal(
+    client: &AwsJsonClient,
+    group: &str,
+    start_ms: i64,
+) -> Result<Vec<(String, i64, String)>, DemoError> {
+    filter_log(client, group, start_ms, TERMINAL_FILTER).await
+}
+
+/// FilterLogEvents pattern for the review requests in the customer-service log group.
+const REVIEW_FILTER: &str = "\"Manual review requested\"";
+
+/// Puts Manual review started, then Manual review completed with `decision`, as a reviewer (or a
+/// case tool) would; `true` when both were accepted.
+async fn review(client: &AwsJsonClient, bus: &str, token: &str, decision: &str) -> bool {
+    for (detail_type, detail) in [
+        (
+            "Manual review started",
+            json!({"taskToken": token, "reviewer": "bench-reviewer"}),
+        ),
+        (
+            "Manual review completed",
+            json!({"taskToken": token, "decision": decision, "reviewer": "bench-reviewer",
+                   "comment": "kyc-local bench"}),
+        ),
+    ] {
+        let body = json!({"Entries": [{
+            "Source": "com.aws.review",
+            "DetailType": detail_type,
+            "Detail": detail.to_string(),
+            "EventBusName": bus,
+        }]});
+        match client.call("AWSEvents.PutEvents", &body).await {
+            Ok(answer) if answer["FailedEntryCount"].as_u64() == Some(0) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Every log group of the stack (DescribeLogGroups, every page).
+async fn log_group_names(client: &AwsJsonClient) -> Result<Vec<String>, DemoError> {
+    let mut names = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut request = json!({});
+        if let Some(t) = &token {
+            request["nextToken"] = json!(t);
+        }
+        let page = client
+            .call("Logs_20140328.DescribeLogGroups", &request)
+            .await?;
+        for group in page["logGroups"].as_array().into_iter().flatten() {
+            if let Some(name) = group["logGroupName"].as_str() {
+                names.push(name.to_string());
+            }
+        }
+        match page["nextToken"].as_str() {
+            Some(t) if Some(t) != token.as_deref() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(names)
+}
+
+/// The REPORT figures of `function` since `start_ms`.
+async fn function_report(
+    client: &AwsJsonClient,
+    function: &str,
+    start_ms: i64,
+) -> Result<FunctionReport, DemoError> {
+    let group = format!("/aws/lambda/{function}");
+    let mut report = FunctionReport {
+        name: function.to_string(),
+        ..FunctionReport::default()
+    };
+    // JSON log format (the template's) and text format: one of the two finds the reports.
+    for pattern in ["{ $.type = \"platform.report\" }", "\"REPORT RequestId\""] {
+        let events = match filter_log(client, &group, start_ms, pattern).await {
+            Ok(events) => events,
+            // No log group: the function never ran.
+            Err(DemoError::Api { code, .. }) if code == "ResourceNotFoundException" => break,
+            Err(e) => return Err(e),
+        };
+        for (_, _, message) in events {
+            let Some((duration, init, max_used, size)) = report_figures(&message) else {
+                continue;
+            };
+            report.invocations += 1;
+            match init {
+                Some(init) => report.init_ms.push(init),
+                None => report.warm_ms.push(duration),
+            }
+            report.max_memory_used_mb = report.max_memory_used_mb.max(max_used);
+            report.memory_size_mb = report.memory_size_mb.max(size);
+        }
+    }
+    report.init_ms.sort_by(f64::total_cmp);
+    report.warm_ms.sort_by(f64::total_cmp);
+    Ok(report)
+}
+
 /// Runs the bench against the stack at `client`; `progress` gets a line about once a second.
 pub async fn run(
     client: &AwsJsonClient,
     targets: &DemoTargets,
-    options: BenchOptions,
+    mut options: BenchOptions,
     mut progress: impl FnMut(&str),
 ) -> Result<BenchReport, DemoError> {
+    if options.mix.is_empty() {
+        options.mix = approval_mix();
+    }
     let options = Arc::new(options);
     let shared = Arc::new(Mutex::new(Shared::default()));
     let next = Arc::new(AtomicUsize::new(0));
@@ -569,7 +1050,13 @@ pub async fn run(
     }
 
     let prefix = format!("bench-{}-", options.run_id);
-    let mut poll = IncrementalPoll::new(run_start_ms.div_euclid(1000) * 1000 - WINDOW_MARGIN_MS);
+    let window_start = run_start_ms.div_euclid(1000) * 1000 - WINDOW_MARGIN_MS;
+    let mut poll = IncrementalPoll::new(window_start);
+    // The reviewer: only when some scenario waits for a review.
+    let reviewing = options.mix.iter().any(|s| s.review_decision.is_some());
+    let mut review_poll = IncrementalPoll::new(window_start);
+    let mut reviewed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut reviewers: tokio::task::JoinSet<bool> = tokio::task::JoinSet::new();
     let mut report = BenchReport {
         run_id: options.run_id.clone(),
         workflows: options.workflows,
@@ -581,6 +1068,12 @@ pub async fn run(
     let mut milestone = 0usize;
     loop {
         while workers.try_join_next().is_some() {}
+        while let Some(done) = reviewers.try_join_next() {
+            match done {
+                Ok(true) => report.reviews += 1,
+                _ => report.review_errors += 1,
+            }
+        }
         let workers_done = workers.is_empty();
         if tokio::time::Instant::now() >= deadline {
             report.timed_out = true;
@@ -594,8 +1087,46 @@ pub async fn run(
         if workers_done && oldest.is_none() {
             break;
         }
-        poll.advance(oldest.unwrap_or_else(now_ms));
+        let oldest = oldest.unwrap_or_else(now_ms);
+        poll.advance(oldest);
         let poll_started = Instant::now();
+        if reviewing {
+            review_poll.advance(oldest);
+            let requests = filter_log(
+                client,
+                &targets.customer_service_log_group,
+                review_poll.start_ms(),
+                REVIEW_FILTER,
+            )
+            .await?;
+            report.polls += 1;
+            report.polled_events += requests.len() as u64;
+            for (event_id, timestamp, message) in requests {
+                if !review_poll.accept(&event_id, timestamp) {
+                    continue;
+                }
+                let Some((id, token)) = review_request_of(&message) else {
+                    continue;
+                };
+                let Some(n) = workflow_of(&id, &prefix) else {
+                    continue;
+                };
+                if !reviewed.insert(id) {
+                    continue;
+                }
+                match options.mix[scenario_of(&options, n)].review_decision {
+                    Some(decision) => {
+                        let client = client.clone();
+                        let bus = Arc::clone(&bus);
+                        reviewers
+                            .spawn(async move { review(&client, &bus, &token, decision).await });
+                    }
+                    // Its scenario must not ask for a review: count it, leave it waiting (it ends
+                    // unfinished).
+                    None => report.review_errors += 1,
+                }
+            }
+        }
         let events = filter_terminal(client, &targets.accounts_log_group, poll.start_ms()).await?;
         let seen_at = Instant::now();
         report.polls += 1;
@@ -605,15 +1136,18 @@ pub async fn run(
             if !poll.accept(&event_id, timestamp) {
                 continue;
             }
-            let Some((id, terminal)) = terminal_of(&message) else {
+            let Some(event) = terminal_event(&message) else {
                 continue;
             };
-            if !id.starts_with(&prefix) {
+            let Some(n) = workflow_of(&event.application_id, &prefix) else {
                 continue;
-            }
-            let waiting = lock(&shared).pending.remove(&id);
+            };
+            let waiting = lock(&shared).pending.remove(&event.application_id);
             if let Some(p) = waiting {
-                let _ = p.done.send((seen_at, terminal));
+                let expected = options.mix[scenario_of(&options, n)].expected;
+                let as_expected =
+                    demo::matches_expectation(expected, &event.detail_type, &event.detail);
+                let _ = p.done.send((seen_at, event.terminal, as_expected));
             }
             // A second terminal event of an application already resolved is counted by the final
             // sweep below, which sees the whole run.
@@ -638,9 +1172,10 @@ pub async fn run(
             last_progress = Instant::now();
             let in_flight = lock(&shared).pending.len();
             progress(&format!(
-                "{:>6.1} s  resolved {resolved}/{}  in flight {in_flight}  window {} ids",
+                "{:>6.1} s  resolved {resolved}/{}  in flight {in_flight}  reviews {}  window {} ids",
                 started.elapsed().as_secs_f64(),
                 options.workflows,
+                report.reviews,
                 poll.remembered()
             ));
         }
@@ -648,6 +1183,12 @@ pub async fn run(
     }
     workers.abort_all();
     while workers.join_next().await.is_some() {}
+    while let Some(done) = reviewers.join_next().await {
+        match done {
+            Ok(true) => report.reviews += 1,
+            _ => report.review_errors += 1,
+        }
+    }
     // The loop ends as soon as the last workflow resolves: take the milestones it did not sample.
     let resolved_count = lock(&shared).resolved.len();
     while milestone < 4 && resolved_count * 4 >= options.workflows * (milestone + 1) {
@@ -664,19 +1205,48 @@ pub async fn run(
         (false, Some(last)) => last.saturating_duration_since(started),
         _ => started.elapsed(),
     };
+    report.scenarios = options
+        .mix
+        .iter()
+        .map(|s| ScenarioReport {
+            label: s.label.clone(),
+            expected: s.expected.label().to_string(),
+            ..ScenarioReport::default()
+        })
+        .collect();
+    let sent = next.load(Ordering::Relaxed).min(options.workflows);
+    for n in 0..sent {
+        if let Some(s) = report.scenarios.get_mut(scenario_of(&options, n)) {
+            s.sent += 1;
+        }
+    }
     let mut latencies = Vec::with_capacity(resolved.len());
-    for (latency, terminal) in &resolved {
-        match terminal {
-            Some(Terminal::Approved) => report.finished += 1,
-            Some(_) => report.failed += 1,
-            None => {
+    for r in &resolved {
+        match (r.terminal, r.as_expected) {
+            (Some(_), true) => report.finished += 1,
+            (Some(_), false) => {
+                report.failed += 1;
+                report.wrong_outcome += 1;
+            }
+            (None, _) => {
                 report.failed += 1;
                 report.put_failures += 1;
             }
         }
-        if let Some(l) = latency {
-            latencies.push(*l);
+        if let Some(s) = report.scenarios.get_mut(r.scenario) {
+            if r.as_expected {
+                s.as_expected += 1;
+            }
+            if let Some(l) = r.latency {
+                s.latencies.push(l);
+            }
         }
+        if let Some(l) = r.latency {
+            latencies.push(l);
+        }
+    }
+    for s in &mut report.scenarios {
+        s.latencies.sort();
     }
     latencies.sort();
     report.latencies = latencies;
@@ -687,8 +1257,8 @@ pub async fn run(
     // The invariant, over the whole run: exactly one terminal event per accepted application.
     tokio::time::sleep(SETTLE).await;
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    let sweep_start = run_start_ms.div_euclid(1000) * 1000 - WINDOW_MARGIN_MS;
-    for (_, _, message) in filter_terminal(client, &targets.accounts_log_group, sweep_start).await?
+    for (_, _, message) in
+        filter_terminal(client, &targets.accounts_log_group, window_start).await?
     {
         if let Some((id, _)) = terminal_of(&message)
             && id.starts_with(&prefix)
@@ -699,6 +1269,30 @@ pub async fn run(
     let accepted = report.finished + report.failed - report.put_failures + still_pending.len();
     report.duplicate_terminal = counts.values().filter(|c| **c > 1).count();
     report.missing_terminal = accepted.saturating_sub(counts.len());
+
+    // No personal data of the applicants in any log group of the stack.
+    let personal = personal_data(&options.mix);
+    if !personal.is_empty() {
+        let groups = log_group_names(client).await?;
+        for group in &groups {
+            for (kind, value) in &personal {
+                let pattern = format!("\"{}\"", value.replace('"', ""));
+                let hits = filter_log(client, group, window_start, &pattern).await?;
+                for _ in hits {
+                    report
+                        .personal_data_found
+                        .push((group.clone(), (*kind).to_string()));
+                }
+            }
+        }
+        report.personal_data_checked = Some(personal.len());
+    }
+    for function in &options.functions {
+        report
+            .functions
+            .push(function_report(client, function, window_start).await?);
+    }
+
     let m = sample_memory();
     report.peak_own_kib = report.peak_own_kib.max(m.own_kib);
     report.peak_children_kib = report.peak_children_kib.max(m.children_kib);
@@ -847,6 +1441,7 @@ mod tests {
             polls: 9,
             polled_events: 30,
             poll_time: ms(250),
+            ..BenchReport::default()
         }
     }
 
@@ -860,19 +1455,25 @@ mod tests {
         assert_eq!(lines.len(), 18);
         assert_eq!(
             lines[17],
-            "watching the log     9 FilterLogEvents calls, 30 events returned, 0.25 s in calls"
+            "watching the log      9 FilterLogEvents calls, 30 events returned, 0.25 s in calls"
         );
-        assert_eq!(lines[0], "workflows            4 at concurrency 2 (run r1)");
-        assert_eq!(lines[2], "failed               1 (1 refused by PutEvents)");
-        assert_eq!(lines[6], "throughput           1.5 workflows/s");
-        assert_eq!(lines[7], "latency p50          20.0 ms");
-        assert_eq!(lines[10], "latency max          30.0 ms");
-        assert_eq!(lines[11], "kyc-local peak RSS   12.0 MiB");
+        assert_eq!(
+            lines[0],
+            "workflows             4 at concurrency 2 (run r1)"
+        );
+        assert_eq!(
+            lines[2],
+            "failed                1 (1 refused by PutEvents, 0 another outcome)"
+        );
+        assert_eq!(lines[6], "throughput            1.5 workflows/s");
+        assert_eq!(lines[7], "latency p50           20.0 ms");
+        assert_eq!(lines[10], "latency max           30.0 ms");
+        assert_eq!(lines[11], "kyc-local peak RSS    12.0 MiB");
         assert_eq!(
             lines[13],
-            "RSS at 25 %          kyc-local 10.0 MiB, functions 20.0 MiB (4 processes)"
+            "RSS at 25 %           kyc-local 10.0 MiB, functions 20.0 MiB (4 processes)"
         );
-        assert_eq!(lines[14], "RSS at 50 %          -");
+        assert_eq!(lines[14], "RSS at 50 %           -");
         let v = report.to_json();
         assert_eq!(v["throughput_per_second"], 1.5);
         assert_eq!(v["latency_ms"]["p50"], 20.0);
@@ -896,6 +1497,240 @@ mod tests {
         assert!(!report.passed());
         report.duplicate_terminal = 0;
         report.missing_terminal = 1;
+        assert!(!report.passed());
+    }
+
+    fn repo_events() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events")
+    }
+
+    #[test]
+    fn the_kyc_mix_is_every_demo_application_with_both_review_decisions() {
+        let mix = kyc_mix(&repo_events()).unwrap();
+        let labels: Vec<&str> = mix.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "put_events.json #1",
+                "put_events.json #2",
+                "approved.json",
+                "declined-identity.json #1",
+                "declined-identity.json #2",
+                "declined-risk.json",
+                "manual-review.json (reviewer declines)",
+                "manual-review.json (reviewer approves)",
+                "invalid-application.json #1",
+                "invalid-application.json #2",
+                "invalid-application.json #3",
+                "invalid-application.json #4",
+            ]
+        );
+        let expected: Vec<Expected> = mix.iter().map(|s| s.expected).collect();
+        assert_eq!(
+            expected,
+            [
+                Expected::ApprovedAutomatically,
+                Expected::ApprovedAutomatically,
+                Expected::ApprovedAutomatically,
+                Expected::DeclinedByIdentity,
+                Expected::DeclinedByIdentity,
+                Expected::DeclinedByRisk,
+                Expected::DeclinedAfterReview,
+                Expected::ApprovedAfterReview,
+                Expected::DeclinedInvalid,
+                Expected::DeclinedInvalid,
+                Expected::DeclinedInvalid,
+                Expected::DeclinedInvalid,
+            ]
+        );
+        let decisions: Vec<Option<&str>> = mix.iter().map(|s| s.review_decision).collect();
+        assert_eq!(decisions[6], Some("DECLINE"));
+        assert_eq!(decisions[7], Some("APPROVE"));
+        assert_eq!(decisions.iter().filter(|d| d.is_some()).count(), 2);
+        // Workflow n of a run is scenario n % 12, under its own applicationId.
+        let e = scenario_entry(&mix[7], "r2", 17, "CentralEventBus");
+        let detail: Value = serde_json::from_str(e["Detail"].as_str().unwrap()).unwrap();
+        assert_eq!(detail["applicationId"], "bench-r2-17");
+        assert_eq!(detail["customerName"], mix[7].detail["customerName"]);
+    }
+
+    #[test]
+    fn a_missing_events_directory_is_an_error() {
+        let err = kyc_mix(std::path::Path::new("/nonexistent/events")).unwrap_err();
+        assert!(err.to_string().contains("put_events.json"), "{err}");
+    }
+
+    #[test]
+    fn personal_data_lists_names_birth_dates_and_document_numbers_once() {
+        let mix = vec![
+            MixScenario {
+                label: "a".into(),
+                detail: json!({"customerName": "Diego Ramirez", "dateOfBirth": "1992-07-19",
+                               "document": {"type": "passport", "number": "P1234567"}}),
+                expected: Expected::ApprovedAutomatically,
+                review_decision: None,
+            },
+            MixScenario {
+                label: "b".into(),
+                detail: json!({"customerName": "Diego Ramirez", "customerAddress": "x"}),
+                expected: Expected::ApprovedAutomatically,
+                review_decision: None,
+            },
+            MixScenario {
+                label: "c".into(),
+                detail: json!({"customerName": "  ", "dateOfBirth": 19920719}),
+                expected: Expected::DeclinedInvalid,
+                review_decision: None,
+            },
+        ];
+        assert_eq!(
+            personal_data(&mix),
+            [
+                ("full name", "Diego Ramirez".to_string()),
+                ("date of birth", "1992-07-19".to_string()),
+                ("document number", "P1234567".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn review_requests_and_workflow_numbers_are_read() {
+        let request = json!({"detail-type": "Manual review requested",
+                             "detail": {"applicationId": "bench-r-5", "taskToken": "tok"}});
+        assert_eq!(
+            review_request_of(&request.to_string()),
+            Some(("bench-r-5".to_string(), "tok".to_string()))
+        );
+        let other = json!({"detail-type": "New account approved",
+                           "detail": {"applicationId": "bench-r-5", "taskToken": "tok"}});
+        assert_eq!(review_request_of(&other.to_string()), None);
+        let no_token = json!({"detail-type": "Manual review requested",
+                              "detail": {"applicationId": "bench-r-5"}});
+        assert_eq!(review_request_of(&no_token.to_string()), None);
+        assert_eq!(workflow_of("bench-r-5", "bench-r-"), Some(5));
+        assert_eq!(workflow_of("bench-s-5", "bench-r-"), None);
+        assert_eq!(workflow_of("bench-r-x", "bench-r-"), None);
+    }
+
+    #[test]
+    fn terminal_events_keep_their_detail() {
+        let declined = json!({"detail-type": "New account declined",
+                              "detail": {"applicationId": "bench-r-3", "decidedBy": "MANUAL_REVIEW"}});
+        let event = terminal_event(&declined.to_string()).unwrap();
+        assert_eq!(event.application_id, "bench-r-3");
+        assert_eq!(event.terminal, Terminal::Declined);
+        assert_eq!(event.detail_type, "New account declined");
+        assert!(demo::matches_expectation(
+            Expected::DeclinedAfterReview,
+            &event.detail_type,
+            &event.detail
+        ));
+        assert!(!demo::matches_expectation(
+            Expected::ApprovedAfterReview,
+            &event.detail_type,
+            &event.detail
+        ));
+        assert_eq!(terminal_event("{}"), None);
+    }
+
+    #[test]
+    fn report_records_and_lines_are_parsed() {
+        let cold = json!({"time": "2026-12-02T16:00:00.000Z", "type": "platform.report",
+            "record": {"requestId": "r", "status": "success", "metrics": {
+                "durationMs": 1.25, "billedDurationMs": 20, "memorySizeMB": 128,
+                "maxMemoryUsedMB": 14, "initDurationMs": 18.5}}});
+        assert_eq!(
+            report_figures(&cold.to_string()),
+            Some((1.25, Some(18.5), 14, 128))
+        );
+        let start = json!({"type": "platform.start", "record": {"requestId": "r"}});
+        assert_eq!(report_figures(&start.to_string()), None);
+        assert_eq!(
+            report_figures(
+                "REPORT RequestId: rid\tDuration: 12.35 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 18 MB\t\n"
+            ),
+            Some((12.35, None, 18, 128))
+        );
+        assert_eq!(
+            report_figures(
+                "REPORT RequestId: rid\tDuration: 2.00 ms\tBilled Duration: 124 ms\tMemory Size: 256 MB\tMax Memory Used: 19 MB\tInit Duration: 120.33 ms\t\n"
+            ),
+            Some((2.0, Some(120.33), 19, 256))
+        );
+        assert_eq!(
+            report_figures("START RequestId: rid Version: $LATEST"),
+            None
+        );
+        assert_eq!(percentile_ms(&[1.0, 2.0, 3.0, 4.0], 50.0), Some(2.0));
+        assert_eq!(percentile_ms(&[], 50.0), None);
+    }
+
+    #[test]
+    fn a_mixed_report_shows_scenarios_reviews_personal_data_and_functions() {
+        let mut report = sample_report();
+        report.finished = 4;
+        report.failed = 0;
+        report.put_failures = 0;
+        report.reviews = 2;
+        report.scenarios = vec![
+            ScenarioReport {
+                label: "approved.json".into(),
+                expected: "approved automatically".into(),
+                sent: 2,
+                as_expected: 2,
+                latencies: vec![ms(10), ms(20)],
+            },
+            ScenarioReport {
+                label: "manual-review.json (reviewer approves)".into(),
+                expected: "approved after review".into(),
+                sent: 2,
+                as_expected: 2,
+                latencies: vec![ms(30), ms(40)],
+            },
+        ];
+        report.personal_data_checked = Some(3);
+        report.functions = vec![FunctionReport {
+            name: "kyc-identity-check".into(),
+            invocations: 4,
+            init_ms: vec![15.5],
+            warm_ms: vec![0.5, 0.75, 1.0],
+            max_memory_used_mb: 14,
+            memory_size_mb: 128,
+        }];
+        assert!(report.passed());
+        let table = report.table();
+        assert!(
+            table.contains("manual-review.json (reviewer approves)  2/2 approved after review (p50 30.0 ms, p99 40.0 ms)"),
+            "{table}"
+        );
+        assert!(
+            table.contains("2 completed by the bench's reviewer, 0 unexpected"),
+            "{table}"
+        );
+        assert!(table.contains("3 names / dates of birth / document numbers searched in every log group: none found"), "{table}");
+        assert!(
+            table.contains("4 invocations, 1 cold starts (init p50 15.50 ms, max 15.50 ms), warm p50 0.75 ms p99 1.00 ms, max memory used 14 MB of 128 MB"),
+            "{table}"
+        );
+        let v = report.to_json();
+        assert_eq!(v["scenarios"][1]["as_expected"], 2);
+        assert_eq!(v["scenarios"][1]["latency_ms"]["p50"], 30.0);
+        assert_eq!(v["functions"][0]["cold_starts"], 1);
+        assert_eq!(v["functions"][0]["warm_duration_ms"]["p99"], 1.0);
+        assert_eq!(v["personal_data"]["values_checked"], 3);
+        // Any leak, or any unexpected review, fails the run.
+        report.personal_data_found.push((
+            "/aws/lambda/kyc-identity-check".into(),
+            "document number".into(),
+        ));
+        assert!(!report.passed());
+        assert!(
+            report
+                .table()
+                .contains("FOUND 1 times: document number in /aws/lambda/kyc-identity-check")
+        );
+        report.personal_data_found.clear();
+        report.review_errors = 1;
         assert!(!report.passed());
     }
 }

@@ -127,6 +127,8 @@ pub enum Expected {
     ApprovedAutomatically,
     /// New account approved by the (simulated) reviewer.
     ApprovedAfterReview,
+    /// New account declined by the (simulated) reviewer.
+    DeclinedAfterReview,
     /// New account declined by the identity check.
     DeclinedByIdentity,
     /// New account declined by the risk profile.
@@ -138,10 +140,12 @@ pub enum Expected {
 }
 
 impl Expected {
-    fn label(self) -> &'static str {
+    /// How the report names it.
+    pub fn label(self) -> &'static str {
         match self {
             Self::ApprovedAutomatically => "approved automatically",
             Self::ApprovedAfterReview => "approved after review",
+            Self::DeclinedAfterReview => "declined after review",
             Self::DeclinedByIdentity => "declined by identity",
             Self::DeclinedByRisk => "declined by risk",
             Self::DeclinedReviewTimedOut => "declined, review timed out",
@@ -352,7 +356,8 @@ fn path_of(o: &Outcome) -> String {
     }
 }
 
-fn matches_expectation(expected: Expected, detail_type: &str, detail: &Value) -> bool {
+/// Whether a terminal event (its detail-type and detail) is the outcome `expected`.
+pub fn matches_expectation(expected: Expected, detail_type: &str, detail: &Value) -> bool {
     let reasons: BTreeSet<&str> = detail["reasons"]
         .as_array()
         .map(|r| r.iter().filter_map(Value::as_str).collect())
@@ -364,6 +369,9 @@ fn matches_expectation(expected: Expected, detail_type: &str, detail: &Value) ->
         }
         Expected::ApprovedAfterReview => {
             detail_type == "New account approved" && decided_by == "MANUAL_REVIEW"
+        }
+        Expected::DeclinedAfterReview => {
+            detail_type == "New account declined" && decided_by == "MANUAL_REVIEW"
         }
         Expected::DeclinedByIdentity => {
             detail_type == "New account declined"

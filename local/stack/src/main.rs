@@ -73,6 +73,24 @@ struct BenchArgs {
     /// Pause between two FilterLogEvents polls of the accounts log group, in milliseconds.
     #[arg(long, default_value_t = 2)]
     poll_interval_ms: u64,
+    /// What to send: `approved` (every workflow a name-and-address applicant, approved
+    /// automatically) or `kyc` (every application of the demo's scenario files in turn: approved,
+    /// declined by identity or risk, invalid, and manual reviews that the bench approves or
+    /// declines through Manual review started / completed events).
+    #[arg(long, value_enum, default_value_t = BenchMix::Approved)]
+    mix: BenchMix,
+    /// Directory of the scenario files, for `--mix kyc`.
+    #[arg(long, default_value = "events")]
+    events_dir: PathBuf,
+}
+
+/// `bench --mix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BenchMix {
+    /// Name and address only: approved automatically.
+    Approved,
+    /// Every scenario of the demo, reviews included.
+    Kyc,
 }
 
 #[derive(Debug, clap::Args)]
@@ -477,6 +495,16 @@ async fn run_bench(args: BenchArgs) -> Result<(), String> {
     for note in &stack.notes {
         eprintln!("    note: {note}");
     }
+    let mix = match args.mix {
+        BenchMix::Approved => bench::approval_mix(),
+        BenchMix::Kyc => bench::kyc_mix(&args.events_dir).map_err(|e| e.to_string())?,
+    };
+    let functions: Vec<String> = stack
+        .template()
+        .map_or(&[][..], |m| &m.functions[..])
+        .iter()
+        .map(|f| f.name.clone())
+        .collect();
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     eprintln!(
         "==> {} workflows at concurrency {} against {} (run {run_id})",
@@ -494,6 +522,8 @@ async fn run_bench(args: BenchArgs) -> Result<(), String> {
             timeout: std::time::Duration::from_secs(args.timeout_seconds),
             run_id,
             poll_pause: std::time::Duration::from_millis(args.poll_interval_ms),
+            mix,
+            functions,
         },
         |line| eprintln!("    {line}"),
     )
@@ -522,14 +552,18 @@ async fn run_bench(args: BenchArgs) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{} of {} workflows did not end with exactly one New account approved \
-             ({} failed, {} unfinished, {} without a terminal event, {} with several)",
+            "{} of {} workflows did not end with exactly one expected terminal event \
+             ({} failed, {} with another outcome, {} unfinished, {} without a terminal event, \
+             {} with several); {} unexpected or undelivered reviews; personal data found {} times",
             report.workflows - report.finished,
             report.workflows,
             report.failed,
+            report.wrong_outcome,
             report.unfinished,
             report.missing_terminal,
-            report.duplicate_terminal
+            report.duplicate_terminal,
+            report.review_errors,
+            report.personal_data_found.len()
         ))
     }
 }

@@ -64,14 +64,26 @@ type Completion = Box<dyn FnOnce(Result<(), String>) + Send + 'static>;
 /// (its savepoint is kept), `false` when it must be rolled back.
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send + 'static>;
 
+/// What the store thread receives.
+enum Message {
+    /// Run this closure in the next batch.
+    Job(Job),
+    /// Commit what came before, then end the thread (closing the database
+    /// and releasing the state directory's lock).
+    Close,
+}
+
 /// Most jobs committed together; bounds a batch's latency.
 const MAX_BATCH: usize = 512;
 
 /// A handle to the database thread. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Message>,
     location: Option<PathBuf>,
+    /// `true` once the store thread has ended: the connection is closed and
+    /// the lock released.
+    ended: tokio::sync::watch::Receiver<bool>,
 }
 
 /// File name of the database inside the state directory.
@@ -131,18 +143,40 @@ impl Store {
     ) -> Result<Self, StoreError> {
         configure(&conn)?;
         migrate(&mut conn)?;
-        let (jobs, rx) = mpsc::channel::<Job>();
+        let (jobs, rx) = mpsc::channel::<Message>();
+        let (ended_tx, ended) = tokio::sync::watch::channel(false);
         std::thread::Builder::new()
             .name("kyc-local-store".into())
             .spawn(move || {
-                let _lock = lock;
                 run_batches(&conn, &rx);
+                // Jobs still queued behind a Close are dropped unanswered: their
+                // callers get `Closed`, and nothing of theirs was written.
+                drop(rx);
+                drop(conn);
+                drop(lock);
+                ended_tx.send_replace(true);
             })
             .map_err(|source| StoreError::Io {
                 path: location.clone().unwrap_or_default(),
                 source,
             })?;
-        Ok(Self { jobs, location })
+        Ok(Self {
+            jobs,
+            location,
+            ended,
+        })
+    }
+
+    /// Commits what was sent before this call, then closes the database and
+    /// releases the state directory: when this returns, another stack can
+    /// open the same directory. Every later call on any handle of this store
+    /// gets [`StoreError::Closed`].
+    pub async fn close(&self) {
+        // A send that fails means the thread has already gone.
+        let _ = self.jobs.send(Message::Close);
+        let mut ended = self.ended.clone();
+        // An error means the thread dropped its sender: it has ended too.
+        let _ = ended.wait_for(|ended| *ended).await;
     }
 
     fn submit<T, E, F>(
@@ -165,7 +199,9 @@ impl Store {
             });
             (ok, completion)
         });
-        self.jobs.send(job).map_err(|_| StoreError::Closed)
+        self.jobs
+            .send(Message::Job(job))
+            .map_err(|_| StoreError::Closed)
     }
 
     /// Runs `f` on the database thread inside a transaction: its changes are
@@ -222,12 +258,21 @@ impl Store {
 
 /// The store thread: take what is waiting (up to [`MAX_BATCH`]), run it in one
 /// transaction with a savepoint per job, commit, then answer everyone.
-fn run_batches(conn: &Connection, rx: &mpsc::Receiver<Job>) {
-    while let Ok(first) = rx.recv() {
+/// Returns when every handle is gone or a [`Message::Close`] came.
+fn run_batches(conn: &Connection, rx: &mpsc::Receiver<Message>) {
+    let mut closing = false;
+    while !closing {
+        let Ok(Message::Job(first)) = rx.recv() else {
+            return;
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Message::Job(job)) => batch.push(job),
+                Ok(Message::Close) => {
+                    closing = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
@@ -483,6 +528,54 @@ mod tests {
         let reopened = Store::open(&dir);
         assert!(reopened.is_ok());
         drop(reopened);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn close_commits_what_came_before_and_releases_the_directory() {
+        let dir = std::env::temp_dir().join(format!("kyc-local-store-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir).unwrap();
+        // A handle that outlives the close (a task not yet aborted, say).
+        let straggler = store.clone();
+        let written = store.write(|c| {
+            c.execute(
+                "INSERT INTO log_groups (name, created_ms) VALUES ('before-close', 1)",
+                [],
+            )
+            .map_err(StoreError::from)
+        });
+        let (written, ()) = tokio::join!(written, store.close());
+        assert_eq!(written.unwrap(), 1);
+        // The lock is free at once, with a handle still alive: no waiting on the retry loop.
+        let reopened = tokio::task::spawn_blocking({
+            let dir = dir.clone();
+            move || Store::open(&dir)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let late = straggler
+            .write(|c| {
+                c.execute(
+                    "INSERT INTO log_groups (name, created_ms) VALUES ('after-close', 1)",
+                    [],
+                )
+                .map_err(StoreError::from)
+            })
+            .await;
+        assert!(matches!(late, Err(StoreError::Closed)), "{late:?}");
+        // Closing twice is harmless.
+        straggler.close().await;
+        let names: Vec<String> = reopened
+            .call(|c| {
+                let mut stmt = c.prepare("SELECT name FROM log_groups ORDER BY name")?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                Ok::<_, StoreError>(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(names, ["before-close"]);
+        reopened.close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }
 
