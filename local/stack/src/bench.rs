@@ -41,6 +41,11 @@ pub const TERMINAL_FILTER: &str =
 const WINDOW_MARGIN_MS: i64 = 0;
 /// Time left for late (duplicate) terminal events before the final count.
 const SETTLE: Duration = Duration::from_millis(1_000);
+/// How many unexpected outcomes the report quotes.
+const WRONG_EXAMPLES: usize = 5;
+/// Personal data values shorter than this are not searched for in the logs: they occur by chance
+/// (the invalid application's document number `123` is in timestamps and ids).
+const MIN_PERSONAL_DATA_LEN: usize = 6;
 /// Memory sampling period.
 const SAMPLE_EVERY: Duration = Duration::from_millis(200);
 
@@ -148,7 +153,7 @@ pub fn kyc_mix(events_dir: &std::path::Path) -> Result<Vec<MixScenario>, DemoErr
 }
 
 /// Personal data of the mix's applicants that must never appear in a log group: full names, dates
-/// of birth, document numbers (DESIGN.md). Empty values are left out.
+/// of birth, document numbers (DESIGN.md). Values shorter than [`MIN_PERSONAL_DATA_LEN`] are left out.
 pub fn personal_data(mix: &[MixScenario]) -> Vec<(&'static str, String)> {
     let mut out: Vec<(&'static str, String)> = Vec::new();
     for s in mix {
@@ -157,7 +162,10 @@ pub fn personal_data(mix: &[MixScenario]) -> Vec<(&'static str, String)> {
             ("date of birth", &s.detail["dateOfBirth"]),
             ("document number", &s.detail["document"]["number"]),
         ] {
-            if let Some(v) = value.as_str().map(str::trim).filter(|v| !v.is_empty())
+            if let Some(v) = value
+                .as_str()
+                .map(str::trim)
+                .filter(|v| v.chars().count() >= MIN_PERSONAL_DATA_LEN)
                 && !out.iter().any(|(_, seen)| seen == v)
             {
                 out.push((kind, v.to_string()));
@@ -474,6 +482,8 @@ pub struct BenchReport {
     pub failed: usize,
     /// Among `failed`: a terminal event other than the expected one.
     pub wrong_outcome: usize,
+    /// The first few of those: `applicationId: detail-type {detail}`.
+    pub wrong_examples: Vec<String>,
     /// No terminal event before the timeout (or never sent).
     pub unfinished: usize,
     /// PutEvents refusals (transport, API or per-entry errors) among `failed`.
@@ -587,6 +597,7 @@ impl BenchReport {
             "log_polled_events": self.polled_events,
             "log_poll_seconds": (self.poll_time.as_secs_f64() * 1000.0).round() / 1000.0,
             "wrong_outcome": self.wrong_outcome,
+            "wrong_examples": self.wrong_examples,
             "reviews": self.reviews,
             "review_errors": self.review_errors,
             "scenarios": self.scenarios.iter().map(|s| json!({
@@ -724,6 +735,9 @@ impl BenchReport {
                     ),
                 ));
             }
+        }
+        for example in &self.wrong_examples {
+            rows.push(("unexpected outcome".into(), example.clone()));
         }
         if self.reviews > 0 || self.review_errors > 0 {
             rows.push((
@@ -1147,6 +1161,15 @@ pub async fn run(
                 let expected = options.mix[scenario_of(&options, n)].expected;
                 let as_expected =
                     demo::matches_expectation(expected, &event.detail_type, &event.detail);
+                if !as_expected && report.wrong_examples.len() < WRONG_EXAMPLES {
+                    report.wrong_examples.push(format!(
+                        "{}: expected {}, got {} {}",
+                        event.application_id,
+                        expected.label(),
+                        event.detail_type,
+                        event.detail
+                    ));
+                }
                 let _ = p.done.send((seen_at, event.terminal, as_expected));
             }
             // A second terminal event of an application already resolved is counted by the final
@@ -1578,7 +1601,8 @@ mod tests {
             },
             MixScenario {
                 label: "c".into(),
-                detail: json!({"customerName": "  ", "dateOfBirth": 19920719}),
+                detail: json!({"customerName": "  ", "dateOfBirth": 19920719,
+                               "document": {"type": "library_card", "number": "123"}}),
                 expected: Expected::DeclinedInvalid,
                 review_decision: None,
             },

@@ -212,6 +212,13 @@ impl BinaryLocator {
             dirs.push(target.join("stack"));
             dirs.push(target.join("lambda"));
         }
+        // Function processes run in their own task root (their working directory): a relative
+        // path (`--template template.yaml` gives the template directory `.`) would not name the
+        // executable there.
+        let dirs = dirs
+            .into_iter()
+            .map(|d| std::path::absolute(&d).unwrap_or(d))
+            .collect();
         Self { dirs }
     }
 
@@ -407,6 +414,21 @@ mod tests {
         assert_eq!(locator.find("risk-profile"), Some(lambda.join("bootstrap")));
         assert_eq!(locator.find("missing"), None);
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_relative_template_directory_gives_absolute_executables() {
+        // `kyc-local demo` / `bench` run with `--template template.yaml`: the template directory is
+        // `.`, and the function processes start in their own task root.
+        let locator = BinaryLocator::new(Path::new("."), &[PathBuf::from("bin")]);
+        assert!(
+            locator.dirs().iter().all(|d| d.is_absolute()),
+            "{:?}",
+            locator.dirs()
+        );
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(locator.dirs()[0], cwd.join("bin"));
+        assert!(locator.dirs().contains(&cwd.join("target").join("stack")));
     }
 
     #[tokio::test]
