@@ -484,6 +484,8 @@ pub struct BenchReport {
     pub wrong_outcome: usize,
     /// The first few of those: `applicationId: detail-type {detail}`.
     pub wrong_examples: Vec<String>,
+    /// The first few unfinished workflows: their execution's status and last history events.
+    pub unfinished_examples: Vec<String>,
     /// No terminal event before the timeout (or never sent).
     pub unfinished: usize,
     /// PutEvents refusals (transport, API or per-entry errors) among `failed`.
@@ -598,6 +600,7 @@ impl BenchReport {
             "log_poll_seconds": (self.poll_time.as_secs_f64() * 1000.0).round() / 1000.0,
             "wrong_outcome": self.wrong_outcome,
             "wrong_examples": self.wrong_examples,
+            "unfinished_examples": self.unfinished_examples,
             "reviews": self.reviews,
             "review_errors": self.review_errors,
             "scenarios": self.scenarios.iter().map(|s| json!({
@@ -738,6 +741,9 @@ impl BenchReport {
         }
         for example in &self.wrong_examples {
             rows.push(("unexpected outcome".into(), example.clone()));
+        }
+        for example in &self.unfinished_examples {
+            rows.push(("unfinished".into(), example.clone()));
         }
         if self.reviews > 0 || self.review_errors > 0 {
             rows.push((
@@ -971,6 +977,80 @@ async fn review(client: &AwsJsonClient, bus: &str, token: &str, decision: &str) 
     }
     true
 }
+
+/// Where the execution of `application_id` stands: its status and its last history events (for an
+/// unfinished workflow). Looks at the newest executions first, at most [`WHERE_IS_SCAN`].
+async fn where_is(
+    client: &AwsJsonClient,
+    state_machine_arn: &str,
+    application_id: &str,
+) -> Result<String, DemoError> {
+    let mut token: Option<String> = None;
+    let mut scanned = 0;
+    while scanned < WHERE_IS_SCAN {
+        let mut request = json!({"stateMachineArn": state_machine_arn, "maxResults": 1000});
+        if let Some(t) = &token {
+            request["nextToken"] = json!(t);
+        }
+        let page = client
+            .call("AWSStepFunctions.ListExecutions", &request)
+            .await?;
+        for execution in page["executions"].as_array().into_iter().flatten() {
+            scanned += 1;
+            let Some(arn) = execution["executionArn"].as_str() else {
+                continue;
+            };
+            let described = client
+                .call(
+                    "AWSStepFunctions.DescribeExecution",
+                    &json!({"executionArn": arn}),
+                )
+                .await?;
+            let input: Value = described["input"]
+                .as_str()
+                .and_then(|i| serde_json::from_str(i).ok())
+                .unwrap_or(Value::Null);
+            if input["detail"]["applicationId"] != application_id {
+                continue;
+            }
+            let history = client
+                .call(
+                    "AWSStepFunctions.GetExecutionHistory",
+                    &json!({"executionArn": arn, "reverseOrder": true, "maxResults": 6}),
+                )
+                .await?;
+            let mut last: Vec<String> = history["events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    let state = e["stateEnteredEventDetails"]["name"]
+                        .as_str()
+                        .or_else(|| e["stateExitedEventDetails"]["name"].as_str())
+                        .unwrap_or("");
+                    format!("{} {}", e["type"].as_str().unwrap_or("?"), state)
+                        .trim_end()
+                        .to_string()
+                })
+                .collect();
+            last.reverse();
+            return Ok(format!(
+                "execution {} {}, last events: {}",
+                execution["name"].as_str().unwrap_or("?"),
+                described["status"].as_str().unwrap_or("?"),
+                last.join(" > ")
+            ));
+        }
+        match page["nextToken"].as_str() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    Ok(format!("no execution found among the newest {scanned}"))
+}
+
+/// Executions [`where_is`] describes at most.
+const WHERE_IS_SCAN: usize = 20_000;
 
 /// Every log group of the stack (DescribeLogGroups, every page).
 async fn log_group_names(client: &AwsJsonClient) -> Result<Vec<String>, DemoError> {
@@ -1288,6 +1368,29 @@ pub async fn run(
         {
             *counts.entry(id).or_default() += 1;
         }
+    }
+    for id in still_pending.iter().take(WRONG_EXAMPLES) {
+        let where_ = where_is(client, &targets.state_machine_arn, id).await?;
+        // What the log groups hold for it, searched by applicationId over all time.
+        let mut logged = Vec::new();
+        for group in [
+            &targets.accounts_log_group,
+            &targets.customer_service_log_group,
+        ] {
+            let pattern = format!("{{ $.detail.applicationId = \"{id}\" }}");
+            let events = filter_log(client, group, 0, &pattern).await?;
+            let types: Vec<String> = events
+                .iter()
+                .filter_map(|(_, ts, m)| {
+                    let v: Value = serde_json::from_str(m).ok()?;
+                    Some(format!("{}@{ts}", v["detail-type"].as_str()?))
+                })
+                .collect();
+            logged.push(format!("{group}: [{}]", types.join(", ")));
+        }
+        report
+            .unfinished_examples
+            .push(format!("{id}: {where_}; logged: {}", logged.join("; ")));
     }
     let accepted = report.finished + report.failed - report.put_failures + still_pending.len();
     report.duplicate_terminal = counts.values().filter(|c| **c > 1).count();

@@ -416,6 +416,30 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
+    /// The id of a finished delivery is never given to a new one: the id keys the delivery in the
+    /// worker's schedule too, and a late `finish` of the old one must not delete the new one.
+    #[test]
+    fn delivery_ids_are_never_reused() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .write_blocking(|tx| {
+                let enqueue = |tx: &Connection| enqueue_delivery(tx, "k", "{}", "{}", 1, None, 1);
+                let first = enqueue(tx)?;
+                let newest = enqueue(tx)?;
+                assert!(finish_delivery(tx, newest)?);
+                let next = enqueue(tx)?;
+                assert!(next > newest, "{next} reuses {newest}");
+                // Finishing the old one again is a no-op that leaves the new one alone.
+                assert!(!finish_delivery(tx, newest)?);
+                assert_eq!(due_deliveries(tx, 10, 10)?.len(), 2);
+                assert!(finish_delivery(tx, first)?);
+                assert!(finish_delivery(tx, next)?);
+                assert!(enqueue(tx)? > next);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    }
+
     #[test]
     fn rules_and_targets() {
         let store = Store::open_in_memory().unwrap();

@@ -193,4 +193,30 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (scope, key)
     ) WITHOUT ROWID;
     "#,
+    // 4: delivery ids are never reused (AUTOINCREMENT). The id keys the delivery in the worker's
+    // in-memory schedule too; with plain rowids, a finished delivery's id went to the next insert,
+    // so a late `finish` of the old delivery deleted the new one's row, and a third insert under
+    // the same id replaced the second delivery in the schedule: an event that never reached its
+    // target (the bench saw 1-3 in 480 workflows).
+    r#"
+    CREATE TABLE pending_deliveries_v4 (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind             TEXT NOT NULL,
+        destination      TEXT NOT NULL,
+        payload          TEXT NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        due_ms           INTEGER NOT NULL,
+        first_attempt_ms INTEGER,
+        expires_ms       INTEGER,
+        last_error       TEXT,
+        created_ms       INTEGER NOT NULL
+    );
+    INSERT INTO pending_deliveries_v4
+        (id, kind, destination, payload, attempts, due_ms, first_attempt_ms, expires_ms, last_error, created_ms)
+        SELECT id, kind, destination, payload, attempts, due_ms, first_attempt_ms, expires_ms, last_error, created_ms
+        FROM pending_deliveries;
+    DROP TABLE pending_deliveries;
+    ALTER TABLE pending_deliveries_v4 RENAME TO pending_deliveries;
+    CREATE INDEX pending_deliveries_due ON pending_deliveries (due_ms);
+    "#,
 ];

@@ -570,6 +570,7 @@ impl EventsService {
         let outcome = match step {
             NextStep::Delivered => self.finish(id).await,
             NextStep::RetryAt(at) => {
+                tracing::warn!(rule = %job.destination.rule, target = %job.destination.target_id, attempts = engine_job.attempts, error = %last_error, retry_at = %at, "delivery failed; retrying");
                 let due = at.timestamp_millis();
                 let now_ms = now.timestamp_millis();
                 let stored = self
