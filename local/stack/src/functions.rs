@@ -227,14 +227,43 @@ impl BinaryLocator {
         &self.dirs
     }
 
-    /// The newest `<dir>/<binary>` (or cargo-lambda's `<dir>/<binary>/bootstrap`).
+    /// The newest `<dir>/<binary>` (or cargo-lambda's `<dir>/<binary>/bootstrap`) that this
+    /// machine can run: `sam build` leaves arm64 `bootstrap`s in `target/lambda/`, newer than the
+    /// host build but not executable here.
     pub fn find(&self, binary: &str) -> Option<PathBuf> {
         self.dirs
             .iter()
             .flat_map(|d| [d.join(binary), d.join(binary).join("bootstrap")])
-            .filter(|p| p.is_file())
+            .filter(|p| p.is_file() && runs_here(p))
             .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
     }
+}
+
+/// Whether `path` is for this machine's architecture: an ELF file's `e_machine` must be the
+/// host's; anything else (a script, another format) is left to the OS to judge.
+pub fn runs_here(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if file.read_exact(&mut header).is_err() || &header[..4] != b"\x7fELF" {
+        return true;
+    }
+    // e_machine, at offset 18, in the file's byte order (EI_DATA: 1 little, 2 big endian).
+    let machine = match header[5] {
+        2 => u16::from_be_bytes([header[18], header[19]]),
+        _ => u16::from_le_bytes([header[18], header[19]]),
+    };
+    let host = match std::env::consts::ARCH {
+        "x86_64" => 62,
+        "aarch64" => 183,
+        "x86" => 3,
+        "arm" => 40,
+        "riscv64" => 243,
+        _ => return true,
+    };
+    machine == host
 }
 
 /// The Lambda settings of a template function, running `executable`.
@@ -413,6 +442,43 @@ mod tests {
         let locator = BinaryLocator::new(&root, std::slice::from_ref(&explicit));
         assert_eq!(locator.find("risk-profile"), Some(lambda.join("bootstrap")));
         assert_eq!(locator.find("missing"), None);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn executables_of_another_architecture_are_skipped() {
+        let root = std::env::temp_dir().join(format!("kyc-local-arch-{}", uuid::Uuid::new_v4()));
+        let host = root.join("target/stack");
+        let lambda = root.join("target/lambda/risk-profile");
+        std::fs::create_dir_all(&host).unwrap();
+        std::fs::create_dir_all(&lambda).unwrap();
+        // This test binary is an executable of the host.
+        let me = std::env::current_exe().unwrap();
+        std::fs::copy(&me, host.join("risk-profile")).unwrap();
+        assert!(runs_here(&host.join("risk-profile")));
+        std::thread::sleep(Duration::from_millis(20));
+        // A newer ELF header of another machine (what `sam build --arm64` leaves on x86_64, and
+        // the reverse on arm64).
+        let mut elf = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
+        elf.resize(18, 0);
+        let other: u16 = if std::env::consts::ARCH == "aarch64" {
+            62
+        } else {
+            183
+        };
+        elf.extend_from_slice(&other.to_le_bytes());
+        elf.resize(64, 0);
+        std::fs::write(lambda.join("bootstrap"), &elf).unwrap();
+        assert!(!runs_here(&lambda.join("bootstrap")));
+        let locator = BinaryLocator::new(&root, &[]);
+        assert_eq!(
+            locator.find("risk-profile"),
+            Some(host.join("risk-profile"))
+        );
+        // A script is left to the OS.
+        std::fs::write(root.join("script"), b"#!/bin/sh\n").unwrap();
+        assert!(runs_here(&root.join("script")));
+        assert!(!runs_here(&root.join("missing")));
         let _ = std::fs::remove_dir_all(&root);
     }
 
