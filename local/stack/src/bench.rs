@@ -529,6 +529,8 @@ pub struct BenchReport {
     pub personal_data_found: Vec<(String, String)>,
     /// The functions' REPORT figures.
     pub functions: Vec<FunctionReport>,
+    /// Bytes each log group gained during the run (`storedBytes`, DescribeLogGroups).
+    pub log_bytes: Vec<(String, u64)>,
 }
 
 impl BenchReport {
@@ -552,6 +554,13 @@ impl BenchReport {
             && self.duplicate_terminal == 0
             && self.review_errors == 0
             && self.personal_data_found.is_empty()
+    }
+
+    /// Log bytes stored per workflow sent (every log group), if any was logged.
+    pub fn log_bytes_per_workflow(&self) -> Option<u64> {
+        let total: u64 = self.log_bytes.iter().map(|(_, b)| b).sum();
+        let sent = self.scenarios.iter().map(|s| s.sent).sum::<usize>();
+        (total > 0 && sent > 0).then(|| total / sent as u64)
     }
 
     fn ms(d: Option<Duration>) -> Option<f64> {
@@ -617,6 +626,12 @@ impl BenchReport {
                 "values_checked": self.personal_data_checked,
                 "found": self.personal_data_found.iter()
                     .map(|(group, kind)| json!({"logGroup": group, "kind": kind}))
+                    .collect::<Vec<_>>(),
+            },
+            "log_bytes": {
+                "per_workflow": self.log_bytes_per_workflow(),
+                "groups": self.log_bytes.iter()
+                    .map(|(group, bytes)| json!({"logGroup": group, "bytes": bytes}))
                     .collect::<Vec<_>>(),
             },
             "functions": self.functions.iter().map(|f| json!({
@@ -773,6 +788,16 @@ impl BenchReport {
             rows.push((
                 "personal data in logs".into(),
                 format!("{values} names / dates of birth / document numbers searched in every log group: {found}"),
+            ));
+        }
+        if let Some(per) = self.log_bytes_per_workflow() {
+            let total: u64 = self.log_bytes.iter().map(|(_, b)| b).sum();
+            rows.push((
+                "log bytes".into(),
+                format!(
+                    "{per} per workflow ({total} in {} log groups)",
+                    self.log_bytes.len()
+                ),
             ));
         }
         let opt_ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2} ms"));
@@ -1052,9 +1077,9 @@ async fn where_is(
 /// Executions [`where_is`] describes at most.
 const WHERE_IS_SCAN: usize = 20_000;
 
-/// Every log group of the stack (DescribeLogGroups, every page).
-async fn log_group_names(client: &AwsJsonClient) -> Result<Vec<String>, DemoError> {
-    let mut names = Vec::new();
+/// Every log group of the stack and its `storedBytes` (DescribeLogGroups, every page).
+async fn log_groups(client: &AwsJsonClient) -> Result<BTreeMap<String, u64>, DemoError> {
+    let mut groups = BTreeMap::new();
     let mut token: Option<String> = None;
     loop {
         let mut request = json!({});
@@ -1066,7 +1091,7 @@ async fn log_group_names(client: &AwsJsonClient) -> Result<Vec<String>, DemoErro
             .await?;
         for group in page["logGroups"].as_array().into_iter().flatten() {
             if let Some(name) = group["logGroupName"].as_str() {
-                names.push(name.to_string());
+                groups.insert(name.to_string(), group["storedBytes"].as_u64().unwrap_or(0));
             }
         }
         match page["nextToken"].as_str() {
@@ -1074,7 +1099,7 @@ async fn log_group_names(client: &AwsJsonClient) -> Result<Vec<String>, DemoErro
             _ => break,
         }
     }
-    Ok(names)
+    Ok(groups)
 }
 
 /// The REPORT figures of `function` since `start_ms`.
@@ -1128,6 +1153,7 @@ pub async fn run(
     let shared = Arc::new(Mutex::new(Shared::default()));
     let next = Arc::new(AtomicUsize::new(0));
     let bus = Arc::new(targets.event_bus_name.clone());
+    let bytes_before = log_groups(client).await?;
     let run_start_ms = now_ms();
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + options.timeout;
@@ -1398,9 +1424,17 @@ pub async fn run(
 
     // No personal data of the applicants in any log group of the stack.
     let personal = personal_data(&options.mix);
+    let groups = log_groups(client).await?;
+    report.log_bytes = groups
+        .iter()
+        .map(|(group, bytes)| {
+            let before = bytes_before.get(group).copied().unwrap_or(0);
+            (group.clone(), bytes.saturating_sub(before))
+        })
+        .filter(|(_, bytes)| *bytes > 0)
+        .collect();
     if !personal.is_empty() {
-        let groups = log_group_names(client).await?;
-        for group in &groups {
+        for group in groups.keys() {
             for (kind, value) in &personal {
                 let pattern = format!("\"{}\"", value.replace('"', ""));
                 let hits = filter_log(client, group, window_start, &pattern).await?;
@@ -1824,8 +1858,17 @@ mod tests {
             max_memory_used_mb: 14,
             memory_size_mb: 128,
         }];
+        report.log_bytes = vec![
+            ("/aws/events/kyc/accounts".into(), 3_000),
+            ("/aws/lambda/x".into(), 5_000),
+        ];
+        assert_eq!(report.log_bytes_per_workflow(), Some(2_000));
         assert!(report.passed());
         let table = report.table();
+        assert!(
+            table.contains("2000 per workflow (8000 in 2 log groups)"),
+            "{table}"
+        );
         assert!(
             table.contains("manual-review.json (reviewer approves)  2/2 approved after review (p50 30.0 ms, p99 40.0 ms)"),
             "{table}"
