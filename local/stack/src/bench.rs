@@ -932,35 +932,23 @@ async fn filter_log(
     start_ms: i64,
     pattern: &str,
 ) -> Result<Vec<(String, i64, String)>, DemoError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut request = json!({
-            "logGroupName": group,
-            "startTime": start_ms,
-            "filterPattern": pattern,
-        });
-        if let Some(t) = &token {
-            request["nextToken"] = json!(t);
-        }
-        let page = client
-            .call("Logs_20140328.FilterLogEvents", &request)
-            .await?;
-        for event in page["events"].as_array().into_iter().flatten() {
-            if let (Some(id), Some(ts), Some(message)) = (
-                event["eventId"].as_str(),
-                event["timestamp"].as_i64(),
-                event["message"].as_str(),
-            ) {
-                out.push((id.to_string(), ts, message.to_string()));
-            }
-        }
-        match page["nextToken"].as_str() {
-            Some(t) if Some(t) != token.as_deref() => token = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    Ok(out)
+    let events = client
+        .call_all_pages(
+            "Logs_20140328.FilterLogEvents",
+            json!({"logGroupName": group, "startTime": start_ms, "filterPattern": pattern}),
+            "events",
+        )
+        .await?;
+    Ok(events
+        .iter()
+        .filter_map(|event| {
+            Some((
+                event["eventId"].as_str()?.to_string(),
+                event["timestamp"].as_i64()?,
+                event["message"].as_str()?.to_string(),
+            ))
+        })
+        .collect())
 }
 
 /// The terminal events of `group` from `start_ms`.
@@ -1004,74 +992,62 @@ async fn review(client: &AwsJsonClient, bus: &str, token: &str, decision: &str) 
 }
 
 /// Where the execution of `application_id` stands: its status and its last history events (for an
-/// unfinished workflow). Looks at the newest executions first, at most [`WHERE_IS_SCAN`].
+/// unfinished workflow). Describes the newest executions first, at most [`WHERE_IS_SCAN`].
 async fn where_is(
     client: &AwsJsonClient,
     state_machine_arn: &str,
     application_id: &str,
 ) -> Result<String, DemoError> {
-    let mut token: Option<String> = None;
-    let mut scanned = 0;
-    while scanned < WHERE_IS_SCAN {
-        let mut request = json!({"stateMachineArn": state_machine_arn, "maxResults": 1000});
-        if let Some(t) = &token {
-            request["nextToken"] = json!(t);
-        }
-        let page = client
-            .call("AWSStepFunctions.ListExecutions", &request)
+    let executions = demo::list_executions(client, state_machine_arn).await?;
+    for execution in executions.iter().take(WHERE_IS_SCAN) {
+        let Some(arn) = execution["executionArn"].as_str() else {
+            continue;
+        };
+        let described = client
+            .call(
+                "AWSStepFunctions.DescribeExecution",
+                &json!({"executionArn": arn}),
+            )
             .await?;
-        for execution in page["executions"].as_array().into_iter().flatten() {
-            scanned += 1;
-            let Some(arn) = execution["executionArn"].as_str() else {
-                continue;
-            };
-            let described = client
-                .call(
-                    "AWSStepFunctions.DescribeExecution",
-                    &json!({"executionArn": arn}),
-                )
-                .await?;
-            let input: Value = described["input"]
-                .as_str()
-                .and_then(|i| serde_json::from_str(i).ok())
-                .unwrap_or(Value::Null);
-            if input["detail"]["applicationId"] != application_id {
-                continue;
-            }
-            let history = client
-                .call(
-                    "AWSStepFunctions.GetExecutionHistory",
-                    &json!({"executionArn": arn, "reverseOrder": true, "maxResults": 6}),
-                )
-                .await?;
-            let mut last: Vec<String> = history["events"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| {
-                    let state = e["stateEnteredEventDetails"]["name"]
-                        .as_str()
-                        .or_else(|| e["stateExitedEventDetails"]["name"].as_str())
-                        .unwrap_or("");
-                    format!("{} {}", e["type"].as_str().unwrap_or("?"), state)
-                        .trim_end()
-                        .to_string()
-                })
-                .collect();
-            last.reverse();
-            return Ok(format!(
-                "execution {} {}, last events: {}",
-                execution["name"].as_str().unwrap_or("?"),
-                described["status"].as_str().unwrap_or("?"),
-                last.join(" > ")
-            ));
+        let input: Value = described["input"]
+            .as_str()
+            .and_then(|i| serde_json::from_str(i).ok())
+            .unwrap_or(Value::Null);
+        if input["detail"]["applicationId"] != application_id {
+            continue;
         }
-        match page["nextToken"].as_str() {
-            Some(t) => token = Some(t.to_string()),
-            None => break,
-        }
+        let history = client
+            .call(
+                "AWSStepFunctions.GetExecutionHistory",
+                &json!({"executionArn": arn, "reverseOrder": true, "maxResults": 6}),
+            )
+            .await?;
+        let mut last: Vec<String> = history["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let state = e["stateEnteredEventDetails"]["name"]
+                    .as_str()
+                    .or_else(|| e["stateExitedEventDetails"]["name"].as_str())
+                    .unwrap_or("");
+                format!("{} {}", e["type"].as_str().unwrap_or("?"), state)
+                    .trim_end()
+                    .to_string()
+            })
+            .collect();
+        last.reverse();
+        return Ok(format!(
+            "execution {} {}, last events: {}",
+            execution["name"].as_str().unwrap_or("?"),
+            described["status"].as_str().unwrap_or("?"),
+            last.join(" > ")
+        ));
     }
-    Ok(format!("no execution found among the newest {scanned}"))
+    Ok(format!(
+        "no execution found among the newest {}",
+        executions.len().min(WHERE_IS_SCAN)
+    ))
 }
 
 /// Executions [`where_is`] describes at most.
@@ -1079,27 +1055,18 @@ const WHERE_IS_SCAN: usize = 20_000;
 
 /// Every log group of the stack and its `storedBytes` (DescribeLogGroups, every page).
 async fn log_groups(client: &AwsJsonClient) -> Result<BTreeMap<String, u64>, DemoError> {
-    let mut groups = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut request = json!({});
-        if let Some(t) = &token {
-            request["nextToken"] = json!(t);
-        }
-        let page = client
-            .call("Logs_20140328.DescribeLogGroups", &request)
-            .await?;
-        for group in page["logGroups"].as_array().into_iter().flatten() {
-            if let Some(name) = group["logGroupName"].as_str() {
-                groups.insert(name.to_string(), group["storedBytes"].as_u64().unwrap_or(0));
-            }
-        }
-        match page["nextToken"].as_str() {
-            Some(t) if Some(t) != token.as_deref() => token = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    Ok(groups)
+    let groups = client
+        .call_all_pages("Logs_20140328.DescribeLogGroups", json!({}), "logGroups")
+        .await?;
+    Ok(groups
+        .iter()
+        .filter_map(|g| {
+            Some((
+                g["logGroupName"].as_str()?.to_string(),
+                g["storedBytes"].as_u64().unwrap_or(0),
+            ))
+        })
+        .collect())
 }
 
 /// The REPORT figures of `function` since `start_ms`.

@@ -118,6 +118,33 @@ impl AwsJsonClient {
             message,
         })
     }
+
+    /// Calls `target` with `request` page after page (`nextToken`) and returns the items of every
+    /// page under `items` (`events`, `executions`, `logGroups`, ...). Stops when a page has no new
+    /// token.
+    pub async fn call_all_pages(
+        &self,
+        target: &str,
+        mut request: Value,
+        items: &str,
+    ) -> Result<Vec<Value>, DemoError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            if let Some(t) = &token {
+                request["nextToken"] = json!(t);
+            }
+            let mut page = self.call(target, &request).await?;
+            if let Value::Array(page_items) = page[items].take() {
+                out.extend(page_items);
+            }
+            match page["nextToken"].as_str() {
+                Some(t) if Some(t) != token.as_deref() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// The terminal outcome an application is expected to reach.
@@ -631,33 +658,25 @@ pub async fn run(
 
 /// Every message of a log group, parsed as JSON (EventBridge writes the event JSON as the message).
 async fn log_messages(client: &AwsJsonClient, group: &str) -> Result<Vec<Value>, DemoError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut request = json!({ "logGroupName": group });
-        if let Some(t) = &token {
-            request["nextToken"] = json!(t);
-        }
-        let page = match client.call("Logs_20140328.FilterLogEvents", &request).await {
-            Ok(page) => page,
-            // The group's first event creates nothing: the group exists from the template, but be
-            // tolerant of a stack that has not written anything yet.
-            Err(DemoError::Api { code, .. }) if code == "ResourceNotFoundException" => break,
-            Err(e) => return Err(e),
-        };
-        for event in page["events"].as_array().into_iter().flatten() {
-            if let Some(message) = event["message"].as_str()
-                && let Ok(value) = serde_json::from_str::<Value>(message)
-            {
-                out.push(value);
-            }
-        }
-        match page["nextToken"].as_str() {
-            Some(t) if Some(t) != token.as_deref() => token = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    Ok(out)
+    let events = match client
+        .call_all_pages(
+            "Logs_20140328.FilterLogEvents",
+            json!({ "logGroupName": group }),
+            "events",
+        )
+        .await
+    {
+        Ok(events) => events,
+        // The group exists from the template, but be tolerant of a stack that has not written
+        // anything yet.
+        Err(DemoError::Api { code, .. }) if code == "ResourceNotFoundException" => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(events
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .filter_map(|m| serde_json::from_str::<Value>(m).ok())
+        .collect())
 }
 
 /// What DescribeExecution tells the demo about one execution.
@@ -708,27 +727,18 @@ async fn describe_executions(
     Ok(out)
 }
 
-async fn list_executions(
+/// Every execution of the state machine, newest first (ListExecutions, every page).
+pub(crate) async fn list_executions(
     client: &AwsJsonClient,
     state_machine_arn: &str,
 ) -> Result<Vec<Value>, DemoError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut request = json!({ "stateMachineArn": state_machine_arn, "maxResults": 1000 });
-        if let Some(t) = &token {
-            request["nextToken"] = json!(t);
-        }
-        let page = client
-            .call("AWSStepFunctions.ListExecutions", &request)
-            .await?;
-        out.extend(page["executions"].as_array().into_iter().flatten().cloned());
-        match page["nextToken"].as_str() {
-            Some(t) => token = Some(t.to_string()),
-            None => break,
-        }
-    }
-    Ok(out)
+    client
+        .call_all_pages(
+            "AWSStepFunctions.ListExecutions",
+            json!({ "stateMachineArn": state_machine_arn, "maxResults": 1000 }),
+            "executions",
+        )
+        .await
 }
 
 #[cfg(test)]
