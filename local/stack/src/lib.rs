@@ -18,6 +18,7 @@ pub mod clock;
 pub mod demo;
 pub mod faults;
 pub mod functions;
+pub mod graph;
 pub mod lambda;
 pub mod protocol;
 pub mod server;

@@ -45,6 +45,81 @@ enum Command {
     /// Inject faults into a running kyc-local (functions, rule targets, service delays), list or
     /// clear them, through its control API (/_kyc/faults).
     Fault(kyc_local::faults::cli::FaultArgs),
+    /// Draw the template's state machine as a Mermaid flowchart; with --execution-arn, the states
+    /// that execution entered (GetExecutionHistory of a running kyc-local) are highlighted.
+    Graph(GraphArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct GraphArgs {
+    /// SAM template holding the state machine.
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+    /// Template parameters, `Key=Value`.
+    #[arg(long, num_args = 1..)]
+    parameter_overrides: Vec<String>,
+    /// Logical id or name of the state machine (default: the template's first).
+    #[arg(long)]
+    state_machine: Option<String>,
+    /// An execution whose path to highlight.
+    #[arg(long)]
+    execution_arn: Option<String>,
+    /// The running kyc-local to read the execution's history from.
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:4566",
+        env = "AWS_ENDPOINT_URL"
+    )]
+    endpoint_url: String,
+}
+
+async fn run_graph(args: GraphArgs) -> Result<(), String> {
+    let options = TemplateOptions {
+        parameter_overrides: parse_parameter_overrides(&args.parameter_overrides)
+            .map_err(|e| e.to_string())?,
+        ..TemplateOptions::default()
+    };
+    let model = kyc_local::template::load(&args.template, &options).map_err(|e| e.to_string())?;
+    let machine = match &args.state_machine {
+        Some(wanted) => model
+            .state_machines
+            .iter()
+            .find(|m| &m.logical_id == wanted || &m.name == wanted)
+            .ok_or_else(|| {
+                let known: Vec<&str> = model
+                    .state_machines
+                    .iter()
+                    .map(|m| m.logical_id.as_str())
+                    .collect();
+                format!(
+                    "no state machine {wanted} in the template (it has: {})",
+                    known.join(", ")
+                )
+            })?,
+        None => model
+            .state_machines
+            .first()
+            .ok_or("the template has no state machine")?,
+    };
+    let visited = match &args.execution_arn {
+        Some(arn) => {
+            let client = AwsJsonClient::new(args.endpoint_url.clone());
+            let events = client
+                .call_all_pages(
+                    "AWSStepFunctions.GetExecutionHistory",
+                    serde_json::json!({"executionArn": arn, "maxResults": 1000}),
+                    "events",
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            kyc_local::graph::entered_states(&events)
+        }
+        None => Vec::new(),
+    };
+    let text =
+        kyc_local::graph::mermaid(&machine.definition, &visited).map_err(|e| e.to_string())?;
+    print!("{text}");
+    Ok(())
 }
 
 #[derive(Debug, clap::Args)]
@@ -592,6 +667,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => runtime.block_on(run_demo(args)),
         Command::Bench(args) => runtime.block_on(run_bench(args)),
         Command::Fault(args) => runtime.block_on(kyc_local::faults::cli::run(args)),
+        Command::Graph(args) => runtime.block_on(run_graph(args)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
