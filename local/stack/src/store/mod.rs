@@ -432,6 +432,18 @@ mod tests {
         assert_eq!(count, 0);
     }
 
+    /// The names in `log_groups`, sorted.
+    async fn log_group_names(store: &Store) -> Vec<String> {
+        store
+            .call(|c| {
+                let mut stmt = c.prepare("SELECT name FROM log_groups ORDER BY name")?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                Ok::<_, StoreError>(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn a_batch_rolls_back_only_the_failing_jobs() {
         let store = Store::open_in_memory().unwrap();
@@ -474,15 +486,7 @@ mod tests {
         assert!(matches!(failing.await.unwrap(), Err(TestError::Rejected)));
         assert!(matches!(panicking.await.unwrap(), Err(StoreError::Closed)));
         assert_eq!(ok2.await.unwrap().unwrap(), 1);
-        let names: Vec<String> = store
-            .call(|c| {
-                let mut stmt = c.prepare("SELECT name FROM log_groups ORDER BY name")?;
-                let rows = stmt.query_map([], |r| r.get(0))?;
-                Ok::<_, StoreError>(rows.collect::<Result<_, _>>()?)
-            })
-            .await
-            .unwrap();
-        assert_eq!(names, ["a", "d"]);
+        assert_eq!(log_group_names(&store).await, ["a", "d"]);
     }
 
     #[test]
@@ -566,15 +570,7 @@ mod tests {
         assert!(matches!(late, Err(StoreError::Closed)), "{late:?}");
         // Closing twice is harmless.
         straggler.close().await;
-        let names: Vec<String> = reopened
-            .call(|c| {
-                let mut stmt = c.prepare("SELECT name FROM log_groups ORDER BY name")?;
-                let rows = stmt.query_map([], |r| r.get(0))?;
-                Ok::<_, StoreError>(rows.collect::<Result<_, _>>()?)
-            })
-            .await
-            .unwrap();
-        assert_eq!(names, ["before-close"]);
+        assert_eq!(log_group_names(&reopened).await, ["before-close"]);
         reopened.close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }
