@@ -78,6 +78,9 @@ pub enum ErrorType {
     CallbackRejected,
     /// Writing a log record failed.
     LogWriteFailed,
+    /// Step Functions refused to start the workflow for a reason retrying
+    /// cannot fix (access denied, no such state machine, invalid input).
+    StartRejected,
 }
 
 crate::stable_names!(ErrorType {
@@ -87,6 +90,7 @@ crate::stable_names!(ErrorType {
     ReviewTimedOut => "ReviewTimedOut",
     CallbackRejected => "CallbackRejected",
     LogWriteFailed => "LogWriteFailed",
+    StartRejected => "StartRejected",
 });
 
 #[cfg(test)]

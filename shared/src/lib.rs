@@ -13,6 +13,8 @@
 //! - [`outcome`]: the terminal events (approved / declined, processing failed);
 //! - [`status`]: the *Step Functions Execution Status Change* detail;
 //! - [`mask`]: helpers that keep personal data out of logs;
+//! - `sfn` (feature `sfn`): the Step Functions client settings and error
+//!   classification of the functions that call Step Functions;
 //! - [`logging`]: the functions' JSON log lines (a small `tracing`
 //!   subscriber following Lambda's advanced logging controls).
 //!
@@ -63,7 +65,13 @@ pub mod mask;
 pub mod outcome;
 pub mod review;
 pub mod risk;
+#[cfg(feature = "sfn")]
+pub mod sfn;
 pub mod status;
+
+// The lean build of the SDK (see the workspace Cargo.toml), under its usual name.
+#[cfg(feature = "sfn")]
+extern crate aws_sdk_sfn_lean as aws_sdk_sfn;
 
 pub use application::{ApplicationError, DocumentType, IdentityDocument, NewAccountRequested};
 pub use contract::{DetailType, ErrorType};

@@ -23,7 +23,6 @@
 // The lean build of the SDK (see the workspace Cargo.toml), under its usual name.
 extern crate aws_sdk_sfn_lean as aws_sdk_sfn;
 
-pub mod settings;
 pub mod sfn;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;

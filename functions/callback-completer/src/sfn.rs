@@ -18,16 +18,7 @@ use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sfn::operation::send_task_failure::SendTaskFailureError;
 use aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatError;
 use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
-
-/// Error codes AWS uses for throttling (awsJson `__type`).
-const THROTTLING_CODES: &[&str] = &[
-    "ThrottlingException",
-    "Throttling",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "KMS.ThrottlingException",
-    "KmsThrottlingException",
-];
+use kyc_shared::sfn::Classified;
 
 /// Why the task cannot be completed any more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,36 +134,9 @@ pub fn classify<E: ProvideErrorMetadata>(
     err: SdkError<E, HttpResponse>,
     gone: impl Fn(&E) -> Option<TaskGone>,
 ) -> SfnCallError {
-    match &err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            if let Some(g) = gone(e) {
-                return SfnCallError::TaskGone(g);
-            }
-            let status = service.raw().status().as_u16();
-            let code = e.code().unwrap_or("UnknownError").to_string();
-            if status == 429 || status >= 500 || THROTTLING_CODES.contains(&code.as_str()) {
-                SfnCallError::Retryable { code }
-            } else {
-                SfnCallError::Rejected { code }
-            }
-        }
-        SdkError::TimeoutError(_) => SfnCallError::Retryable {
-            code: "TimeoutError".into(),
-        },
-        SdkError::DispatchFailure(_) => SfnCallError::Retryable {
-            code: "DispatchFailure".into(),
-        },
-        SdkError::ResponseError(_) => SfnCallError::Retryable {
-            code: "ResponseError".into(),
-        },
-        SdkError::ConstructionFailure(_) => SfnCallError::Rejected {
-            code: "ConstructionFailure".into(),
-        },
-        // SdkError is non-exhaustive: an unknown kind is treated as
-        // transient so Lambda's retries and the DLQ keep the event.
-        _ => SfnCallError::Retryable {
-            code: "UnknownSdkError".into(),
-        },
+    match kyc_shared::sfn::classify(err, gone) {
+        Classified::Known(g) => SfnCallError::TaskGone(g),
+        Classified::Retryable { code } => SfnCallError::Retryable { code },
+        Classified::Rejected { code } => SfnCallError::Rejected { code },
     }
 }

@@ -181,6 +181,145 @@ async fn review_declined_through_send_task_failure_goes_to_processing_failed() {
     );
 }
 
+/// `SendTaskFailure` with `ReviewInvalid`, as the callback completer sends it for a bad review.
+async fn fail_review(h: &Harness, token: &str, cause: &str) {
+    h.ok(
+        "SendTaskFailure",
+        json!({"taskToken": token, "error": "ReviewInvalid", "cause": cause}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_invalid_review_asks_for_the_review_again_and_a_valid_one_decides() {
+    let h = Harness::kyc(&[]).await;
+    let arn = h
+        .start_kyc("app-invalid-review", detail("app-20", "review"))
+        .await;
+    let first = h.wait_event("Manual review requested", 1).await[0].clone();
+    assert_eq!(first["invalidReviews"], 0);
+    assert_eq!(first["previousReview"], Value::Null);
+    let token = first["taskToken"].as_str().unwrap().to_owned();
+    fail_review(&h, &token, "decision must be APPROVE or DECLINE").await;
+    // Asked again, with a new token and what was wrong; the old token is spent.
+    let second = h.wait_event("Manual review requested", 2).await[1].clone();
+    assert_eq!(second["invalidReviews"], 1);
+    assert_eq!(
+        second["previousReview"],
+        json!({"Error": "ReviewInvalid", "Cause": "decision must be APPROVE or DECLINE"})
+    );
+    let token2 = second["taskToken"].as_str().unwrap().to_owned();
+    assert_ne!(token, token2);
+    assert_eq!(h.describe(&arn).await["status"], "RUNNING");
+    assert_eq!(
+        h.err("SendTaskHeartbeat", json!({"taskToken": token}))
+            .await
+            .code,
+        "TaskTimedOut"
+    );
+    h.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": token2, "output": "{\"decision\":\"APPROVE\",\"reviewer\":\"reviewer-7\"}"}),
+    )
+    .await;
+    h.wait_status(&arn, "SUCCEEDED").await;
+    assert_eq!(
+        h.events.details("New account approved")[0],
+        json!({"applicationId": "app-20", "decision": "APPROVED", "decidedBy": "MANUAL_REVIEW",
+               "reasons": ["ReviewApproved"], "riskLevel": "MEDIUM", "riskScore": 50, "reviewer": "reviewer-7"})
+    );
+    assert!(h.events.details("KYC processing failed").is_empty());
+}
+
+#[tokio::test]
+async fn a_hand_made_success_without_a_valid_decision_is_an_invalid_review() {
+    let h = Harness::kyc(&[]).await;
+    let arn = h
+        .start_kyc("app-odd-decision", detail("app-21", "review"))
+        .await;
+    let token = review_token(&h, 1).await;
+    h.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{\"decision\":\"MAYBE\"}"}),
+    )
+    .await;
+    let second = h.wait_event("Manual review requested", 2).await[1].clone();
+    assert_eq!(
+        second["previousReview"],
+        json!({"Error": "ReviewInvalid", "Cause": "The review output has no decision APPROVE or DECLINE"})
+    );
+    let token2 = second["taskToken"].as_str().unwrap().to_owned();
+    h.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": token2, "output": "{\"decision\":\"DECLINE\",\"reviewer\":\"r\"}"}),
+    )
+    .await;
+    h.wait_status(&arn, "SUCCEEDED").await;
+    assert_eq!(
+        h.events.details("New account declined")[0]["reasons"],
+        json!(["ReviewDeclined"])
+    );
+}
+
+#[tokio::test]
+async fn max_invalid_reviews_decline_the_application() {
+    let h = Harness::kyc(&[("MaxInvalidReviews", "2")]).await;
+    let arn = h
+        .start_kyc("app-two-invalid", detail("app-22", "review"))
+        .await;
+    let token = review_token(&h, 1).await;
+    fail_review(&h, &token, "reviewer is missing").await;
+    let token = review_token(&h, 2).await;
+    // A SendTaskFailure without a cause still counts, and still declines with what is known.
+    h.ok(
+        "SendTaskFailure",
+        json!({"taskToken": token, "error": "ReviewInvalid"}),
+    )
+    .await;
+    h.wait_status(&arn, "SUCCEEDED").await;
+    assert_eq!(h.events.details("Manual review requested").len(), 2);
+    let declined = &h.events.details("New account declined")[0];
+    assert_eq!(declined["decidedBy"], "MANUAL_REVIEW");
+    assert_eq!(declined["reasons"], json!(["ReviewInvalid"]));
+    assert_eq!(declined["lastInvalidReview"]["Error"], "ReviewInvalid");
+    assert!(h.events.details("KYC processing failed").is_empty());
+}
+
+#[tokio::test]
+async fn a_heartbeat_not_below_the_timeout_deploys_and_is_lowered() {
+    // HeartbeatSeconds >= TimeoutSeconds is invalid in the States Language; the parameters reach the
+    // definition by path, so CreateStateMachine accepts the pair and the workflow uses timeout - 1.
+    let h = Harness::kyc(&[
+        ("ReviewTimeoutSeconds", "60"),
+        ("ReviewHeartbeatSeconds", "600"),
+    ])
+    .await;
+    let arn = h.start_kyc("app-lowered", detail("app-23", "review")).await;
+    review_token(&h, 1).await;
+    h.advance(58).await;
+    assert_eq!(h.describe(&arn).await["status"], "RUNNING");
+    // 59 s without a heartbeat: the lowered heartbeat fires before the timeout (60 s).
+    h.advance(1).await;
+    h.wait_status(&arn, "SUCCEEDED").await;
+    let history = h.history(&arn).await;
+    let timed_out = history
+        .iter()
+        .find(|e| e["type"] == "TaskTimedOut")
+        .expect("TaskTimedOut");
+    assert_eq!(
+        timed_out["taskTimedOutEventDetails"]["error"],
+        "States.HeartbeatTimeout"
+    );
+    let scheduled = history
+        .iter()
+        .map(|e| &e["taskScheduledEventDetails"])
+        .find(|d| d["resource"] == "putEvents.waitForTaskToken")
+        .cloned()
+        .expect("the review's TaskScheduled");
+    assert_eq!(scheduled["heartbeatInSeconds"], 59);
+    assert_eq!(scheduled["timeoutInSeconds"], 60);
+}
+
 #[tokio::test]
 async fn review_times_out_with_short_timeouts_from_parameter_overrides() {
     let h = Harness::kyc(&[

@@ -1,5 +1,8 @@
-//! Settings of the Step Functions client, from the environment Lambda gives
-//! every function (kyc-local gives its functions the same variables).
+//! The Step Functions client of the functions that call Step Functions (the
+//! callback completer, the application intake): its settings from the
+//! environment Lambda gives every function (kyc-local gives its functions the
+//! same variables), the HTTPS client, and the classification of a failed call.
+//! Behind the `sfn` feature, so the functions that never call AWS link none of it.
 //!
 //! Why not `aws_config::load_from_env`: its default credential chain (SSO,
 //! STS web identity and assume-role, IMDS, ECS, profile files) is most of
@@ -17,8 +20,84 @@
 
 use std::fmt;
 
+use aws_sdk_sfn::config::http::HttpResponse;
 use aws_sdk_sfn::config::{BehaviorVersion, Credentials, HttpClient, Region};
-use kyc_shared::mask::mask_secret;
+use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+use crate::mask::mask_secret;
+
+/// The HTTPS client: rustls on ring (the SDK's default uses aws-lc, which
+/// roughly doubles a function's binary; functions/README.md).
+pub fn https_client() -> impl HttpClient + 'static {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// Error codes AWS uses for throttling (awsJson `__type`).
+pub const THROTTLING_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "KMS.ThrottlingException",
+    "KmsThrottlingException",
+];
+
+/// A failed call, classified for a caller that Lambda retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Classified<K> {
+    /// An error the operation's caller gives its own meaning (for example
+    /// `TaskTimedOut` for a callback, `ExecutionAlreadyExists` for a start).
+    Known(K),
+    /// Transient: throttling, HTTP 429 / 5xx, timeout, connection failure.
+    Retryable { code: String },
+    /// Permanent for this request: access denied, validation, ...
+    Rejected { code: String },
+}
+
+/// Classifies an SDK error: `known` first, then throttling codes, 429 and
+/// 5xx as retryable, any other service error as rejected; transport
+/// failures are retryable, a request that could not be built is rejected.
+pub fn classify<E: ProvideErrorMetadata, K>(
+    err: SdkError<E, HttpResponse>,
+    known: impl Fn(&E) -> Option<K>,
+) -> Classified<K> {
+    let code = |c: &str| c.to_owned();
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            if let Some(k) = known(e) {
+                return Classified::Known(k);
+            }
+            let status = service.raw().status().as_u16();
+            let code = code(e.code().unwrap_or("UnknownError"));
+            if status == 429 || status >= 500 || THROTTLING_CODES.contains(&code.as_str()) {
+                Classified::Retryable { code }
+            } else {
+                Classified::Rejected { code }
+            }
+        }
+        SdkError::TimeoutError(_) => Classified::Retryable {
+            code: code("TimeoutError"),
+        },
+        SdkError::DispatchFailure(_) => Classified::Retryable {
+            code: code("DispatchFailure"),
+        },
+        SdkError::ResponseError(_) => Classified::Retryable {
+            code: code("ResponseError"),
+        },
+        SdkError::ConstructionFailure(_) => Classified::Rejected {
+            code: code("ConstructionFailure"),
+        },
+        // SdkError is non-exhaustive: an unknown kind is treated as
+        // transient so Lambda's retries and the DLQ keep the event.
+        _ => Classified::Retryable {
+            code: code("UnknownSdkError"),
+        },
+    }
+}
 
 /// What the client needs, read once in `main`.
 #[derive(Clone, PartialEq, Eq)]
@@ -242,12 +321,7 @@ mod tests {
             endpoint_url: Some(url),
             ..settings(&LAMBDA).unwrap()
         };
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let client = aws_sdk_sfn::Client::from_conf(s.sdk_config(http));
+        let client = aws_sdk_sfn::Client::from_conf(s.sdk_config(https_client()));
         client
             .send_task_heartbeat()
             .task_token("t")
