@@ -929,6 +929,168 @@ async fn a_failing_rule_target_sends_its_events_to_the_dead_letter_queue() {
     stack.shutdown().await.unwrap();
 }
 
+/// The one target of a template rule, as ListTargetsByRule answers it.
+async fn rule_target(
+    client: &AwsJsonClient,
+    model: &StackModel,
+    logical_id: &str,
+) -> (String, Value) {
+    let rule = model
+        .rules
+        .iter()
+        .find(|r| r.logical_id == logical_id)
+        .unwrap_or_else(|| panic!("no rule {logical_id}"));
+    let targets = client
+        .call(
+            "AWSEvents.ListTargetsByRule",
+            &json!({"Rule": rule.name, "EventBusName": rule.event_bus_name}),
+        )
+        .await
+        .unwrap()["Targets"]
+        .clone();
+    (rule.name.clone(), targets[0].clone())
+}
+
+/// EventBridge delivers at least once. A duplicated delivery of a New account requested reaches the
+/// application intake twice, and the application still gets one execution and one decision: the
+/// intake names the execution after the applicationId, and Step Functions answers the second
+/// StartExecution with the running execution (same name and input) or ExecutionAlreadyExists.
+#[tokio::test]
+async fn a_duplicated_delivery_gives_one_decision() {
+    let stack = start_stack(Arc::new(SystemClock), true).await;
+    let model = stack.template().unwrap().clone();
+    let client = AwsJsonClient::new(stack.endpoint());
+    let (rule, target) = rule_target(
+        &client,
+        &model,
+        "ApplicationIntakeFunctionNewAccountRequested",
+    )
+    .await;
+    let faults = FaultClient::new(stack.endpoint());
+    let added = faults
+        .add(
+            &json!({"targets": [{"rule": rule, "targetId": target["Id"], "count": 1,
+                                   "fault": "duplicate"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(added["targets"][0]["fault"], "duplicate");
+    assert_eq!(added["targets"][0]["remaining"], 1);
+
+    let bus = output(&model, "EventBusName");
+    put_applications(&client, &[application_entry(&bus, "dup-1", true)]).await;
+    let intake_log = format!(
+        "/aws/lambda/{}",
+        output(&model, "ApplicationIntakeFunctionName")
+    );
+    // Both deliveries reached the function: two invocations, each logged its decision (the
+    // template's SystemLogLevel WARN leaves out the platform START lines). The second finds the
+    // first execution running (same name and input: StartExecution answers it again) or closed
+    // (ExecutionAlreadyExists), whichever comes first.
+    let handled = wait_for!("two intake invocations", Duration::from_secs(60), {
+        let lines = raw_messages(&client, &intake_log).await;
+        let handled: Vec<String> = lines
+            .into_iter()
+            .filter(|m| m.contains("workflow_started") || m.contains("duplicate_application"))
+            .collect();
+        (handled.len() >= 2).then_some(handled)
+    });
+    assert_eq!(handled.len(), 2, "{handled:?}");
+    assert!(
+        handled
+            .iter()
+            .all(|m| m.contains("\"execution_name\":\"dup-1\"")),
+        "{handled:?}"
+    );
+    let execution = finished_execution(&client, &output(&model, "StateMachineArn")).await;
+    assert_eq!(execution["name"], "dup-1");
+    assert_eq!(execution["status"], "SUCCEEDED");
+    // Let any second execution or event show up before counting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        executions(&client, &output(&model, "StateMachineArn"))
+            .await
+            .len(),
+        1
+    );
+    let terminal = terminal_events(&client, &output(&model, "AccountsLogGroupName")).await;
+    assert_eq!(terminal["dup-1"].len(), 1, "{terminal:?}");
+    assert_eq!(terminal["dup-1"][0]["detail-type"], "New account approved");
+    stack.shutdown().await.unwrap();
+}
+
+/// The defect the intake fixes, shown with the same fault: a rule that starts the state machine
+/// itself starts one execution per delivery, so a duplicated delivery decides the application twice.
+#[tokio::test]
+async fn a_rule_that_starts_the_state_machine_directly_decides_a_duplicate_twice() {
+    let stack = start_stack(Arc::new(SystemClock), true).await;
+    let model = stack.template().unwrap().clone();
+    let client = AwsJsonClient::new(stack.endpoint());
+    let bus = output(&model, "EventBusName");
+    let machine = output(&model, "StateMachineArn");
+    client
+        .call(
+            "AWSEvents.PutRule",
+            &json!({"Name": "direct-start", "EventBusName": bus,
+                    "EventPattern": "{\"source\": [\"com.example.direct\"]}"}),
+        )
+        .await
+        .unwrap();
+    client
+        .call(
+            "AWSEvents.PutTargets",
+            &json!({"Rule": "direct-start", "EventBusName": bus,
+                    "Targets": [{"Id": "machine", "Arn": machine,
+                                 "RoleArn": "arn:aws:iam::000000000000:role/direct-start"}]}),
+        )
+        .await
+        .unwrap();
+    FaultClient::new(stack.endpoint())
+        .add(
+            &json!({"targets": [{"rule": "direct-start", "targetId": "machine", "count": 1,
+                                   "fault": "duplicate"}]}),
+        )
+        .await
+        .unwrap();
+    let mut entry = application_entry(&bus, "dup-direct", true);
+    entry["Source"] = json!("com.example.direct");
+    client
+        .call("AWSEvents.PutEvents", &json!({ "Entries": [entry] }))
+        .await
+        .unwrap();
+    let group = output(&model, "AccountsLogGroupName");
+    let terminal = wait_for!("two decisions", Duration::from_secs(60), {
+        let t = terminal_events(&client, &group).await;
+        t.get("dup-direct").filter(|d| d.len() >= 2).cloned()
+    });
+    assert_eq!(terminal.len(), 2);
+    assert_eq!(executions(&client, &machine).await.len(), 2);
+    stack.shutdown().await.unwrap();
+}
+
+/// Every message of a log group, as text.
+async fn raw_messages(client: &AwsJsonClient, group: &str) -> Vec<String> {
+    let page = client
+        .call(
+            "Logs_20140328.FilterLogEvents",
+            &json!({"logGroupName": group, "limit": 10000}),
+        )
+        .await;
+    match page {
+        Ok(page) => page["events"]
+            .as_array()
+            .map(|events| {
+                events
+                    .iter()
+                    .filter_map(|e| e["message"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        // The group appears with the function's first line.
+        Err(_) => Vec::new(),
+    }
+}
+
 /// A kyc-local process started from the binary, with its endpoint read from its first line.
 struct Served {
     child: tokio::process::Child,

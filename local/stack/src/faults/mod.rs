@@ -148,7 +148,11 @@ pub struct TargetFaultSpec {
     pub rule: String,
     /// Target `Id`.
     pub target_id: String,
-    /// Fail the next `count` delivery attempts.
+    /// `fail` (the default): delivery attempts fail. `duplicate`: deliveries succeed and the target
+    /// gets the event a second time, as EventBridge's at-least-once delivery allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// Fail the next `count` delivery attempts (with `duplicate`: duplicate the next `count` deliveries).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
     /// Fail each attempt with this probability (0 < rate <= 1; seeded, so runs repeat).
@@ -469,6 +473,8 @@ struct TargetEntry {
     target_id: String,
     count: Option<u32>,
     rate: Option<f64>,
+    /// `fault: duplicate` (else attempts fail with `error`).
+    duplicate: bool,
     error: InjectedError,
 }
 
@@ -566,6 +572,10 @@ impl FaultControl {
                 // One fault per target: a new one replaces the old (as in `TargetFaults`).
                 entries.retain(|e| !(e.rule == entry.rule && e.target_id == entry.target_id));
                 let fault = match (entry.count, entry.rate) {
+                    (Some(n), _) if entry.duplicate => TargetFault::DuplicateNext { remaining: n },
+                    (None, rate) if entry.duplicate => TargetFault::DuplicateRate {
+                        rate: rate.unwrap_or(1.0),
+                    },
                     (Some(n), _) => TargetFault::FailNext {
                         remaining: n,
                         error: entry.error.clone(),
@@ -673,10 +683,13 @@ impl FaultControl {
                     "bus": e.bus,
                     "rule": e.rule,
                     "targetId": e.target_id,
-                    "errorCode": e.error.code,
-                    "errorMessage": e.error.message,
-                    "retryable": e.error.retryable,
+                    "fault": if e.duplicate { "duplicate" } else { "fail" },
                 });
+                if !e.duplicate {
+                    v["errorCode"] = json!(e.error.code);
+                    v["errorMessage"] = json!(e.error.message);
+                    v["retryable"] = json!(e.error.retryable);
+                }
                 let current = live
                     .iter()
                     .find(|(r, t, _)| *r == e.rule && *t == e.target_id)
@@ -685,7 +698,8 @@ impl FaultControl {
                     (Some(n), _) => {
                         v["count"] = json!(n);
                         v["remaining"] = json!(match current {
-                            Some(TargetFault::FailNext { remaining, .. }) => *remaining,
+                            Some(TargetFault::FailNext { remaining, .. })
+                            | Some(TargetFault::DuplicateNext { remaining }) => *remaining,
                             _ => 0,
                         });
                     }
@@ -746,6 +760,25 @@ impl FaultControl {
         for (i, spec) in plan.targets.iter().enumerate() {
             let at = format!("targets[{i}]");
             trigger(&at, spec.count, spec.rate)?;
+            let duplicate = match spec.fault.as_deref() {
+                None | Some("fail") => false,
+                Some("duplicate") => {
+                    if spec.error_code.is_some()
+                        || spec.error_message.is_some()
+                        || spec.retryable.is_some()
+                    {
+                        return Err(invalid(format!(
+                            "{at}: errorCode, errorMessage and retryable go with fault \"fail\", not \"duplicate\""
+                        )));
+                    }
+                    true
+                }
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "{at}: unknown fault \"{other}\" (expected fail or duplicate)"
+                    )));
+                }
+            };
             if spec
                 .error_code
                 .as_deref()
@@ -762,6 +795,7 @@ impl FaultControl {
                 target_id: spec.target_id.clone(),
                 count: spec.count,
                 rate: spec.rate,
+                duplicate,
                 error: InjectedError {
                     retryable: spec.retryable.unwrap_or(true),
                     code: spec.error_code.clone().unwrap_or(defaults.code),

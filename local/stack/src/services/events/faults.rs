@@ -65,6 +65,17 @@ pub enum TargetFault {
         /// How they fail.
         error: InjectedError,
     },
+    /// The next `remaining` successful deliveries reach the target twice (EventBridge delivers
+    /// at least once: "an event might be delivered to a target more than once").
+    DuplicateNext {
+        /// Deliveries still to duplicate.
+        remaining: u32,
+    },
+    /// Each successful delivery reaches the target twice with probability `rate`.
+    DuplicateRate {
+        /// Share of deliveries duplicated.
+        rate: f64,
+    },
 }
 
 /// Faults by (rule name, target id), shared by the delivery worker and whoever injects them.
@@ -140,6 +151,28 @@ impl TargetFaults {
                 let draw: f64 = self.rng.lock().unwrap_or_else(|e| e.into_inner()).random();
                 (draw < *rate).then(|| error.result())
             }
+            TargetFault::DuplicateNext { .. } | TargetFault::DuplicateRate { .. } => None,
+        }
+    }
+
+    /// Consulted after a successful delivery: whether the target gets the event once more.
+    pub fn take_duplicate(&self, rule: &str, target_id: &str) -> bool {
+        let mut faults = self.lock();
+        let key = (rule.to_owned(), target_id.to_owned());
+        match faults.get_mut(&key) {
+            Some(TargetFault::DuplicateNext { remaining }) => {
+                let fire = *remaining > 0;
+                *remaining = remaining.saturating_sub(1);
+                if *remaining == 0 {
+                    faults.remove(&key);
+                }
+                fire
+            }
+            Some(TargetFault::DuplicateRate { rate }) => {
+                let draw: f64 = self.rng.lock().unwrap_or_else(|e| e.into_inner()).random();
+                draw < *rate
+            }
+            _ => false,
         }
     }
 
@@ -172,6 +205,21 @@ mod tests {
         assert_eq!(faults.check("r", "t"), throttled);
         assert_eq!(faults.check("r", "t"), throttled);
         assert_eq!(faults.check("r", "t"), None);
+    }
+
+    #[test]
+    fn duplicates_count_down_and_never_fail_an_attempt() {
+        let faults = TargetFaults::default();
+        faults.set("r", "t", TargetFault::DuplicateNext { remaining: 2 });
+        assert_eq!(faults.check("r", "t"), None);
+        assert!(!faults.take_duplicate("r", "other"));
+        assert!(faults.take_duplicate("r", "t"));
+        assert!(faults.take_duplicate("r", "t"));
+        assert!(!faults.take_duplicate("r", "t"));
+        assert!(faults.list().is_empty());
+        faults.set("r", "t", TargetFault::DuplicateRate { rate: 1.0 });
+        assert!(faults.take_duplicate("r", "t"));
+        assert!(faults.take_duplicate("r", "t"));
     }
 
     #[test]

@@ -429,6 +429,22 @@ impl EventsService {
         {
             return injected;
         }
+        let result = self.deliver_once(job, false).await;
+        if result == DeliveryResult::Delivered
+            && self
+                .faults
+                .take_duplicate(&job.destination.rule, &job.destination.target_id)
+        {
+            // At-least-once delivery, injected: the target gets the same event again. What the
+            // second delivery answers does not change the first one's outcome.
+            let again = self.deliver_once(job, true).await;
+            tracing::info!(rule = %job.destination.rule, target = %job.destination.target_id, result = ?again, "delivered twice (injected duplicate)");
+        }
+        result
+    }
+
+    /// One delivery to the target; `duplicate` marks the second delivery of an injected duplicate.
+    async fn deliver_once(&self, job: &Scheduled, duplicate: bool) -> DeliveryResult {
         let input = job.payload.input.clone().unwrap_or_default();
         let arn = &job.destination.target_arn;
         match delivery::target_kind(arn) {
@@ -437,7 +453,12 @@ impl EventsService {
                 // between) is attempted again after a restart. A name derived from the delivery
                 // makes that attempt idempotent: StartExecution returns the running execution of
                 // the same name and input, and ExecutionAlreadyExists means it already ran.
-                let name = execution_name(job);
+                // A duplicated delivery is another delivery on AWS, which names its executions
+                // itself: it gets a name of its own.
+                let mut name = execution_name(job);
+                if duplicate {
+                    name.push_str("-duplicate");
+                }
                 match self
                     .executions
                     .start_execution(arn, Some(name), input)
