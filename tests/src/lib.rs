@@ -747,15 +747,25 @@ impl Target {
     /// The task token of `application_id`'s Manual review requested event, read from the
     /// customer-service log group as a reviewer does; also returns the event's detail.
     pub async fn review_request(&self, application_id: &str) -> (String, Value) {
+        self.nth_review_request(application_id, 1).await
+    }
+
+    /// The `n`-th (from 1) **Manual review requested** of an application: after an invalid review
+    /// the workflow asks again, with a new token.
+    pub async fn nth_review_request(&self, application_id: &str, n: usize) -> (String, Value) {
         let group = self.names.customer_service_log_group.clone();
         self.wait_until(
-            &format!("Manual review requested for {application_id} in {group}"),
+            &format!("Manual review requested #{n} for {application_id} in {group}"),
             WAIT,
             || async {
                 let events = self.events_of(&group, application_id).await;
-                events
+                let mut requests: Vec<&Value> = events
                     .iter()
-                    .find(|e| e["detail-type"] == "Manual review requested")
+                    .filter(|e| e["detail-type"] == "Manual review requested")
+                    .collect();
+                requests.sort_by_key(|e| e["detail"]["invalidReviews"].as_u64().unwrap_or(0));
+                requests
+                    .get(n.saturating_sub(1))
                     .and_then(|e| {
                         let token = e["detail"]["taskToken"].as_str()?.to_owned();
                         Some((token, e["detail"].clone()))

@@ -214,7 +214,8 @@ fn assert_review_request(id: &str, detail: &Value) {
     assert_eq!(
         detail,
         &json!({"applicationId": id, "riskScore": REVIEW_SCORE, "riskLevel": "MEDIUM",
-                "reasons": REVIEW_REASONS, "taskToken": token})
+                "reasons": REVIEW_REASONS, "invalidReviews": 0, "previousReview": null,
+                "taskToken": token})
     );
 }
 
@@ -430,6 +431,89 @@ async fn manual_review(target: &Target, answer: ReviewAnswer) {
         )
     };
     expect_outcome(target, &run, detail_type, &expected, &states).await;
+    target.check_invariants(&ledger).await;
+}
+
+/// The three ways a reviewer can get a **Manual review completed** wrong, each with the cause the
+/// callback completer gives (`kyc_shared::review`).
+fn bad_reviews(token: &str) -> [(Value, &'static str); 3] {
+    [
+        (
+            json!({"taskToken": token, "decision": "MAYBE", "reviewer": "jdoe"}),
+            "decision must be APPROVE or DECLINE",
+        ),
+        (
+            json!({"taskToken": token, "decision": "APPROVE"}),
+            "reviewer is required",
+        ),
+        (
+            json!({"taskToken": token, "decision": "APPROVE", "reviewer": "jdoe",
+                   "comment": "x".repeat(4097)}),
+            "comment is too long (at most 4096 characters)",
+        ),
+    ]
+}
+
+/// A reviewer's mistake is not a technical failure: each bad review asks for the review again (a new
+/// request, with what was wrong), and a valid review then decides.
+async fn bad_reviews_then_a_valid_one(target: &Target) {
+    let ledger = Ledger::new();
+    let id = unique_id("bad-review");
+    let sent = target.submit(&ledger, &[review_application(&id)]).await;
+    let (mut token, _) = target.review_request(&id).await;
+    for (n, (detail, _)) in bad_reviews(&token).into_iter().enumerate() {
+        let mut detail = detail;
+        detail["taskToken"] = json!(token);
+        target
+            .put_review_event("Manual review completed", detail)
+            .await;
+        let (next, request) = target.nth_review_request(&id, n + 2).await;
+        assert_eq!(request["invalidReviews"], json!(n + 1), "{request}");
+        assert_eq!(request["previousReview"]["Error"], "ReviewInvalid", "{request}");
+        assert_ne!(next, token);
+        token = next;
+        // Three invalid reviews would decline (MaxInvalidReviews 3): stop at two.
+        if n == 1 {
+            break;
+        }
+    }
+    put_completed(target, &token, "APPROVE").await;
+    let run = follow(target, &ledger, &sent[0]).await;
+    assert_eq!(run.detail_type, "New account approved", "{}", run.detail);
+    assert_eq!(run.execution.status, "SUCCEEDED");
+    target.check_invariants(&ledger).await;
+}
+
+/// Every kind of bad review, `MaxInvalidReviews` (3) times: the application is declined with
+/// `ReviewInvalid`, not failed; the causes the workflow recorded are the completer's.
+async fn bad_reviews_exhausted(target: &Target) {
+    let ledger = Ledger::new();
+    let id = unique_id("bad-reviews");
+    let sent = target.submit(&ledger, &[review_application(&id)]).await;
+    let (mut token, _) = target.review_request(&id).await;
+    let mut causes = Vec::new();
+    for (n, (detail, cause)) in bad_reviews(&token).into_iter().enumerate() {
+        let mut detail = detail;
+        detail["taskToken"] = json!(token);
+        target
+            .put_review_event("Manual review completed", detail)
+            .await;
+        causes.push(cause);
+        if n < 2 {
+            let (next, request) = target.nth_review_request(&id, n + 2).await;
+            assert_eq!(request["previousReview"]["Cause"], cause, "{request}");
+            token = next;
+        }
+    }
+    let run = follow(target, &ledger, &sent[0]).await;
+    assert_eq!(run.detail_type, "New account declined", "{}", run.detail);
+    assert_eq!(run.detail["reasons"], json!(["ReviewInvalid"]));
+    assert_eq!(run.detail["decidedBy"], "MANUAL_REVIEW");
+    assert_eq!(
+        run.detail["lastInvalidReview"],
+        json!({"Error": "ReviewInvalid", "Cause": causes[2]})
+    );
+    assert_eq!(run.execution.status, "SUCCEEDED");
     target.check_invariants(&ledger).await;
 }
 
@@ -1176,6 +1260,18 @@ on_both!(
     review_declined_by_send_task_success_on_deployed_stack,
     LocalOptions::defaults(),
     |t| manual_review(&t, ReviewAnswer::SendTaskSuccess("DECLINE"))
+);
+on_both!(
+    bad_reviews_then_a_valid_one_on_kyc_local,
+    bad_reviews_then_a_valid_one_on_deployed_stack,
+    LocalOptions::defaults(),
+    |t| bad_reviews_then_a_valid_one(&t)
+);
+on_both!(
+    bad_reviews_exhausted_on_kyc_local,
+    bad_reviews_exhausted_on_deployed_stack,
+    LocalOptions::defaults(),
+    |t| bad_reviews_exhausted(&t)
 );
 on_both!(
     review_timed_out_on_kyc_local,

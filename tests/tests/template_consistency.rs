@@ -82,6 +82,7 @@ fn default_substituted_definition() -> Json {
         ("EventBusName", "CentralEventBus"),
         ("ReviewHeartbeatSeconds", "86400"),
         ("ReviewTimeoutSeconds", "604800"),
+        ("MaxInvalidReviews", "3"),
     ]);
     substituted_definition(&values)
 }
@@ -214,8 +215,15 @@ fn review_wait_is_bounded_by_heartbeat_and_timeout_numbers() {
         review["Resource"],
         "arn:aws:states:::events:putEvents.waitForTaskToken"
     );
-    assert_eq!(review["HeartbeatSeconds"], 86400);
-    assert_eq!(review["TimeoutSeconds"], 604800);
+    // By path: the pair is checked (and the heartbeat lowered) by "Risk decision?", since
+    // CloudFormation cannot compare two parameters; the values come from the first Pass state.
+    assert_eq!(review["HeartbeatSecondsPath"], "$.reviewPolicy.heartbeatSeconds");
+    assert_eq!(review["TimeoutSecondsPath"], "$.reviewPolicy.timeoutSeconds");
+    let policy = &states(&definition)["Use given application id"]["Parameters"]["reviewPolicy"];
+    assert_eq!(
+        policy,
+        &serde_json::json!({"heartbeatSeconds": 86400, "timeoutSeconds": 604800, "maxInvalidReviews": 3})
+    );
     assert_eq!(
         review["Parameters"]["Entries"][0]["Detail"]["taskToken.$"],
         "$$.Task.Token"
@@ -236,6 +244,7 @@ fn template_parameter_defaults_are_the_ones_the_tests_substitute() {
     assert_eq!(default("EventBusName"), Some(Yaml::from("CentralEventBus")));
     assert_eq!(default("ReviewHeartbeatSeconds"), Some(Yaml::from(86400)));
     assert_eq!(default("ReviewTimeoutSeconds"), Some(Yaml::from(604800)));
+    assert_eq!(default("MaxInvalidReviews"), Some(Yaml::from(3)));
     for required in ["InstancePrefix", "LogRetentionInDays"] {
         assert!(
             default(required).is_some(),

@@ -53,7 +53,8 @@ fn kyc_definition() -> Arc<Definition> {
             "arn:aws:lambda:us-east-1:123456789012:function:risk",
         )
         .replace("${ReviewHeartbeatSeconds}", "600")
-        .replace("${ReviewTimeoutSeconds}", "86400");
+        .replace("${ReviewTimeoutSeconds}", "86400")
+        .replace("${MaxInvalidReviews}", "3");
     let v: Value = serde_yaml::from_str(&text).unwrap();
     Arc::new(Definition::from_value(v).unwrap())
 }

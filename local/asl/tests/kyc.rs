@@ -29,7 +29,8 @@ fn project_definition() -> Arc<Definition> {
         .replace("${IdentityCheckFunctionArn}", IDENTITY_ARN)
         .replace("${RiskProfileFunctionArn}", RISK_ARN)
         .replace("${ReviewHeartbeatSeconds}", "600")
-        .replace("${ReviewTimeoutSeconds}", "86400");
+        .replace("${ReviewTimeoutSeconds}", "86400")
+        .replace("${MaxInvalidReviews}", "3");
     let yaml: Value = serde_yaml::from_str(&text).expect("valid YAML");
     match Definition::from_value(yaml) {
         Ok(d) => Arc::new(d),

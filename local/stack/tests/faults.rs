@@ -419,7 +419,7 @@ async fn bad_control_requests_get_a_json_400_and_change_nothing() {
         (
             json!({"lambda": [{"function": "no-such-function", "fault": "crash", "count": 1}]}),
             "UnknownFunction",
-            "lambda[0]: no function \"no-such-function\" (functions: kyc-callback-completer, kyc-identity-check, kyc-risk-profile, kyc-status-change-logger)".into(),
+            "lambda[0]: no function \"no-such-function\" (functions: kyc-application-intake, kyc-callback-completer, kyc-identity-check, kyc-risk-profile, kyc-status-change-logger)".into(),
         ),
         (
             json!({"targets": [{"rule": "no-such-rule", "targetId": "t", "count": 1}]}),
@@ -610,7 +610,7 @@ async fn the_cli_calls_the_control_api_and_reports_errors() {
     assert_eq!(code, 2);
     assert_eq!(
         stderr.trim(),
-        "error: UnknownFunction: lambda[0]: no function \"nope\" (functions: kyc-callback-completer, kyc-identity-check, kyc-risk-profile, kyc-status-change-logger) (HTTP 400)"
+        "error: UnknownFunction: lambda[0]: no function \"nope\" (functions: kyc-application-intake, kyc-callback-completer, kyc-identity-check, kyc-risk-profile, kyc-status-change-logger) (HTTP 400)"
     );
     // Refused by the argument parser.
     let (code, _, stderr) = run_cli(&[
