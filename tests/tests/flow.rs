@@ -469,7 +469,10 @@ async fn bad_reviews_then_a_valid_one(target: &Target) {
             .await;
         let (next, request) = target.nth_review_request(&id, n + 2).await;
         assert_eq!(request["invalidReviews"], json!(n + 1), "{request}");
-        assert_eq!(request["previousReview"]["Error"], "ReviewInvalid", "{request}");
+        assert_eq!(
+            request["previousReview"]["Error"], "ReviewInvalid",
+            "{request}"
+        );
         assert_ne!(next, token);
         token = next;
         // Three invalid reviews would decline (MaxInvalidReviews 3): stop at two.

@@ -217,8 +217,14 @@ fn review_wait_is_bounded_by_heartbeat_and_timeout_numbers() {
     );
     // By path: the pair is checked (and the heartbeat lowered) by "Risk decision?", since
     // CloudFormation cannot compare two parameters; the values come from the first Pass state.
-    assert_eq!(review["HeartbeatSecondsPath"], "$.reviewPolicy.heartbeatSeconds");
-    assert_eq!(review["TimeoutSecondsPath"], "$.reviewPolicy.timeoutSeconds");
+    assert_eq!(
+        review["HeartbeatSecondsPath"],
+        "$.reviewPolicy.heartbeatSeconds"
+    );
+    assert_eq!(
+        review["TimeoutSecondsPath"],
+        "$.reviewPolicy.timeoutSeconds"
+    );
     let policy = &states(&definition)["Use given application id"]["Parameters"]["reviewPolicy"];
     assert_eq!(
         policy,
