@@ -20,6 +20,7 @@ pub mod faults;
 pub mod functions;
 pub mod graph;
 pub mod lambda;
+pub mod permissions;
 pub mod protocol;
 pub mod server;
 pub mod services;

@@ -48,6 +48,55 @@ enum Command {
     /// Draw the template's state machine as a Mermaid flowchart; with --execution-arn, the states
     /// that execution entered (GetExecutionHistory of a running kyc-local) are highlighted.
     Graph(GraphArgs),
+    /// Every integration the template wires (rule → target, state machine task → resource,
+    /// function → its DLQ and log group, ...) with the verdict AWS's policy evaluation gives and the
+    /// statement that decided; runs nothing. Exit 1 when any is denied.
+    CheckPermissions(CheckPermissionsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckPermissionsArgs {
+    /// SAM template to check.
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+    /// Template parameters, `Key=Value`.
+    #[arg(long, num_args = 1..)]
+    parameter_overrides: Vec<String>,
+    /// Stack name (default: samconfig.toml's stack_name beside the template, else kyc-local).
+    #[arg(long)]
+    stack_name: Option<String>,
+    /// One JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Ok(true) when every integration is allowed.
+fn run_check_permissions(args: CheckPermissionsArgs) -> Result<bool, String> {
+    let mut options = TemplateOptions {
+        parameter_overrides: parse_parameter_overrides(&args.parameter_overrides)
+            .map_err(|e| e.to_string())?,
+        ..TemplateOptions::default()
+    };
+    if let Some(name) = args
+        .stack_name
+        .clone()
+        .or_else(|| samconfig_stack_name(&args.template))
+    {
+        options.stack_name = name;
+    }
+    let model = kyc_local::template::load(&args.template, &options).map_err(|e| e.to_string())?;
+    let report = kyc_local::permissions::check(&model);
+    if args.json {
+        let body = serde_json::json!({
+            "integrations": report.verdicts.iter().map(|v| v.to_json()).collect::<Vec<_>>(),
+            "notes": report.notes,
+            "denied": report.denied(),
+        });
+        println!("{body:#}");
+    } else {
+        print!("{}", kyc_local::permissions::render(&report));
+    }
+    Ok(report.denied() == 0)
 }
 
 #[derive(Debug, clap::Args)]
@@ -668,6 +717,11 @@ fn main() -> ExitCode {
         Command::Bench(args) => runtime.block_on(run_bench(args)),
         Command::Fault(args) => runtime.block_on(kyc_local::faults::cli::run(args)),
         Command::Graph(args) => runtime.block_on(run_graph(args)),
+        Command::CheckPermissions(args) => match run_check_permissions(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

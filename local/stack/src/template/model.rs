@@ -33,6 +33,10 @@ pub struct StackModel {
     pub queues: Vec<QueueModel>,
     /// Resources read but not executed locally (IAM, permissions, policies).
     pub not_run: Vec<NotRunResource>,
+    /// IAM roles and policies, and resource policies, with their properties resolved: what the
+    /// permission plane (`crate::permissions`) evaluates. SAM's generated roles appear with no
+    /// properties; their policies come from the function's or state machine's `Policies`.
+    pub policy_resources: Vec<PolicyResource>,
     /// Resolved outputs.
     pub outputs: BTreeMap<String, Value>,
     /// Things worth telling the user that do not stop the stack.
@@ -271,6 +275,22 @@ pub struct QueueModel {
     pub url: String,
     /// CreateQueue attributes.
     pub attributes: BTreeMap<String, String>,
+}
+
+/// An IAM or resource-policy resource, its properties resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyResource {
+    /// Logical id.
+    pub logical_id: String,
+    /// Type (`AWS::IAM::Role`, `AWS::Logs::ResourcePolicy`, ...).
+    pub resource_type: String,
+    /// Physical id (a role's name, a policy's name).
+    pub physical_id: String,
+    /// `Arn` attribute, when the type has one (roles).
+    pub arn: Option<String>,
+    /// Resolved properties.
+    pub properties: serde_json::Map<String, Value>,
 }
 
 /// A resource that is read and reported but does nothing locally.

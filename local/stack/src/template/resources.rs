@@ -13,26 +13,43 @@ use super::{TemplateError, TemplateOptions, transforms};
 const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
 const LANGUAGE_EXTENSIONS: &str = "AWS::LanguageExtensions";
 
+/// The IAM and resource-policy types whose resolved properties the permission plane reads.
+const POLICY_TYPES: &[&str] = &[
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::Lambda::Permission",
+    "AWS::SQS::QueuePolicy",
+    "AWS::Events::EventBusPolicy",
+    "AWS::Logs::ResourcePolicy",
+];
+
 /// Types read and reported but not executed locally.
 const NOT_RUN: &[(&str, &str)] = &[
-    ("AWS::IAM::Role", "IAM is not enforced locally"),
-    ("AWS::IAM::Policy", "IAM is not enforced locally"),
-    ("AWS::IAM::ManagedPolicy", "IAM is not enforced locally"),
+    ("AWS::IAM::Role", "evaluated by kyc-local check-permissions"),
+    (
+        "AWS::IAM::Policy",
+        "evaluated by kyc-local check-permissions",
+    ),
+    (
+        "AWS::IAM::ManagedPolicy",
+        "evaluated by kyc-local check-permissions",
+    ),
     (
         "AWS::Lambda::Permission",
-        "resource policies are not enforced locally",
+        "evaluated by kyc-local check-permissions",
     ),
     (
         "AWS::SQS::QueuePolicy",
-        "resource policies are not enforced locally",
+        "evaluated by kyc-local check-permissions",
     ),
     (
         "AWS::Events::EventBusPolicy",
-        "resource policies are not enforced locally",
+        "evaluated by kyc-local check-permissions",
     ),
     (
         "AWS::Logs::ResourcePolicy",
-        "resource policies are not enforced locally",
+        "evaluated by kyc-local check-permissions",
     ),
     (
         "AWS::CloudWatch::Alarm",
@@ -1003,6 +1020,20 @@ fn build_model(
             }
             kind => {
                 if let Some((_, reason)) = NOT_RUN.iter().find(|(k, _)| *k == kind) {
+                    if POLICY_TYPES.contains(&kind) {
+                        match eval_props(r, decl, &[]) {
+                            Ok(properties) => model.policy_resources.push(PolicyResource {
+                                logical_id: id.to_owned(),
+                                resource_type: kind.to_owned(),
+                                physical_id: physical(r, id),
+                                arn: Some(attribute(r, id, "Arn")).filter(|a| !a.is_empty()),
+                                properties,
+                            }),
+                            Err(e) => model.warnings.push(format!(
+                                "{id}: its policy cannot be resolved locally, so the permission plane cannot evaluate it: {e}"
+                            )),
+                        }
+                    }
                     model.not_run.push(NotRunResource {
                         logical_id: id.to_owned(),
                         resource_type: kind.to_owned(),

@@ -1,0 +1,15 @@
+//! The permission plane: what AWS would allow or deny in a template, evaluated with `kyc-iam`.
+//!
+//! - [`model`]: every role's identity policies and every resource's policies (declared, and the
+//!   ones SAM generates), parsed;
+//! - [`sam`]: SAM's policy templates (its own definition file) and the AWS managed policies SAM
+//!   attaches;
+//! - [`integrations`]: every call one service of the template makes to another, with its verdict
+//!   and the statement that decided: what `kyc-local check-permissions` prints.
+
+pub mod integrations;
+pub mod model;
+pub mod sam;
+
+pub use integrations::{Report, Verdict, check, render};
+pub use model::PermissionModel;
