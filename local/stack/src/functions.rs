@@ -52,15 +52,38 @@ impl LogSink for StackLogSink {
 pub struct StackDeadLetters {
     sqs: Arc<SqsService>,
     runtime: tokio::runtime::Handle,
+    /// Lambda writes a function's dead letters with the function's execution role.
+    permissions: Arc<crate::permissions::PermissionPlane>,
+    /// Function name → its role ARN (the template's functions).
+    roles: std::collections::BTreeMap<String, String>,
 }
 
 impl StackDeadLetters {
-    /// Sends through `sqs` on `runtime`.
-    pub fn new(sqs: Arc<SqsService>, runtime: tokio::runtime::Handle) -> Arc<Self> {
-        Arc::new(Self { sqs, runtime })
+    /// Sends through `sqs` on `runtime`, each function's messages as its role (checked by
+    /// `permissions`).
+    pub fn new(
+        sqs: Arc<SqsService>,
+        runtime: tokio::runtime::Handle,
+        permissions: Arc<crate::permissions::PermissionPlane>,
+        roles: std::collections::BTreeMap<String, String>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            sqs,
+            runtime,
+            permissions,
+            roles,
+        })
     }
 
-    fn send(&self, arn: &str, body: String, attributes: Vec<(String, String)>) {
+    fn send(&self, function: &str, arn: &str, body: String, attributes: Vec<(String, String)>) {
+        if let Some(role) = self.roles.get(function) {
+            let action = crate::permissions::model::destination_action(arn);
+            if let Err(denial) = self.permissions.role_call(role, function, action, arn) {
+                // On AWS the record is lost and the function's DeadLetterErrors / DestinationDeliveryFailures metric counts it.
+                tracing::warn!(function, destination = arn, message = %denial.message, "the function's role may not send there; the record is dropped");
+                return;
+            }
+        }
         let Some(queue) = self.sqs.queue_name_from_arn(arn) else {
             // Lambda, EventBridge and SNS destinations need services this
             // sink does not reach; say so instead of dropping silently.
@@ -102,16 +125,31 @@ impl DeadLetterSink for StackDeadLetters {
                 .into_iter()
                 .filter(|(_, v)| !v.is_empty())
                 .collect();
-            self.send(arn, record.dead_letter_body(), attributes);
+            self.send(
+                &record.function_name,
+                arn,
+                record.dead_letter_body(),
+                attributes,
+            );
         }
         if let Some(arn) = &record.destination_arn {
-            self.send(arn, record.destination_record().to_string(), Vec::new());
+            self.send(
+                &record.function_name,
+                arn,
+                record.destination_record().to_string(),
+                Vec::new(),
+            );
         }
     }
 
     fn on_success(&self, record: AsyncInvocationRecord) {
         if let Some(arn) = &record.destination_arn {
-            self.send(arn, record.destination_record().to_string(), Vec::new());
+            self.send(
+                &record.function_name,
+                arn,
+                record.destination_record().to_string(),
+                Vec::new(),
+            );
         }
     }
 }
@@ -327,7 +365,17 @@ pub fn start_lambda(
     let service = LambdaService::new(
         config,
         StackLogSink::new(Arc::clone(&stack.logs)),
-        StackDeadLetters::new(Arc::clone(&stack.sqs), tokio::runtime::Handle::current()),
+        StackDeadLetters::new(
+            Arc::clone(&stack.sqs),
+            tokio::runtime::Handle::current(),
+            Arc::clone(&stack.permissions),
+            stack
+                .template
+                .iter()
+                .flat_map(|t| t.functions.iter())
+                .map(|f| (f.name.clone(), f.role_arn.clone()))
+                .collect(),
+        ),
     );
     let mut notes = Vec::new();
     if let Some(model) = &stack.template {

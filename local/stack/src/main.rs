@@ -242,8 +242,33 @@ struct DemoArgs {
     keep_serving: bool,
 }
 
+/// `serve --iam`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum IamArg {
+    /// Deny what AWS would deny (the template's policies), where AWS fails it.
+    Enforce,
+    /// Allow, and log each call AWS would deny.
+    Warn,
+    /// Evaluate no policy.
+    Off,
+}
+
+impl From<IamArg> for kyc_local::permissions::IamMode {
+    fn from(a: IamArg) -> Self {
+        match a {
+            IamArg::Enforce => Self::Enforce,
+            IamArg::Warn => Self::Warn,
+            IamArg::Off => Self::Off,
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
+    /// The permission plane: `enforce` denies every service-to-service call of the template's
+    /// wiring that AWS would deny, `warn` only logs it, `off` checks nothing.
+    #[arg(long, value_enum, default_value_t = IamArg::Enforce)]
+    iam: IamArg,
     /// Port to listen on (0 picks a free port and prints it).
     #[arg(long, default_value_t = 4566, env = "KYC_LOCAL_PORT")]
     port: u16,
@@ -429,6 +454,7 @@ async fn start_for_run(
         state: setup.state,
         region: DEFAULT_REGION.to_owned(),
         account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+        iam: kyc_local::permissions::IamMode::Enforce,
     };
     let locator = BinaryLocator::new(&template_dir, &[]);
     let template = TemplateSource {
@@ -501,6 +527,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         state: state.clone(),
         region: args.region,
         account_id: args.account_id,
+        iam: args.iam.into(),
     };
     let faults = match &args.faults {
         Some(file) => Some(kyc_local::faults::cli::read_plan(file)?),

@@ -44,6 +44,8 @@ pub struct ServerConfig {
     pub region: String,
     /// Account in ARNs and URLs.
     pub account_id: String,
+    /// The permission plane's mode (`--iam`).
+    pub iam: crate::permissions::IamMode,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +56,7 @@ impl Default for ServerConfig {
             state: StateLocation::InMemory,
             region: crate::template::DEFAULT_REGION.to_owned(),
             account_id: crate::template::DEFAULT_ACCOUNT_ID.to_owned(),
+            iam: crate::permissions::IamMode::default(),
         }
     }
 }
@@ -103,6 +106,8 @@ pub struct Stack {
     pub sqs: Arc<SqsService>,
     /// The loaded template, when the stack was started with one.
     pub template: Option<Arc<StackModel>>,
+    /// The permission plane: the template's policies, asked before one service calls another.
+    pub permissions: Arc<crate::permissions::PermissionPlane>,
     /// Flips to `true` when the stack shuts down (see [`Stack::shutdown_signal`]).
     shutting_down: tokio::sync::watch::Sender<bool>,
 }
@@ -279,6 +284,10 @@ pub async fn start(
         store,
         logs: Arc::clone(&logs),
         sqs: Arc::clone(&sqs),
+        permissions: Arc::new(crate::permissions::PermissionPlane::new(
+            config.iam,
+            model.as_deref(),
+        )),
         template: model.clone(),
         shutting_down: tokio::sync::watch::channel(false).0,
     });
@@ -287,6 +296,7 @@ pub async fn start(
     }
     let extensions = extend(&stack);
     let mut registry = ServiceRegistry::new();
+    registry.set_permissions(Arc::clone(&stack.permissions));
     registry.register(logs);
     registry.register(sqs);
     for service in extensions.services {

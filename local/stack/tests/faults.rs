@@ -313,7 +313,7 @@ async fn the_control_api_adds_lists_and_clears_faults() {
          "attempts": 0, "fired": 0}
     ]);
     let expected_target = json!({"id": 3, "bus": "CentralEventBus",
-        "rule": "kyc-kyc-events-to-accounts", "targetId": "accounts-log-group", "count": 5,
+        "rule": "kyc-kyc-events-to-accounts", "targetId": "accounts-log-group", "fault": "fail", "count": 5,
         "remaining": 5, "errorCode": "ThrottlingException",
         "errorMessage": "Rate exceeded (injected fault)", "retryable": true});
     let expected_delay = json!({"id": 4, "service": "stepfunctions", "ms": 200, "jitterMs": 50});
@@ -335,7 +335,7 @@ async fn the_control_api_adds_lists_and_clears_faults() {
     assert_eq!(
         replaced["targets"],
         json!([{"id": 5, "bus": "CentralEventBus", "rule": "kyc-kyc-events-to-accounts",
-            "targetId": "accounts-log-group", "rate": 1.0, "errorCode": "AccessDeniedException",
+            "targetId": "accounts-log-group", "fault": "fail", "rate": 1.0, "errorCode": "AccessDeniedException",
             "errorMessage": "not allowed", "retryable": false}])
     );
     assert_eq!(faults.list().await.unwrap()["targets"], replaced["targets"]);
@@ -527,7 +527,7 @@ async fn a_service_delay_holds_its_namespace_only() {
         .expect("SQS answers once the delay elapsed")
         .unwrap()
         .unwrap();
-    assert_eq!(queues["QueueUrls"].as_array().unwrap().len(), 2);
+    assert_eq!(queues["QueueUrls"].as_array().unwrap().len(), 3);
     let functions = tokio::time::timeout(Duration::from_secs(10), lambda)
         .await
         .expect("Lambda answers once the delay elapsed")

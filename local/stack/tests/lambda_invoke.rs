@@ -309,7 +309,17 @@ async fn environment_has_template_and_lambda_variables() {
     assert_eq!(env["_HANDLER"], "bootstrap");
     assert_eq!(env["TZ"], ":UTC");
     assert_eq!(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:4566");
-    assert_eq!(env["AWS_ACCESS_KEY_ID"], "AKIAIOSFODNN7EXAMPLE");
+    // Temporary-credential form, naming the function (the permission plane maps it to its role).
+    assert_eq!(
+        env["AWS_ACCESS_KEY_ID"],
+        kyc_local::permissions::plane::function_access_key("env-fn")
+    );
+    assert!(
+        env["AWS_ACCESS_KEY_ID"]
+            .as_str()
+            .unwrap()
+            .starts_with("ASIA")
+    );
     assert!(env["AWS_SECRET_ACCESS_KEY"].is_string());
     assert!(env["AWS_SESSION_TOKEN"].is_string());
     assert!(

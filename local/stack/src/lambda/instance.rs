@@ -169,7 +169,11 @@ fn runtime_environment(
         ("AWS_LAMBDA_LOG_GROUP_NAME", log_group.to_owned()),
         ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream.to_owned()),
         ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_owned()),
-        ("AWS_ACCESS_KEY_ID", service.access_key_id.clone()),
+        // Credentials that name the function, so its SDK calls are its role's (permission plane).
+        (
+            "AWS_ACCESS_KEY_ID",
+            crate::permissions::plane::function_access_key(&function.name),
+        ),
         ("AWS_SECRET_ACCESS_KEY", service.secret_access_key.clone()),
         ("AWS_SESSION_TOKEN", service.session_token.clone()),
         ("LAMBDA_TASK_ROOT", task_root.clone()),

@@ -97,6 +97,21 @@ impl PermissionModel {
                         "Statement": [{"Effect": "Allow", "Action": action, "Resource": dlq}]}),
                 });
             }
+            // EventInvokeConfig destinations: "AWS SAM automatically adds the necessary
+            // permissions to the function's execution role" for a destination of a given Type.
+            let destinations = f.event_invoke_config.iter().flat_map(|c| {
+                [c.on_success.as_ref(), c.on_failure.as_ref()]
+                    .into_iter()
+                    .flatten()
+            });
+            for (i, arn) in destinations.enumerate() {
+                let action = destination_action(arn);
+                docs.push(NamedDocument {
+                    name: format!("{owner} EventInvokeConfig destination {i}"),
+                    document: json!({"Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": action, "Resource": arn}]}),
+                });
+            }
             m.add_role_documents(&f.role_arn, docs);
         }
         for s in &model.state_machines {
@@ -416,5 +431,18 @@ impl PermissionModel {
                 document: &a.policy.document,
             })
             .collect()
+    }
+}
+
+/// The action a function's role needs to send to an asynchronous-invocation destination or DLQ.
+pub fn destination_action(arn: &str) -> &'static str {
+    if arn.contains(":sns:") {
+        "sns:Publish"
+    } else if arn.contains(":lambda:") {
+        "lambda:InvokeFunction"
+    } else if arn.contains(":events:") {
+        "events:PutEvents"
+    } else {
+        "sqs:SendMessage"
     }
 }

@@ -72,6 +72,8 @@ pub trait JsonService: Send + Sync + 'static {
 #[derive(Default, Clone)]
 pub struct ServiceRegistry {
     services: HashMap<&'static str, Arc<dyn JsonService>>,
+    /// Asked about requests signed with a function's credentials (its role's calls).
+    permissions: Option<Arc<crate::permissions::PermissionPlane>>,
 }
 
 impl ServiceRegistry {
@@ -83,6 +85,11 @@ impl ServiceRegistry {
     /// Serves `service` under its target prefix (replacing any previous one).
     pub fn register(&mut self, service: Arc<dyn JsonService>) {
         self.services.insert(service.target_prefix(), service);
+    }
+
+    /// Evaluates the calls functions make with their roles' credentials against `plane`.
+    pub fn set_permissions(&mut self, plane: Arc<crate::permissions::PermissionPlane>) {
+        self.permissions = Some(plane);
     }
 
     /// The target prefixes served.
@@ -171,6 +178,15 @@ async fn dispatch(
         let err = service.decorate_error(AwsError::unknown_operation());
         return error_response(&err, protocol, &request_id);
     }
+    // A function's own SDK call, signed with the credentials kyc-local gave it: its role's
+    // permissions decide, as on AWS (AccessDeniedException, HTTP 400: the common errors of the
+    // API references).
+    if let (Some(plane), Some(key)) = (&registry.permissions, access_key_id(&headers))
+        && let Err(denial) = plane.sdk_call(key, prefix, operation, &input)
+    {
+        let err = service.decorate_error(AwsError::client("AccessDeniedException", denial.message));
+        return error_response(&err, protocol, &request_id);
+    }
     // Run the operation in its own task: a bug that panics becomes a 500 for
     // this request only, and a client hanging up does not cancel a write half way.
     let call = Arc::clone(&service).call(operation.to_owned(), input);
@@ -188,6 +204,16 @@ async fn dispatch(
             error_response(&err, protocol, &request_id)
         }
     }
+}
+
+/// The access key id of a SigV4 `Authorization` header (`AWS4-HMAC-SHA256 Credential=AKID/date/...`).
+fn access_key_id(headers: &HeaderMap) -> Option<&str> {
+    let auth = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let credential = auth.split("Credential=").nth(1)?;
+    credential.split('/').next().filter(|k| !k.is_empty())
 }
 
 /// An empty body is an empty input, as AWS treats it; anything else must be a JSON object.

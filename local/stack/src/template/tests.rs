@@ -418,6 +418,13 @@ fn project_template_loads() {
     known.extend(model.functions.iter().map(|f| f.arn.as_str()));
     known.extend(model.state_machines.iter().map(|s| s.arn.as_str()));
     known.extend(model.log_groups.iter().map(|g| g.arn.as_str()));
+    // A log group target names the group without the ":*" GetAtt adds (EventBridge user guide).
+    known.extend(
+        model
+            .log_groups
+            .iter()
+            .filter_map(|g| g.arn.strip_suffix(":*")),
+    );
     known.extend(model.queues.iter().map(|q| q.arn.as_str()));
     known.extend(model.event_buses.iter().map(|b| b.arn.as_str()));
     assert!(!model.rules.is_empty());

@@ -429,6 +429,24 @@ impl EventsService {
         {
             return injected;
         }
+        // The permission plane: a call AWS would deny fails here, as on AWS, without retries
+        // ("errors that result from missing permissions to a target ... EventBridge sends these
+        // events directly to the DLQ"), with the DLQ error code NO_PERMISSIONS.
+        let event_id = serde_json::from_str::<Value>(&job.payload.event)
+            .ok()
+            .and_then(|e| e.get("id").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| job.id.to_string());
+        if let Err(denial) = self.stack.permissions.delivery(
+            &job.destination.rule_arn,
+            &job.destination.target_id,
+            &job.destination.target_arn,
+            &event_id,
+        ) {
+            return DeliveryResult::NonRetryable {
+                code: "NO_PERMISSIONS".into(),
+                message: denial.message,
+            };
+        }
         let result = self.deliver_once(job, false).await;
         if result == DeliveryResult::Delivered
             && self
@@ -626,7 +644,18 @@ impl EventsService {
                         )
                     })
                     .collect();
+                let allowed = self.stack.permissions.events_call(
+                    &job.destination.rule_arn,
+                    "sqs:SendMessage",
+                    &message.queue_arn,
+                    true,
+                );
                 match self.stack.sqs.queue_name_from_arn(&message.queue_arn) {
+                    // On AWS the event is lost (metric InvocationsFailedToBeSentToDLQ).
+                    Some(_) if allowed.is_err() => {
+                        let message = allowed.err().map(|d| d.message).unwrap_or_default();
+                        tracing::warn!(rule = %job.destination.rule, target = %job.destination.target_id, %message, "the dead-letter queue's policy denies EventBridge; event dropped");
+                    }
                     Some(queue) => {
                         if let Err(e) = self
                             .stack

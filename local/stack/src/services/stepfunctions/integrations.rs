@@ -34,6 +34,9 @@ pub(super) async fn run(
     execution_arn: &str,
     state_machine_arn: &str,
 ) -> Outcome {
+    if let Some(denied) = permission_denied(svc, task, state_machine_arn) {
+        return denied;
+    }
     match &task.integration {
         Integration::LambdaFunction => {
             // A bare function ARN: the output is the function's payload.
@@ -78,6 +81,109 @@ pub(super) async fn run(
         }
         Integration::Activity => unsupported(&task.resource),
     }
+}
+
+/// The permission plane's verdict on the calls a task makes with the state machine's role. A
+/// denial fails the task the way Step Functions reports the service's AccessDeniedException:
+/// `<Service>.<SDK exception>` with the service's message and the SDK's request details as the
+/// cause (`Lambda.AWSLambdaException`, the error the Lambda integration's documented retrier
+/// names; the same naming for EventBridge and SQS).
+fn permission_denied(
+    svc: &StepFunctionsService,
+    task: &TaskRequest,
+    state_machine_arn: &str,
+) -> Option<Outcome> {
+    let plane = &svc.stack.permissions;
+    let role = plane.state_machine_role(state_machine_arn)?.to_owned();
+    let (region, account) = (&svc.stack.region, &svc.stack.account_id);
+    let function_arn = |f: &str| {
+        if f.starts_with("arn:") {
+            f.to_owned()
+        } else {
+            format!("arn:aws:lambda:{region}:{account}:function:{f}")
+        }
+    };
+    let calls: Vec<(&str, String, String)> = match &task.integration {
+        Integration::LambdaFunction => vec![(
+            "lambda",
+            "lambda:InvokeFunction".into(),
+            function_arn(&task.resource),
+        )],
+        Integration::Service { service, api, .. } => {
+            match (service.as_str(), api.split('.').next().unwrap_or("")) {
+                ("lambda", "invoke") => task
+                    .parameters
+                    .get("FunctionName")
+                    .and_then(Value::as_str)
+                    .map(|f| vec![("lambda", "lambda:InvokeFunction".into(), function_arn(f))])
+                    .unwrap_or_default(),
+                ("events", "putEvents") => task
+                    .parameters
+                    .get("Entries")
+                    .and_then(Value::as_array)
+                    .map(|entries| {
+                        entries
+                            .iter()
+                            .map(|e| {
+                                let bus = e
+                                    .get("EventBusName")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("default");
+                                let arn = if bus.starts_with("arn:") {
+                                    bus.to_owned()
+                                } else {
+                                    format!("arn:aws:events:{region}:{account}:event-bus/{bus}")
+                                };
+                                ("events", "events:PutEvents".to_owned(), arn)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                ("sqs", "sendMessage") => task
+                    .parameters
+                    .get("QueueUrl")
+                    .and_then(Value::as_str)
+                    .map(|url| {
+                        let name = url.rsplit('/').next().unwrap_or(url);
+                        vec![(
+                            "sqs",
+                            "sqs:SendMessage".into(),
+                            format!("arn:aws:sqs:{region}:{account}:{name}"),
+                        )]
+                    })
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            }
+        }
+        Integration::Activity => Vec::new(),
+    };
+    for (service, action, resource) in calls {
+        if let Err(denial) = plane.role_call(&role, "states", &action, &resource) {
+            let request_id = uuid::Uuid::new_v4();
+            let (error, detail) = match service {
+                "lambda" => (
+                    "Lambda.AWSLambdaException",
+                    format!(
+                        "Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: {request_id}; Proxy: null"
+                    ),
+                ),
+                "events" => (
+                    "EventBridge.AmazonEventBridgeException",
+                    format!(
+                        "Service: AmazonEventBridge; Status Code: 400; Error Code: AccessDeniedException; Request ID: {request_id}; Proxy: null"
+                    ),
+                ),
+                _ => (
+                    "SQS.AmazonSQSException",
+                    format!(
+                        "Service: AmazonSQS; Status Code: 403; Error Code: AccessDenied; Request ID: {request_id}; Proxy: null"
+                    ),
+                ),
+            };
+            return Some(failed(error, format!("{} ({detail})", denial.message)));
+        }
+    }
+    None
 }
 
 fn unsupported(resource: &str) -> Outcome {
