@@ -5,19 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod permissions_support;
 
 use kyc_local::permissions::{Report, Verdict, check};
 use kyc_local::template::{StackModel, TemplateOptions};
+use permissions_support::{NO_RISK_INVOKE, OLD_LOG_POLICY, mutated_template, repo_root};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 fn options() -> TemplateOptions {
     TemplateOptions {
@@ -26,36 +20,15 @@ fn options() -> TemplateOptions {
     }
 }
 
-/// The project's template with `replace` applied (each pair must match exactly once), loaded from
-/// a copy in a temporary directory beside a copy of `statemachine/`.
+/// The project's template with `replace` applied, loaded.
 fn mutated(replace: &[(&str, &str)]) -> StackModel {
-    let mut text = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
-    for (from, to) in replace {
-        assert_eq!(
-            text.matches(from).count(),
-            1,
-            "expected once in template.yaml: {from}"
-        );
-        text = text.replace(from, to);
+    let path = mutated_template(replace);
+    let model = kyc_local::template::load(&path, &options()).unwrap();
+    if let Some(dir) = path.parent() {
+        std::fs::remove_dir_all(dir).ok();
     }
-    let dir = std::env::temp_dir().join(format!(
-        "kyc-permissions-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(dir.join("statemachine")).unwrap();
-    std::fs::copy(
-        repo_root().join("statemachine/kyc.asl.yaml"),
-        dir.join("statemachine/kyc.asl.yaml"),
-    )
-    .unwrap();
-    std::fs::write(dir.join("template.yaml"), text).unwrap();
-    let model = kyc_local::template::load(&dir.join("template.yaml"), &options()).unwrap();
-    std::fs::remove_dir_all(&dir).ok();
     model
 }
-
-static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn project() -> Report {
     check(&kyc_local::template::load(&repo_root().join("template.yaml"), &options()).unwrap())
@@ -159,25 +132,7 @@ fn every_integration_of_the_project_is_allowed() {
 /// so every KYC event would end in the DLQ; check-permissions says so, at CreateLogStream.
 #[test]
 fn the_log_policy_with_the_condition_on_create_log_stream_is_denied() {
-    let model = mutated(&[(
-        r#"            {
-              "Sid": "EventBridgeCreatesStreams",
-              "Effect": "Allow",
-              "Principal": { "Service": "events.amazonaws.com" },
-              "Action": "logs:CreateLogStream",
-              "Resource": ["${AccountsLogGroup.Arn}", "${CustomerServiceLogGroup.Arn}"]
-            },
-            {
-              "Sid": "KycRulesPutEvents",
-              "Effect": "Allow",
-              "Principal": { "Service": "events.amazonaws.com" },
-              "Action": "logs:PutLogEvents","#,
-        r#"            {
-              "Sid": "EventBridgeToKycLogGroups",
-              "Effect": "Allow",
-              "Principal": { "Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
-              "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],"#,
-    )]);
+    let model = mutated(&[OLD_LOG_POLICY]);
     let report = check(&model);
     assert_eq!(
         denied_only(&report),
@@ -208,10 +163,7 @@ fn the_log_policy_with_the_condition_on_create_log_stream_is_denied() {
 
 #[test]
 fn a_lambda_invoke_policy_removed_denies_that_task() {
-    let model = mutated(&[(
-        "        - LambdaInvokePolicy:\n            FunctionName: !Ref RiskProfileFunction\n",
-        "",
-    )]);
+    let model = mutated(&[NO_RISK_INVOKE]);
     let report = check(&model);
     assert_eq!(
         denied_only(&report),

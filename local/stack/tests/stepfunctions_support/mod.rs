@@ -240,7 +240,7 @@ impl Harness {
         invoker: Arc<dyn FunctionInvoker>,
         lambda: Arc<FakeLambda>,
     ) -> Self {
-        Self::start_inner(state, clock, overrides, invoker, lambda, true).await
+        Self::start_inner(state, clock, overrides, invoker, lambda, true, None).await
     }
 
     /// Like [`Harness::start`] without calling `resume` (a host that forgot it).
@@ -250,7 +250,26 @@ impl Harness {
         lambda: Arc<FakeLambda>,
     ) -> Self {
         let invoker: Arc<dyn FunctionInvoker> = lambda.clone();
-        Self::start_inner(state, clock, &[], invoker, lambda, false).await
+        Self::start_inner(state, clock, &[], invoker, lambda, false, None).await
+    }
+
+    /// Another template (a mutation of the project's) with the permission plane in `iam` mode.
+    pub async fn kyc_from(
+        template: std::path::PathBuf,
+        iam: kyc_local::permissions::IamMode,
+    ) -> Self {
+        let lambda = FakeLambda::kyc();
+        let invoker: Arc<dyn FunctionInvoker> = lambda.clone();
+        Self::start_inner(
+            StateLocation::InMemory,
+            ManualClock::new(START_MS),
+            &[],
+            invoker,
+            lambda,
+            true,
+            Some((template, iam)),
+        )
+        .await
     }
 
     async fn start_inner(
@@ -260,15 +279,18 @@ impl Harness {
         invoker: Arc<dyn FunctionInvoker>,
         lambda: Arc<FakeLambda>,
         resume: bool,
+        other: Option<(std::path::PathBuf, kyc_local::permissions::IamMode)>,
     ) -> Self {
         let events = Arc::new(RecordingEvents::default());
+        let (path, iam) = other.unwrap_or_else(|| (project_template(), Default::default()));
         let config = ServerConfig {
             port: 0,
             state,
+            iam,
             ..ServerConfig::default()
         };
         let template = TemplateSource {
-            path: project_template(),
+            path,
             options: TemplateOptions {
                 stack_name: "kyc".into(),
                 parameter_overrides: overrides

@@ -1,0 +1,364 @@
+//! The permission plane at run time: a template whose policies AWS would refuse fails the live
+//! flow at the place AWS fails it, with AWS's error; `--iam warn` lets the same call through and
+//! `--iam off` checks nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod permissions_support;
+mod stepfunctions_support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kyc_local::assemble::{self, KycStack};
+use kyc_local::clock::SystemClock;
+use kyc_local::demo::AwsJsonClient;
+use kyc_local::functions::BinaryLocator;
+use kyc_local::lambda::LambdaConfig;
+use kyc_local::permissions::IamMode;
+use kyc_local::server::{ServerConfig, StateLocation, TemplateSource};
+use kyc_local::template::TemplateOptions;
+use permissions_support::{
+    NO_RISK_INVOKE, NO_START_EXECUTION, OLD_LOG_POLICY, mutated_template, repo_root,
+};
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use stepfunctions_support::Harness;
+
+fn detail(app: &str) -> Value {
+    json!({"applicationId": app, "customerName": "Test Customer", "customerAddress": "1 Road", "scenario": "approve"})
+}
+
+// ------------------------------------------------------------------------------------------------
+// A state machine task its role may not make
+// ------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_task_the_role_may_not_make_fails_as_lambda_reports_access_denied() {
+    let h = Harness::kyc_from(mutated_template(&[NO_RISK_INVOKE]), IamMode::Enforce).await;
+    let arn = h.start_kyc("app-denied", detail("app-denied")).await;
+    // Lambda.AWSLambdaException is in the task's retrier (3 attempts, at most 8 s apart): let the
+    // manual clock run through them.
+    for _ in 0..6 {
+        h.advance(10).await;
+    }
+    let d = h.wait_status(&arn, "FAILED").await;
+    assert_eq!(d["error"], "Lambda.AWSLambdaException");
+    // Only the identity check ran: the risk profile was never invoked.
+    let invoked: Vec<String> = h.lambda.calls().into_iter().map(|(f, _)| f).collect();
+    assert_eq!(
+        invoked,
+        ["arn:aws:lambda:us-east-1:000000000000:function:kyc-identity-check"]
+    );
+    let failed = &h.events.details("KYC processing failed")[0];
+    assert_eq!(failed["error"], "Lambda.AWSLambdaException");
+    let cause = failed["cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with("User: arn:aws:sts::000000000000:assumed-role/kyc-KycStateMachineRole-"),
+        "{cause}"
+    );
+    assert!(cause.contains("/states is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:000000000000:function:kyc-risk-profile because no identity-based policy allows the lambda:InvokeFunction action (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: "), "{cause}");
+    // The history shows the retries of the denied task, as AWS records them.
+    let history = h.history(&arn).await;
+    let denied = history
+        .iter()
+        .filter(|e| e["type"] == "TaskFailed")
+        .filter(|e| e["taskFailedEventDetails"]["error"] == "Lambda.AWSLambdaException")
+        .count();
+    assert_eq!(denied, 4, "the first attempt and three retries");
+    assert_eq!(
+        h.server.as_ref().unwrap().stack.permissions.counts(),
+        (4, 0)
+    );
+}
+
+#[tokio::test]
+async fn warn_mode_lets_the_same_task_through_and_counts_it() {
+    let h = Harness::kyc_from(mutated_template(&[NO_RISK_INVOKE]), IamMode::Warn).await;
+    let arn = h.start_kyc("app-warn", detail("app-warn")).await;
+    h.wait_status(&arn, "SUCCEEDED").await;
+    assert_eq!(
+        h.events.detail_types().last().unwrap(),
+        "New account approved"
+    );
+    assert_eq!(
+        h.server.as_ref().unwrap().stack.permissions.counts(),
+        (0, 1)
+    );
+}
+
+#[tokio::test]
+async fn iam_off_checks_nothing() {
+    let h = Harness::kyc_from(mutated_template(&[NO_RISK_INVOKE]), IamMode::Off).await;
+    let arn = h.start_kyc("app-off", detail("app-off")).await;
+    h.wait_status(&arn, "SUCCEEDED").await;
+    assert_eq!(
+        h.server.as_ref().unwrap().stack.permissions.counts(),
+        (0, 0)
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
+// The whole stack: EventBridge deliveries and the functions' own calls
+// ------------------------------------------------------------------------------------------------
+
+async fn start(template: &Path, iam: IamMode, functions: bool) -> KycStack {
+    if functions {
+        let model = kyc_local::template::load(template, &TemplateOptions::default()).unwrap();
+        assemble::build_functions_with_profile(&repo_root(), &model, "dev")
+            .unwrap_or_else(|e| panic!("building the functions: {e}"));
+    }
+    let config = ServerConfig {
+        port: 0,
+        state: StateLocation::InMemory,
+        iam,
+        ..ServerConfig::default()
+    };
+    let source = TemplateSource {
+        path: template.to_path_buf(),
+        options: TemplateOptions {
+            stack_name: "kyc-permissions".into(),
+            ..TemplateOptions::default()
+        },
+    };
+    // Lambda's asynchronous retries after 1 s instead of 1 and 2 minutes.
+    let lambda = LambdaConfig {
+        async_retry_delays: [Duration::from_secs(1), Duration::from_secs(1)],
+        ..LambdaConfig::default()
+    };
+    assemble::start(
+        config,
+        Arc::new(SystemClock),
+        Some(source),
+        &BinaryLocator::new(&repo_root(), &[]),
+        lambda,
+    )
+    .await
+    .expect("the stack starts")
+}
+
+/// Polls `check` until it gives a value, for at most `limit`.
+async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn receive(client: &AwsJsonClient, queue_url: &str) -> Vec<Value> {
+    client
+        .call(
+            "AmazonSQS.ReceiveMessage",
+            &json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 10,
+                    "MessageAttributeNames": ["All"], "AttributeNames": ["All"]}),
+        )
+        .await
+        .unwrap()["Messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn attributes(message: &Value) -> BTreeMap<String, String> {
+    message["MessageAttributes"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v["StringValue"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn log_messages(client: &AwsJsonClient, group: &str) -> Vec<String> {
+    match client
+        .call(
+            "Logs_20140328.FilterLogEvents",
+            &json!({"logGroupName": group}),
+        )
+        .await
+    {
+        Ok(page) => page["events"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .filter_map(|e| e["message"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn approved_entry(app: &str) -> Value {
+    json!({"Source": "com.aws.kyc", "DetailType": "New account approved", "EventBusName": "CentralEventBus",
+           "Detail": json!({"applicationId": app, "decision": "APPROVED"}).to_string()})
+}
+
+/// The log-group policy with the rule condition on CreateLogStream: EventBridge cannot create the
+/// stream, so the event goes to the rule's DLQ at once (a permissions error is not retried), with
+/// NO_PERMISSIONS and the AccessDenied message; the log group stays empty. The fixed policy
+/// delivers.
+#[tokio::test]
+async fn the_old_log_policy_sends_every_kyc_event_to_the_dlq() {
+    let template = mutated_template(&[OLD_LOG_POLICY]);
+    let stack = start(&template, IamMode::Enforce, false).await;
+    let model = stack.template().unwrap().clone();
+    let client = AwsJsonClient::new(stack.endpoint());
+    client
+        .call(
+            "AWSEvents.PutEvents",
+            &json!({"Entries": [approved_entry("app-log")]}),
+        )
+        .await
+        .unwrap();
+    let dlq = model.outputs["RuleTargetDeadLetterQueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dead = wait_for("two dead letters", Duration::from_secs(30), || {
+        let (client, dlq) = (&client, &dlq);
+        async move {
+            let got = receive(client, dlq).await;
+            (!got.is_empty()).then_some(got)
+        }
+    })
+    .await;
+    let mut messages = dead;
+    messages.extend(receive(&client, &dlq).await);
+    // The accounts and customer-service rules both match New account approved.
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    for m in &messages {
+        let a = attributes(m);
+        assert_eq!(a["ERROR_CODE"], "NO_PERMISSIONS");
+        assert!(a["ERROR_MESSAGE"].starts_with("User: events.amazonaws.com is not authorized to perform: logs:CreateLogStream on resource: arn:aws:logs:us-east-1:000000000000:log-group:/aws/events/kyc/"), "{a:?}");
+        assert!(
+            a["ERROR_MESSAGE"].ends_with(
+                "because no resource-based policy allows the logs:CreateLogStream action"
+            )
+        );
+        assert_eq!(a["RETRY_ATTEMPTS"], "0");
+        let body: Value = serde_json::from_str(m["Body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["detail"]["applicationId"], "app-log");
+    }
+    let accounts = model.outputs["AccountsLogGroupName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(log_messages(&client, &accounts).await.is_empty());
+    stack.shutdown().await.unwrap();
+    std::fs::remove_dir_all(template.parent().unwrap()).ok();
+
+    // The project's template: the same event reaches the log group.
+    let stack = start(&repo_root().join("template.yaml"), IamMode::Enforce, false).await;
+    let client = AwsJsonClient::new(stack.endpoint());
+    client
+        .call(
+            "AWSEvents.PutEvents",
+            &json!({"Entries": [approved_entry("app-log")]}),
+        )
+        .await
+        .unwrap();
+    let delivered = wait_for(
+        "the event in the accounts log group",
+        Duration::from_secs(30),
+        || {
+            let (client, accounts) = (&client, &accounts);
+            async move {
+                let got = log_messages(client, accounts).await;
+                (!got.is_empty()).then_some(got)
+            }
+        },
+    )
+    .await;
+    assert!(delivered[0].contains("app-log"));
+    stack.shutdown().await.unwrap();
+}
+
+/// The intake without StepFunctionsExecutionPolicy: its StartExecution, signed with the
+/// credentials kyc-local gave the function, is its role's, and is denied (AccessDeniedException);
+/// the function fails with StartRejected, Lambda retries it, and the application ends in the
+/// intake's DLQ. No execution starts.
+#[tokio::test]
+async fn a_function_whose_role_may_not_start_the_workflow_is_refused() {
+    let template = mutated_template(&[NO_START_EXECUTION]);
+    let stack = start(&template, IamMode::Enforce, true).await;
+    let model = stack.template().unwrap().clone();
+    let client = AwsJsonClient::new(stack.endpoint());
+    let entry = json!({"Source": "com.aws.accounts", "DetailType": "New account requested",
+        "EventBusName": "CentralEventBus",
+        "Detail": json!({"applicationId": "app-nostart", "customerName": "Saanvi Sarkar",
+                         "customerAddress": "456 Main Street, Anytown, USA"}).to_string()});
+    client
+        .call("AWSEvents.PutEvents", &json!({"Entries": [entry]}))
+        .await
+        .unwrap();
+    let dlq = model.outputs["ApplicationsDeadLetterQueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dead = wait_for(
+        "the application in the intake's DLQ",
+        Duration::from_secs(90),
+        || {
+            let (client, dlq) = (&client, &dlq);
+            async move {
+                let got = receive(client, dlq).await;
+                (!got.is_empty()).then_some(got)
+            }
+        },
+    )
+    .await;
+    assert_eq!(dead.len(), 1);
+    // Lambda's DLQ attributes: the last attempt's status and the function's error message.
+    let a = attributes(&dead[0]);
+    assert_eq!(
+        a.get("ErrorMessage").map(String::as_str),
+        Some("StartExecution was rejected with AccessDeniedException"),
+        "{a:?}"
+    );
+    let body: Value = serde_json::from_str(dead[0]["Body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["detail"]["applicationId"], "app-nostart");
+    let intake_log = format!(
+        "/aws/lambda/{}",
+        model.outputs["ApplicationIntakeFunctionName"]
+            .as_str()
+            .unwrap()
+    );
+    let lines = log_messages(&client, &intake_log).await;
+    let rejected: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("start_rejected") && l.contains("AccessDeniedException"))
+        .collect();
+    assert_eq!(
+        rejected.len(),
+        3,
+        "the first attempt and Lambda's two retries: {lines:#?}"
+    );
+    let executions = client
+        .call(
+            "AWSStepFunctions.ListExecutions",
+            &json!({"stateMachineArn": model.outputs["StateMachineArn"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(executions["executions"], json!([]));
+    assert_eq!(stack.running.stack.permissions.counts().0, 3);
+    stack.shutdown().await.unwrap();
+    std::fs::remove_dir_all(template.parent().unwrap()).ok();
+}
