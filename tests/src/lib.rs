@@ -250,6 +250,8 @@ async fn start_local(
         state: StateLocation::Directory(state_dir.to_path_buf()),
         region: DEFAULT_REGION.to_owned(),
         account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+        // The permission plane as `serve` runs it: what AWS would deny fails here too.
+        iam: kyc_local::permissions::IamMode::Enforce,
     };
     let locator = BinaryLocator::new(&repo_root(), &prebuilt);
     let stack = assemble::start(

@@ -801,6 +801,25 @@ async fn original_sample(target: &Target) {
             &states,
         )
         .await;
+        // Both log groups get the approval: on kyc-local the permission plane evaluates the log
+        // groups' resource policy as AWS does (CreateLogStream without the rule as source).
+        let cs = target.names().customer_service_log_group.clone();
+        let approvals = target
+            .wait_until(&format!("the approval in {cs}"), WAIT, || async {
+                let n = target
+                    .events_of(&cs, &run.application_id)
+                    .await
+                    .iter()
+                    .filter(|e| e["detail-type"] == "New account approved")
+                    .count();
+                if n == 1 {
+                    Ok(n)
+                } else {
+                    Err(format!("{n} approvals in {cs}"))
+                }
+            })
+            .await;
+        assert_eq!(approvals, 1);
     }
     target.check_invariants(&ledger).await;
 }
