@@ -291,6 +291,23 @@ pub async fn start(
         template: model.clone(),
         shutting_down: tokio::sync::watch::channel(false).0,
     });
+    // The services that keep resource policies tell the permission plane of them.
+    stack
+        .logs
+        .set_permissions(Arc::clone(&stack.permissions))
+        .await
+        .map_err(|e| ServerError::Resource {
+            resource: "CloudWatch Logs resource policies".into(),
+            message: e.to_string(),
+        })?;
+    stack
+        .sqs
+        .set_permissions(Arc::clone(&stack.permissions))
+        .await
+        .map_err(|e| ServerError::Resource {
+            resource: "SQS queue policies".into(),
+            message: e.to_string(),
+        })?;
     if let Some(model) = &model {
         create_template_resources(&stack, model).await?;
     }
@@ -360,6 +377,68 @@ pub async fn create_template_resources(
                 message: e.to_string(),
             })?;
     }
+    // AWS::Logs::ResourcePolicy is PutResourcePolicy under its PolicyName.
+    for p in model
+        .policy_resources
+        .iter()
+        .filter(|p| p.resource_type == "AWS::Logs::ResourcePolicy")
+    {
+        let name = p
+            .properties
+            .get("PolicyName")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(&p.logical_id)
+            .to_owned();
+        let text = match p.properties.get("PolicyDocument") {
+            Some(serde_json::Value::String(t)) => t.clone(),
+            Some(other) => other.to_string(),
+            None => continue,
+        };
+        stack
+            .logs
+            .ensure_resource_policy(&name, &text)
+            .await
+            .map_err(|e| ServerError::Resource {
+                resource: p.logical_id.clone(),
+                message: e.to_string(),
+            })?;
+    }
+    // AWS::SQS::QueuePolicy sets the Policy attribute of its queues, as CloudFormation does.
+    for p in model
+        .policy_resources
+        .iter()
+        .filter(|p| p.resource_type == "AWS::SQS::QueuePolicy")
+    {
+        let Some(document) = p.properties.get("PolicyDocument") else {
+            continue;
+        };
+        let text = match document {
+            serde_json::Value::String(t) => t.clone(),
+            other => other.to_string(),
+        };
+        let urls = p
+            .properties
+            .get("Queues")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for url in urls.iter().filter_map(serde_json::Value::as_str) {
+            let Some(queue) = model.queues.iter().find(|q| q.url == url || q.name == url) else {
+                continue;
+            };
+            stack
+                .sqs
+                .ensure_queue(
+                    &queue.name,
+                    std::collections::BTreeMap::from([("Policy".to_owned(), text.clone())]),
+                )
+                .await
+                .map_err(|e| ServerError::Resource {
+                    resource: p.logical_id.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+    }
     Ok(())
 }
 
@@ -390,6 +469,32 @@ fn template_records(stack: &Stack, model: &StackModel) -> TemplateRecords {
         created_ms: 0,
         origin: "template".into(),
     }));
+    // AWS::Events::EventBusPolicy: a whole `Policy`, or `Statement`s gathered into one document.
+    for bus in &mut buses {
+        let mut statements = Vec::new();
+        for p in model.policy_resources.iter().filter(|p| {
+            p.resource_type == "AWS::Events::EventBusPolicy"
+                && p.properties
+                    .get("EventBusName")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("default")
+                    == bus.name
+        }) {
+            if let Some(policy) = p.properties.get("Policy") {
+                bus.policy = Some(match policy {
+                    serde_json::Value::String(t) => t.clone(),
+                    other => other.to_string(),
+                });
+            } else if let Some(statement) = p.properties.get("Statement") {
+                statements.push(statement.clone());
+            }
+        }
+        if !statements.is_empty() {
+            bus.policy = Some(
+                serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
+            );
+        }
+    }
     let rules = model
         .rules
         .iter()

@@ -362,3 +362,456 @@ async fn a_function_whose_role_may_not_start_the_workflow_is_refused() {
     stack.shutdown().await.unwrap();
     std::fs::remove_dir_all(template.parent().unwrap()).ok();
 }
+
+// ------------------------------------------------------------------------------------------------
+// Resource policies changed at run time
+// ------------------------------------------------------------------------------------------------
+
+/// The `__type` and message of a refused call.
+async fn refused(client: &AwsJsonClient, target: &str, body: Value) -> (String, String) {
+    match client.call(target, &body).await {
+        Err(kyc_local::demo::DemoError::Api { code, message, .. }) => (code, message),
+        other => panic!("{target}: expected an AWS error, got {other:?}"),
+    }
+}
+
+/// CloudWatch Logs PutResourcePolicy / DescribeResourcePolicies / DeleteResourcePolicy, and their
+/// effect: the template's old log policy denies EventBridge; putting the fixed document under the
+/// same name lets the next event through; deleting it denies again.
+#[tokio::test]
+async fn logs_resource_policies_change_what_eventbridge_may_write() {
+    let template = mutated_template(&[OLD_LOG_POLICY]);
+    let stack = start(&template, IamMode::Enforce, false).await;
+    let model = stack.template().unwrap().clone();
+    let client = AwsJsonClient::new(stack.endpoint());
+    let described = client
+        .call("Logs_20140328.DescribeResourcePolicies", &json!({}))
+        .await
+        .unwrap();
+    let policies = described["resourcePolicies"].as_array().unwrap();
+    assert_eq!(policies.len(), 1, "the template's, put at start");
+    assert_eq!(policies[0]["policyName"], "kyc-events-to-kyc-log-groups");
+    let accounts = model.outputs["AccountsLogGroupName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let group_arns = format!("\"arn:aws:logs:us-east-1:000000000000:log-group:{accounts}:*\"");
+    let fixed = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"Service": "events.amazonaws.com"}},
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [{group_arns}]}}]}}"#
+    );
+    let put = client
+        .call(
+            "Logs_20140328.PutResourcePolicy",
+            &json!({"policyName": "kyc-events-to-kyc-log-groups", "policyDocument": fixed}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        put["resourcePolicy"]["policyName"],
+        "kyc-events-to-kyc-log-groups"
+    );
+    client
+        .call(
+            "AWSEvents.PutEvents",
+            &json!({"Entries": [approved_entry("app-fixed")]}),
+        )
+        .await
+        .unwrap();
+    let got = wait_for(
+        "the event in the accounts log group",
+        Duration::from_secs(30),
+        || {
+            let (client, accounts) = (&client, &accounts);
+            async move {
+                let got = log_messages(client, accounts).await;
+                (!got.is_empty()).then_some(got)
+            }
+        },
+    )
+    .await;
+    assert!(got[0].contains("app-fixed"));
+
+    // Bad requests are refused and change nothing.
+    assert_eq!(
+        refused(
+            &client,
+            "Logs_20140328.PutResourcePolicy",
+            json!({"policyName": "bad", "policyDocument": "{\"Statement\": {}}"})
+        )
+        .await
+        .0,
+        "InvalidParameterException"
+    );
+    assert_eq!(
+        refused(
+            &client,
+            "Logs_20140328.PutResourcePolicy",
+            json!({"policyName": "big", "policyDocument": "x".repeat(5121)})
+        )
+        .await
+        .0,
+        "InvalidParameterException"
+    );
+    for i in 0..9 {
+        client
+            .call(
+                "Logs_20140328.PutResourcePolicy",
+                &json!({"policyName": format!("p{i}"), "policyDocument": fixed}),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        refused(
+            &client,
+            "Logs_20140328.PutResourcePolicy",
+            json!({"policyName": "eleventh", "policyDocument": fixed})
+        )
+        .await,
+        (
+            "LimitExceededException".to_owned(),
+            "Resource limit exceeded.".to_owned()
+        )
+    );
+    let page = client
+        .call(
+            "Logs_20140328.DescribeResourcePolicies",
+            &json!({"limit": 4}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page["resourcePolicies"].as_array().unwrap().len(), 4);
+    let next = page["nextToken"].as_str().unwrap().to_owned();
+    let rest = client
+        .call(
+            "Logs_20140328.DescribeResourcePolicies",
+            &json!({"limit": 50, "nextToken": next}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest["resourcePolicies"].as_array().unwrap().len(), 6);
+    assert!(rest.get("nextToken").is_none());
+    assert_eq!(
+        refused(
+            &client,
+            "Logs_20140328.DescribeResourcePolicies",
+            json!({"nextToken": "never-issued"})
+        )
+        .await
+        .0,
+        "InvalidParameterException"
+    );
+    // Deleting every policy that allows it: EventBridge may not write any more.
+    for name in [
+        "kyc-events-to-kyc-log-groups",
+        "p0",
+        "p1",
+        "p2",
+        "p3",
+        "p4",
+        "p5",
+        "p6",
+        "p7",
+        "p8",
+    ] {
+        client
+            .call(
+                "Logs_20140328.DeleteResourcePolicy",
+                &json!({"policyName": name}),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        refused(
+            &client,
+            "Logs_20140328.DeleteResourcePolicy",
+            json!({"policyName": "p0"})
+        )
+        .await,
+        (
+            "ResourceNotFoundException".to_owned(),
+            "Policy with name [p0] does not exist".to_owned()
+        )
+    );
+    let before = stack.running.stack.permissions.counts().0;
+    client
+        .call(
+            "AWSEvents.PutEvents",
+            &json!({"Entries": [approved_entry("app-after-delete")]}),
+        )
+        .await
+        .unwrap();
+    wait_for("a denial", Duration::from_secs(30), || {
+        let stack = &stack;
+        async move { (stack.running.stack.permissions.counts().0 > before).then_some(()) }
+    })
+    .await;
+    stack.shutdown().await.unwrap();
+    std::fs::remove_dir_all(template.parent().unwrap()).ok();
+}
+
+/// A queue's policy (the template's QueuePolicy, SetQueueAttributes Policy, AddPermission /
+/// RemovePermission) decides whether EventBridge may dead-letter into it.
+#[tokio::test]
+async fn queue_policies_set_at_run_time_decide_dead_letters() {
+    let stack = start(&repo_root().join("template.yaml"), IamMode::Enforce, false).await;
+    let model = stack.template().unwrap().clone();
+    let client = AwsJsonClient::new(stack.endpoint());
+    let dlq = model.outputs["RuleTargetDeadLetterQueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The template's QueuePolicy is the queue's Policy attribute.
+    let attrs = client
+        .call(
+            "AmazonSQS.GetQueueAttributes",
+            &json!({"QueueUrl": dlq, "AttributeNames": ["Policy"]}),
+        )
+        .await
+        .unwrap();
+    let policy: Value =
+        serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(policy["Statement"][0]["Sid"], "EventBridgeRulesDeadLetters");
+
+    // The accounts rule's target fails at once (not retried): its events go to the DLQ.
+    let rule = model
+        .rules
+        .iter()
+        .find(|r| r.logical_id == "AccountsLogRule")
+        .unwrap()
+        .clone();
+    stack
+        .faults
+        .apply(
+            &kyc_local::faults::FaultPlanDocument::from_json(&json!({"targets": [
+        {"rule": rule.name, "targetId": "accounts-log-group", "rate": 1, "retryable": false,
+         "errorCode": "NO_RESOURCE", "errorMessage": "injected"}]}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let put = |app: &'static str| {
+        let client = &client;
+        async move {
+            client
+                .call(
+                    "AWSEvents.PutEvents",
+                    &json!({"Entries": [json!({"Source": "com.aws.kyc",
+                    "DetailType": "Identity check completed", "EventBusName": "CentralEventBus",
+                    "Detail": json!({"applicationId": app}).to_string()})]}),
+                )
+                .await
+                .unwrap();
+        }
+    };
+    put("app-dlq-1").await;
+    let first = wait_for("a dead letter", Duration::from_secs(30), || {
+        let (client, dlq) = (&client, &dlq);
+        async move {
+            let got = receive(client, dlq).await;
+            (!got.is_empty()).then_some(got)
+        }
+    })
+    .await;
+    assert_eq!(attributes(&first[0])["ERROR_CODE"], "NO_RESOURCE");
+
+    // A policy that names only another rule: the accounts rule's dead letters are dropped.
+    let other_only = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": policy["Statement"][0]["Resource"],
+        "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:events:us-east-1:000000000000:rule/CentralEventBus/other"}}}]});
+    client
+        .call(
+            "AmazonSQS.SetQueueAttributes",
+            &json!({"QueueUrl": dlq,
+            "Attributes": {"Policy": other_only.to_string()}}),
+        )
+        .await
+        .unwrap();
+    let before = stack.running.stack.permissions.counts().0;
+    put("app-dlq-2").await;
+    wait_for("the dead letter's denial", Duration::from_secs(30), || {
+        let stack = &stack;
+        async move { (stack.running.stack.permissions.counts().0 > before).then_some(()) }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        receive(&client, &dlq).await.is_empty(),
+        "the dead letter was dropped, as on AWS"
+    );
+
+    // AddPermission adds a statement in the shape SQS writes; RemovePermission takes it out again.
+    client
+        .call(
+            "AmazonSQS.AddPermission",
+            &json!({"QueueUrl": dlq, "Label": "acct",
+            "AWSAccountIds": ["000000000000"], "Actions": ["SendMessage"]}),
+        )
+        .await
+        .unwrap();
+    let attrs = client
+        .call(
+            "AmazonSQS.GetQueueAttributes",
+            &json!({"QueueUrl": dlq, "AttributeNames": ["Policy"]}),
+        )
+        .await
+        .unwrap();
+    let policy: Value =
+        serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
+    let added = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        added,
+        json!({"Sid": "acct", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::000000000000:root"]},
+               "Action": ["SQS:SendMessage"], "Resource": "arn:aws:sqs:us-east-1:000000000000:kyc-rule-target-dlq"})
+    );
+    assert_eq!(
+        refused(
+            &client,
+            "AmazonSQS.AddPermission",
+            json!({"QueueUrl": dlq, "Label": "acct",
+            "AWSAccountIds": ["000000000000"], "Actions": ["SendMessage"]})
+        )
+        .await
+        .0,
+        "InvalidParameterValue"
+    );
+    client
+        .call(
+            "AmazonSQS.RemovePermission",
+            &json!({"QueueUrl": dlq, "Label": "acct"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refused(
+            &client,
+            "AmazonSQS.RemovePermission",
+            json!({"QueueUrl": dlq, "Label": "acct"})
+        )
+        .await
+        .0,
+        "InvalidParameterValue"
+    );
+    // A policy IAM would refuse is refused, and the old one stays.
+    assert_eq!(
+        refused(
+            &client,
+            "AmazonSQS.SetQueueAttributes",
+            json!({"QueueUrl": dlq,
+            "Attributes": {"Policy": "{\"Statement\": [{\"Effect\": \"Allow\"}]}"}})
+        )
+        .await,
+        (
+            "InvalidAttributeValue".to_owned(),
+            "Invalid value for the parameter Policy.".to_owned()
+        )
+    );
+    // Back to the template's policy: dead letters arrive again.
+    client
+        .call(
+            "AmazonSQS.SetQueueAttributes",
+            &json!({"QueueUrl": dlq,
+            "Attributes": {"Policy": attrs_policy_of_template(&model)}}),
+        )
+        .await
+        .unwrap();
+    put("app-dlq-3").await;
+    let again = wait_for("a dead letter again", Duration::from_secs(30), || {
+        let (client, dlq) = (&client, &dlq);
+        async move {
+            let got = receive(client, dlq).await;
+            (!got.is_empty()).then_some(got)
+        }
+    })
+    .await;
+    let body: Value = serde_json::from_str(again[0]["Body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["detail"]["applicationId"], "app-dlq-3");
+    stack.shutdown().await.unwrap();
+}
+
+/// The template's RuleTargetDeadLetterQueuePolicy document, as text.
+fn attrs_policy_of_template(model: &kyc_local::template::StackModel) -> String {
+    model
+        .policy_resources
+        .iter()
+        .find(|p| p.logical_id == "RuleTargetDeadLetterQueuePolicy")
+        .and_then(|p| p.properties.get("PolicyDocument"))
+        .unwrap()
+        .to_string()
+}
+
+/// EventBridge PutPermission / RemovePermission: the bus policy DescribeEventBus shows.
+#[tokio::test]
+async fn event_bus_permissions() {
+    let stack = start(&repo_root().join("template.yaml"), IamMode::Enforce, false).await;
+    let client = AwsJsonClient::new(stack.endpoint());
+    client
+        .call(
+            "AWSEvents.PutPermission",
+            &json!({"EventBusName": "CentralEventBus",
+            "Action": "events:PutEvents", "Principal": "111122223333", "StatementId": "partner"}),
+        )
+        .await
+        .unwrap();
+    let bus = client
+        .call(
+            "AWSEvents.DescribeEventBus",
+            &json!({"Name": "CentralEventBus"}),
+        )
+        .await
+        .unwrap();
+    let policy: Value = serde_json::from_str(bus["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        policy["Statement"],
+        json!([{"Sid": "partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": "events:PutEvents", "Resource": "arn:aws:events:us-east-1:000000000000:event-bus/CentralEventBus"}])
+    );
+    assert_eq!(
+        refused(
+            &client,
+            "AWSEvents.PutPermission",
+            json!({"EventBusName": "CentralEventBus",
+            "Action": "events:PutEvents", "Principal": "bob", "StatementId": "x"})
+        )
+        .await
+        .0,
+        "ValidationException"
+    );
+    assert_eq!(
+        refused(
+            &client,
+            "AWSEvents.RemovePermission",
+            json!({"EventBusName": "CentralEventBus",
+            "StatementId": "nobody"})
+        )
+        .await,
+        (
+            "ResourceNotFoundException".to_owned(),
+            "Statement with the provided id does not exist.".to_owned()
+        )
+    );
+    client
+        .call(
+            "AWSEvents.RemovePermission",
+            &json!({"EventBusName": "CentralEventBus", "StatementId": "partner"}),
+        )
+        .await
+        .unwrap();
+    let bus = client
+        .call(
+            "AWSEvents.DescribeEventBus",
+            &json!({"Name": "CentralEventBus"}),
+        )
+        .await
+        .unwrap();
+    assert!(bus.get("Policy").is_none(), "{bus}");
+    stack.shutdown().await.unwrap();
+}

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use kyc_iam::{Caller, Context, Decision, Request, access_denied_message, evaluate};
 
-use super::model::PermissionModel;
+use super::model::{Attached, PermissionModel};
 use crate::services::events::delivery::{TargetKind, target_kind};
 use crate::template::{RuleModel, RuleOrigin, StackModel};
 
@@ -68,6 +68,10 @@ pub struct PermissionPlane {
     stack_name: String,
     /// Access key id of each function's credentials → (function name, role ARN).
     function_keys: std::collections::BTreeMap<String, (String, String)>,
+    /// Resource policies the services keep and change at run time (queue policies, CloudWatch
+    /// Logs resource policies, event bus policies), by key (`sqs:<queue ARN>`, `logs:<name>`,
+    /// `events:<bus ARN>`). The template's own are applied through the same APIs at start.
+    live: std::sync::RwLock<std::collections::BTreeMap<String, Attached>>,
     denials: AtomicU64,
     warnings: AtomicU64,
 }
@@ -101,9 +105,26 @@ impl PermissionPlane {
                         .collect()
                 })
                 .unwrap_or_default(),
+            live: Default::default(),
             denials: AtomicU64::new(0),
             warnings: AtomicU64::new(0),
         }
+    }
+
+    /// Sets (or replaces) a resource policy a service keeps.
+    pub fn set_resource_policy(&self, key: &str, policy: Attached) {
+        self.live
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_owned(), policy);
+    }
+
+    /// Removes one.
+    pub fn remove_resource_policy(&self, key: &str) {
+        self.live
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 
     /// A plane that evaluates nothing.
@@ -358,7 +379,15 @@ impl PermissionPlane {
             Caller::Role { role_arn, .. } => model.identity_policies(role_arn),
             Caller::Service(_) => Vec::new(),
         };
-        let resource = model.resource_policies(&request.resource);
+        // Lambda permissions come from the template; the other services' resource policies are
+        // the ones they keep now (the template's, unless changed through the API since).
+        let live = self.live.read().unwrap_or_else(|e| e.into_inner());
+        let resource: Vec<_> = model
+            .attached("lambda")
+            .chain(live.values())
+            .filter(|a| a.covers(&request.resource))
+            .map(Attached::named)
+            .collect();
         let decision = evaluate(&request, &identity, &resource);
         if decision.is_allowed() {
             return Ok(());

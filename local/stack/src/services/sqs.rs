@@ -725,6 +725,25 @@ pub struct SqsService {
     account_id: String,
     arrivals: Mutex<HashMap<String, Arc<Notify>>>,
     last_purge: Mutex<HashMap<String, i64>>,
+    /// The permission plane, told of every queue policy (the `Policy` attribute).
+    permissions: std::sync::OnceLock<Arc<crate::permissions::PermissionPlane>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AddPermissionRequest {
+    queue_url: String,
+    label: String,
+    #[serde(rename = "AWSAccountIds")]
+    aws_account_ids: Vec<String>,
+    actions: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RemovePermissionRequest {
+    queue_url: String,
+    label: String,
 }
 
 impl SqsService {
@@ -744,7 +763,65 @@ impl SqsService {
             account_id: account_id.to_owned(),
             arrivals: Mutex::new(HashMap::new()),
             last_purge: Mutex::new(HashMap::new()),
+            permissions: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Tells `plane` of every queue policy from now on, and of the ones already stored.
+    pub async fn set_permissions(
+        &self,
+        plane: Arc<crate::permissions::PermissionPlane>,
+    ) -> Result<(), SqsError> {
+        let _ = self.permissions.set(plane);
+        let stored: Vec<(String, String)> = self
+            .store
+            .call(|c| {
+                let mut stmt = c.prepare("SELECT name, attributes FROM sqs_queues")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<Vec<(String, String)>, _>>()
+                    .map_err(|e| SqsError::from(StoreError::from(e)))
+            })
+            .await?;
+        for (name, attributes) in stored {
+            if let Ok(settings) = serde_json::from_str::<QueueSettings>(&attributes)
+                && let Some(policy) = settings.policy
+            {
+                self.register_policy(&name, Some(policy.as_str()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A `Policy` attribute: parsed as IAM would (an invalid one is `InvalidAttributeValue`),
+    /// then given to the permission plane; an empty one removes the queue's policy.
+    fn register_policy(&self, queue: &str, policy: Option<&str>) -> Result<(), SqsError> {
+        let key = format!("sqs:{}", self.queue_arn(queue));
+        let Some(plane) = self.permissions.get() else {
+            return Ok(());
+        };
+        match policy.filter(|p| !p.trim().is_empty()) {
+            None => plane.remove_resource_policy(&key),
+            Some(text) => {
+                let attached = crate::permissions::model::Attached::parse(
+                    "sqs",
+                    &format!("queue policy of {queue}"),
+                    vec![self.queue_arn(queue)],
+                    text,
+                )
+                .map_err(|_| SqsError::InvalidAttributeValue("Policy".into()))?;
+                plane.set_resource_policy(&key, attached);
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a `Policy` attribute before it is stored.
+    fn check_policy(&self, attributes: &BTreeMap<String, String>) -> Result<(), SqsError> {
+        if let Some(text) = attributes.get("Policy").filter(|p| !p.trim().is_empty()) {
+            kyc_iam::PolicyDocument::parse_str(text, kyc_iam::PolicyKind::Resource)
+                .map_err(|_| SqsError::InvalidAttributeValue("Policy".into()))?;
+        }
+        Ok(())
     }
 
     /// `http://127.0.0.1:<port>/<account>/<name>`.
@@ -810,6 +887,8 @@ impl SqsService {
         }
         let mut settings = QueueSettings::default();
         settings.apply(&attributes)?;
+        self.check_policy(&attributes)?;
+        let policy = attributes.get("Policy").cloned();
         let now = self.clock.now_millis();
         let name_owned = name.to_owned();
         self.store
@@ -844,6 +923,9 @@ impl SqsService {
                 Ok(())
             })
             .await?;
+        if policy.is_some() {
+            self.register_policy(name, policy.as_deref())?;
+        }
         Ok(self.queue_url(name))
     }
 
@@ -973,6 +1055,7 @@ impl SqsService {
 
     async fn op_delete_queue(&self, req: QueueUrlRequest) -> Result<Value, SqsError> {
         let name = self.queue_name_from_url(&req.queue_url)?;
+        let queue = name.clone();
         self.store
             .write(move |tx| {
                 tx.execute("DELETE FROM sqs_messages WHERE queue_name = ?1", [&name])?;
@@ -982,7 +1065,101 @@ impl SqsService {
                 Ok(())
             })
             .await?;
+        self.register_policy(&queue, None)?;
         Ok(json!({}))
+    }
+
+    /// AddPermission: a statement `Sid = Label` granting the accounts `SQS:<Action>` on the queue,
+    /// added to its policy (the SQS developer guide's "AddPermission" policy shape).
+    async fn op_add_permission(&self, req: AddPermissionRequest) -> Result<Value, SqsError> {
+        let name = self.queue_name_from_url(&req.queue_url)?;
+        let label_ok = !req.label.is_empty()
+            && req.label.len() <= 80
+            && req
+                .label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !label_ok {
+            return Err(SqsError::InvalidParameterValue(format!(
+                "Value {} for parameter Label is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.",
+                req.label
+            )));
+        }
+        if req.aws_account_ids.is_empty() {
+            return Err(SqsError::MissingParameter("AWSAccountIds".into()));
+        }
+        if req.actions.is_empty() {
+            return Err(SqsError::MissingParameter("Actions".into()));
+        }
+        let arn = self.queue_arn(&name);
+        let mut policy = self.current_policy(&name).await?.unwrap_or_else(|| {
+            json!({"Version": "2012-10-17", "Id": format!("{arn}/SQSDefaultPolicy"), "Statement": []})
+        });
+        let statements = policy["Statement"].as_array().cloned().unwrap_or_default();
+        if statements.iter().any(|s| s["Sid"] == req.label.as_str()) {
+            return Err(SqsError::InvalidParameterValue(format!(
+                "Value {} for parameter Label is invalid. Reason: Already exists.",
+                req.label
+            )));
+        }
+        let principals: Vec<String> = req
+            .aws_account_ids
+            .iter()
+            .map(|a| format!("arn:aws:iam::{a}:root"))
+            .collect();
+        let actions: Vec<String> = req.actions.iter().map(|a| format!("SQS:{a}")).collect();
+        let mut statements = statements;
+        statements.push(json!({"Sid": req.label, "Effect": "Allow",
+            "Principal": {"AWS": principals}, "Action": actions, "Resource": arn}));
+        policy["Statement"] = Value::Array(statements);
+        self.op_set_queue_attributes(SetQueueAttributesRequest {
+            queue_url: req.queue_url,
+            attributes: BTreeMap::from([("Policy".to_owned(), policy.to_string())]),
+        })
+        .await
+    }
+
+    /// RemovePermission: drops the statement with `Sid = Label`.
+    async fn op_remove_permission(&self, req: RemovePermissionRequest) -> Result<Value, SqsError> {
+        let name = self.queue_name_from_url(&req.queue_url)?;
+        let Some(mut policy) = self.current_policy(&name).await? else {
+            return Err(SqsError::InvalidParameterValue(format!(
+                "Value {} for parameter Label is invalid. Reason: can't find label.",
+                req.label
+            )));
+        };
+        let statements = policy["Statement"].as_array().cloned().unwrap_or_default();
+        let kept: Vec<Value> = statements
+            .iter()
+            .filter(|s| s["Sid"] != req.label.as_str())
+            .cloned()
+            .collect();
+        if kept.len() == statements.len() {
+            return Err(SqsError::InvalidParameterValue(format!(
+                "Value {} for parameter Label is invalid. Reason: can't find label.",
+                req.label
+            )));
+        }
+        let text = if kept.is_empty() {
+            String::new()
+        } else {
+            policy["Statement"] = Value::Array(kept);
+            policy.to_string()
+        };
+        self.op_set_queue_attributes(SetQueueAttributesRequest {
+            queue_url: req.queue_url,
+            attributes: BTreeMap::from([("Policy".to_owned(), text)]),
+        })
+        .await
+    }
+
+    async fn current_policy(&self, name: &str) -> Result<Option<Value>, SqsError> {
+        let name = name.to_owned();
+        let settings = self.store.call(move |c| load_settings(c, &name)).await?;
+        Ok(settings
+            .policy
+            .filter(|p| !p.trim().is_empty())
+            .and_then(|p| serde_json::from_str::<Value>(&p).ok()))
     }
 
     async fn op_get_queue_url(&self, req: GetQueueUrlRequest) -> Result<Value, SqsError> {
@@ -1176,6 +1353,9 @@ impl SqsService {
         req: SetQueueAttributesRequest,
     ) -> Result<Value, SqsError> {
         let name = self.queue_name_from_url(&req.queue_url)?;
+        self.check_policy(&req.attributes)?;
+        let policy = req.attributes.get("Policy").cloned();
+        let queue = name.clone();
         let now = self.clock.now_millis();
         self.store
             .write(move |tx| {
@@ -1190,6 +1370,9 @@ impl SqsService {
                 Ok::<_, SqsError>(())
             })
             .await?;
+        if policy.is_some() {
+            self.register_policy(&queue, policy.as_deref())?;
+        }
         Ok(json!({}))
     }
 
@@ -1600,6 +1783,10 @@ impl JsonService for SqsService {
             match operation.as_str() {
                 "CreateQueue" => Ok(self.op_create_queue(decode(input, missing)?).await?),
                 "DeleteQueue" => Ok(self.op_delete_queue(decode(input, missing)?).await?),
+                "AddPermission" => Ok(self.op_add_permission(decode(input, missing)?).await?),
+                "RemovePermission" => {
+                    Ok(self.op_remove_permission(decode(input, missing)?).await?)
+                }
                 "GetQueueUrl" => Ok(self.op_get_queue_url(decode(input, missing)?).await?),
                 "ListQueues" => Ok(self.op_list_queues(decode(input, missing)?).await?),
                 "GetQueueAttributes" => Ok(self

@@ -37,6 +37,18 @@ pub fn upsert_event_bus(conn: &Connection, bus: &EventBusRecord) -> Result<(), S
     Ok(())
 }
 
+/// Sets (or, with `None`, removes) a bus's resource policy; false when there is no such bus.
+pub fn set_event_bus_policy(
+    conn: &Connection,
+    name: &str,
+    policy: Option<&str>,
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE event_buses SET policy = ?2 WHERE name = ?1",
+        params![name, policy],
+    )? > 0)
+}
+
 fn bus_row(r: &Row<'_>) -> rusqlite::Result<EventBusRecord> {
     Ok(EventBusRecord {
         name: r.get(0)?,

@@ -219,4 +219,13 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE pending_deliveries_v4 RENAME TO pending_deliveries;
     CREATE INDEX pending_deliveries_due ON pending_deliveries (due_ms);
     "#,
+    // 5: CloudWatch Logs resource policies (PutResourcePolicy), which the permission plane
+    // evaluates for service principals writing to log groups.
+    r#"
+    CREATE TABLE logs_resource_policies (
+        name       TEXT PRIMARY KEY,
+        document   TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];

@@ -234,6 +234,21 @@ impl EventsService {
                     })
                     .await
                     .map_err(store_error)?;
+                // Bus policies (PutPermission, the template's EventBusPolicy) to the permission plane.
+                for bus in &buses {
+                    if let Some(text) = &bus.policy
+                        && let Ok(a) = crate::permissions::model::Attached::parse(
+                            "events",
+                            &format!("event bus policy of {}", bus.name),
+                            vec![bus.arn.clone()],
+                            text,
+                        )
+                    {
+                        self.stack
+                            .permissions
+                            .set_resource_policy(&format!("events:{}", bus.arn), a);
+                    }
+                }
                 let mut routing = self.routing.write().unwrap_or_else(|e| e.into_inner());
                 for bus in buses {
                     routing.buses.entry(bus.name).or_default();

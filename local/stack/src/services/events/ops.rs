@@ -117,6 +117,34 @@ struct CreateEventBusRequest {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
+struct PutPermissionRequest {
+    #[serde(default)]
+    event_bus_name: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    principal: Option<String>,
+    #[serde(default)]
+    statement_id: Option<String>,
+    #[serde(default)]
+    condition: Option<Value>,
+    #[serde(default)]
+    policy: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct RemovePermissionRequest {
+    #[serde(default)]
+    event_bus_name: Option<String>,
+    #[serde(default)]
+    statement_id: Option<String>,
+    #[serde(default)]
+    remove_all_permissions: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
 struct DescribeEventBusRequest {
     #[serde(default)]
     name: Option<String>,
@@ -240,6 +268,8 @@ impl EventsService {
             "CreateEventBus" => self.op_create_event_bus(decode(input, missing)?).await,
             "DeleteEventBus" => self.op_delete_event_bus(decode(input, missing)?).await,
             "DescribeEventBus" => self.op_describe_event_bus(decode(input, missing)?).await,
+            "PutPermission" => self.op_put_permission(decode(input, missing)?).await,
+            "RemovePermission" => self.op_remove_permission(decode(input, missing)?).await,
             "ListEventBuses" => self.op_list_event_buses(decode(input, missing)?).await,
             "PutRule" => self.op_put_rule(decode(input, missing)?).await,
             "DescribeRule" => self.op_describe_rule(decode(input, missing)?).await,
@@ -392,6 +422,173 @@ impl EventsService {
             Some(b) => Ok(bus_json(&b)),
             None => Err(bus_not_found(model::bus_name_of(req.name.as_deref()))),
         }
+    }
+
+    /// PutPermission (EventBridge API reference): a whole `Policy`, or one statement — `Sid` =
+    /// `StatementId`, the `Principal` account (or `*`) may `events:PutEvents` on the bus, with an
+    /// optional `Condition` — added to (or replacing the same `Sid` in) the bus's policy.
+    async fn op_put_permission(&self, req: PutPermissionRequest) -> Result<Value, AwsError> {
+        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
+        let arn = kyc_eventbus::model::bus_arn(&self.stack.region, &self.stack.account_id, &bus);
+        let current = self.bus_policy(&bus).await?;
+        let policy = match req.policy {
+            Some(policy) => {
+                if req.statement_id.is_some() || req.principal.is_some() || req.action.is_some() {
+                    return Err(AwsError::client(
+                        "ValidationException",
+                        "Policy cannot be combined with Action, Principal, StatementId or Condition.",
+                    ));
+                }
+                policy
+            }
+            None => {
+                let sid = req.statement_id.unwrap_or_default();
+                let valid_sid = (1..=64).contains(&sid.len())
+                    && sid
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if !valid_sid {
+                    return Err(AwsError::client(
+                        "ValidationException",
+                        "StatementId must be 1 to 64 characters of a-z, A-Z, 0-9, - and _.",
+                    ));
+                }
+                if req.action.as_deref() != Some("events:PutEvents") {
+                    return Err(AwsError::client(
+                        "ValidationException",
+                        "Provided value in parameter 'action' is not supported.",
+                    ));
+                }
+                let principal = match req.principal.as_deref() {
+                    Some("*") => json!("*"),
+                    Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => {
+                        json!({"AWS": format!("arn:aws:iam::{a}:root")})
+                    }
+                    _ => {
+                        return Err(AwsError::client(
+                            "ValidationException",
+                            "Principal must be a 12-digit account id or *.",
+                        ));
+                    }
+                };
+                let mut statement = json!({"Sid": sid, "Effect": "Allow", "Principal": principal,
+                    "Action": "events:PutEvents", "Resource": arn});
+                if let Some(c) = &req.condition {
+                    let (Some(t), Some(k), Some(v)) = (
+                        c.get("Type").and_then(Value::as_str),
+                        c.get("Key").and_then(Value::as_str),
+                        c.get("Value").and_then(Value::as_str),
+                    ) else {
+                        return Err(AwsError::client(
+                            "ValidationException",
+                            "Condition needs Type, Key and Value.",
+                        ));
+                    };
+                    statement["Condition"] = json!({ t: { k: v } });
+                }
+                let mut doc = current
+                    .as_deref()
+                    .and_then(|p| serde_json::from_str::<Value>(p).ok())
+                    .unwrap_or_else(|| json!({"Version": "2012-10-17", "Statement": []}));
+                let mut statements: Vec<Value> = doc["Statement"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|s| s["Sid"] != statement["Sid"])
+                    .collect();
+                statements.push(statement);
+                doc["Statement"] = Value::Array(statements);
+                doc.to_string()
+            }
+        };
+        self.store_bus_policy(&bus, &arn, Some(policy)).await?;
+        Ok(json!({}))
+    }
+
+    /// RemovePermission: one statement by `StatementId`, or every one (`RemoveAllPermissions`).
+    async fn op_remove_permission(&self, req: RemovePermissionRequest) -> Result<Value, AwsError> {
+        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
+        let arn = kyc_eventbus::model::bus_arn(&self.stack.region, &self.stack.account_id, &bus);
+        if req.remove_all_permissions == Some(true) {
+            self.store_bus_policy(&bus, &arn, None).await?;
+            return Ok(json!({}));
+        }
+        let sid = req.statement_id.unwrap_or_default();
+        let not_found = || {
+            AwsError::client(
+                "ResourceNotFoundException",
+                "Statement with the provided id does not exist.",
+            )
+        };
+        let mut doc = self
+            .bus_policy(&bus)
+            .await?
+            .and_then(|p| serde_json::from_str::<Value>(&p).ok())
+            .ok_or_else(not_found)?;
+        let statements = doc["Statement"].as_array().cloned().unwrap_or_default();
+        let kept: Vec<Value> = statements
+            .iter()
+            .filter(|s| s["Sid"] != sid.as_str())
+            .cloned()
+            .collect();
+        if kept.len() == statements.len() {
+            return Err(not_found());
+        }
+        let policy = if kept.is_empty() {
+            None
+        } else {
+            doc["Statement"] = Value::Array(kept);
+            Some(doc.to_string())
+        };
+        self.store_bus_policy(&bus, &arn, policy).await?;
+        Ok(json!({}))
+    }
+
+    async fn bus_policy(&self, bus: &str) -> Result<Option<String>, AwsError> {
+        let name = bus.to_owned();
+        Ok(self
+            .stack
+            .store
+            .call(move |c| eventbridge::get_event_bus(c, &name))
+            .await
+            .map_err(store_error)?
+            .and_then(|b| b.policy))
+    }
+
+    /// Stores a bus policy (checked as IAM parses it first) and tells the permission plane.
+    async fn store_bus_policy(
+        &self,
+        bus: &str,
+        arn: &str,
+        policy: Option<String>,
+    ) -> Result<(), AwsError> {
+        let attached = match &policy {
+            Some(text) => Some(
+                crate::permissions::model::Attached::parse(
+                    "events",
+                    &format!("event bus policy of {bus}"),
+                    vec![arn.to_owned()],
+                    text,
+                )
+                .map_err(|e| {
+                    AwsError::client("ValidationException", format!("Invalid policy: {e}"))
+                })?,
+            ),
+            None => None,
+        };
+        let name = bus.to_owned();
+        self.stack
+            .store
+            .write(move |tx| eventbridge::set_event_bus_policy(tx, &name, policy.as_deref()))
+            .await
+            .map_err(store_error)?;
+        let key = format!("events:{arn}");
+        match attached {
+            Some(a) => self.stack.permissions.set_resource_policy(&key, a),
+            None => self.stack.permissions.remove_resource_policy(&key),
+        }
+        Ok(())
     }
 
     async fn op_list_event_buses(&self, req: ListRequest) -> Result<Value, AwsError> {

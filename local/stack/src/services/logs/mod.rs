@@ -61,6 +61,9 @@ pub enum LogsError {
     /// `InvalidParameterException`.
     #[error("{0}")]
     InvalidParameter(String),
+    /// `LimitExceededException`.
+    #[error("{0}")]
+    LimitExceeded(String),
     /// The store failed (`ServiceUnavailableException`).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -80,6 +83,7 @@ impl From<LogsError> for AwsError {
                 AwsError::client("ResourceAlreadyExistsException", m)
             }
             LogsError::InvalidParameter(m) => AwsError::client("InvalidParameterException", m),
+            LogsError::LimitExceeded(m) => AwsError::client("LimitExceededException", m),
             LogsError::Store(err) => {
                 tracing::error!(error = %err, "logs store failure");
                 AwsError::client("ServiceUnavailableException", "The service is unavailable.")
@@ -402,6 +406,8 @@ pub struct LogsService {
     /// Streams [`LogsService::append`] knows exist, so a busy writer skips
     /// the create-if-missing statements. Cleared by every delete.
     known_streams: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
+    /// The permission plane, told of every resource policy.
+    permissions: std::sync::OnceLock<Arc<crate::permissions::PermissionPlane>>,
 }
 
 /// A position in the (timestamp, id) order of events.
@@ -568,6 +574,7 @@ impl LogsService {
             region: region.to_owned(),
             account_id: account_id.to_owned(),
             known_streams: std::sync::Mutex::new(std::collections::HashSet::new()),
+            permissions: std::sync::OnceLock::new(),
         })
     }
 
@@ -1399,11 +1406,23 @@ impl JsonService for LogsService {
                 "FilterLogEvents" => {
                     encode(&self.filter_log_events(decode(input, missing)?).await?)
                 }
+                "PutResourcePolicy" => {
+                    Ok(self.put_resource_policy(decode(input, missing)?).await?)
+                }
+                "DescribeResourcePolicies" => Ok(self
+                    .describe_resource_policies(decode(input, missing)?)
+                    .await?),
+                "DeleteResourcePolicy" => {
+                    self.delete_resource_policy(decode(input, missing)?).await?;
+                    empty()
+                }
                 _ => Err(AwsError::unknown_operation()),
             }
         })
     }
 }
+
+mod policies;
 
 #[cfg(test)]
 mod tests;
