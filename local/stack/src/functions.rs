@@ -20,20 +20,66 @@ use crate::services::sqs::{MessageAttributeValue, SqsService};
 use crate::store::{Store, StoreError};
 use crate::template::FunctionModel;
 
-/// Lambda output → CloudWatch Logs.
+/// Lambda output → CloudWatch Logs, written (as on AWS) with the function's execution role.
 pub struct StackLogSink {
     logs: Arc<LogsService>,
+    /// Log group → (function name, role ARN) of the template's functions; the permission plane
+    /// decides whether the role may write there.
+    writers: Option<(Arc<crate::permissions::PermissionPlane>, LogWriters)>,
 }
 
+/// Log group → (function name, role ARN).
+type LogWriters = std::collections::BTreeMap<String, (String, String)>;
+
 impl StackLogSink {
-    /// A sink writing through `logs`.
+    /// A sink writing through `logs`, everything allowed.
     pub fn new(logs: Arc<LogsService>) -> Arc<Self> {
-        Arc::new(Self { logs })
+        Arc::new(Self {
+            logs,
+            writers: None,
+        })
+    }
+
+    /// A sink that asks `plane` whether each function's role may write its lines (a role without
+    /// logs:CreateLogStream / logs:PutLogEvents loses them, as on AWS).
+    pub fn with_permissions(
+        logs: Arc<LogsService>,
+        plane: Arc<crate::permissions::PermissionPlane>,
+        writers: LogWriters,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            logs,
+            writers: Some((plane, writers)),
+        })
+    }
+
+    fn may_write(&self, log_group: &str, log_stream: &str) -> bool {
+        let Some((plane, writers)) = &self.writers else {
+            return true;
+        };
+        let Some((function, role)) = writers.get(log_group) else {
+            return true;
+        };
+        let stream = format!(
+            "arn:aws:logs:{}:{}:log-group:{log_group}:log-stream:{log_stream}",
+            self.logs.region(),
+            self.logs.account_id()
+        );
+        for action in ["logs:CreateLogStream", "logs:PutLogEvents"] {
+            if let Err(denial) = plane.role_call(role, function, action, &stream) {
+                tracing::warn!(function = %function, message = %denial.message, "the function's role may not write its log group; its lines are dropped");
+                return false;
+            }
+        }
+        true
     }
 }
 
 impl LogSink for StackLogSink {
     fn put_log_events(&self, log_group: &str, log_stream: &str, events: Vec<LogEvent>) {
+        if !self.may_write(log_group, log_stream) {
+            return;
+        }
         let events = events
             .into_iter()
             .map(|e| InputLogEvent {
@@ -364,7 +410,16 @@ pub fn start_lambda(
     };
     let service = LambdaService::new(
         config,
-        StackLogSink::new(Arc::clone(&stack.logs)),
+        StackLogSink::with_permissions(
+            Arc::clone(&stack.logs),
+            Arc::clone(&stack.permissions),
+            stack
+                .template
+                .iter()
+                .flat_map(|t| t.functions.iter())
+                .map(|f| (f.log_group.clone(), (f.name.clone(), f.role_arn.clone())))
+                .collect(),
+        ),
         StackDeadLetters::new(
             Arc::clone(&stack.sqs),
             tokio::runtime::Handle::current(),

@@ -9,7 +9,10 @@ mod permissions_support;
 
 use kyc_local::permissions::{Report, Verdict, check};
 use kyc_local::template::{StackModel, TemplateOptions};
-use permissions_support::{NO_RISK_INVOKE, OLD_LOG_POLICY, mutated_template, repo_root};
+use permissions_support::{
+    COMPLETER_ROLE_WITHOUT_POLICIES, INTAKE_TARGET_WITHOUT_PERMISSION, NO_RISK_INVOKE,
+    OLD_LOG_POLICY, PUT_EVENTS_ON_ANOTHER_BUS, mutated_template, repo_root,
+};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 
@@ -191,10 +194,7 @@ fn a_lambda_invoke_policy_removed_denies_that_task() {
 
 #[test]
 fn a_put_events_policy_for_another_bus_denies_every_publish() {
-    let model = mutated(&[(
-        "        - EventBridgePutEventsPolicy:\n            EventBusName: !Ref KycEventBus\n",
-        "        - EventBridgePutEventsPolicy:\n            EventBusName: default\n",
-    )]);
+    let model = mutated(&[PUT_EVENTS_ON_ANOTHER_BUS]);
     let report = check(&model);
     assert_eq!(
         denied_only(&report),
@@ -375,4 +375,40 @@ fn the_command_prints_the_verdicts_and_exits_1_on_a_denial() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn a_rule_target_without_a_lambda_permission_is_denied() {
+    let report = check(&mutated(&[INTAKE_TARGET_WITHOUT_PERMISSION]));
+    assert_eq!(
+        denied_only(&report),
+        vec![(
+            "rule kyc-kyc-events-to-accounts → function kyc-application-intake".to_owned(),
+            "lambda:InvokeFunction".to_owned()
+        )]
+    );
+    let v = find(
+        &report,
+        "rule kyc-kyc-events-to-accounts → function",
+        "lambda:InvokeFunction",
+    );
+    assert_eq!(
+        v.explanation(),
+        "denied: User: events.amazonaws.com is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:000000000000:function:kyc-application-intake because no resource-based policy allows the lambda:InvokeFunction action"
+    );
+}
+
+#[test]
+fn a_declared_role_without_policies_loses_the_functions_logs_and_dead_letters() {
+    let report = check(&mutated(&COMPLETER_ROLE_WITHOUT_POLICIES));
+    let mut denied = denied_only(&report);
+    denied.sort();
+    assert_eq!(
+        denied,
+        vec![
+            ("function kyc-callback-completer → its dead-letter queue kyc-function-async-dlq".to_owned(), "sqs:SendMessage".to_owned()),
+            ("function kyc-callback-completer → its log group /aws/lambda/kyc-callback-completer".to_owned(), "logs:CreateLogStream".to_owned()),
+            ("function kyc-callback-completer → its log group /aws/lambda/kyc-callback-completer".to_owned(), "logs:PutLogEvents".to_owned()),
+        ]
+    );
 }

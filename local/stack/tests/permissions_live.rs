@@ -21,7 +21,8 @@ use kyc_local::permissions::IamMode;
 use kyc_local::server::{ServerConfig, StateLocation, TemplateSource};
 use kyc_local::template::TemplateOptions;
 use permissions_support::{
-    NO_RISK_INVOKE, NO_START_EXECUTION, OLD_LOG_POLICY, mutated_template, repo_root,
+    COMPLETER_ROLE_WITHOUT_POLICIES, INTAKE_TARGET_WITHOUT_PERMISSION, NO_RISK_INVOKE,
+    NO_START_EXECUTION, OLD_LOG_POLICY, PUT_EVENTS_ON_ANOTHER_BUS, mutated_template, repo_root,
 };
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
@@ -814,4 +815,167 @@ async fn event_bus_permissions() {
         .unwrap();
     assert!(bus.get("Policy").is_none(), "{bus}");
     stack.shutdown().await.unwrap();
+}
+
+// ------------------------------------------------------------------------------------------------
+// The other integrations of the template, each failed where AWS fails it
+// ------------------------------------------------------------------------------------------------
+
+/// A task publishing to a bus its role may not: EventBridge.AmazonEventBridgeException, which no
+/// retrier of the definition names; the catch publishes "KYC processing failed", which is denied
+/// too, so the execution fails with no terminal event (the status-change logger still sees it).
+#[tokio::test]
+async fn a_put_events_task_on_a_bus_the_role_may_not_use_fails_the_execution() {
+    let h = Harness::kyc_from(
+        mutated_template(&[PUT_EVENTS_ON_ANOTHER_BUS]),
+        IamMode::Enforce,
+    )
+    .await;
+    let arn = h.start_kyc("app-bus", detail("app-bus")).await;
+    let d = h.wait_status(&arn, "FAILED").await;
+    assert_eq!(d["error"], "EventBridge.AmazonEventBridgeException");
+    assert!(
+        d["cause"]
+            .as_str()
+            .unwrap()
+            .contains("is not authorized to perform: events:PutEvents on resource: arn:aws:events:us-east-1:000000000000:event-bus/CentralEventBus because no identity-based policy allows the events:PutEvents action (Service: AmazonEventBridge; Status Code: 400; Error Code: AccessDeniedException;"),
+        "{d}"
+    );
+    assert!(h.events.detail_types().is_empty(), "nothing was published");
+    assert_eq!(
+        h.server.as_ref().unwrap().stack.permissions.counts(),
+        (2, 0),
+        "Publish identity check completed, then Publish processing failed"
+    );
+}
+
+/// A rule targeting a function without a Lambda permission for that rule: the delivery goes to the
+/// rule's DLQ at once, with NO_PERMISSIONS; the function is never invoked.
+#[tokio::test]
+async fn a_rule_target_without_a_lambda_permission_dead_letters_at_once() {
+    let template = mutated_template(&[INTAKE_TARGET_WITHOUT_PERMISSION]);
+    let stack = start(&template, IamMode::Enforce, false).await;
+    let model = stack.template().unwrap().clone();
+    let client = AwsJsonClient::new(stack.endpoint());
+    client
+        .call(
+            "AWSEvents.PutEvents",
+            &json!({"Entries": [approved_entry("app-noperm")]}),
+        )
+        .await
+        .unwrap();
+    let dlq = model.outputs["RuleTargetDeadLetterQueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dead = wait_for("the dead letter", Duration::from_secs(30), || {
+        let (client, dlq) = (&client, &dlq);
+        async move {
+            let got = receive(client, dlq).await;
+            (!got.is_empty()).then_some(got)
+        }
+    })
+    .await;
+    assert_eq!(dead.len(), 1);
+    let a = attributes(&dead[0]);
+    assert_eq!(a["ERROR_CODE"], "NO_PERMISSIONS");
+    assert_eq!(
+        a["TARGET_ARN"],
+        "arn:aws:lambda:us-east-1:000000000000:function:kyc-application-intake"
+    );
+    assert_eq!(a["RETRY_ATTEMPTS"], "0");
+    assert_eq!(
+        a["ERROR_MESSAGE"],
+        "User: events.amazonaws.com is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:000000000000:function:kyc-application-intake because no resource-based policy allows the lambda:InvokeFunction action"
+    );
+    // The log-group target of the same rule still got the event.
+    let accounts = model.outputs["AccountsLogGroupName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for(
+        "the event in the accounts log group",
+        Duration::from_secs(30),
+        || {
+            let (client, accounts) = (&client, &accounts);
+            async move { (!log_messages(client, accounts).await.is_empty()).then_some(()) }
+        },
+    )
+    .await;
+    stack.shutdown().await.unwrap();
+    std::fs::remove_dir_all(template.parent().unwrap()).ok();
+}
+
+/// The callback completer with a role that has no policy: Lambda cannot write its log lines, and
+/// its failed asynchronous invocations cannot reach its DLQ; both are lost, as on AWS.
+#[tokio::test]
+async fn a_function_role_without_policies_loses_its_logs_and_dead_letters() {
+    let template = mutated_template(&COMPLETER_ROLE_WITHOUT_POLICIES);
+    let stack = start(&template, IamMode::Enforce, true).await;
+    let model = stack.template().unwrap().clone();
+    let client = AwsJsonClient::new(stack.endpoint());
+    // Every attempt of the completer fails (an injected function error): after Lambda's two
+    // retries the invocation goes to its DLQ, which its role may not write to.
+    stack
+        .faults
+        .apply(
+            &kyc_local::faults::FaultPlanDocument::from_json(&json!({"lambda": [
+                {"function": "CallbackCompleterFunction", "fault": "error", "errorType": "Retryable",
+                 "errorMessage": "injected", "count": 3}]}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    client
+        .call(
+            "AWSEvents.PutEvents",
+            &json!({"Entries": [{"Source": "com.aws.review",
+            "DetailType": "Manual review started", "EventBusName": "CentralEventBus",
+            "Detail": json!({"reviewer": "jdoe"}).to_string()}]}),
+        )
+        .await
+        .unwrap();
+    let before = stack.running.stack.permissions.counts().0;
+    wait_for("the dead letter's denial", Duration::from_secs(60), || {
+        let stack = &stack;
+        async move { (stack.running.stack.permissions.counts().0 > before).then_some(()) }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let dlq = model.outputs["FunctionDeadLetterQueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        receive(&client, &dlq).await.is_empty(),
+        "the dead letter was dropped"
+    );
+    // A review event the function handles (no token: acknowledged, one warning line): nothing
+    // reaches its log group.
+    let ran = |stack: &KycStack| {
+        stack
+            .lambda
+            .function_stats("kyc-callback-completer")
+            .map_or(0, |s| s.invocations)
+    };
+    let invoked_before = ran(&stack);
+    client
+        .call(
+            "AWSEvents.PutEvents",
+            &json!({"Entries": [{"Source": "com.aws.review",
+            "DetailType": "Manual review started", "EventBusName": "CentralEventBus",
+            "Detail": json!({"reviewer": "jdoe"}).to_string()}]}),
+        )
+        .await
+        .unwrap();
+    wait_for("the successful invocation", Duration::from_secs(60), || {
+        let (stack, ran) = (&stack, &ran);
+        async move { (ran(stack) > invoked_before).then_some(()) }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let group = "/aws/lambda/kyc-callback-completer";
+    assert!(log_messages(&client, group).await.is_empty());
+    stack.shutdown().await.unwrap();
+    std::fs::remove_dir_all(template.parent().unwrap()).ok();
 }

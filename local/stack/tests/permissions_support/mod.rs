@@ -72,3 +72,28 @@ pub const NO_START_EXECUTION: (&str, &str) = (
     "      Policies:\n        - StepFunctionsExecutionPolicy:\n            StateMachineName: !GetAtt KycStateMachine.Name\n",
     "",
 );
+
+/// A second target on the accounts rule: the intake function, with no Lambda permission for that
+/// rule (SAM generates one only for the function's own event rule).
+pub const INTAKE_TARGET_WITHOUT_PERMISSION: (&str, &str) = (
+    "        - Id: accounts-log-group\n",
+    "        - Id: intake-too\n          Arn: !GetAtt ApplicationIntakeFunction.Arn\n          DeadLetterConfig:\n            Arn: !GetAtt RuleTargetDeadLetterQueue.Arn\n        - Id: accounts-log-group\n",
+);
+
+/// The callback completer with a declared role that has no policy at all.
+pub const COMPLETER_ROLE_WITHOUT_POLICIES: [(&str, &str); 2] = [
+    (
+        "      CodeUri: functions/callback-completer\n",
+        "      CodeUri: functions/callback-completer\n      Role: !GetAtt CompleterRole.Arn\n",
+    ),
+    (
+        "  StatusChangeLoggerFunction:\n    Type: AWS::Serverless::Function\n",
+        "  CompleterRole:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Effect: Allow\n            Principal: {Service: lambda.amazonaws.com}\n            Action: sts:AssumeRole\n\n  StatusChangeLoggerFunction:\n    Type: AWS::Serverless::Function\n",
+    ),
+];
+
+/// The state machine may put events on another bus only.
+pub const PUT_EVENTS_ON_ANOTHER_BUS: (&str, &str) = (
+    "        - EventBridgePutEventsPolicy:\n            EventBusName: !Ref KycEventBus\n",
+    "        - EventBridgePutEventsPolicy:\n            EventBusName: default\n",
+);

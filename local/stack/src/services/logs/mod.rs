@@ -578,6 +578,16 @@ impl LogsService {
         })
     }
 
+    /// The region in ARNs.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The account in ARNs.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
     fn group_arn(&self, name: &str) -> String {
         format!(
             "arn:aws:logs:{}:{}:log-group:{name}",
