@@ -252,6 +252,8 @@ async fn start_local(
         account_id: DEFAULT_ACCOUNT_ID.to_owned(),
         // The permission plane as `serve` runs it: what AWS would deny fails here too.
         iam: kyc_local::permissions::IamMode::Enforce,
+        allowed_hosts: Vec::new(),
+        cors_origins: Vec::new(),
     };
     let locator = BinaryLocator::new(&repo_root(), &prebuilt);
     let stack = assemble::start(

@@ -269,6 +269,14 @@ struct ServeArgs {
     /// wiring that AWS would deny, `warn` only logs it, `off` checks nothing.
     #[arg(long, value_enum, default_value_t = IamArg::Enforce)]
     iam: IamArg,
+    /// Serve this Host name too (besides loopback names and the bound address); repeatable. Other
+    /// Host headers are refused, so a web page rebinding its DNS name to 127.0.0.1 gets nothing.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    allowed_host: Vec<String>,
+    /// Serve requests from web pages of this origin (e.g. http://localhost:3000), CORS preflights
+    /// included; repeatable. Requests carrying any other Origin are refused.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origin: Vec<String>,
     /// Port to listen on (0 picks a free port and prints it).
     #[arg(long, default_value_t = 4566, env = "KYC_LOCAL_PORT")]
     port: u16,
@@ -455,6 +463,8 @@ async fn start_for_run(
         region: DEFAULT_REGION.to_owned(),
         account_id: DEFAULT_ACCOUNT_ID.to_owned(),
         iam: kyc_local::permissions::IamMode::Enforce,
+        allowed_hosts: Vec::new(),
+        cors_origins: Vec::new(),
     };
     let locator = BinaryLocator::new(&template_dir, &[]);
     let template = TemplateSource {
@@ -528,6 +538,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         region: args.region,
         account_id: args.account_id,
         iam: args.iam.into(),
+        allowed_hosts: args.allowed_host.clone(),
+        cors_origins: args.cors_origin.clone(),
     };
     let faults = match &args.faults {
         Some(file) => Some(kyc_local::faults::cli::read_plan(file)?),

@@ -46,6 +46,10 @@ pub struct ServerConfig {
     pub account_id: String,
     /// The permission plane's mode (`--iam`).
     pub iam: crate::permissions::IamMode,
+    /// Host names served besides loopback names and the bound address (`--allowed-host`).
+    pub allowed_hosts: Vec<String>,
+    /// Web origins whose pages may call the stack (`--cors-origin`).
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +61,8 @@ impl Default for ServerConfig {
             region: crate::template::DEFAULT_REGION.to_owned(),
             account_id: crate::template::DEFAULT_ACCOUNT_ID.to_owned(),
             iam: crate::permissions::IamMode::default(),
+            allowed_hosts: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -319,7 +325,19 @@ pub async fn start(
     for service in extensions.services {
         registry.register(service);
     }
-    let app = crate::protocol::router(registry, extensions.rest);
+    // Every route behind the caller checks (Host, Origin, the control API's media type).
+    let callers = Arc::new(crate::protocol::callers::CallerPolicy {
+        bind: config.bind,
+        allowed_hosts: config
+            .allowed_hosts
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect(),
+        cors_origins: config.cors_origins.clone(),
+    });
+    let app = crate::protocol::router(registry, extensions.rest).layer(
+        axum::middleware::from_fn_with_state(callers, crate::protocol::callers::guard),
+    );
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         use axum::serve::ListenerExt;

@@ -6,6 +6,7 @@
 //! the target prefix to a [`JsonService`]. REST services (Lambda) bring their
 //! own `axum::Router`, merged in front of the JSON dispatcher.
 
+pub mod callers;
 pub mod error;
 
 use std::collections::HashMap;
