@@ -156,6 +156,20 @@ where
     }
 }
 
+/// The first messages to arrive in a queue (waiting at most `limit`), with their attributes.
+async fn messages_in(
+    client: &AwsJsonClient,
+    queue_url: &str,
+    what: &str,
+    limit: Duration,
+) -> Vec<Value> {
+    wait_for(what, limit, || async move {
+        let got = receive(client, queue_url).await;
+        (!got.is_empty()).then_some(got)
+    })
+    .await
+}
+
 async fn receive(client: &AwsJsonClient, queue_url: &str) -> Vec<Value> {
     client
         .call(
@@ -232,14 +246,7 @@ async fn the_old_log_policy_sends_every_kyc_event_to_the_dlq() {
         .as_str()
         .unwrap()
         .to_owned();
-    let dead = wait_for("two dead letters", Duration::from_secs(30), || {
-        let (client, dlq) = (&client, &dlq);
-        async move {
-            let got = receive(client, dlq).await;
-            (!got.is_empty()).then_some(got)
-        }
-    })
-    .await;
+    let dead = messages_in(&client, &dlq, "two dead letters", Duration::from_secs(30)).await;
     let mut messages = dead;
     messages.extend(receive(&client, &dlq).await);
     // The accounts and customer-service rules both match New account approved.
@@ -313,16 +320,11 @@ async fn a_function_whose_role_may_not_start_the_workflow_is_refused() {
         .as_str()
         .unwrap()
         .to_owned();
-    let dead = wait_for(
+    let dead = messages_in(
+        &client,
+        &dlq,
         "the application in the intake's DLQ",
         Duration::from_secs(90),
-        || {
-            let (client, dlq) = (&client, &dlq);
-            async move {
-                let got = receive(client, dlq).await;
-                (!got.is_empty()).then_some(got)
-            }
-        },
     )
     .await;
     assert_eq!(dead.len(), 1);
@@ -608,14 +610,7 @@ async fn queue_policies_set_at_run_time_decide_dead_letters() {
         }
     };
     put("app-dlq-1").await;
-    let first = wait_for("a dead letter", Duration::from_secs(30), || {
-        let (client, dlq) = (&client, &dlq);
-        async move {
-            let got = receive(client, dlq).await;
-            (!got.is_empty()).then_some(got)
-        }
-    })
-    .await;
+    let first = messages_in(&client, &dlq, "a dead letter", Duration::from_secs(30)).await;
     assert_eq!(attributes(&first[0])["ERROR_CODE"], "NO_RESOURCE");
 
     // A policy that names only another rule: the accounts rule's dead letters are dropped.
@@ -725,13 +720,12 @@ async fn queue_policies_set_at_run_time_decide_dead_letters() {
         .await
         .unwrap();
     put("app-dlq-3").await;
-    let again = wait_for("a dead letter again", Duration::from_secs(30), || {
-        let (client, dlq) = (&client, &dlq);
-        async move {
-            let got = receive(client, dlq).await;
-            (!got.is_empty()).then_some(got)
-        }
-    })
+    let again = messages_in(
+        &client,
+        &dlq,
+        "a dead letter again",
+        Duration::from_secs(30),
+    )
     .await;
     let body: Value = serde_json::from_str(again[0]["Body"].as_str().unwrap()).unwrap();
     assert_eq!(body["detail"]["applicationId"], "app-dlq-3");
@@ -868,14 +862,7 @@ async fn a_rule_target_without_a_lambda_permission_dead_letters_at_once() {
         .as_str()
         .unwrap()
         .to_owned();
-    let dead = wait_for("the dead letter", Duration::from_secs(30), || {
-        let (client, dlq) = (&client, &dlq);
-        async move {
-            let got = receive(client, dlq).await;
-            (!got.is_empty()).then_some(got)
-        }
-    })
-    .await;
+    let dead = messages_in(&client, &dlq, "the dead letter", Duration::from_secs(30)).await;
     assert_eq!(dead.len(), 1);
     let a = attributes(&dead[0]);
     assert_eq!(a["ERROR_CODE"], "NO_PERMISSIONS");
