@@ -9,6 +9,7 @@
 //! - [`plane`]: the same evaluation at run time, asked by the services before one calls another
 //!   (`serve --iam enforce | warn | off`).
 
+pub mod arns;
 pub mod integrations;
 pub mod model;
 pub mod plane;

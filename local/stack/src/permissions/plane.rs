@@ -283,28 +283,7 @@ impl PermissionPlane {
             }
             ("AWSEvents", "PutEvents") => (
                 "events",
-                input
-                    .get("Entries")
-                    .and_then(serde_json::Value::as_array)
-                    .map(|entries| {
-                        entries
-                            .iter()
-                            .map(|e| {
-                                let bus = e
-                                    .get("EventBusName")
-                                    .and_then(serde_json::Value::as_str)
-                                    .unwrap_or("default");
-                                if bus.starts_with("arn:") {
-                                    bus.to_owned()
-                                } else {
-                                    format!(
-                                        "arn:{partition}:events:{region}:{account}:event-bus/{bus}"
-                                    )
-                                }
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                super::arns::entry_bus_arns(input.get("Entries"), region, account),
             ),
             ("Logs_20140328", "PutLogEvents" | "CreateLogStream") => (
                 "logs",
@@ -321,10 +300,7 @@ impl PermissionPlane {
             ) => (
                 "sqs",
                 field("QueueUrl")
-                    .map(|url| {
-                        let name = url.rsplit('/').next().unwrap_or(&url).to_owned();
-                        format!("arn:{partition}:sqs:{region}:{account}:{name}")
-                    })
+                    .map(|url| super::arns::queue_arn_of_url(&url, region, account))
                     .into_iter()
                     .collect(),
             ),

@@ -96,18 +96,12 @@ fn permission_denied(
     let plane = &svc.stack.permissions;
     let role = plane.state_machine_role(state_machine_arn)?.to_owned();
     let (region, account) = (&svc.stack.region, &svc.stack.account_id);
-    let function_arn = |f: &str| {
-        if f.starts_with("arn:") {
-            f.to_owned()
-        } else {
-            format!("arn:aws:lambda:{region}:{account}:function:{f}")
-        }
-    };
+    use crate::permissions::arns;
     let calls: Vec<(&str, String, String)> = match &task.integration {
         Integration::LambdaFunction => vec![(
             "lambda",
             "lambda:InvokeFunction".into(),
-            function_arn(&task.resource),
+            arns::function_arn(&task.resource, region, account),
         )],
         Integration::Service { service, api, .. } => {
             match (service.as_str(), api.split('.').next().unwrap_or("")) {
@@ -115,40 +109,29 @@ fn permission_denied(
                     .parameters
                     .get("FunctionName")
                     .and_then(Value::as_str)
-                    .map(|f| vec![("lambda", "lambda:InvokeFunction".into(), function_arn(f))])
-                    .unwrap_or_default(),
-                ("events", "putEvents") => task
-                    .parameters
-                    .get("Entries")
-                    .and_then(Value::as_array)
-                    .map(|entries| {
-                        entries
-                            .iter()
-                            .map(|e| {
-                                let bus = e
-                                    .get("EventBusName")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or("default");
-                                let arn = if bus.starts_with("arn:") {
-                                    bus.to_owned()
-                                } else {
-                                    format!("arn:aws:events:{region}:{account}:event-bus/{bus}")
-                                };
-                                ("events", "events:PutEvents".to_owned(), arn)
-                            })
-                            .collect()
+                    .map(|f| {
+                        vec![(
+                            "lambda",
+                            "lambda:InvokeFunction".into(),
+                            arns::function_arn(f, region, account),
+                        )]
                     })
                     .unwrap_or_default(),
+                ("events", "putEvents") => {
+                    arns::entry_bus_arns(task.parameters.get("Entries"), region, account)
+                        .into_iter()
+                        .map(|arn| ("events", "events:PutEvents".to_owned(), arn))
+                        .collect()
+                }
                 ("sqs", "sendMessage") => task
                     .parameters
                     .get("QueueUrl")
                     .and_then(Value::as_str)
                     .map(|url| {
-                        let name = url.rsplit('/').next().unwrap_or(url);
                         vec![(
                             "sqs",
                             "sqs:SendMessage".into(),
-                            format!("arn:aws:sqs:{region}:{account}:{name}"),
+                            arns::queue_arn_of_url(url, region, account),
                         )]
                     })
                     .unwrap_or_default(),
