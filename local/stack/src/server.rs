@@ -407,10 +407,8 @@ pub async fn create_template_resources(
             .and_then(serde_json::Value::as_str)
             .unwrap_or(&p.logical_id)
             .to_owned();
-        let text = match p.properties.get("PolicyDocument") {
-            Some(serde_json::Value::String(t)) => t.clone(),
-            Some(other) => other.to_string(),
-            None => continue,
+        let Some(text) = p.properties.get("PolicyDocument").map(policy_text) else {
+            continue;
         };
         stack
             .logs
@@ -427,12 +425,8 @@ pub async fn create_template_resources(
         .iter()
         .filter(|p| p.resource_type == "AWS::SQS::QueuePolicy")
     {
-        let Some(document) = p.properties.get("PolicyDocument") else {
+        let Some(text) = p.properties.get("PolicyDocument").map(policy_text) else {
             continue;
-        };
-        let text = match document {
-            serde_json::Value::String(t) => t.clone(),
-            other => other.to_string(),
         };
         let urls = p
             .properties
@@ -458,6 +452,15 @@ pub async fn create_template_resources(
         }
     }
     Ok(())
+}
+
+/// A template's policy document as the service API takes it: a JSON string as written (`!Sub`
+/// text), an object as its JSON text.
+fn policy_text(document: &serde_json::Value) -> String {
+    match document {
+        serde_json::Value::String(t) => t.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Store records derived from the template.
@@ -499,10 +502,7 @@ fn template_records(stack: &Stack, model: &StackModel) -> TemplateRecords {
                     == bus.name
         }) {
             if let Some(policy) = p.properties.get("Policy") {
-                bus.policy = Some(match policy {
-                    serde_json::Value::String(t) => t.clone(),
-                    other => other.to_string(),
-                });
+                bus.policy = Some(policy_text(policy));
             } else if let Some(statement) = p.properties.get("Statement") {
                 statements.push(statement.clone());
             }

@@ -176,7 +176,8 @@ impl PermissionPlane {
     }
 
     /// Whether EventBridge may deliver an event of `rule_arn` to its target `target_id`
-    /// (`target_arn`); `event_id` names a log target's stream. The calls are those of
+    /// (`target_arn`); `event_id` names a log target's stream (asked only for a log group, so
+    /// other deliveries do not parse the event). The calls are those of
     /// `permissions::integrations`: InvokeFunction for a function; CreateLogStream (without the
     /// rule as source) then PutLogEvents for a log group; SendMessage for a queue; StartExecution /
     /// PutEvents with the target's role for a state machine / bus.
@@ -185,7 +186,7 @@ impl PermissionPlane {
         rule_arn: &str,
         target_id: &str,
         target_arn: &str,
-        event_id: &str,
+        event_id: impl FnOnce() -> String,
     ) -> Result<(), Denial> {
         if self.mode == IamMode::Off {
             return Ok(());
@@ -217,8 +218,11 @@ impl PermissionPlane {
             TargetKind::LogGroup(group) => {
                 let stream = match &self.model {
                     Some(m) => format!(
-                        "arn:{}:logs:{}:{}:log-group:{group}:log-stream:{event_id}",
-                        m.partition, m.region, m.account_id
+                        "arn:{}:logs:{}:{}:log-group:{group}:log-stream:{}",
+                        m.partition,
+                        m.region,
+                        m.account_id,
+                        event_id()
                     ),
                     None => return Ok(()),
                 };

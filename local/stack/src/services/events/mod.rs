@@ -447,15 +447,16 @@ impl EventsService {
         // The permission plane: a call AWS would deny fails here, as on AWS, without retries
         // ("errors that result from missing permissions to a target ... EventBridge sends these
         // events directly to the DLQ"), with the DLQ error code NO_PERMISSIONS.
-        let event_id = serde_json::from_str::<Value>(&job.payload.event)
-            .ok()
-            .and_then(|e| e.get("id").and_then(Value::as_str).map(str::to_owned))
-            .unwrap_or_else(|| job.id.to_string());
         if let Err(denial) = self.stack.permissions.delivery(
             &job.destination.rule_arn,
             &job.destination.target_id,
             &job.destination.target_arn,
-            &event_id,
+            || {
+                serde_json::from_str::<Value>(&job.payload.event)
+                    .ok()
+                    .and_then(|e| e.get("id").and_then(Value::as_str).map(str::to_owned))
+                    .unwrap_or_else(|| job.id.to_string())
+            },
         ) {
             return DeliveryResult::NonRetryable {
                 code: "NO_PERMISSIONS".into(),
