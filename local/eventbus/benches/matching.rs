@@ -10,6 +10,10 @@
 //! - `unindexed_all_match`: as `unindexed`, but every rule matches, so every
 //!   field of every rule is evaluated (the worst case for one event).
 //! - `single`: one compiled pattern against one event.
+//! - `hostile_arrays/N`: the hardening issue's worst case, N arrays of 14
+//!   elements plus two fields that only sit in different elements of one more
+//!   array (no match). Trying combinations took 35 s at N = 6 (14^6); the
+//!   tree search is linear in the elements.
 //!
 //! Run: `cargo bench -p kyc-eventbus --bench matching`.
 
@@ -165,5 +169,40 @@ fn bench_index(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_index);
+fn hostile_case(arrays: usize) -> (EventPattern, Value) {
+    let mut detail = serde_json::Map::new();
+    let mut pattern = serde_json::Map::new();
+    for a in 0..arrays {
+        let elements: Vec<Value> = (0..14).map(|i| json!({"v": i % 2})).collect();
+        detail.insert(format!("f{a}"), Value::Array(elements));
+        pattern.insert(format!("f{a}"), json!({"v": [0, 1]}));
+    }
+    let split: Vec<Value> = (0..28)
+        .map(|i| {
+            if i % 2 == 0 {
+                json!({"x": 1})
+            } else {
+                json!({"y": 1})
+            }
+        })
+        .collect();
+    detail.insert("g".into(), Value::Array(split));
+    pattern.insert("g".into(), json!({"x": [1], "y": [1]}));
+    let p = EventPattern::parse(&json!({"detail": pattern}).to_string()).unwrap();
+    (p, json!({"source": "s", "detail": detail}))
+}
+
+fn bench_hostile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hostile_arrays");
+    for arrays in [6usize, 20, 100] {
+        let (pattern, event) = hostile_case(arrays);
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(BenchmarkId::from_parameter(arrays), |b| {
+            b.iter(|| black_box(pattern.matches(black_box(&event))))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_index, bench_hostile);
 criterion_main!(benches);

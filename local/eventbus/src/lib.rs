@@ -24,4 +24,7 @@ pub mod pattern;
 pub mod put_events;
 
 pub use index::RuleIndex;
-pub use pattern::{EventPattern, PatternError, TestEventPatternError, test_event_pattern};
+pub use pattern::{
+    EventPattern, MAX_WILDCARD_COMPLEXITY, PatternError, TOO_COMPLEX_WILDCARDS,
+    TestEventPatternError, test_event_pattern,
+};

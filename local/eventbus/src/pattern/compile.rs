@@ -28,6 +28,20 @@ pub(crate) struct Compiled {
 /// Upper bound on `$or` branches, so a short pattern cannot expand without limit.
 pub const MAX_BRANCHES: usize = 1000;
 
+/// EventBridge's reason for a pattern whose wildcards are too complex
+/// (user guide, "Wildcards and event pattern complexity").
+pub const TOO_COMPLEX_WILDCARDS: &str = "Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character";
+
+/// Most matcher states the wildcards of one pattern may keep active at once.
+///
+/// AWS matches wildcards with a finite-state machine and refuses a rule whose
+/// machine can have too many states active at once; it does not publish the
+/// number. kyc-local counts, for each wildcard, one state per `*` plus the
+/// self-overlaps of the text after it (`*ababab` can be inside `ab`, `abab`
+/// and `ababab` at once: 4 states), sums them over the pattern, and refuses
+/// more than this. A realistic pattern (a few `*` per value) uses under 20.
+pub const MAX_WILDCARD_COMPLEXITY: usize = 100;
+
 /// Field names that cannot appear inside `$or` because they are operator keywords.
 const RESERVED_IN_OR: &[&str] = &[
     "exactly",
@@ -88,6 +102,19 @@ pub(crate) fn compile(src: &str) -> R<Compiled> {
     let mut rules: Vec<BranchSpec> = Vec::new();
     let mut path = Vec::new();
     c.parse_object(&mut rules, &mut path)?;
+    let states: usize = c
+        .lists
+        .iter()
+        .flat_map(|l| &l.matchers)
+        .map(|m| match m {
+            Matcher::Wildcard(w) => w.complexity(),
+            Matcher::AnythingButWildcard(ws) => ws.iter().map(Wildcard::complexity).sum(),
+            _ => 0,
+        })
+        .sum();
+    if states > MAX_WILDCARD_COMPLEXITY {
+        return Err(PatternError::plain(TOO_COMPLEX_WILDCARDS.to_owned()));
+    }
     Ok(Compiled {
         branches: rules,
         lists: c.lists,

@@ -214,13 +214,4 @@ impl<'e> FlatEvent<'e> {
             .get(s as usize..(s + n) as usize)
             .unwrap_or(&[])
     }
-
-    /// Two leaves are consistent unless they sit in different elements of the
-    /// same array (EventBridge never combines fields across array elements).
-    pub(crate) fn consistent(&self, a: &FlatLeaf<'e>, b: &FlatLeaf<'e>) -> bool {
-        let mb = self.members(b);
-        self.members(a)
-            .iter()
-            .all(|(arr, idx)| mb.iter().all(|(arr2, idx2)| arr != arr2 || idx == idx2))
-    }
 }

@@ -92,6 +92,17 @@ impl Wildcard {
         Ok(Wildcard { pieces })
     }
 
+    /// Matcher states this wildcard can keep active at once: for the text
+    /// after each `*`, the longest chain of its prefixes that are also
+    /// suffixes of one another (KMP borders), plus the `*` itself.
+    pub(crate) fn complexity(&self) -> usize {
+        self.pieces
+            .iter()
+            .skip(1)
+            .map(|p| border_chain(p.as_bytes()))
+            .sum()
+    }
+
     pub(crate) fn matches(&self, s: &str) -> bool {
         let n = self.pieces.len();
         let Some(first) = self.pieces.first() else {
@@ -116,6 +127,31 @@ impl Wildcard {
         }
         true
     }
+}
+
+/// `1 +` the longest border chain over the prefixes of `text` (1 for empty
+/// text): how many positions of `text` an input can be at simultaneously
+/// when `text` follows a `*`.
+fn border_chain(text: &[u8]) -> usize {
+    let n = text.len();
+    // fail[k]: length of the longest proper border of text[..k].
+    let mut fail = vec![0usize; n + 1];
+    let mut k = 0usize;
+    for i in 1..n {
+        while k > 0 && text[i] != text[k] {
+            k = fail[k];
+        }
+        if text[i] == text[k] {
+            k += 1;
+        }
+        fail[i + 1] = k;
+    }
+    // chain[k] = 1 + chain[fail[k]], chain[0] = 1.
+    let mut chain = vec![1usize; n + 1];
+    for k in 1..=n {
+        chain[k] = 1 + chain[fail[k]];
+    }
+    chain.into_iter().max().unwrap_or(1)
 }
 
 /// An inclusive range of IP addresses of one family.
@@ -418,6 +454,15 @@ mod tests {
         let w = Wildcard::parse("\\*x").unwrap();
         assert!(w.matches("*x"));
         assert!(!w.matches("ax"));
+    }
+
+    #[test]
+    fn wildcard_complexity_counts_stars_and_repeats() {
+        assert_eq!(Wildcard::parse("abc").unwrap().complexity(), 0);
+        assert_eq!(Wildcard::parse("abc*").unwrap().complexity(), 1);
+        assert_eq!(Wildcard::parse("*c*a*b").unwrap().complexity(), 6);
+        assert_eq!(Wildcard::parse("*ababab").unwrap().complexity(), 4);
+        assert_eq!(Wildcard::parse("*aaaa").unwrap().complexity(), 5);
     }
 
     #[test]

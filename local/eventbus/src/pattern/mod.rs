@@ -8,6 +8,7 @@
 //! ```
 
 mod compile;
+mod consistency;
 pub(crate) mod flat;
 mod lexer;
 pub(crate) mod matcher;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use compile::MAX_BRANCHES;
+pub use compile::{MAX_BRANCHES, MAX_WILDCARD_COMPLEXITY, TOO_COMPLEX_WILDCARDS};
 pub use lexer::Location;
 
 use compile::FieldList;
@@ -240,45 +241,7 @@ fn branch_matches(branch: &Branch, flat: &FlatEvent<'_>, remap: Option<&[u32]>) 
         }
         candidates.push(acc);
     }
-    candidates.sort_by_key(Vec::len);
-    consistent_choice(&candidates, flat)
-}
-
-/// Depth-first search, with an explicit stack, for one leaf per field such
-/// that every pair is consistent.
-fn consistent_choice(candidates: &[Vec<&FlatLeaf<'_>>], flat: &FlatEvent<'_>) -> bool {
-    // next[i]: the next option of field i to try.
-    let mut next: Vec<usize> = vec![0; candidates.len()];
-    let mut chosen: Vec<&FlatLeaf<'_>> = Vec::with_capacity(candidates.len());
-    let mut at = 0usize;
-    loop {
-        if at == candidates.len() {
-            return true;
-        }
-        let options = &candidates[at];
-        let mut picked = false;
-        while next[at] < options.len() {
-            let leaf = options[next[at]];
-            next[at] += 1;
-            if chosen.iter().all(|c| flat.consistent(c, leaf)) {
-                chosen.push(leaf);
-                picked = true;
-                break;
-            }
-        }
-        if picked {
-            at += 1;
-            if at < candidates.len() {
-                next[at] = 0;
-            }
-        } else {
-            if at == 0 {
-                return false;
-            }
-            at -= 1;
-            chosen.pop();
-        }
-    }
+    consistency::consistent_choice(&candidates, flat)
 }
 
 /// Fields TestEventPattern requires in the event (TestEventPattern API reference).
