@@ -133,10 +133,10 @@ fn leaves(
             }
         }
         Value::Object(map) => {
-            if let Some((first, rest)) = path.split_first() {
-                if let Some(child) = map.get(*first) {
-                    leaves(child, rest, chain, out);
-                }
+            if let Some((first, rest)) = path.split_first()
+                && let Some(child) = map.get(*first)
+            {
+                leaves(child, rest, chain, out);
             }
         }
         leaf => {
