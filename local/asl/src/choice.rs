@@ -185,7 +185,9 @@ impl Condition {
                 let value = match env.resolve(variable) {
                     Ok(v) => v,
                     Err(
-                        PathEvalError::NoResults { .. } | PathEvalError::UndefinedVariable { .. },
+                        PathEvalError::NoResults { .. }
+                        | PathEvalError::UndefinedVariable { .. }
+                        | PathEvalError::TooExpensive,
                     ) => {
                         return Err(ChoiceError {
                             path: variable.text().to_string(),

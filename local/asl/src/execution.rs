@@ -27,6 +27,7 @@ use crate::errors::{self, StateError};
 use crate::eval::{Env, Variables};
 use crate::history::*;
 use crate::intrinsic::{IntrinsicError, splitmix64};
+use crate::limits::{self, MAX_VALUE_DEPTH};
 use crate::path::{Path, PathEvalError};
 use crate::template::{Template, TemplateError};
 
@@ -36,8 +37,13 @@ pub const MAX_PAYLOAD_BYTES: usize = 262_144;
 pub const DEFAULT_HISTORY_LIMIT: u64 = 25_000;
 /// Concurrent iterations of an inline Map state.
 pub const INLINE_MAP_CONCURRENCY: usize = 40;
-/// Steps per `advance` call before control returns to the host (guards infinite loops).
-const STEP_BUDGET: u64 = 200_000;
+/// Steps per `advance` call before control returns to the host, so that a
+/// loop of cheap states hands back control (and its history is persisted)
+/// every few thousand transitions instead of running unseen.
+const STEP_BUDGET: u64 = 5_000;
+/// Bytes of state output per `advance` call before control returns to the
+/// host: a loop over a 256 KiB payload yields every 32 transitions or so.
+const TURN_BYTES: usize = 8 << 20;
 
 /// Identity of an execution, supplied by the host at start.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,6 +365,8 @@ pub struct ExecutionState {
 pub struct Execution {
     def: Arc<Definition>,
     st: ExecutionState,
+    /// Bytes of state output produced in the current `advance` call.
+    turn_bytes: usize,
 }
 
 /// Result of running a frame for a while.
@@ -459,6 +467,7 @@ impl Execution {
         let seed = context.seed;
         let mut ex = Execution {
             def,
+            turn_bytes: 0,
             st: ExecutionState {
                 input: input.clone(),
                 start_time: now,
@@ -499,7 +508,11 @@ impl Execution {
 
     /// Rebuilds an execution from a persisted state and its definition.
     pub fn restore(def: Arc<Definition>, state: ExecutionState) -> Execution {
-        Execution { def, st: state }
+        Execution {
+            def,
+            st: state,
+            turn_bytes: 0,
+        }
     }
 
     /// The serializable state (persist it after every step).
@@ -663,6 +676,7 @@ impl Execution {
     pub fn advance(&mut self, now: DateTime<Utc>) -> Vec<Command> {
         let def = Arc::clone(&self.def);
         let mut budget = STEP_BUDGET;
+        self.turn_bytes = 0;
         while self.st.status == ExecutionStatus::Running {
             self.fire_timers(now);
             if self.st.status != ExecutionStatus::Running || self.st.ready.is_empty() {
@@ -682,6 +696,8 @@ impl Execution {
                 return std::mem::take(&mut self.st.outbox);
             }
         }
+        // A step that blocked (a task scheduled) may have run past the limit.
+        self.history_full(now);
         if let Some(t) = self.next_wake() {
             self.st.outbox.push(Command::WakeAt(t));
         }
@@ -894,6 +910,41 @@ impl Execution {
     fn next_random(&mut self) -> u64 {
         self.st.rng = self.st.rng.wrapping_add(1);
         splitmix64(self.st.rng)
+    }
+
+    /// Ends the execution when its history has reached the limit (25,000
+    /// events for a Standard workflow, service quotas): the last event is
+    /// `ExecutionFailed`, and the history never holds more than the limit.
+    /// A step can emit several events; those past the limit are dropped
+    /// before the failure is recorded (they are still in this turn's buffer).
+    fn history_full(&mut self, now: DateTime<Utc>) -> bool {
+        let Some(limit) = self.st.context.history_limit else {
+            return false;
+        };
+        if self.st.status != ExecutionStatus::Running || self.st.next_event < limit {
+            return false;
+        }
+        self.st.events.retain(|e| e.id < limit);
+        self.st.next_event = limit;
+        let cause =
+            format!("The execution reached the maximum number of history events ({limit}).");
+        self.emit(
+            now,
+            EventType::ExecutionFailed,
+            limit - 1,
+            Some(EventDetails::ExecutionFailed(ErrorDetails {
+                error: Some(errors::RUNTIME.to_string()),
+                cause: Some(cause.clone()),
+            })),
+        );
+        self.end(
+            ExecutionStatus::Failed,
+            None,
+            Some(errors::RUNTIME.into()),
+            Some(cause),
+            now,
+        );
+        true
     }
 
     fn emit(
@@ -1185,30 +1236,11 @@ impl Execution {
             if self.st.status != ExecutionStatus::Running {
                 return;
             }
-            if let Some(limit) = self.st.context.history_limit
-                && self.st.next_event > limit
-            {
-                let cause = format!(
-                    "The execution reached the maximum number of history events ({limit})."
-                );
-                let last = self.st.next_event - 1;
-                self.emit(
-                    now,
-                    EventType::ExecutionFailed,
-                    last,
-                    Some(EventDetails::ExecutionFailed(ErrorDetails {
-                        error: Some(errors::RUNTIME.to_string()),
-                        cause: Some(cause.clone()),
-                    })),
-                );
-                self.end(
-                    ExecutionStatus::Failed,
-                    None,
-                    Some(errors::RUNTIME.into()),
-                    Some(cause),
-                    now,
-                );
+            if self.history_full(now) {
                 return;
+            }
+            if self.turn_bytes > TURN_BYTES {
+                *budget = 0;
             }
             if *budget == 0 {
                 self.st.ready.push_front(fid);
@@ -1483,6 +1515,9 @@ impl Execution {
                 outcome: Some(o), ..
             } => match o {
                 TaskOutcome::Succeeded(result) => {
+                    if limits::depth(&result) > MAX_VALUE_DEPTH {
+                        return self.handle_error(frame, state, depth_limit(&state.name), now);
+                    }
                     if payload_size(&result) > MAX_PAYLOAD_BYTES {
                         let e = data_limit(&state.name);
                         return self.handle_error(frame, state, e, now);
@@ -2172,6 +2207,9 @@ impl Execution {
             .map(|r| &r.error_equals)
             .chain(state.catch.iter().map(|c| &c.error_equals))
             .any(|e| errors::matches(e, errors::DATA_LIMIT_EXCEEDED));
+        if result_too_deep(&state.result_path, &selected) {
+            return self.handle_error(frame, state, depth_limit(&state.name), now);
+        }
         let combined = if keep_input {
             apply_result_path(&state.result_path, &frame.input, selected)
         } else {
@@ -2275,8 +2313,17 @@ impl Execution {
         next: Option<usize>,
         now: DateTime<Utc>,
     ) -> Result<Flow, StateError> {
+        if limits::depth(&output) > MAX_VALUE_DEPTH {
+            return Err(depth_limit(&state.name));
+        }
+        if let Some(a) = &assigned
+            && limits::depth(a) > MAX_VALUE_DEPTH
+        {
+            return Err(depth_limit(&state.name));
+        }
         // The text is needed for the Exited event anyway: measure the payload quota on it.
         let text = json_text(&output);
+        self.turn_bytes += text.len();
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(data_limit(&state.name));
         }
@@ -2374,6 +2421,9 @@ impl Execution {
                 continue;
             }
             let error_output = err.to_output();
+            if result_too_deep(&c.result_path, &error_output) {
+                return Flow::Finished(Err(depth_limit(&state.name)));
+            }
             let assigned = match &c.assign {
                 Some(t) => match self.eval_template(frame, state, t, &error_output, None) {
                     Ok(v) => Some(v),
@@ -2429,6 +2479,26 @@ fn data_limit(state: &str) -> StateError {
     )
 }
 
+/// `States.DataLimitExceeded` for a value nested deeper than [`MAX_VALUE_DEPTH`].
+fn depth_limit(state: &str) -> StateError {
+    StateError::new(
+        errors::DATA_LIMIT_EXCEEDED,
+        format!(
+            "The state/task '{state}' produced a value nested deeper than the maximum of {MAX_VALUE_DEPTH} levels."
+        ),
+    )
+}
+
+/// Whether placing `value` at `rp` would nest deeper than [`MAX_VALUE_DEPTH`]
+/// (checked before the value is built: a 100,000-segment ResultPath must not
+/// build 100,000 levels).
+fn result_too_deep(rp: &ResultPath, value: &Value) -> bool {
+    match rp {
+        ResultPath::Path(p) => p.segments().len() + limits::depth(value) > MAX_VALUE_DEPTH,
+        ResultPath::Replace | ResultPath::Discard => false,
+    }
+}
+
 fn runtime(state: &State, frame: &Frame, detail: &str) -> StateError {
     StateError::new(
         errors::RUNTIME,
@@ -2450,6 +2520,7 @@ fn path_error(state: &str, entered: u64, path: &Path, e: PathEvalError) -> State
                 path.text()
             )
         }
+        PathEvalError::TooExpensive => format!("Invalid path '{}' : {e}", path.text()),
     };
     StateError::new(errors::RUNTIME, runtime_cause(state, entered, &detail))
 }

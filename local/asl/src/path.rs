@@ -49,8 +49,10 @@ pub enum Segment {
 /// A filter expression `?(...)` inside brackets.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FilterExpr {
-    Or(Box<FilterExpr>, Box<FilterExpr>),
-    And(Box<FilterExpr>, Box<FilterExpr>),
+    /// `a || b || ...`: a flat list, so a long chain is not a deep tree.
+    Or(Vec<FilterExpr>),
+    /// `a && b && ...`.
+    And(Vec<FilterExpr>),
     Not(Box<FilterExpr>),
     /// `@.x` alone: true when the relative path exists (and is not false/null).
     Exists(Vec<Segment>),
@@ -197,6 +199,12 @@ pub enum PathEvalError {
     /// A `$name` reference to a variable that was never assigned.
     #[error("Variable '{name}' is not defined")]
     UndefinedVariable { name: String },
+    /// The evaluation selected or visited more than the engine's budget
+    /// ([`MAX_PATH_RESULTS`], [`MAX_PATH_VISITS`]).
+    #[error(
+        "The JSONPath evaluation exceeded {MAX_PATH_RESULTS} results or {MAX_PATH_VISITS} visited values"
+    )]
+    TooExpensive,
 }
 
 impl Path {
@@ -321,8 +329,11 @@ impl Path {
                     normalized: self.normalized(),
                 })
         } else {
-            let mut out = Vec::new();
-            select_all(&self.segments, root, root, &mut out);
+            let out = budgeted(|| {
+                let mut out = Vec::new();
+                select_all(&self.segments, root, root, &mut out);
+                out
+            })?;
             Ok(Value::Array(out.into_iter().cloned().collect()))
         }
     }
@@ -348,9 +359,13 @@ impl Path {
         if self.definite {
             self.select_definite(root).is_some()
         } else {
-            let mut out = Vec::new();
-            select_all(&self.segments, root, root, &mut out);
-            !out.is_empty()
+            // Out of budget counts as absent (IsPresent has no error to give).
+            budgeted(|| {
+                let mut out = Vec::new();
+                select_all(&self.segments, root, root, &mut out);
+                !out.is_empty()
+            })
+            .unwrap_or(false)
         }
     }
 
@@ -468,104 +483,167 @@ fn resolve_index(i: i64, len: usize) -> Option<usize> {
     }
 }
 
-fn select_all<'v>(segs: &[Segment], doc_root: &'v Value, cur: &'v Value, out: &mut Vec<&'v Value>) {
-    let Some((seg, rest)) = segs.split_first() else {
-        out.push(cur);
-        return;
-    };
-    match seg {
-        Segment::Child(name) => {
-            if let Value::Object(m) = cur
-                && let Some(v) = m.get(name)
-            {
-                select_all(rest, doc_root, v, out);
-            }
-        }
-        Segment::Index(i) => {
-            if let Value::Array(a) = cur
-                && let Some(v) = resolve_index(*i, a.len()).and_then(|p| a.get(p))
-            {
-                select_all(rest, doc_root, v, out);
-            }
-        }
-        Segment::Wildcard => match cur {
-            Value::Object(m) => m.values().for_each(|v| select_all(rest, doc_root, v, out)),
-            Value::Array(a) => a.iter().for_each(|v| select_all(rest, doc_root, v, out)),
-            _ => {}
-        },
-        Segment::DeepChild(name) => {
-            let mut found = Vec::new();
-            deep_collect(cur, &mut |v| {
-                if let Value::Object(m) = v
-                    && let Some(x) = m.get(name)
-                {
-                    found.push(x);
-                }
-            });
-            for v in found {
-                select_all(rest, doc_root, v, out);
-            }
-        }
-        Segment::DeepWildcard => {
-            let mut found = Vec::new();
-            deep_collect(cur, &mut |v| match v {
-                Value::Object(m) => found.extend(m.values()),
-                Value::Array(a) => found.extend(a.iter()),
-                _ => {}
-            });
-            for v in found {
-                select_all(rest, doc_root, v, out);
-            }
-        }
-        Segment::NameUnion(names) => {
-            if let Value::Object(m) = cur {
-                for n in names {
-                    if let Some(v) = m.get(n) {
-                        select_all(rest, doc_root, v, out);
-                    }
-                }
-            }
-        }
-        Segment::IndexUnion(idx) => {
-            if let Value::Array(a) = cur {
-                for i in idx {
-                    if let Some(v) = resolve_index(*i, a.len()).and_then(|p| a.get(p)) {
-                        select_all(rest, doc_root, v, out);
-                    }
-                }
-            }
-        }
-        Segment::Slice(start, end, step) => {
-            if let Value::Array(a) = cur {
-                for p in slice_positions(a.len(), *start, *end, *step) {
-                    if let Some(v) = a.get(p) {
-                        select_all(rest, doc_root, v, out);
-                    }
-                }
-            }
-        }
-        Segment::Filter(expr) => {
-            let items: Vec<&Value> = match cur {
-                Value::Array(a) => a.iter().collect(),
-                Value::Object(m) => m.values().collect(),
-                _ => Vec::new(),
-            };
-            for v in items {
-                if filter_matches(expr, doc_root, v) {
-                    select_all(rest, doc_root, v, out);
-                }
-            }
-        }
+/// Most values one JSONPath evaluation may select. A larger selection cannot
+/// fit a 256 KiB payload (each value takes at least two bytes of a JSON array).
+pub const MAX_PATH_RESULTS: usize = 131_072;
+
+/// Most nodes one JSONPath evaluation may visit, filters included. Deep scans
+/// chained over deep input (`$..a..a..a`) grow with the product of their
+/// matches; past this budget the evaluation stops with an error instead of
+/// running for minutes.
+pub const MAX_PATH_VISITS: usize = 2_000_000;
+
+thread_local! {
+    /// Visits left in the evaluation running on this thread (filters evaluate
+    /// nested paths; they share the budget of the path that contains them).
+    static VISITS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Whether an evaluation on this thread ran out of budget.
+    static EXCEEDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a top-level evaluation with a fresh budget; `Err` when it ran out.
+fn budgeted<T>(f: impl FnOnce() -> T) -> Result<T, PathEvalError> {
+    let outer = VISITS.with(std::cell::Cell::get);
+    let nested = outer > 0;
+    if !nested {
+        VISITS.with(|v| v.set(MAX_PATH_VISITS));
+        EXCEEDED.with(|e| e.set(false));
+    }
+    let value = f();
+    let exceeded = EXCEEDED.with(std::cell::Cell::get);
+    if !nested {
+        VISITS.with(|v| v.set(0));
+        EXCEEDED.with(|e| e.set(false));
+    }
+    if exceeded {
+        Err(PathEvalError::TooExpensive)
+    } else {
+        Ok(value)
     }
 }
 
-/// Visits `v` and every value below it, parents before children.
+/// Takes one visit from the budget; false once it is spent.
+fn visit() -> bool {
+    VISITS.with(|v| {
+        let left = v.get();
+        if left <= 1 {
+            EXCEEDED.with(|e| e.set(true));
+            v.set(1);
+            false
+        } else {
+            v.set(left - 1);
+            true
+        }
+    })
+}
+
+/// Every value `segs` selects from `cur`, in document order. Iterative (a
+/// path may have any number of segments) and bounded by the visit budget.
+fn select_all<'v>(segs: &[Segment], doc_root: &'v Value, cur: &'v Value, out: &mut Vec<&'v Value>) {
+    let mut stack: Vec<(usize, &'v Value)> = vec![(0, cur)];
+    let mut next: Vec<&'v Value> = Vec::new();
+    while let Some((i, cur)) = stack.pop() {
+        if !visit() {
+            return;
+        }
+        let Some(seg) = segs.get(i) else {
+            if out.len() >= MAX_PATH_RESULTS {
+                EXCEEDED.with(|e| e.set(true));
+                return;
+            }
+            out.push(cur);
+            continue;
+        };
+        next.clear();
+        match seg {
+            Segment::Child(name) => {
+                if let Value::Object(m) = cur
+                    && let Some(v) = m.get(name)
+                {
+                    next.push(v);
+                }
+            }
+            Segment::Index(i) => {
+                if let Value::Array(a) = cur
+                    && let Some(v) = resolve_index(*i, a.len()).and_then(|p| a.get(p))
+                {
+                    next.push(v);
+                }
+            }
+            Segment::Wildcard => match cur {
+                Value::Object(m) => next.extend(m.values()),
+                Value::Array(a) => next.extend(a.iter()),
+                _ => {}
+            },
+            Segment::DeepChild(name) => deep_collect(cur, &mut |v| {
+                if let Value::Object(m) = v
+                    && let Some(x) = m.get(name)
+                {
+                    next.push(x);
+                }
+            }),
+            Segment::DeepWildcard => deep_collect(cur, &mut |v| match v {
+                Value::Object(m) => next.extend(m.values()),
+                Value::Array(a) => next.extend(a.iter()),
+                _ => {}
+            }),
+            Segment::NameUnion(names) => {
+                if let Value::Object(m) = cur {
+                    next.extend(names.iter().filter_map(|n| m.get(n)));
+                }
+            }
+            Segment::IndexUnion(idx) => {
+                if let Value::Array(a) = cur {
+                    next.extend(
+                        idx.iter()
+                            .filter_map(|i| resolve_index(*i, a.len()).and_then(|p| a.get(p))),
+                    );
+                }
+            }
+            Segment::Slice(start, end, step) => {
+                if let Value::Array(a) = cur {
+                    next.extend(
+                        slice_positions(a.len(), *start, *end, *step)
+                            .into_iter()
+                            .filter_map(|p| a.get(p)),
+                    );
+                }
+            }
+            Segment::Filter(expr) => {
+                let items: Vec<&Value> = match cur {
+                    Value::Array(a) => a.iter().collect(),
+                    Value::Object(m) => m.values().collect(),
+                    _ => Vec::new(),
+                };
+                for v in items {
+                    if filter_matches(expr, doc_root, v) {
+                        next.push(v);
+                    }
+                    if EXCEEDED.with(std::cell::Cell::get) {
+                        return;
+                    }
+                }
+            }
+        }
+        // Reversed, so the first match is popped (and reported) first.
+        stack.extend(next.drain(..).rev().map(|v| (i + 1, v)));
+    }
+}
+
+/// Visits `v` and every value below it, parents before children, iteratively
+/// and within the visit budget.
 fn deep_collect<'v>(v: &'v Value, f: &mut dyn FnMut(&'v Value)) {
-    f(v);
-    match v {
-        Value::Object(m) => m.values().for_each(|c| deep_collect(c, f)),
-        Value::Array(a) => a.iter().for_each(|c| deep_collect(c, f)),
-        _ => {}
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        if !visit() {
+            return;
+        }
+        f(v);
+        match v {
+            Value::Object(m) => stack.extend(m.values().rev()),
+            Value::Array(a) => stack.extend(a.iter().rev()),
+            _ => {}
+        }
     }
 }
 
@@ -610,12 +688,8 @@ fn slice_positions(
 
 fn filter_matches(expr: &FilterExpr, doc_root: &Value, item: &Value) -> bool {
     match expr {
-        FilterExpr::Or(a, b) => {
-            filter_matches(a, doc_root, item) || filter_matches(b, doc_root, item)
-        }
-        FilterExpr::And(a, b) => {
-            filter_matches(a, doc_root, item) && filter_matches(b, doc_root, item)
-        }
+        FilterExpr::Or(terms) => terms.iter().any(|t| filter_matches(t, doc_root, item)),
+        FilterExpr::And(terms) => terms.iter().all(|t| filter_matches(t, doc_root, item)),
         FilterExpr::Not(a) => !filter_matches(a, doc_root, item),
         FilterExpr::Exists(segs) => {
             let mut out = Vec::new();
@@ -898,29 +972,31 @@ impl<'a> Parser<'a> {
     }
 
     fn filter_or(&mut self) -> Result<FilterExpr, String> {
-        let mut left = self.filter_and()?;
+        let mut terms = vec![self.filter_and()?];
         loop {
             self.skip_ws();
             if self.s[self.pos..].starts_with("||") {
                 self.pos += 2;
-                let right = self.filter_and()?;
-                left = FilterExpr::Or(Box::new(left), Box::new(right));
+                terms.push(self.filter_and()?);
+            } else if terms.len() == 1 {
+                return Ok(terms.remove(0));
             } else {
-                return Ok(left);
+                return Ok(FilterExpr::Or(terms));
             }
         }
     }
 
     fn filter_and(&mut self) -> Result<FilterExpr, String> {
-        let mut left = self.filter_unary()?;
+        let mut terms = vec![self.filter_unary()?];
         loop {
             self.skip_ws();
             if self.s[self.pos..].starts_with("&&") {
                 self.pos += 2;
-                let right = self.filter_unary()?;
-                left = FilterExpr::And(Box::new(left), Box::new(right));
+                terms.push(self.filter_unary()?);
+            } else if terms.len() == 1 {
+                return Ok(terms.remove(0));
             } else {
-                return Ok(left);
+                return Ok(FilterExpr::And(terms));
             }
         }
     }

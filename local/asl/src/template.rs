@@ -44,6 +44,13 @@ pub enum TemplateError {
     /// A variable was referenced before it was assigned.
     #[error("The variable '{name}' specified for the field '{field}' is not defined")]
     UndefinedVariable { field: String, name: String },
+    /// A path ran past the evaluation budget (`States.Runtime`).
+    #[error(
+        "The JSONPath '{path}' specified for the field '{field}' exceeded {} results or {} visited values",
+        crate::path::MAX_PATH_RESULTS,
+        crate::path::MAX_PATH_VISITS
+    )]
+    PathTooExpensive { field: String, path: String },
     /// An intrinsic function failed (`States.IntrinsicFailure`).
     #[error("The function '{call}' specified for the field '{field}' failed: {message}")]
     Intrinsic {
@@ -131,6 +138,10 @@ impl Template {
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
             Template::Path { field, path } => env.resolve(path).map_err(|e| match e {
+                PathEvalError::TooExpensive => TemplateError::PathTooExpensive {
+                    field: field.clone(),
+                    path: path.text().to_string(),
+                },
                 PathEvalError::UndefinedVariable { name } => TemplateError::UndefinedVariable {
                     field: field.clone(),
                     name,

@@ -16,6 +16,7 @@ pub mod assemble;
 pub mod bench;
 pub mod clock;
 pub mod demo;
+pub mod engines;
 pub mod faults;
 pub mod functions;
 pub mod graph;

@@ -277,6 +277,13 @@ struct ServeArgs {
     /// included; repeatable. Requests carrying any other Origin are refused.
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     cors_origin: Vec<String>,
+    /// Most connections open at once; a connection over it is answered 503 ThrottlingException.
+    #[arg(long, default_value_t = kyc_local::protocol::admission::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Most requests served at once; a request over it is answered 503 ThrottlingException
+    /// (AWS SDKs retry it with back-off).
+    #[arg(long, default_value_t = kyc_local::protocol::admission::DEFAULT_MAX_IN_FLIGHT)]
+    max_in_flight: usize,
     /// Port to listen on (0 picks a free port and prints it).
     #[arg(long, default_value_t = 4566, env = "KYC_LOCAL_PORT")]
     port: u16,
@@ -465,6 +472,7 @@ async fn start_for_run(
         iam: kyc_local::permissions::IamMode::Enforce,
         allowed_hosts: Vec::new(),
         cors_origins: Vec::new(),
+        ..ServerConfig::default()
     };
     let locator = BinaryLocator::new(&template_dir, &[]);
     let template = TemplateSource {
@@ -540,6 +548,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         iam: args.iam.into(),
         allowed_hosts: args.allowed_host.clone(),
         cors_origins: args.cors_origin.clone(),
+        max_connections: args.max_connections,
+        max_in_flight: args.max_in_flight,
     };
     let faults = match &args.faults {
         Some(file) => Some(kyc_local::faults::cli::read_plan(file)?),

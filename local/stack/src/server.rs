@@ -50,6 +50,10 @@ pub struct ServerConfig {
     pub allowed_hosts: Vec<String>,
     /// Web origins whose pages may call the stack (`--cors-origin`).
     pub cors_origins: Vec<String>,
+    /// Most connections open at once (`--max-connections`); more are answered 503.
+    pub max_connections: usize,
+    /// Most requests served at once (`--max-in-flight`); more are answered 503.
+    pub max_in_flight: usize,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +67,8 @@ impl Default for ServerConfig {
             iam: crate::permissions::IamMode::default(),
             allowed_hosts: Vec::new(),
             cors_origins: Vec::new(),
+            max_connections: crate::protocol::admission::DEFAULT_MAX_CONNECTIONS,
+            max_in_flight: crate::protocol::admission::DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
@@ -114,6 +120,8 @@ pub struct Stack {
     pub template: Option<Arc<StackModel>>,
     /// The permission plane: the template's policies, asked before one service calls another.
     pub permissions: Arc<crate::permissions::PermissionPlane>,
+    /// Threads for the engines' CPU work (execution turns), off the async workers.
+    pub engines: Arc<crate::engines::EnginePool>,
     /// Flips to `true` when the stack shuts down (see [`Stack::shutdown_signal`]).
     shutting_down: tokio::sync::watch::Sender<bool>,
 }
@@ -295,6 +303,7 @@ pub async fn start(
             model.as_deref(),
         )),
         template: model.clone(),
+        engines: Arc::new(crate::engines::EnginePool::for_this_machine()),
         shutting_down: tokio::sync::watch::channel(false).0,
     });
     // The services that keep resource policies tell the permission plane of them.
@@ -335,16 +344,21 @@ pub async fn start(
             .collect(),
         cors_origins: config.cors_origins.clone(),
     });
-    let app = crate::protocol::router(registry, extensions.rest).layer(
-        axum::middleware::from_fn_with_state(callers, crate::protocol::callers::guard),
-    );
+    // Outermost first: the in-flight bound, then the caller checks.
+    let app = crate::protocol::router(registry, extensions.rest)
+        .layer(axum::middleware::from_fn_with_state(
+            callers,
+            crate::protocol::callers::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::protocol::admission::InFlight::new(config.max_in_flight),
+            crate::protocol::admission::in_flight,
+        ));
     let (tx, rx) = oneshot::channel::<()>();
+    // Request/response traffic: the listener sets TCP_NODELAY on every connection.
+    let listener =
+        crate::protocol::admission::LimitedListener::new(listener, config.max_connections);
     let task = tokio::spawn(async move {
-        use axum::serve::ListenerExt;
-        // Request/response traffic: never hold a small write back for Nagle.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = rx.await;

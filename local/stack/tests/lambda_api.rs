@@ -271,12 +271,14 @@ async fn list_and_get_functions() {
             .body,
     );
     assert_eq!(page["Functions"].as_array().unwrap().len(), 2);
-    assert_eq!(page["NextMarker"], "bravo");
+    // The marker is opaque (AWS's is too): it is handed back as given.
+    let marker = page["NextMarker"].as_str().unwrap();
+    assert_ne!(marker, "bravo");
     let rest = json(
         &call(
             &addr,
             "GET",
-            "/2015-03-31/functions/?MaxItems=2&Marker=bravo",
+            &format!("/2015-03-31/functions/?MaxItems=2&Marker={marker}"),
             &[],
             b"",
         )

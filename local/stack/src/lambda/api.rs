@@ -136,7 +136,9 @@ async fn list_functions(
     let all = service.list_functions();
     let start = match query.get("Marker") {
         None => 0,
-        Some(marker) => match all.iter().position(|f| &f.function_name == marker) {
+        Some(marker) => match crate::protocol::tokens::open("lambda:ListFunctions", marker)
+            .and_then(|name| all.iter().position(|f| f.function_name == name))
+        {
             Some(i) => i + 1,
             None => {
                 return LambdaError::InvalidParameterValue("Invalid marker".into()).into_response();
@@ -146,7 +148,10 @@ async fn list_functions(
     let page: Vec<_> = all.iter().skip(start).take(max_items).cloned().collect();
     let mut body = json!({ "Functions": page });
     if let Some(last) = page.last().filter(|_| start + page.len() < all.len()) {
-        body["NextMarker"] = json!(last.function_name);
+        body["NextMarker"] = json!(crate::protocol::tokens::seal(
+            "lambda:ListFunctions",
+            &last.function_name
+        ));
     }
     axum::Json(body).into_response()
 }

@@ -6,8 +6,10 @@
 //! the target prefix to a [`JsonService`]. REST services (Lambda) bring their
 //! own `axum::Router`, merged in front of the JSON dispatcher.
 
+pub mod admission;
 pub mod callers;
 pub mod error;
+pub mod tokens;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -1208,12 +1208,9 @@ impl SqsService {
         }
         let after = match req.next_token.as_deref() {
             Some(token) => Some(
-                B64.decode(token)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| {
-                        SqsError::InvalidParameterValue("Invalid NextToken value.".into())
-                    })?,
+                crate::protocol::tokens::open("sqs:ListQueues", token).ok_or_else(|| {
+                    SqsError::InvalidParameterValue("Invalid NextToken value.".into())
+                })?,
             ),
             None => None,
         };
@@ -1242,7 +1239,7 @@ impl SqsService {
             && req.max_results.is_some()
             && let Some(last) = page.last()
         {
-            out["NextToken"] = json!(B64.encode(last));
+            out["NextToken"] = json!(crate::protocol::tokens::seal("sqs:ListQueues", last));
         }
         Ok(out)
     }

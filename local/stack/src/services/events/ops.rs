@@ -52,6 +52,7 @@ fn seconds(ms: i64) -> Value {
 
 /// `Limit` / `NextToken` paging over an ordered list: the token is the index of the next item.
 fn page<T>(
+    scope: &str,
     items: Vec<T>,
     limit: Option<i64>,
     token: Option<&str>,
@@ -70,15 +71,14 @@ fn page<T>(
     }
     let start = match token {
         None => 0,
-        Some(t) => t
-            .parse::<usize>()
-            .ok()
+        Some(t) => crate::protocol::tokens::open(scope, t)
+            .and_then(|n| n.parse::<usize>().ok())
             .filter(|s| *s <= items.len())
             .ok_or_else(|| validation("The NextToken provided is invalid."))?,
     };
     let limit = usize::try_from(limit.unwrap_or(100)).unwrap_or(100);
     let end = start.saturating_add(limit).min(items.len());
-    let next = (end < items.len()).then(|| end.to_string());
+    let next = (end < items.len()).then(|| crate::protocol::tokens::seal(scope, &end.to_string()));
     let page = items.into_iter().skip(start).take(end - start).collect();
     Ok((page, next))
 }
@@ -264,7 +264,15 @@ impl EventsService {
         self.ensure_loaded().await?;
         match operation {
             "PutEvents" => self.op_put_events(decode(input, missing)?).await,
-            "TestEventPattern" => op_test_event_pattern(decode(input, missing)?),
+            "TestEventPattern" => {
+                // Matching is CPU work: on an engine thread, off the async workers.
+                let req = decode(input, missing)?;
+                self.stack
+                    .engines
+                    .run(move || op_test_event_pattern(req))
+                    .await
+                    .unwrap_or_else(|| Err(AwsError::internal("the matcher failed")))
+            }
             "CreateEventBus" => self.op_create_event_bus(decode(input, missing)?).await,
             "DeleteEventBus" => self.op_delete_event_bus(decode(input, missing)?).await,
             "DescribeEventBus" => self.op_describe_event_bus(decode(input, missing)?).await,
@@ -604,7 +612,12 @@ impl EventsService {
             .filter(|b| b.name.starts_with(&prefix))
             .map(bus_json)
             .collect();
-        let (items, next) = page(matching, req.limit, req.next_token.as_deref())?;
+        let (items, next) = page(
+            "events:ListEventBuses",
+            matching,
+            req.limit,
+            req.next_token.as_deref(),
+        )?;
         let mut out = json!({ "EventBuses": items });
         if let Some(t) = next {
             out["NextToken"] = json!(t);
@@ -678,7 +691,12 @@ impl EventsService {
             .await
             .map_err(store_error)?;
         let items: Vec<Value> = rules.iter().map(rule_json).collect();
-        let (items, next) = page(items, req.limit, req.next_token.as_deref())?;
+        let (items, next) = page(
+            "events:ListRules",
+            items,
+            req.limit,
+            req.next_token.as_deref(),
+        )?;
         let mut out = json!({ "Rules": items });
         if let Some(t) = next {
             out["NextToken"] = json!(t);
@@ -858,7 +876,12 @@ impl EventsService {
             .iter()
             .map(|t| serde_json::to_value(routing::target_from_record(t)).unwrap_or(Value::Null))
             .collect();
-        let (items, next) = page(items, req.limit, req.next_token.as_deref())?;
+        let (items, next) = page(
+            "events:ListTargetsByRule",
+            items,
+            req.limit,
+            req.next_token.as_deref(),
+        )?;
         let mut out = json!({ "Targets": items });
         if let Some(t) = next {
             out["NextToken"] = json!(t);
@@ -887,7 +910,12 @@ impl EventsService {
             names.sort();
             names
         };
-        let (items, next) = page(names, req.limit, req.next_token.as_deref())?;
+        let (items, next) = page(
+            "events:ListRuleNamesByTarget",
+            names,
+            req.limit,
+            req.next_token.as_deref(),
+        )?;
         let mut out = json!({ "RuleNames": items });
         if let Some(t) = next {
             out["NextToken"] = json!(t);

@@ -410,6 +410,11 @@ pub struct LogsService {
     permissions: std::sync::OnceLock<Arc<crate::permissions::PermissionPlane>>,
 }
 
+/// Token scope of event positions (GetLogEvents, FilterLogEvents).
+const CURSOR_SCOPE: &str = "logs:events";
+/// Token scope of the Describe operations' offsets.
+const OFFSET_SCOPE: &str = "logs:describe";
+
 /// A position in the (timestamp, id) order of events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Cursor {
@@ -418,7 +423,13 @@ struct Cursor {
 }
 
 impl Cursor {
+    /// The position as AWS spells its tokens (direction and 56 digits),
+    /// sealed so that only tokens kyc-local issued are accepted back.
     fn encode(self, direction: char) -> String {
+        crate::protocol::tokens::seal(CURSOR_SCOPE, &self.spell(direction))
+    }
+
+    fn spell(self, direction: char) -> String {
         // 56 digits, like AWS's tokens: 20 for the timestamp, 36 for the id.
         format!(
             "{direction}/{:020}{:036}",
@@ -428,6 +439,7 @@ impl Cursor {
     }
 
     fn decode(token: &str) -> Option<(char, Self)> {
+        let token = crate::protocol::tokens::open(CURSOR_SCOPE, token)?;
         let (direction, digits) = token.split_once('/')?;
         let direction = match direction {
             "f" => 'f',
@@ -1342,8 +1354,7 @@ impl LogsService {
 fn parse_offset(token: Option<&str>) -> Result<usize, LogsError> {
     match token {
         None => Ok(0),
-        Some(t) => t
-            .strip_prefix("o/")
+        Some(t) => crate::protocol::tokens::open(OFFSET_SCOPE, t)
             .and_then(|n| n.parse().ok())
             .ok_or_else(invalid_token),
     }
@@ -1353,7 +1364,8 @@ fn page<T>(items: Vec<T>, offset: usize, limit: i64) -> (Vec<T>, Option<String>)
     let limit = usize::try_from(limit).unwrap_or(50);
     let total = items.len();
     let page: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
-    let next = (offset + limit < total).then(|| format!("o/{}", offset + limit));
+    let next = (offset + limit < total)
+        .then(|| crate::protocol::tokens::seal(OFFSET_SCOPE, &(offset + limit).to_string()));
     (page, next)
 }
 

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use super::StepFunctionsService;
 use super::runtime::{self, CallbackAction, ExecutionMeta, RunnerMessage};
 use crate::protocol::error::AwsError;
-use crate::protocol::{decode, null_member_message};
+use crate::protocol::{decode, null_member_message, tokens};
 use crate::store::StoreError;
 use crate::store::stepfunctions::{self as records, ExecutionRecord, StateMachineRecord};
 
@@ -168,20 +168,26 @@ fn page_size(max_results: Option<i64>) -> Result<usize, AwsError> {
     }
 }
 
-fn offset_token(token: Option<&str>) -> Result<usize, AwsError> {
+/// Scope of Step Functions' offset tokens (one per operation would also do;
+/// the offset means nothing outside the listing that issued it, so the scope
+/// names the operation).
+fn offset_token(scope: &str, token: Option<&str>) -> Result<usize, AwsError> {
     match token {
         None => Ok(0),
-        Some(t) => t
-            .strip_prefix("kyc-local:")
+        Some(t) => tokens::open(scope, t)
             .and_then(|n| n.parse().ok())
-            .ok_or_else(|| AwsError::client("InvalidToken", format!("Invalid Token: '{t}'"))),
+            .ok_or_else(|| invalid_token(t)),
     }
 }
 
-fn paginate<T>(items: Vec<T>, offset: usize, size: usize) -> (Vec<T>, Option<String>) {
+fn invalid_token(t: &str) -> AwsError {
+    AwsError::client("InvalidToken", format!("Invalid Token: '{t}'"))
+}
+
+fn paginate<T>(scope: &str, items: Vec<T>, offset: usize, size: usize) -> (Vec<T>, Option<String>) {
     let total = items.len();
     let page: Vec<T> = items.into_iter().skip(offset).take(size).collect();
-    let next = (offset + size < total).then(|| format!("kyc-local:{}", offset + size));
+    let next = (offset + size < total).then(|| tokens::seal(scope, &(offset + size).to_string()));
     (page, next)
 }
 
@@ -359,7 +365,8 @@ async fn list_state_machines(
     input: ListInput,
 ) -> Result<Value, AwsError> {
     let size = page_size(input.max_results)?;
-    let offset = offset_token(input.next_token.as_deref())?;
+    let scope = "states:ListStateMachines";
+    let offset = offset_token(scope, input.next_token.as_deref())?;
     let all = svc
         .stack
         .store
@@ -378,7 +385,7 @@ async fn list_state_machines(
             })
         })
         .collect();
-    let (page, next) = paginate(items, offset, size);
+    let (page, next) = paginate(scope, items, offset, size);
     let mut out = json!({ "stateMachines": page });
     if let Some(next) = next {
         out["nextToken"] = json!(next);
@@ -546,9 +553,18 @@ pub(super) async fn start_execution_parts(
     let execution_arn = ctx.execution_arn.clone();
     let now = svc.stack.clock.now();
     let start_ms = now.timestamp_millis();
-    let mut ex = Execution::start(def, input_value, ctx, now);
-    // The first step runs now, at the start time, so a Wait or timeout counts from the start.
-    let commands = ex.advance(now);
+    // The first step runs now, at the start time, so a Wait or timeout counts from the start;
+    // on an engine thread, like every turn.
+    let (mut ex, commands) = svc
+        .stack
+        .engines
+        .run(move || {
+            let mut ex = Execution::start(def, input_value, ctx, now);
+            let commands = ex.advance(now);
+            (ex, commands)
+        })
+        .await
+        .ok_or_else(|| AwsError::internal("the engine failed to start the execution"))?;
     let events = ex.take_events();
     let state = ex.state();
     let snapshot = serde_json::to_string(state)
@@ -692,7 +708,12 @@ async fn list_executions(
         )));
     }
     let size = page_size(input.max_results)?;
-    let offset = offset_token(input.next_token.as_deref())?;
+    let scope = format!(
+        "states:ListExecutions:{sm_arn}:{}",
+        input.status_filter.as_deref().unwrap_or("")
+    );
+    let scope = scope.as_str();
+    let offset = offset_token(scope, input.next_token.as_deref())?;
     load_state_machine(svc, &sm_arn).await?;
     let status = input.status_filter;
     let all = svc
@@ -718,7 +739,7 @@ async fn list_executions(
             v
         })
         .collect();
-    let (page, next) = paginate(items, offset, size);
+    let (page, next) = paginate(scope, items, offset, size);
     let mut out = json!({ "executions": page });
     if let Some(next) = next {
         out["nextToken"] = json!(next);
@@ -760,14 +781,18 @@ async fn get_execution_history(
     let after = match input.next_token.as_deref() {
         None => None,
         Some(t) => Some(
-            t.strip_prefix("kyc-local:")
-                .and_then(|n| n.parse::<i64>().ok())
-                .ok_or_else(|| AwsError::client("InvalidToken", format!("Invalid Token: '{t}'")))?,
+            tokens::open(
+                &format!("states:GetExecutionHistory:{}", input.execution_arn),
+                t,
+            )
+            .and_then(|n| n.parse::<i64>().ok())
+            .ok_or_else(|| invalid_token(t))?,
         ),
     };
     load_execution(svc, &input.execution_arn).await?;
     let reverse = input.reverse_order.unwrap_or(false);
     let arn = input.execution_arn;
+    let scope = format!("states:GetExecutionHistory:{arn}");
     let page = svc
         .stack
         .store
@@ -789,7 +814,7 @@ async fn get_execution_history(
     }
     let mut out = json!({ "events": events });
     if more && let Some(last) = last {
-        out["nextToken"] = json!(format!("kyc-local:{last}"));
+        out["nextToken"] = json!(tokens::seal(&scope, &last.to_string()));
     }
     Ok(out)
 }

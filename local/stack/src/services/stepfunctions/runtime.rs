@@ -336,7 +336,30 @@ impl Runner {
             let now = self.svc.stack.clock.now();
             let commands = match first_commands.take() {
                 Some(commands) => commands,
-                None => self.ex.advance(now),
+                None => {
+                    // The turn runs on an engine thread, not on the async worker.
+                    let svc = Arc::clone(&self.svc);
+                    let arn = self.meta.arn.clone();
+                    let turn = svc
+                        .stack
+                        .engines
+                        .run(move || {
+                            let commands = self.ex.advance(now);
+                            (self, commands)
+                        })
+                        .await;
+                    match turn {
+                        Some((runner, commands)) => {
+                            self = runner;
+                            commands
+                        }
+                        None => {
+                            tracing::error!(execution = %arn, "the engine failed on this execution's turn");
+                            detach_arn(&svc, &arn);
+                            return;
+                        }
+                    }
+                }
             };
             let mut wake: Option<DateTime<Utc>> = None;
             let mut to_run = Vec::new();
@@ -418,9 +441,7 @@ impl Runner {
     }
 
     fn detach(&self) {
-        if let Ok(mut runners) = self.svc.runners.lock() {
-            runners.remove(&self.meta.arn);
-        }
+        detach_arn(&self.svc, &self.meta.arn);
         for handle in self.in_flight.values() {
             handle.abort();
         }
@@ -687,6 +708,35 @@ pub(super) async fn resume_all(svc: &StepFunctionsService) -> Result<usize, AwsE
     Ok(resumed)
 }
 
+/// Forgets the runner of `arn` (it stopped).
+fn detach_arn(svc: &StepFunctionsService, arn: &str) {
+    if let Ok(mut runners) = svc.runners.lock() {
+        runners.remove(arn);
+    }
+}
+
+/// Deepest saved engine state accepted: values are at most
+/// `MAX_VALUE_DEPTH` deep (task parameters, a template around such a value,
+/// at most twice that), inside a few levels of the state's own structure.
+const MAX_SNAPSHOT_DEPTH: usize = 2 * kyc_asl::limits::MAX_VALUE_DEPTH + 32;
+
+/// Parses a saved engine state. serde_json's default limit (127 levels) is
+/// below what the engine may hold, so the limit is lifted for this parse,
+/// after a non-recursive scan has checked the depth against
+/// [`MAX_SNAPSHOT_DEPTH`]; parsing recursion stays bounded.
+fn parse_snapshot(text: &str) -> Result<ExecutionState, AwsError> {
+    use serde::Deserialize;
+    if kyc_asl::limits::text_depth(text) > MAX_SNAPSHOT_DEPTH {
+        return Err(AwsError::internal(
+            "corrupt engine snapshot: nested deeper than any state the engine saves",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    ExecutionState::deserialize(&mut de)
+        .map_err(|e| AwsError::internal(format!("corrupt engine snapshot: {e}")))
+}
+
 async fn restore(
     svc: &StepFunctionsService,
     record: &ExecutionRecord,
@@ -704,10 +754,7 @@ async fn restore(
         .engine_state
         .as_deref()
         .ok_or_else(|| AwsError::internal("no engine snapshot"))
-        .and_then(|s| {
-            serde_json::from_str(s)
-                .map_err(|e| AwsError::internal(format!("corrupt engine snapshot: {e}")))
-        })?;
+        .and_then(parse_snapshot)?;
     let ex = Execution::restore(def, state);
     let tasks: Vec<TaskRequest> = ex.outstanding_tasks().into_iter().cloned().collect();
     let mut redispatch = Vec::new();
