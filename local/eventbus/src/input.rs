@@ -69,7 +69,16 @@ pub enum RenderError {
     /// `InputPath` selects nothing in this event.
     #[error("InputPath {0} does not match the event")]
     PathNotFound(String),
+    /// The rendered input is over [`MAX_RENDERED_BYTES`]: a template can
+    /// repeat a placeholder for a large value hundreds of times (8,192
+    /// characters of `<v>` over a 256 KB event would be 500 MB).
+    #[error("The transformed input is larger than {MAX_RENDERED_BYTES} bytes")]
+    TooLarge,
 }
+
+/// Largest input a target is given: 256 KB, the largest event EventBridge
+/// takes (PutEvents entry size), so a transformer cannot make more of it.
+pub const MAX_RENDERED_BYTES: usize = 262_144;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
@@ -333,7 +342,10 @@ impl InputTransformer {
     }
 
     /// Fills the template for one event.
-    pub fn render(&self, event: &Value, ctx: &RuleContext<'_>) -> String {
+    ///
+    /// Stops with [`RenderError::TooLarge`] as soon as the text passes
+    /// [`MAX_RENDERED_BYTES`], so it never holds more than that plus one value.
+    pub fn render(&self, event: &Value, ctx: &RuleContext<'_>) -> Result<String, RenderError> {
         let mut out = String::new();
         for seg in &self.template {
             match seg {
@@ -342,8 +354,11 @@ impl InputTransformer {
                     self.push_var(&mut out, var, *in_string, event, ctx);
                 }
             }
+            if out.len() > MAX_RENDERED_BYTES {
+                return Err(RenderError::TooLarge);
+            }
         }
-        out
+        Ok(out)
     }
 
     fn push_var(
@@ -473,7 +488,7 @@ impl TargetInput {
                 .select(event)
                 .map(Value::to_string)
                 .ok_or_else(|| RenderError::PathNotFound(p.as_str().to_owned())),
-            TargetInput::Transformer(t) => Ok(t.render(event, ctx)),
+            TargetInput::Transformer(t) => t.render(event, ctx),
         }
     }
 }

@@ -362,3 +362,17 @@ fn transformer_spec_deserializes_from_wire_shape() {
     let t = TargetInput::from_parts("t1", None, None, Some(&spec)).unwrap();
     assert_eq!(render(&t), "\"RUNNING\"");
 }
+
+/// A template that repeats a placeholder for a large value would multiply
+/// the event (2,000 copies of a 100 KB value are 200 MB). Rendering stops
+/// once the text passes 256 KB, with an error the delivery reports.
+#[test]
+fn a_transformer_that_multiplies_the_event_is_capped() {
+    let template = format!("[{}]", vec!["<v>"; 2_000].join(","));
+    let t = transformer(&[("v", "$.detail.big")], &template);
+    let event = json!({"detail": {"big": "x".repeat(100_000)}});
+    assert_eq!(t.render(&event, &ctx()), Err(RenderError::TooLarge));
+    // Within the cap it renders as before.
+    let small = json!({"detail": {"big": "x"}});
+    assert_eq!(t.render(&small, &ctx()).unwrap().len(), 2 + 2_000 * 3 + 1_999);
+}
