@@ -374,5 +374,8 @@ fn a_transformer_that_multiplies_the_event_is_capped() {
     assert_eq!(t.render(&event, &ctx()), Err(RenderError::TooLarge));
     // Within the cap it renders as before.
     let small = json!({"detail": {"big": "x"}});
-    assert_eq!(t.render(&small, &ctx()).unwrap().len(), 2 + 2_000 * 3 + 1_999);
+    assert_eq!(
+        t.render(&small, &ctx()).unwrap().len(),
+        2 + 2_000 * 3 + 1_999
+    );
 }
