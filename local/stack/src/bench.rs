@@ -67,6 +67,10 @@ pub struct BenchOptions {
     pub mix: Vec<MixScenario>,
     /// FunctionNames whose `platform.report` records are summarised after the run.
     pub functions: Vec<String>,
+    /// Send the hostile traffic of [`crate::hostile`] beside the applications.
+    pub hostile: bool,
+    /// Fail the run when kyc-local's peak RSS passes this (KiB).
+    pub memory_budget_kib: Option<u64>,
 }
 
 /// One kind of application in a run, and what must come of it.
@@ -531,6 +535,10 @@ pub struct BenchReport {
     pub functions: Vec<FunctionReport>,
     /// Bytes each log group gained during the run (`storedBytes`, DescribeLogGroups).
     pub log_bytes: Vec<(String, u64)>,
+    /// What the hostile traffic saw (`--hostile`).
+    pub hostile: Option<crate::hostile::HostileReport>,
+    /// The peak RSS budget the run was held to, KiB (`--memory-budget-mib`).
+    pub memory_budget_kib: Option<u64>,
 }
 
 impl BenchReport {
@@ -554,6 +562,14 @@ impl BenchReport {
             && self.duplicate_terminal == 0
             && self.review_errors == 0
             && self.personal_data_found.is_empty()
+            && self.hostile.as_ref().is_none_or(crate::hostile::HostileReport::passed)
+            && self.within_memory_budget()
+    }
+
+    /// kyc-local's peak RSS is within the budget (or none was set).
+    pub fn within_memory_budget(&self) -> bool {
+        self.memory_budget_kib
+            .is_none_or(|b| self.own_hwm_kib.unwrap_or(self.peak_own_kib) <= b)
     }
 
     /// Log bytes stored per workflow sent (every log group), if any was logged.
@@ -589,6 +605,11 @@ impl BenchReport {
             "missing_terminal": self.missing_terminal,
             "duplicate_terminal": self.duplicate_terminal,
             "timed_out": self.timed_out,
+            "hostile": self.hostile.as_ref().map(|h| json!({
+                "sent": h.sent, "unexpected": h.unexpected, "examples": h.examples,
+                "executions": h.executions, "executions_wrong": h.executions_wrong,
+            })),
+            "memory_budget_kib": self.memory_budget_kib,
             "wall_seconds": (self.wall.as_secs_f64() * 1000.0).round() / 1000.0,
             "throughput_per_second": (self.throughput() * 10.0).round() / 10.0,
             "latency_ms": {
@@ -753,6 +774,32 @@ impl BenchReport {
                     ),
                 ));
             }
+        }
+        if let Some(h) = &self.hostile {
+            rows.push((
+                "hostile traffic".into(),
+                format!(
+                    "{} requests, {} answered otherwise than they must; {} hostile executions, {} ended otherwise",
+                    h.sent, h.unexpected, h.executions, h.executions_wrong
+                ),
+            ));
+            for example in &h.examples {
+                rows.push(("  hostile".into(), example.clone()));
+            }
+        }
+        if let Some(budget) = self.memory_budget_kib {
+            rows.push((
+                "memory budget".into(),
+                format!(
+                    "{} ({})",
+                    mib(budget),
+                    if self.within_memory_budget() {
+                        "kept"
+                    } else {
+                        "EXCEEDED"
+                    }
+                ),
+            ));
         }
         for example in &self.wrong_examples {
             rows.push(("unexpected outcome".into(), example.clone()));
@@ -1124,6 +1171,15 @@ pub async fn run(
     let run_start_ms = now_ms();
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + options.timeout;
+    let (stop_hostile, hostile_stop) = tokio::sync::watch::channel(false);
+    let hostile = match (options.hostile, client.endpoint().trim_start_matches("http://").parse()) {
+        (true, Ok(addr)) => Some(tokio::spawn(crate::hostile::run(
+            client.clone(),
+            addr,
+            hostile_stop,
+        ))),
+        _ => None,
+    };
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..options.concurrency.max(1) {
         workers.spawn(worker(
@@ -1292,6 +1348,15 @@ pub async fn run(
         milestone += 1;
     }
 
+    let _ = stop_hostile.send(true);
+    if let Some(task) = hostile {
+        report.hostile = Some(task.await.unwrap_or_else(|e| crate::hostile::HostileReport {
+            unexpected: 1,
+            examples: vec![format!("the hostile traffic task failed: {e}")],
+            ..Default::default()
+        }));
+    }
+    report.memory_budget_kib = options.memory_budget_kib;
     let (resolved, last_resolved, still_pending) = {
         let mut s = lock(&shared);
         let pending: Vec<String> = s.pending.drain().map(|(id, _)| id).collect();

@@ -63,6 +63,11 @@ impl AwsJsonClient {
         }
     }
 
+    /// The endpoint, `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// Calls `target` (e.g. `AWSEvents.PutEvents`) with `body`; an AWS error becomes [`DemoError::Api`].
     pub async fn call(&self, target: &str, body: &Value) -> Result<Value, DemoError> {
         let transport = |message: String| DemoError::Transport {

@@ -20,6 +20,7 @@ pub mod engines;
 pub mod faults;
 pub mod functions;
 pub mod graph;
+pub mod hostile;
 pub mod lambda;
 pub mod permissions;
 pub mod protocol;

@@ -206,6 +206,14 @@ struct BenchArgs {
     /// Directory of the scenario files, for `--mix kyc`.
     #[arg(long, default_value = "events")]
     events_dir: PathBuf,
+    /// Send hostile requests beside the applications (the hardening issue's cases: exponential
+    /// matching, runaway paths and loops, forged tokens, rebinding hosts, malformed HTTP); the run
+    /// fails if any gets another answer than it must, or a hostile execution ends otherwise.
+    #[arg(long)]
+    hostile: bool,
+    /// Fail the run when kyc-local's peak RSS passes this many MiB.
+    #[arg(long, value_name = "MIB")]
+    memory_budget_mib: Option<u64>,
 }
 
 /// `bench --mix`.
@@ -697,6 +705,8 @@ async fn run_bench(args: BenchArgs) -> Result<(), String> {
             poll_pause: std::time::Duration::from_millis(args.poll_interval_ms),
             mix,
             functions,
+            hostile: args.hostile,
+            memory_budget_kib: args.memory_budget_mib.map(|m| m * 1024),
         },
         |line| eprintln!("    {line}"),
     )
