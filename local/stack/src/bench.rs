@@ -562,7 +562,10 @@ impl BenchReport {
             && self.duplicate_terminal == 0
             && self.review_errors == 0
             && self.personal_data_found.is_empty()
-            && self.hostile.as_ref().is_none_or(crate::hostile::HostileReport::passed)
+            && self
+                .hostile
+                .as_ref()
+                .is_none_or(crate::hostile::HostileReport::passed)
             && self.within_memory_budget()
     }
 
@@ -1172,7 +1175,10 @@ pub async fn run(
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + options.timeout;
     let (stop_hostile, hostile_stop) = tokio::sync::watch::channel(false);
-    let hostile = match (options.hostile, client.endpoint().trim_start_matches("http://").parse()) {
+    let hostile = match (
+        options.hostile,
+        client.endpoint().trim_start_matches("http://").parse(),
+    ) {
         (true, Ok(addr)) => Some(tokio::spawn(crate::hostile::run(
             client.clone(),
             addr,
@@ -1350,11 +1356,14 @@ pub async fn run(
 
     let _ = stop_hostile.send(true);
     if let Some(task) = hostile {
-        report.hostile = Some(task.await.unwrap_or_else(|e| crate::hostile::HostileReport {
-            unexpected: 1,
-            examples: vec![format!("the hostile traffic task failed: {e}")],
-            ..Default::default()
-        }));
+        report.hostile = Some(
+            task.await
+                .unwrap_or_else(|e| crate::hostile::HostileReport {
+                    unexpected: 1,
+                    examples: vec![format!("the hostile traffic task failed: {e}")],
+                    ..Default::default()
+                }),
+        );
     }
     report.memory_budget_kib = options.memory_budget_kib;
     let (resolved, last_resolved, still_pending) = {

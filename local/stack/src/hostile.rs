@@ -110,7 +110,13 @@ fn exponential_match() -> Value {
         pattern.insert(format!("f{a}"), json!({"v": [0, 1]}));
     }
     let split: Vec<Value> = (0..28)
-        .map(|i| if i % 2 == 0 { json!({"x": 1}) } else { json!({"y": 1}) })
+        .map(|i| {
+            if i % 2 == 0 {
+                json!({"x": 1})
+            } else {
+                json!({"y": 1})
+            }
+        })
         .collect();
     detail.insert("g".into(), Value::Array(split));
     pattern.insert("g".into(), json!({"x": [1], "y": [1]}));
@@ -214,7 +220,11 @@ pub async fn run(
                     .await;
                 report.executions += 1;
                 if r.is_err() {
-                    report.miss(format!("StartExecution {}: {}", machines[i].0, api_code(&r)));
+                    report.miss(format!(
+                        "StartExecution {}: {}",
+                        machines[i].0,
+                        api_code(&r)
+                    ));
                 }
             }
             5 => {
@@ -279,7 +289,11 @@ pub async fn run(
             }
             _ => {
                 // Not HTTP at all: answered 400 or closed, never a hang.
-                let status = raw(addr, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n").await;
+                let status = raw(
+                    addr,
+                    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n",
+                )
+                .await;
                 if !matches!(status, None | Some(400)) {
                     report.miss(format!("bytes that are not HTTP: {status:?}"));
                 }
