@@ -254,6 +254,7 @@ async fn start_local(
         iam: kyc_local::permissions::IamMode::Enforce,
         allowed_hosts: Vec::new(),
         cors_origins: Vec::new(),
+        ..ServerConfig::default()
     };
     let locator = BinaryLocator::new(&repo_root(), &prebuilt);
     let stack = assemble::start(
