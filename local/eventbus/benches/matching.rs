@@ -170,26 +170,8 @@ fn bench_index(c: &mut Criterion) {
 }
 
 fn hostile_case(arrays: usize) -> (EventPattern, Value) {
-    let mut detail = serde_json::Map::new();
-    let mut pattern = serde_json::Map::new();
-    for a in 0..arrays {
-        let elements: Vec<Value> = (0..14).map(|i| json!({"v": i % 2})).collect();
-        detail.insert(format!("f{a}"), Value::Array(elements));
-        pattern.insert(format!("f{a}"), json!({"v": [0, 1]}));
-    }
-    let split: Vec<Value> = (0..28)
-        .map(|i| {
-            if i % 2 == 0 {
-                json!({"x": 1})
-            } else {
-                json!({"y": 1})
-            }
-        })
-        .collect();
-    detail.insert("g".into(), Value::Array(split));
-    pattern.insert("g".into(), json!({"x": [1], "y": [1]}));
-    let p = EventPattern::parse(&json!({"detail": pattern}).to_string()).unwrap();
-    (p, json!({"source": "s", "detail": detail}))
+    let (pattern, event) = kyc_eventbus::array_consistency_worst_case(arrays);
+    (EventPattern::parse(&pattern.to_string()).unwrap(), event)
 }
 
 fn bench_hostile(c: &mut Criterion) {

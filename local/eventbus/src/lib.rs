@@ -26,5 +26,5 @@ pub mod put_events;
 pub use index::RuleIndex;
 pub use pattern::{
     EventPattern, MAX_WILDCARD_COMPLEXITY, PatternError, TOO_COMPLEX_WILDCARDS,
-    TestEventPatternError, test_event_pattern,
+    TestEventPatternError, array_consistency_worst_case, test_event_pattern,
 };

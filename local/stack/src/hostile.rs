@@ -102,29 +102,8 @@ fn machines() -> Vec<(&'static str, Value, Value, &'static str)> {
 }
 
 fn exponential_match() -> Value {
-    let mut detail = serde_json::Map::new();
-    let mut pattern = serde_json::Map::new();
-    for a in 0..6 {
-        let elements: Vec<Value> = (0..14).map(|i| json!({"v": i % 2})).collect();
-        detail.insert(format!("f{a}"), Value::Array(elements));
-        pattern.insert(format!("f{a}"), json!({"v": [0, 1]}));
-    }
-    let split: Vec<Value> = (0..28)
-        .map(|i| {
-            if i % 2 == 0 {
-                json!({"x": 1})
-            } else {
-                json!({"y": 1})
-            }
-        })
-        .collect();
-    detail.insert("g".into(), Value::Array(split));
-    pattern.insert("g".into(), json!({"x": [1], "y": [1]}));
-    let event = json!({
-        "id": "1", "account": "123456789012", "source": "s", "time": "2026-01-01T00:00:00Z",
-        "region": "us-east-1", "resources": [], "detail-type": "t", "detail": detail
-    });
-    json!({"EventPattern": json!({"detail": pattern}).to_string(), "Event": event.to_string()})
+    let (pattern, event) = kyc_eventbus::array_consistency_worst_case(6);
+    json!({"EventPattern": pattern.to_string(), "Event": event.to_string()})
 }
 
 /// Sends raw bytes and returns the answer's status code (None: closed unanswered).

@@ -4,14 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use kyc_local::assemble::{self, KycStack};
-use kyc_local::clock::SystemClock;
-use kyc_local::functions::BinaryLocator;
-use kyc_local::lambda::LambdaConfig;
+use kyc_local::assemble::KycStack;
 use kyc_local::server::{ServerConfig, StateLocation};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
@@ -19,23 +17,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 async fn start(allowed_hosts: &[&str], cors_origins: &[&str]) -> KycStack {
-    let config = ServerConfig {
+    common::start_kyc(ServerConfig {
         port: 0,
         state: StateLocation::InMemory,
         allowed_hosts: allowed_hosts.iter().map(|s| s.to_string()).collect(),
         cors_origins: cors_origins.iter().map(|s| s.to_string()).collect(),
         ..ServerConfig::default()
-    };
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    assemble::start(
-        config,
-        Arc::new(SystemClock),
-        None,
-        &BinaryLocator::new(&root, &[]),
-        LambdaConfig::default(),
-    )
+    })
     .await
-    .expect("the stack starts")
 }
 
 fn addr(stack: &KycStack) -> SocketAddr {

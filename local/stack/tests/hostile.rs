@@ -11,14 +11,10 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{JSON_10, JSON_11, RawResponse, call, raw};
-use kyc_local::assemble::{self, KycStack};
-use kyc_local::clock::SystemClock;
-use kyc_local::functions::BinaryLocator;
-use kyc_local::lambda::LambdaConfig;
+use kyc_local::assemble::KycStack;
 use kyc_local::server::{ServerConfig, StateLocation};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,20 +24,12 @@ use tokio::time::timeout;
 const DEADLINE: Duration = Duration::from_secs(60);
 
 async fn start_with(config: ServerConfig) -> KycStack {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    assemble::start(
-        ServerConfig {
-            port: 0,
-            state: StateLocation::InMemory,
-            ..config
-        },
-        Arc::new(SystemClock),
-        None,
-        &BinaryLocator::new(&root, &[]),
-        LambdaConfig::default(),
-    )
+    common::start_kyc(ServerConfig {
+        port: 0,
+        state: StateLocation::InMemory,
+        ..config
+    })
     .await
-    .expect("the stack starts")
 }
 
 fn addr(server: &KycStack) -> SocketAddr {
@@ -223,32 +211,8 @@ async fn an_endless_loop_does_not_stop_the_api_and_ends_at_the_history_limit() {
 async fn the_exponential_matching_case_answers_at_once() {
     let server = start_with(ServerConfig::default()).await;
     let addr = addr(&server);
-    let mut detail = serde_json::Map::new();
-    let mut pattern = serde_json::Map::new();
-    for a in 0..6 {
-        let elements: Vec<Value> = (0..14).map(|i| json!({"v": i % 2})).collect();
-        detail.insert(format!("f{a}"), Value::Array(elements));
-        pattern.insert(format!("f{a}"), json!({"v": [0, 1]}));
-    }
-    let split: Vec<Value> = (0..28)
-        .map(|i| {
-            if i % 2 == 0 {
-                json!({"x": 1})
-            } else {
-                json!({"y": 1})
-            }
-        })
-        .collect();
-    detail.insert("g".into(), Value::Array(split));
-    pattern.insert("g".into(), json!({"x": [1], "y": [1]}));
-    let event = json!({
-        "id": "1", "account": "123456789012", "source": "s", "time": "2026-01-01T00:00:00Z",
-        "region": "us-east-1", "resources": [], "detail-type": "t", "detail": detail
-    });
-    let body = json!({
-        "EventPattern": json!({"detail": pattern}).to_string(),
-        "Event": event.to_string()
-    });
+    let (pattern, event) = kyc_eventbus::array_consistency_worst_case(6);
+    let body = json!({"EventPattern": pattern.to_string(), "Event": event.to_string()});
     let r = timeout(
         Duration::from_secs(10),
         call(

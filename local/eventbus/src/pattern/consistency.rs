@@ -28,7 +28,42 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde_json::{Map, Value, json};
+
 use super::flat::{FlatEvent, FlatLeaf};
+
+/// The worst case of array consistency for a search over combinations (the
+/// hardening issue's TestEventPattern case at `arrays = 6`): `arrays` fields
+/// in arrays of 14 elements each, all matching, and two fields that only ever
+/// sit in different elements of one more array, so no choice is consistent.
+/// Returns `(pattern, event)`; the event has every field TestEventPattern
+/// requires. Used by the tests, the `hostile_arrays` bench and
+/// `kyc-local bench --hostile`.
+pub fn worst_case(arrays: usize) -> (Value, Value) {
+    let mut detail = Map::new();
+    let mut pattern = Map::new();
+    for a in 0..arrays {
+        let elements: Vec<Value> = (0..14).map(|i| json!({"v": i % 2})).collect();
+        detail.insert(format!("f{a}"), Value::Array(elements));
+        pattern.insert(format!("f{a}"), json!({"v": [0, 1]}));
+    }
+    let split: Vec<Value> = (0..28)
+        .map(|i| {
+            if i % 2 == 0 {
+                json!({"x": 1})
+            } else {
+                json!({"y": 1})
+            }
+        })
+        .collect();
+    detail.insert("g".into(), Value::Array(split));
+    pattern.insert("g".into(), json!({"x": [1], "y": [1]}));
+    let event = json!({
+        "id": "1", "account": "123456789012", "source": "s", "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1", "resources": [], "detail-type": "t", "detail": detail
+    });
+    (json!({ "detail": pattern }), event)
+}
 
 /// Most `sat` steps one branch may take. Without spelled-twice paths a match
 /// takes at most one step per array element, far below this.

@@ -9,6 +9,7 @@
 
 mod compile;
 mod consistency;
+pub use consistency::worst_case as array_consistency_worst_case;
 pub(crate) mod flat;
 mod lexer;
 pub(crate) mod matcher;

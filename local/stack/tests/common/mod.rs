@@ -42,6 +42,21 @@ pub async fn start(state: StateLocation, template: Option<PathBuf>) -> RunningSe
     .expect("server starts")
 }
 
+/// The whole stack as `kyc-local serve` assembles it (Step Functions, Lambda, the template-free
+/// services) with `config`, and no template.
+pub async fn start_kyc(config: ServerConfig) -> kyc_local::assemble::KycStack {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    kyc_local::assemble::start(
+        config,
+        Arc::new(SystemClock),
+        None,
+        &kyc_local::functions::BinaryLocator::new(&root, &[]),
+        kyc_local::lambda::LambdaConfig::default(),
+    )
+    .await
+    .expect("the stack starts")
+}
+
 pub async fn start_in_memory() -> RunningServer {
     start(StateLocation::InMemory, None).await
 }
