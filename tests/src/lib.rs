@@ -29,12 +29,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_sfn::config::Credentials;
-use kyc_local::assemble::{self, KycStack};
-use kyc_local::clock::SystemClock;
-use kyc_local::functions::BinaryLocator;
-use kyc_local::lambda::LambdaConfig;
-use kyc_local::server::{ServerConfig, StateLocation, TemplateSource};
-use kyc_local::template::{DEFAULT_ACCOUNT_ID, DEFAULT_REGION, StackModel, TemplateOptions};
+use emulator::assemble::{self, Stack};
+use emulator::clock::SystemClock;
+use emulator::functions::BinaryLocator;
+use emulator::lambda::LambdaConfig;
+use emulator::server::{ServerConfig, StateLocation, TemplateSource};
+use emulator::template::{DEFAULT_ACCOUNT_ID, DEFAULT_REGION, StackModel, TemplateOptions};
 use serde_json::{Value, json};
 
 /// The longest any single wait lasts (an event to show up, an execution to finish).
@@ -195,7 +195,7 @@ pub struct StackNames {
 
 /// A local stack and the directory its state lives in.
 struct LocalStack {
-    stack: Option<KycStack>,
+    stack: Option<Stack>,
     state_dir: PathBuf,
     options: LocalOptions,
 }
@@ -225,14 +225,14 @@ pub struct Target {
 async fn start_local(
     state_dir: &Path,
     options: &LocalOptions,
-) -> Result<(KycStack, StackModel), String> {
+) -> Result<(Stack, StackModel), String> {
     let template_options = TemplateOptions {
         // The template uses no AWS::StackName: kyc-local's default name changes no resource name.
-        stack_name: kyc_local::template::DEFAULT_STACK_NAME.to_owned(),
+        stack_name: kyc_local::STACK_NAME.to_owned(),
         parameter_overrides: options.parameter_overrides.iter().cloned().collect(),
         ..TemplateOptions::default()
     };
-    let model = kyc_local::template::load(&template_path(), &template_options)
+    let model = emulator::template::load(&template_path(), &template_options)
         .unwrap_or_else(|e| panic!("loading template.yaml: {e}"));
     // `KYC_FUNCTIONS_DIR`: function binaries built elsewhere (a CI cache, `sam build` output):
     // used as they are, nothing is built.
@@ -251,7 +251,7 @@ async fn start_local(
         region: DEFAULT_REGION.to_owned(),
         account_id: DEFAULT_ACCOUNT_ID.to_owned(),
         // The permission plane as `serve` runs it: what AWS would deny fails here too.
-        iam: kyc_local::permissions::IamMode::Enforce,
+        iam: emulator::permissions::IamMode::Enforce,
         allowed_hosts: Vec::new(),
         cors_origins: Vec::new(),
         ..ServerConfig::default()
@@ -295,7 +295,7 @@ fn output(model: &StackModel, key: &str) -> String {
 }
 
 fn local_names(model: &StackModel) -> StackNames {
-    let targets = assemble::demo_targets(model).unwrap_or_else(|e| panic!("{e}"));
+    let targets = kyc_local::demo::DemoTargets::from_template(model).unwrap_or_else(|e| panic!("{e}"));
     let prefix = model
         .outputs
         .get("StateMachineName")

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kyc_asl::{Command, Definition, Execution, ExecutionContext, ExecutionStatus};
+use asl::{Command, Definition, Execution, ExecutionContext, ExecutionStatus};
 use serde_json::{Value, json};
 
 const LOOPS: u64 = 1000;
@@ -63,7 +63,7 @@ fn kyc_definition() -> Arc<Definition> {
 fn run(
     def: &Arc<Definition>,
     input: Value,
-    answer: &dyn Fn(&kyc_asl::TaskRequest) -> Value,
+    answer: &dyn Fn(&asl::TaskRequest) -> Value,
 ) -> u64 {
     let now = t0();
     let mut ex = Execution::start(Arc::clone(def), input, ctx(), now);
@@ -97,7 +97,7 @@ fn run(
     entered
 }
 
-fn kyc_answer(t: &kyc_asl::TaskRequest) -> Value {
+fn kyc_answer(t: &asl::TaskRequest) -> Value {
     if t.resource == "arn:aws:states:::lambda:invoke" {
         let f = t.parameters["FunctionName"].as_str().unwrap_or("");
         if f.ends_with("identity") {

@@ -1,4 +1,4 @@
-//! `kyc-asl`: an Amazon States Language engine that behaves like AWS Step Functions.
+//! `asl`: an Amazon States Language engine that behaves like AWS Step Functions.
 //!
 //! - [`Definition::parse`] parses and validates a definition like `CreateStateMachine`,
 //!   reporting every problem as an [`InvalidDefinition`] (AWS codes and locations).

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use kyc_asl::choice::string_matches;
+use asl::choice::string_matches;
 use serde_json::{Value, json};
 
 /// Runs a Choice with one rule (→ "yes") and Default (→ "no").
@@ -22,7 +22,7 @@ fn choose(rule: Value, input: Value) -> Result<String, (String, String)> {
     });
     let o = run(d, input);
     match o.status {
-        kyc_asl::ExecutionStatus::Succeeded => Ok(o.output.unwrap().as_str().unwrap().to_string()),
+        asl::ExecutionStatus::Succeeded => Ok(o.output.unwrap().as_str().unwrap().to_string()),
         _ => Err(o.error.unwrap()),
     }
 }

@@ -6,8 +6,8 @@ mod common;
 
 use chrono::Duration;
 use common::*;
-use kyc_asl::driver::TaskOutcome;
-use kyc_asl::{EventType, HistoryEvent};
+use asl::driver::TaskOutcome;
+use asl::{EventType, HistoryEvent};
 use serde_json::{Value, json};
 
 fn task_with(fields: Value) -> Value {
@@ -412,7 +412,7 @@ fn fail_state_cause_path_intrinsic() {
 fn fail_state_without_error_or_cause() {
     let d = json!({"StartAt": "F", "States": {"F": {"Type": "Fail"}}});
     let o = run(d, json!({}));
-    assert_eq!(o.status, kyc_asl::ExecutionStatus::Failed);
+    assert_eq!(o.status, asl::ExecutionStatus::Failed);
     let last = serde_json::to_value(o.events.last().unwrap()).unwrap();
     assert_eq!(last["type"], json!("ExecutionFailed"));
     assert_eq!(last["executionFailedEventDetails"], json!({}));

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use common::*;
-use kyc_asl::driver::TaskOutcome;
-use kyc_asl::{Command, Execution, ExecutionState, ExecutionStatus};
+use asl::driver::TaskOutcome;
+use asl::{Command, Execution, ExecutionState, ExecutionStatus};
 use serde_json::json;
 
 #[test]
@@ -297,7 +297,7 @@ fn map_iteration_events() {
     let started = o
         .events
         .iter()
-        .find(|e| e.event_type == kyc_asl::EventType::MapStateStarted)
+        .find(|e| e.event_type == asl::EventType::MapStateStarted)
         .unwrap();
     assert_eq!(
         serde_json::to_value(started).unwrap()["mapStateStartedEventDetails"],
@@ -306,7 +306,7 @@ fn map_iteration_events() {
     let it = o
         .events
         .iter()
-        .find(|e| e.event_type == kyc_asl::EventType::MapIterationStarted)
+        .find(|e| e.event_type == asl::EventType::MapIterationStarted)
         .unwrap();
     assert_eq!(
         serde_json::to_value(it).unwrap()["mapIterationStartedEventDetails"],
@@ -394,7 +394,7 @@ fn callback_def() -> serde_json::Value {
             "ResultPath": "$.review", "End": true}}})
 }
 
-fn run_task_of(cmds: &[Command]) -> kyc_asl::TaskRequest {
+fn run_task_of(cmds: &[Command]) -> asl::TaskRequest {
     cmds.iter()
         .find_map(|c| match c {
             Command::RunTask(t) => Some(t.clone()),
@@ -680,7 +680,7 @@ fn task_submitted_event() {
     let ev = ex.take_events();
     let sub = ev
         .iter()
-        .find(|e| e.event_type == kyc_asl::EventType::TaskSubmitted)
+        .find(|e| e.event_type == asl::EventType::TaskSubmitted)
         .unwrap();
     assert_eq!(
         serde_json::to_value(sub).unwrap()["taskSubmittedEventDetails"],
@@ -695,11 +695,11 @@ fn unknown_task_inputs_are_refused() {
     ex.advance(t0());
     assert_eq!(
         ex.task_succeeded(999, json!({}), t0()),
-        Err(kyc_asl::InputError::UnknownTask(999))
+        Err(asl::InputError::UnknownTask(999))
     );
     assert_eq!(
         ex.heartbeat(999, t0()),
-        Err(kyc_asl::InputError::UnknownTask(999))
+        Err(asl::InputError::UnknownTask(999))
     );
     assert!(ex.task_for_token("nope").is_none());
 }
@@ -712,7 +712,7 @@ fn inputs_after_the_end_are_refused() {
     assert_eq!(ex.status(), ExecutionStatus::Succeeded);
     assert_eq!(
         ex.task_succeeded(1, json!({}), t0()),
-        Err(kyc_asl::InputError::NotRunning)
+        Err(asl::InputError::NotRunning)
     );
     assert!(ex.advance(t0()).is_empty());
     assert_eq!(ex.next_wake(), None);
@@ -720,7 +720,7 @@ fn inputs_after_the_end_are_refused() {
 
 #[test]
 fn execution_arn_is_derived_from_the_state_machine_arn() {
-    let c = kyc_asl::ExecutionContext::new(
+    let c = asl::ExecutionContext::new(
         "arn:aws:states:eu-west-1:111122223333:stateMachine:Kyc",
         "app-9",
         "arn:aws:iam::111122223333:role/R",
@@ -774,19 +774,19 @@ fn send_task_by_token() {
     assert_eq!(ex.send_task_heartbeat(&token, t0()), Ok(()));
     assert_eq!(
         ex.send_task_success("not-a-token", json!({}), t0()),
-        Err(kyc_asl::TokenError::InvalidToken)
+        Err(asl::TokenError::InvalidToken)
     );
     assert_eq!(ex.send_task_success(&token, json!("yes"), t0()), Ok(()));
     // A second answer for the same token: the task no longer exists.
     assert_eq!(
         ex.send_task_success(&token, json!("again"), t0()),
-        Err(kyc_asl::TokenError::TaskTimedOut)
+        Err(asl::TokenError::TaskTimedOut)
     );
     ex.advance(t0());
     assert_eq!(ex.output().unwrap(), &json!({"review": "yes"}));
     assert_eq!(
         ex.send_task_failure(&token, None, None, t0()),
-        Err(kyc_asl::TokenError::TaskTimedOut)
+        Err(asl::TokenError::TaskTimedOut)
     );
 }
 
@@ -801,7 +801,7 @@ fn token_of_timed_out_task_is_task_timed_out() {
             json!({}),
             t0() + Duration::seconds(62)
         ),
-        Err(kyc_asl::TokenError::TaskTimedOut)
+        Err(asl::TokenError::TaskTimedOut)
     );
 }
 
@@ -812,7 +812,7 @@ fn token_of_stopped_execution_is_task_timed_out() {
     ex.stop(None, None, t0()).unwrap();
     assert_eq!(
         ex.send_task_heartbeat(&t.task_token.unwrap(), t0()),
-        Err(kyc_asl::TokenError::TaskTimedOut)
+        Err(asl::TokenError::TaskTimedOut)
     );
 }
 
@@ -848,7 +848,7 @@ fn status_change_detail_for_success_and_failure() {
 
 #[test]
 fn execution_arn_from_a_version_arn_uses_the_machine_name() {
-    let c = kyc_asl::ExecutionContext::new(
+    let c = asl::ExecutionContext::new(
         "arn:aws:states:us-east-1:123456789012:stateMachine:Kyc:7",
         "run",
         "arn:aws:iam::123456789012:role/R",

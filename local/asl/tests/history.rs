@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use kyc_asl::HistoryEvent;
+use asl::HistoryEvent;
 use serde_json::json;
 
 #[test]
@@ -90,18 +90,18 @@ fn wait_for_task_token_resource_names() {
 #[test]
 fn aws_sdk_resource_names() {
     assert_eq!(
-        kyc_asl::execution::resource_names("arn:aws:states:::aws-sdk:s3:getObject"),
+        asl::execution::resource_names("arn:aws:states:::aws-sdk:s3:getObject"),
         ("aws-sdk:s3".to_string(), "getObject".to_string())
     );
     assert_eq!(
-        kyc_asl::execution::resource_names("arn:aws:states:::states:startExecution.sync:2"),
+        asl::execution::resource_names("arn:aws:states:::states:startExecution.sync:2"),
         ("states".to_string(), "startExecution.sync:2".to_string())
     );
 }
 
 #[test]
 fn integration_patterns() {
-    use kyc_asl::{Integration, IntegrationPattern};
+    use asl::{Integration, IntegrationPattern};
     let p = |r: &str| match Integration::of(r) {
         Integration::Service { pattern, .. } => Some(pattern),
         _ => None,
@@ -252,13 +252,13 @@ fn parallel_branch_events_link_to_parallel_started() {
     let started = o
         .events
         .iter()
-        .find(|e| e.event_type == kyc_asl::EventType::ParallelStateStarted)
+        .find(|e| e.event_type == asl::EventType::ParallelStateStarted)
         .unwrap()
         .id;
     let entered: Vec<u64> = o
         .events
         .iter()
-        .filter(|e| e.event_type == kyc_asl::EventType::PassStateEntered)
+        .filter(|e| e.event_type == asl::EventType::PassStateEntered)
         .map(|e| e.previous_event_id)
         .collect();
     assert_eq!(entered, vec![started, started]);

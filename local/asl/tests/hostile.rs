@@ -13,9 +13,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::*;
-use kyc_asl::limits::MAX_VALUE_DEPTH;
-use kyc_asl::path::Path;
-use kyc_asl::{Definition, ExecutionStatus};
+use asl::limits::MAX_VALUE_DEPTH;
+use asl::path::Path;
+use asl::{Definition, ExecutionStatus};
 use serde_json::{Value, json};
 
 fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {

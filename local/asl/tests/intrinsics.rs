@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use kyc_asl::intrinsic::Intrinsic;
+use asl::intrinsic::Intrinsic;
 use serde_json::{Value, json};
 
 /// Evaluates `expr` as the value of `"r.$"` in a Pass state's Parameters.

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use common::*;
-use kyc_asl::driver::{Driver, ManualClock, TaskOutcome, TaskRunner};
-use kyc_asl::{Definition, Execution, ExecutionContext, ExecutionStatus, TaskRequest};
+use asl::driver::{Driver, ManualClock, TaskOutcome, TaskRunner};
+use asl::{Definition, Execution, ExecutionContext, ExecutionStatus, TaskRequest};
 use serde_json::{Value, json};
 
 const IDENTITY_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:identity-check";
@@ -223,7 +223,7 @@ fn manual_review_approved_through_the_task_token() {
         .task_succeeded(
             id,
             json!({"decision": "APPROVE", "reviewer": "rev-1"}),
-            kyc_asl::driver::Clock::now(&d.clock),
+            asl::driver::Clock::now(&d.clock),
         )
         .unwrap();
     assert_eq!(block_on(d.run()), ExecutionStatus::Succeeded);
@@ -259,7 +259,7 @@ fn manual_review_without_heartbeat_times_out() {
     assert_eq!(terminal_events(&d).len(), 1, "status {status:?}");
     assert_eq!(terminal_events(&d), vec!["New account declined"]);
     assert_eq!(
-        (kyc_asl::driver::Clock::now(&d.clock) - t0()).num_seconds(),
+        (asl::driver::Clock::now(&d.clock) - t0()).num_seconds(),
         600
     );
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use kyc_asl::path::{Path, PathEvalError, PathRoot};
+use asl::path::{Path, PathEvalError, PathRoot};
 use serde_json::{Value, json};
 
 fn sel(path: &str, doc: Value) -> Result<Value, PathEvalError> {
@@ -234,7 +234,7 @@ fn assign(
     path: &str,
     mut doc: Value,
     v: Value,
-) -> Result<Value, kyc_asl::path::ResultPathMismatch> {
+) -> Result<Value, asl::path::ResultPathMismatch> {
     Path::parse_reference(path).unwrap().assign(&mut doc, v)?;
     Ok(doc)
 }

@@ -8,9 +8,9 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use kyc_asl::intrinsic::Intrinsic;
-use kyc_asl::path::Path;
-use kyc_asl::{Command, Definition, Execution, ExecutionStatus};
+use asl::intrinsic::Intrinsic;
+use asl::path::Path;
+use asl::{Command, Definition, Execution, ExecutionStatus};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -209,12 +209,12 @@ proptest! {
     fn string_matches_agrees_with_reference(value in "[ab]{0,8}", pattern in "[ab*]{0,6}") {
         let v: Vec<char> = value.chars().collect();
         let p: Vec<char> = pattern.chars().collect();
-        prop_assert_eq!(kyc_asl::choice::string_matches(&value, &pattern), reference_match(&v, &p));
+        prop_assert_eq!(asl::choice::string_matches(&value, &pattern), reference_match(&v, &p));
     }
 
     #[test]
     fn numeric_comparisons_agree_with_f64(a in -1.0e6f64..1.0e6, b in -1.0e6f64..1.0e6) {
-        use kyc_asl::choice::{Op, compare};
+        use asl::choice::{Op, compare};
         let (x, y) = (json!(a), json!(b));
         prop_assert_eq!(compare(Op::NumericLessThan, &x, &y), a < b);
         prop_assert_eq!(compare(Op::NumericLessThanEquals, &x, &y), a <= b);
@@ -225,14 +225,14 @@ proptest! {
 
     #[test]
     fn integer_comparisons_are_exact(a in any::<i64>(), b in any::<i64>()) {
-        use kyc_asl::choice::{Op, compare};
+        use asl::choice::{Op, compare};
         prop_assert_eq!(compare(Op::NumericLessThan, &json!(a), &json!(b)), a < b);
         prop_assert_eq!(compare(Op::NumericEquals, &json!(a), &json!(b)), a == b);
     }
 
     #[test]
     fn string_comparisons_agree_with_utf16_order(a in "\\PC{0,6}", b in "\\PC{0,6}") {
-        use kyc_asl::choice::{Op, compare};
+        use asl::choice::{Op, compare};
         let expected = a.encode_utf16().cmp(b.encode_utf16());
         prop_assert_eq!(compare(Op::StringLessThan, &json!(a), &json!(b)), expected.is_lt());
         prop_assert_eq!(compare(Op::StringEquals, &json!(a), &json!(b)), a == b);

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use kyc_asl::{Definition, DiagnosticCode};
+use asl::{Definition, DiagnosticCode};
 use serde_json::{Value, json};
 
 fn codes(v: Value) -> Vec<(DiagnosticCode, Option<String>)> {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use kyc_asl::EventType;
+use asl::EventType;
 use serde_json::json;
 
 #[test]

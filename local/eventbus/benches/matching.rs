@@ -15,7 +15,7 @@
 //!   array (no match). Trying combinations took 35 s at N = 6 (14^6); the
 //!   tree search is linear in the elements.
 //!
-//! Run: `cargo bench -p kyc-eventbus --bench matching`.
+//! Run: `cargo bench -p eventbus --bench matching`.
 
 // A benchmark's fixed inputs are known to be valid.
 #![allow(clippy::unwrap_used)]
@@ -23,7 +23,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use kyc_eventbus::{EventPattern, RuleIndex};
+use eventbus::{EventPattern, RuleIndex};
 use serde_json::{Value, json};
 
 const DETAIL_TYPES: [&str; 4] = [
@@ -170,7 +170,7 @@ fn bench_index(c: &mut Criterion) {
 }
 
 fn hostile_case(arrays: usize) -> (EventPattern, Value) {
-    let (pattern, event) = kyc_eventbus::array_consistency_worst_case(arrays);
+    let (pattern, event) = eventbus::array_consistency_worst_case(arrays);
     (EventPattern::parse(&pattern.to_string()).unwrap(), event)
 }
 

@@ -1,4 +1,4 @@
-//! # kyc-eventbus
+//! # eventbus
 //!
 //! Amazon EventBridge semantics as a sans-IO library, for `kyc-local`:
 //!
@@ -17,11 +17,13 @@
 //! crate README for what is known to differ.
 
 pub mod delivery;
+pub mod error;
 pub mod index;
 pub mod input;
 pub mod model;
 pub mod pattern;
 pub mod put_events;
+pub mod retry;
 
 pub use index::RuleIndex;
 pub use pattern::{

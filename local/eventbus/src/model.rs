@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::delivery::RetryPolicy;
+pub use crate::error::ApiError;
+use crate::retry::RetryPolicy;
 use crate::input::{InputTransformerSpec, TargetInput};
 use crate::pattern::EventPattern;
 
@@ -28,32 +29,6 @@ pub const MAX_TARGETS_PER_REQUEST: usize = 10;
 pub const MAX_TARGET_ID: usize = 64;
 /// Longest event bus name.
 pub const MAX_BUS_NAME: usize = 256;
-
-/// An API error: code and message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct ApiError {
-    pub code: String,
-    pub message: String,
-}
-
-impl ApiError {
-    pub fn new(code: &str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            code: code.to_owned(),
-            message: message.into(),
-        }
-    }
-
-    fn constraint(value: &str, at: &str, constraint: &str) -> ApiError {
-        ApiError::new(
-            "ValidationException",
-            format!(
-                "1 validation error detected: Value '{value}' at '{at}' failed to satisfy constraint: {constraint}"
-            ),
-        )
-    }
-}
 
 /// An event bus.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use kyc_eventbus::delivery::{
+use eventbus::delivery::{
     DeliveryJob, DeliveryResult, ExhaustedCondition, NextStep, RetryPolicy, TargetDelivery,
     backoff_ceiling, backoff_delay, backoff_schedule, deliver,
 };
@@ -314,14 +314,14 @@ fn without_dlq_event_is_dropped() {
 
 #[test]
 fn job_for_target_takes_policy_and_dlq() {
-    let target = kyc_eventbus::model::Target {
+    let target = eventbus::model::Target {
         id: "t".into(),
         arn: "arn:aws:lambda:us-east-1:1:function:f".into(),
         retry_policy: Some(RetryPolicy {
             maximum_retry_attempts: 2,
             maximum_event_age_seconds: 120,
         }),
-        dead_letter_config: Some(kyc_eventbus::model::DeadLetterConfig {
+        dead_letter_config: Some(eventbus::model::DeadLetterConfig {
             arn: Some("arn:aws:sqs:us-east-1:1:dlq".into()),
         }),
         ..Default::default()
@@ -338,8 +338,8 @@ fn job_for_target_takes_policy_and_dlq() {
 
 #[test]
 fn jobs_for_rule_render_each_target() {
-    use kyc_eventbus::delivery::jobs_for_rule;
-    use kyc_eventbus::model::{PutRuleRequest, Target, put_rule, put_targets};
+    use eventbus::delivery::jobs_for_rule;
+    use eventbus::model::{PutRuleRequest, Target, put_rule, put_targets};
     let (mut rule, _) = put_rule(&PutRuleRequest {
         name: "to-logs".into(),
         event_pattern: Some(r#"{"source": ["com.aws.kyc"]}"#.into()),
@@ -360,7 +360,7 @@ fn jobs_for_rule_render_each_target() {
     let transformed = Target {
         id: "named".into(),
         arn: "arn:aws:lambda:us-east-1:1:function:g".into(),
-        input_transformer: Some(kyc_eventbus::input::InputTransformerSpec {
+        input_transformer: Some(eventbus::input::InputTransformerSpec {
             input_paths_map: Some(std::collections::BTreeMap::from([(
                 "s".to_string(),
                 "$.source".to_string(),

@@ -4,7 +4,7 @@
 //!
 //! Each case runs under a deadline: it fails when matching runs away, not only
 //! when it panics. The deadlines are orders of magnitude above the expected
-//! time (see `cargo bench -p kyc-eventbus --bench matching -- hostile` for the
+//! time (see `cargo bench -p eventbus --bench matching -- hostile` for the
 //! measured figures); they catch exponential blow-ups, not slowness.
 
 // Test helpers unwrap freely: a panic is a failed test.
@@ -13,7 +13,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use kyc_eventbus::{EventPattern, test_event_pattern};
+use eventbus::{EventPattern, test_event_pattern};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -35,7 +35,7 @@ fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'st
 /// a seventh array. Trying combinations took 40 s on main before the fix and
 /// about 14 times longer for each further array.
 fn issue_case(arrays: usize) -> (String, String) {
-    let (pattern, event) = kyc_eventbus::array_consistency_worst_case(arrays);
+    let (pattern, event) = eventbus::array_consistency_worst_case(arrays);
     (pattern.to_string(), event.to_string())
 }
 
@@ -229,7 +229,7 @@ fn too_many_wildcards_are_refused_with_the_reason_aws_gives() {
     let value = "*a".repeat(60);
     let pattern = json!({"detail": {"name": [{"wildcard": value}]}}).to_string();
     let err = EventPattern::parse(&pattern).unwrap_err();
-    assert_eq!(err.detail(), kyc_eventbus::TOO_COMPLEX_WILDCARDS);
+    assert_eq!(err.detail(), eventbus::TOO_COMPLEX_WILDCARDS);
     assert_eq!(
         err.to_string(),
         "Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character"
@@ -239,7 +239,7 @@ fn too_many_wildcards_are_refused_with_the_reason_aws_gives() {
     let pattern = json!({"detail": {"name": [{"anything-but": {"wildcard": many}}]}}).to_string();
     assert_eq!(
         EventPattern::parse(&pattern).unwrap_err().detail(),
-        kyc_eventbus::TOO_COMPLEX_WILDCARDS
+        eventbus::TOO_COMPLEX_WILDCARDS
     );
 }
 
@@ -253,7 +253,7 @@ fn repeating_sequences_after_a_wildcard_count_against_the_limit() {
     let bad = json!({"a": [{"wildcard": repeated}]}).to_string();
     assert_eq!(
         EventPattern::parse(&bad).unwrap_err().detail(),
-        kyc_eventbus::TOO_COMPLEX_WILDCARDS
+        eventbus::TOO_COMPLEX_WILDCARDS
     );
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
-use kyc_eventbus::input::{InputTransformerSpec, JsonPath, RenderError, RuleContext, TargetInput};
+use eventbus::input::{InputTransformerSpec, JsonPath, RenderError, RuleContext, TargetInput};
 use serde_json::{Value, json};
 
 fn event() -> Value {

@@ -231,7 +231,7 @@ fn nesting_of_1000_is_parsed() {
         r#"{"b":["x"]}"#,
         "}".repeat(998)
     );
-    let pattern = kyc_eventbus::EventPattern::parse(&p).unwrap();
+    let pattern = eventbus::EventPattern::parse(&p).unwrap();
     assert_eq!(pattern.field_paths()[0].len(), 998 * 2 + 1);
     let one_more = format!(
         "{}{}{}",

@@ -6,7 +6,7 @@
 // Test helpers unwrap freely: a panic is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use kyc_eventbus::{EventPattern, RuleIndex};
+use eventbus::{EventPattern, RuleIndex};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 

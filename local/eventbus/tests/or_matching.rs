@@ -41,8 +41,8 @@ match_cases! {
 
 #[test]
 fn or_expands_into_branches() {
-    let p = kyc_eventbus::EventPattern::parse(NESTED).unwrap();
+    let p = eventbus::EventPattern::parse(NESTED).unwrap();
     assert_eq!(p.branch_count(), 3);
-    let p = kyc_eventbus::EventPattern::parse(PARALLEL).unwrap();
+    let p = eventbus::EventPattern::parse(PARALLEL).unwrap();
     assert_eq!(p.branch_count(), 4);
 }

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{col_after, error};
-use kyc_eventbus::EventPattern;
+use eventbus::EventPattern;
 
 error_cases! {
     not_an_object_array: "[]" => "Filter is not an object";

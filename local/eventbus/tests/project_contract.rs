@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{TimeZone, Utc};
-use kyc_eventbus::put_events::{PutEventsRequestEntry, put_events};
-use kyc_eventbus::{EventPattern, RuleIndex};
+use eventbus::put_events::{PutEventsRequestEntry, put_events};
+use eventbus::{EventPattern, RuleIndex};
 use serde_json::json;
 
 const PUT_EVENTS: &str = include_str!("../../../events/put_events.json");

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{TimeZone, Utc};
-use kyc_eventbus::put_events::{
+use eventbus::put_events::{
     EntryTime, MAX_REQUEST_BYTES, PutEventsRequestEntry, build_event, entry_size, put_events,
     validate_entry, validate_request,
 };

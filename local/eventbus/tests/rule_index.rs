@@ -3,7 +3,7 @@
 // Test helpers unwrap freely: a panic is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use kyc_eventbus::{EventPattern, RuleIndex};
+use eventbus::{EventPattern, RuleIndex};
 use serde_json::{Value, json};
 
 fn p(s: &str) -> EventPattern {
@@ -160,6 +160,6 @@ fn compiled_forms_can_be_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<EventPattern>();
     assert_send_sync::<RuleIndex<String>>();
-    assert_send_sync::<kyc_eventbus::input::TargetInput>();
-    assert_send_sync::<kyc_eventbus::PatternError>();
+    assert_send_sync::<eventbus::input::TargetInput>();
+    assert_send_sync::<eventbus::PatternError>();
 }

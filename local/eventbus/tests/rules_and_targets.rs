@@ -3,9 +3,9 @@
 // Test helpers unwrap freely: a panic is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use kyc_eventbus::delivery::RetryPolicy;
-use kyc_eventbus::input::TargetInput;
-use kyc_eventbus::model::{
+use eventbus::delivery::RetryPolicy;
+use eventbus::input::TargetInput;
+use eventbus::model::{
     DeadLetterConfig, EventBus, PutRuleRequest, Rule, RuleState, Target, bus_name_of, put_rule,
     put_targets, rule_arn, validate_bus_name, validate_rule_name, validate_target,
 };
@@ -359,7 +359,7 @@ fn input_path_length_constraint() {
 #[test]
 fn empty_input_template_constraint() {
     let mut t = target("t");
-    t.input_transformer = Some(kyc_eventbus::input::InputTransformerSpec {
+    t.input_transformer = Some(eventbus::input::InputTransformerSpec {
         input_paths_map: None,
         input_template: String::new(),
     });
@@ -374,7 +374,7 @@ fn empty_input_template_constraint() {
 fn input_paths_map_key_constraint() {
     let mut t = target("t");
     let map = std::collections::BTreeMap::from([("bad key".to_string(), "$.a".to_string())]);
-    t.input_transformer = Some(kyc_eventbus::input::InputTransformerSpec {
+    t.input_transformer = Some(eventbus::input::InputTransformerSpec {
         input_paths_map: Some(map),
         input_template: "\"x\"".into(),
     });

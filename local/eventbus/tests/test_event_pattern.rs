@@ -3,7 +3,7 @@
 // Test helpers unwrap freely: a panic is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use kyc_eventbus::test_event_pattern;
+use eventbus::test_event_pattern;
 
 const EVENT: &str = r#"{"id": "1", "account": "123456789012", "source": "com.aws.kyc", "time": "2026-11-21T10:00:00Z", "region": "eu-west-1", "resources": [], "detail-type": "New account approved", "detail": {"riskLevel": "LOW"}}"#;
 

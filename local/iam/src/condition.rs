@@ -19,7 +19,7 @@ use ipnet::IpNet;
 use serde_json::{Map, Value};
 
 use crate::glob::{self, Token};
-use crate::policy::PolicyError;
+use crate::error::PolicyError;
 
 /// The request context: condition keys (case-insensitive) and their values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -13,10 +13,11 @@
 //!   and the request [`Context`];
 //! - [`glob`]: `*` / `?` wildcards and ARN matching part by part, iterative and bounded.
 //!
-//! Tests: `cargo nextest run -p kyc-iam` (unit tests next to the code; `tests/evaluation.rs` walks
+//! Tests: `cargo nextest run -p iam` (unit tests next to the code; `tests/evaluation.rs` walks
 //! the IAM user guide's evaluation logic case by case).
 
 pub mod condition;
+pub mod error;
 pub mod evaluate;
 pub mod glob;
 pub mod policy;

@@ -11,6 +11,8 @@
 use serde_json::{Map, Value};
 
 use crate::condition::Condition;
+pub use crate::error::PolicyError;
+use crate::error::error;
 
 /// Most statements one document may hold. IAM's size limits (6,144 characters for a managed
 /// policy, 20 KB for an SQS queue policy, ...) keep real documents far below it; the limit bounds
@@ -79,19 +81,6 @@ pub struct Statement {
 pub struct PolicyDocument {
     pub version: Option<String>,
     pub statements: Vec<Statement>,
-}
-
-/// Why a document was refused (IAM answers `MalformedPolicyDocument` with such a message).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct PolicyError {
-    pub message: String,
-}
-
-fn error(message: impl Into<String>) -> PolicyError {
-    PolicyError {
-        message: message.into(),
-    }
 }
 
 impl PolicyDocument {

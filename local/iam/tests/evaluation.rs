@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use kyc_iam::{
+use iam::{
     Caller, Context, Decision, NamedPolicy, PolicyDocument, PolicyKind, Request, Side,
     access_denied_message, evaluate,
 };

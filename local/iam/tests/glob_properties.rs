@@ -1,7 +1,7 @@
 //! The iterative wildcard matcher against a reference written the obvious way (dynamic
 //! programming over prefixes), on generated patterns and texts.
 
-use kyc_iam::glob;
+use iam::glob;
 use proptest::prelude::*;
 
 /// `dp[i][j]`: the first `i` pattern characters match the first `j` text characters.

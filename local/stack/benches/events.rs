@@ -2,18 +2,18 @@
 //! matched by a rule with a CloudWatch Logs target, until every delivery is
 //! written (store commit of the delivery rows, the log append, the row removal).
 //!
-//! `cargo bench -p kyc-local --bench events`
+//! `cargo bench -p emulator --bench events`
 
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kyc_local::clock::SystemClock;
-use kyc_local::lambda::{LambdaConfig, LambdaService, MemoryDeadLetterSink, MemoryLogSink};
-use kyc_local::protocol::JsonService;
-use kyc_local::protocol::error::AwsError;
-use kyc_local::server::{self, Extensions, ServerConfig, StateLocation};
-use kyc_local::services::bridge::{BoxFuture, ExecutionStarter, StartedExecution};
-use kyc_local::services::events::EventsService;
+use emulator::clock::SystemClock;
+use emulator::lambda::{LambdaConfig, LambdaService, MemoryDeadLetterSink, MemoryLogSink};
+use emulator::protocol::JsonService;
+use emulator::protocol::error::AwsError;
+use emulator::server::{self, Extensions, ServerConfig, StateLocation};
+use emulator::services::bridge::{BoxFuture, ExecutionStarter, StartedExecution};
+use emulator::services::events::EventsService;
 use serde_json::json;
 
 struct NoExecutions;

@@ -2,14 +2,14 @@
 //! connections to an in-process stack (SendMessage, PutLogEvents), one client
 //! and 16 concurrent clients.
 //!
-//! `cargo bench -p kyc-local --bench http`
+//! `cargo bench -p emulator --bench http`
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kyc_local::clock::SystemClock;
-use kyc_local::server::{self, Extensions, ServerConfig, StateLocation};
+use emulator::clock::SystemClock;
+use emulator::server::{self, Extensions, ServerConfig, StateLocation};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;

@@ -1,7 +1,7 @@
 //! Invoke latency and throughput through kyc-local's Lambda service with a
 //! real function process (the fixture), warm instances, logs discarded.
 //!
-//! `CARGO_TARGET_DIR=... cargo bench -p kyc-local --bench lambda_invoke`
+//! `CARGO_TARGET_DIR=... cargo bench -p emulator --bench lambda_invoke`
 #![allow(clippy::unwrap_used)]
 
 #[path = "../tests/lambda_support/mod.rs"]
@@ -10,7 +10,7 @@ mod lambda_support;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kyc_local::lambda::{
+use emulator::lambda::{
     InvocationType, LambdaConfig, LambdaService, LogEvent, LogSink, MemoryDeadLetterSink,
 };
 

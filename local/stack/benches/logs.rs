@@ -1,16 +1,16 @@
 //! CloudWatch Logs hot paths: matching filter patterns, appending lines
 //! (what every Lambda invocation and rule target does), filtering a group.
 //!
-//! `cargo bench -p kyc-local --bench logs`
+//! `cargo bench -p emulator --bench logs`
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kyc_local::clock::SystemClock;
-use kyc_local::services::logs::filter::FilterPattern;
-use kyc_local::services::logs::{FilterLogEventsRequest, InputLogEvent, LogsService};
-use kyc_local::store::Store;
+use emulator::clock::SystemClock;
+use emulator::services::logs::filter::FilterPattern;
+use emulator::services::logs::{FilterLogEventsRequest, InputLogEvent, LogsService};
+use emulator::store::Store;
 
 const EVENT: &str = r#"{"version":"0","id":"6a7e8feb","detail-type":"New account approved","source":"com.aws.kyc","account":"000000000000","time":"2026-11-21T10:00:00Z","region":"us-east-1","resources":[],"detail":{"applicationId":"app-42","decision":"APPROVE","riskLevel":"LOW","reasons":[]}}"#;
 

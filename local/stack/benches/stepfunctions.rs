@@ -2,7 +2,7 @@
 //! `template.yaml`, fake Lambdas and EventBridge (so this measures the runtime, the engine and
 //! the SQLite store, not function processes), executions started concurrently.
 //!
-//! `CARGO_TARGET_DIR=... cargo bench -p kyc-local --bench stepfunctions`
+//! `CARGO_TARGET_DIR=... cargo bench -p emulator --bench stepfunctions`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/stepfunctions_support/mod.rs"]
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kyc_local::server::StateLocation;
+use emulator::server::StateLocation;
 use serde_json::json;
 use stepfunctions_support::{FakeLambda, Harness, KYC_ARN, temp_state_dir};
 
@@ -57,7 +57,7 @@ fn bench(c: &mut Criterion) {
     ] {
         let h = Arc::new(rt.block_on(Harness::start(
             state,
-            kyc_local::clock::ManualClock::new(stepfunctions_support::START_MS),
+            emulator::clock::ManualClock::new(stepfunctions_support::START_MS),
             &[],
             FakeLambda::kyc(),
         )));

@@ -1,13 +1,12 @@
 //! The whole stack in one call: the server with CloudWatch Logs and SQS, the template's functions on the
 //! Lambda service, Step Functions and EventBridge wired to each other, and everything a previous run left
-//! unfinished resumed. `serve`, `demo` and the whole-flow tests all start the stack through here.
+//! unfinished resumed. `serve`, the tools built on this library and the whole-flow tests all start the stack through here.
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
 use crate::clock::SharedClock;
-use crate::demo::DemoTargets;
 use crate::faults::{
     DelayedInvoker, DelayedPublisher, DelayedService, DelayedStarter, FaultControl,
     FaultPlanDocument, Namespace, ServiceDelays, delay_layer,
@@ -40,7 +39,7 @@ pub enum StartError {
 }
 
 /// A running stack and its services.
-pub struct KycStack {
+pub struct Stack {
     /// The listener and the shared state (store, logs, SQS, template).
     pub running: RunningServer,
     /// Function processes.
@@ -51,11 +50,11 @@ pub struct KycStack {
     pub events: Arc<EventsService>,
     /// What the user should know (missing function binaries, resumed work).
     pub notes: Vec<String>,
-    /// Injected faults (also served as `/_kyc/faults`).
+    /// Injected faults (also served as `/_local/faults`).
     pub faults: Arc<FaultControl>,
 }
 
-impl KycStack {
+impl Stack {
     /// `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> &str {
         self.running.endpoint()
@@ -104,7 +103,7 @@ pub async fn start(
     template: Option<TemplateSource>,
     locator: &BinaryLocator,
     lambda_config: LambdaConfig,
-) -> Result<KycStack, StartError> {
+) -> Result<Stack, StartError> {
     start_with_faults(config, clock, template, locator, lambda_config, None).await
 }
 
@@ -117,7 +116,7 @@ pub async fn start_with_faults(
     locator: &BinaryLocator,
     lambda_config: LambdaConfig,
     faults: Option<FaultPlanDocument>,
-) -> Result<KycStack, StartError> {
+) -> Result<Stack, StartError> {
     // Step Functions publishes through EventBridge and EventBridge starts executions: each gets a
     // handle to the other that is bound once both exist.
     let publisher: Arc<LateBound<dyn EventPublisher>> = Arc::new(LateBound::new());
@@ -160,7 +159,7 @@ pub async fn start_with_faults(
             Arc::clone(&delays),
         );
         let rest =
-            delay_layer(lambda.router(), Namespace::Lambda, &delays, clock).merge(control.router());
+            delay_layer(crate::lambda::router(lambda.clone()), Namespace::Lambda, &delays, clock).merge(control.router());
         // Logs and SQS are registered by the server too; these replace them by target prefix.
         let services: Vec<Arc<dyn crate::protocol::JsonService>> = vec![
             Arc::clone(&stepfunctions) as _,
@@ -192,7 +191,7 @@ pub async fn start_with_faults(
             store.close().await;
             return Err(StartError::Faults(e.to_string()));
         }
-        notes.push("fault plan applied (GET /_kyc/faults lists it)".to_owned());
+        notes.push("fault plan applied (GET /_local/faults lists it)".to_owned());
     }
     let deliveries = events.resume().await.map_err(|e| StartError::Resume {
         service: "EventBridge",
@@ -213,7 +212,7 @@ pub async fn start_with_faults(
     if executions > 0 {
         notes.push(format!("resumed {executions} running executions"));
     }
-    Ok(KycStack {
+    Ok(Stack {
         running,
         lambda,
         stepfunctions,
@@ -263,24 +262,6 @@ pub fn build_functions_with_profile(
     } else {
         Err(format!("building the functions failed ({status})"))
     }
-}
-
-/// The names the demo reads from the template's outputs.
-pub fn demo_targets(model: &StackModel) -> Result<DemoTargets, String> {
-    let output = |key: &str| -> Result<String, String> {
-        model
-            .outputs
-            .get(key)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-            .ok_or_else(|| format!("the template has no output {key}"))
-    };
-    Ok(DemoTargets {
-        accounts_log_group: output("AccountsLogGroupName")?,
-        customer_service_log_group: output("CustomerServiceLogGroupName")?,
-        state_machine_arn: output("StateMachineArn")?,
-        event_bus_name: output("EventBusName")?,
-    })
 }
 
 fn describe(error: &crate::protocol::error::AwsError) -> String {

@@ -9,7 +9,7 @@
 //! - **threads**: as many as the machine has cores (at least two), so the
 //!   engines can use the CPU without taking the API's workers;
 //! - **stack**: 16 MiB each, chosen on purpose: the deepest recursion the
-//!   engines do is over values at most `kyc_asl::limits::MAX_VALUE_DEPTH`
+//!   engines do is over values at most `asl::limits::MAX_VALUE_DEPTH`
 //!   (128) levels deep, built from templates at most as deep (serialising,
 //!   cloning, comparing and dropping such a value recurse once per level),
 //!   which needs well under 1 MiB; the margin covers debug builds;
@@ -49,7 +49,7 @@ impl EnginePool {
         for i in 0..threads {
             let rx = Arc::clone(&rx);
             let spawned = std::thread::Builder::new()
-                .name(format!("kyc-engine-{i}"))
+                .name(format!("engine-{i}"))
                 .stack_size(ENGINE_STACK_BYTES)
                 .spawn(move || {
                     loop {

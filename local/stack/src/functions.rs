@@ -14,7 +14,7 @@ use crate::lambda::{
     AsyncEventStore, AsyncInvocationRecord, AsyncInvokeConfig, DeadLetterSink, FunctionConfig,
     LambdaConfig, LambdaService, LogEvent, LogFormat, LogSink, QueuedEvent,
 };
-use crate::server::Stack;
+use crate::services::context::Context;
 use crate::services::logs::{InputLogEvent, LogsService};
 use crate::services::sqs::{MessageAttributeValue, SqsService};
 use crate::store::{Store, StoreError};
@@ -292,7 +292,7 @@ impl BinaryLocator {
         for target in targets {
             dirs.push(target.join("debug"));
             dirs.push(target.join("release"));
-            // `kyc-local demo` builds the functions with the `stack` profile.
+            // `demo` builds the functions with the `stack` profile.
             dirs.push(target.join("stack"));
             dirs.push(target.join("lambda"));
         }
@@ -398,7 +398,7 @@ pub fn function_config(model: &FunctionModel, executable: PathBuf) -> FunctionCo
 /// and the `Event` invocations a previous run left queued resumed. Returns the
 /// service and what the user should know (functions whose binary is missing).
 pub fn start_lambda(
-    stack: &Arc<Stack>,
+    stack: &Arc<Context>,
     locator: &BinaryLocator,
     config: LambdaConfig,
 ) -> (LambdaService, Vec<String>) {
@@ -474,8 +474,8 @@ mod tests {
     fn model() -> FunctionModel {
         FunctionModel {
             logical_id: "IdentityCheckFunction".into(),
-            name: "kyc-identity-check".into(),
-            arn: "arn:aws:lambda:us-east-1:000000000000:function:kyc-identity-check".into(),
+            name: "app-identity-check".into(),
+            arn: "arn:aws:lambda:us-east-1:000000000000:function:app-identity-check".into(),
             handler: Some("bootstrap".into()),
             runtime: Some("provided.al2023".into()),
             code_uri: Some(".".into()),
@@ -485,7 +485,7 @@ mod tests {
             timeout_seconds: 10,
             memory_mb: 256,
             architectures: vec!["arm64".into()],
-            log_group: "/aws/lambda/kyc-identity-check".into(),
+            log_group: "/aws/lambda/app-identity-check".into(),
             log_format: "JSON".into(),
             application_log_level: Some("INFO".into()),
             system_log_level: Some("WARN".into()),
@@ -506,13 +506,13 @@ mod tests {
     #[test]
     fn function_config_carries_the_template_settings() {
         let config = function_config(&model(), PathBuf::from("/bin/identity-check"));
-        assert_eq!(config.name, "kyc-identity-check");
+        assert_eq!(config.name, "app-identity-check");
         assert_eq!(config.executable, PathBuf::from("/bin/identity-check"));
         assert_eq!(config.timeout, Duration::from_secs(10));
         assert_eq!(config.memory_mb, 256);
         assert_eq!(config.architecture, "arm64");
         assert_eq!(config.log_format, LogFormat::Json);
-        assert_eq!(config.log_group_name(), "/aws/lambda/kyc-identity-check");
+        assert_eq!(config.log_group_name(), "/aws/lambda/app-identity-check");
         assert_eq!(config.application_log_level.as_deref(), Some("INFO"));
         assert_eq!(config.reserved_concurrency, Some(5));
         assert_eq!(config.environment.get("A").map(String::as_str), Some("1"));
@@ -534,7 +534,7 @@ mod tests {
 
     #[test]
     fn locator_prefers_the_newest_build() {
-        let root = std::env::temp_dir().join(format!("kyc-local-bins-{}", uuid::Uuid::new_v4()));
+        let root = std::env::temp_dir().join(format!("stack-bins-{}", uuid::Uuid::new_v4()));
         let explicit = root.join("explicit");
         let lambda = root.join("target/lambda/risk-profile");
         std::fs::create_dir_all(&explicit).unwrap();
@@ -550,7 +550,7 @@ mod tests {
 
     #[test]
     fn executables_of_another_architecture_are_skipped() {
-        let root = std::env::temp_dir().join(format!("kyc-local-arch-{}", uuid::Uuid::new_v4()));
+        let root = std::env::temp_dir().join(format!("stack-arch-{}", uuid::Uuid::new_v4()));
         let host = root.join("target/stack");
         let lambda = root.join("target/lambda/risk-profile");
         std::fs::create_dir_all(&host).unwrap();
@@ -587,7 +587,7 @@ mod tests {
 
     #[test]
     fn a_relative_template_directory_gives_absolute_executables() {
-        // `kyc-local demo` / `bench` run with `--template template.yaml`: the template directory is
+        // `demo` / `bench` run with `--template template.yaml`: the template directory is
         // `.`, and the function processes start in their own task root.
         let locator = BinaryLocator::new(Path::new("."), &[PathBuf::from("bin")]);
         assert!(

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::SharedClock;
 use crate::protocol::{JsonService, ServiceRegistry};
+use crate::services::context::Context;
 use crate::services::logs::LogsService;
 use crate::services::sqs::SqsService;
 use crate::store::eventbridge::{self, EventBusRecord, RuleRecord, TargetRecord};
@@ -100,46 +101,6 @@ pub enum ServerError {
     },
 }
 
-/// What every service shares: settings, clock, store, and the built-in services.
-pub struct Stack {
-    /// Region in ARNs.
-    pub region: String,
-    /// Account in ARNs.
-    pub account_id: String,
-    /// `http://<addr>:<port>`, what clients use as `--endpoint-url`.
-    pub endpoint: String,
-    /// The one clock.
-    pub clock: SharedClock,
-    /// The database.
-    pub store: Store,
-    /// CloudWatch Logs (also the writer for Lambda output and rule targets).
-    pub logs: Arc<LogsService>,
-    /// SQS (dead-letter queues, rule targets).
-    pub sqs: Arc<SqsService>,
-    /// The loaded template, when the stack was started with one.
-    pub template: Option<Arc<StackModel>>,
-    /// The permission plane: the template's policies, asked before one service calls another.
-    pub permissions: Arc<crate::permissions::PermissionPlane>,
-    /// Threads for the engines' CPU work (execution turns), off the async workers.
-    pub engines: Arc<crate::engines::EnginePool>,
-    /// Flips to `true` when the stack shuts down (see [`Stack::shutdown_signal`]).
-    shutting_down: tokio::sync::watch::Sender<bool>,
-}
-
-impl Stack {
-    /// Background loops (delivery retries, timers, schedules) watch this and
-    /// stop when it turns `true`: `while !*signal.borrow() { ... }` or
-    /// `signal.wait_for(|stop| *stop).await`.
-    pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
-        self.shutting_down.subscribe()
-    }
-
-    /// Whether shutdown has begun.
-    pub fn is_shutting_down(&self) -> bool {
-        *self.shutting_down.borrow()
-    }
-}
-
 /// A template to load once the endpoint (and so queue URLs) is known.
 #[derive(Debug, Clone)]
 pub struct TemplateSource {
@@ -164,7 +125,7 @@ pub struct RunningServer {
     /// The bound address (the real port when `--port 0`).
     pub local_addr: SocketAddr,
     /// Shared state, for in-process callers and tests.
-    pub stack: Arc<Stack>,
+    pub stack: Arc<Context>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -177,7 +138,7 @@ impl RunningServer {
 
     /// Stops accepting, lets in-flight requests finish, and returns.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
-        self.stack.shutting_down.send_replace(true);
+        self.stack.begin_shutdown();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -230,7 +191,7 @@ pub async fn start(
     config: ServerConfig,
     clock: SharedClock,
     template: Option<TemplateSource>,
-    extend: impl FnOnce(&Arc<Stack>) -> Extensions,
+    extend: impl FnOnce(&Arc<Context>) -> Extensions,
 ) -> Result<RunningServer, ServerError> {
     let addr = SocketAddr::new(config.bind, config.port);
     let listener = TcpListener::bind(addr)
@@ -290,7 +251,7 @@ pub async fn start(
         &config.region,
         &config.account_id,
     );
-    let stack = Arc::new(Stack {
+    let stack = Arc::new(Context {
         region: config.region.clone(),
         account_id: config.account_id.clone(),
         endpoint,
@@ -380,7 +341,7 @@ pub async fn start(
 /// keeps what is there (messages, log events, executions, API-created rules)
 /// and brings template records to what the template says now.
 pub async fn create_template_resources(
-    stack: &Arc<Stack>,
+    stack: &Arc<Context>,
     model: &StackModel,
 ) -> Result<(), ServerError> {
     let records = template_records(stack, model);
@@ -484,7 +445,7 @@ struct TemplateRecords {
     state_machines: Vec<StateMachineRecord>,
 }
 
-fn template_records(stack: &Stack, model: &StackModel) -> TemplateRecords {
+fn template_records(stack: &Context, model: &StackModel) -> TemplateRecords {
     let mut buses = vec![EventBusRecord {
         name: "default".into(),
         arn: format!(

@@ -9,14 +9,14 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use kyc_local::assemble::KycStack;
-use kyc_local::server::{ServerConfig, StateLocation};
+use emulator::assemble::Stack;
+use emulator::server::{ServerConfig, StateLocation};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-async fn start(allowed_hosts: &[&str], cors_origins: &[&str]) -> KycStack {
+async fn start(allowed_hosts: &[&str], cors_origins: &[&str]) -> Stack {
     common::start_kyc(ServerConfig {
         port: 0,
         state: StateLocation::InMemory,
@@ -27,7 +27,7 @@ async fn start(allowed_hosts: &[&str], cors_origins: &[&str]) -> KycStack {
     .await
 }
 
-fn addr(stack: &KycStack) -> SocketAddr {
+fn addr(stack: &Stack) -> SocketAddr {
     stack
         .endpoint()
         .trim_start_matches("http://")
@@ -140,7 +140,7 @@ async fn loopback_hosts_are_served_and_a_rebound_name_is_refused() {
     let r = send(
         to,
         "GET",
-        "/_kyc/faults",
+        "/_local/faults",
         &[("Host", "attacker.example")],
         "",
     )
@@ -280,14 +280,14 @@ async fn the_control_api_takes_json_only() {
     let r = send(
         to,
         "POST",
-        "/_kyc/faults",
+        "/_local/faults",
         &[host, ("Content-Type", "text/plain")],
         plan,
     )
     .await;
     assert_eq!(r.status, 415);
     assert_eq!(r.json()["__type"], "UnsupportedMediaType");
-    let r = send(to, "POST", "/_kyc/faults", &[host], plan).await;
+    let r = send(to, "POST", "/_local/faults", &[host], plan).await;
     assert_eq!(r.status, 415);
     assert_eq!(
         stack.faults.list()["delays"],
@@ -297,7 +297,7 @@ async fn the_control_api_takes_json_only() {
     let r = send(
         to,
         "POST",
-        "/_kyc/faults",
+        "/_local/faults",
         &[host, ("Content-Type", "application/json; charset=utf-8")],
         plan,
     )

@@ -8,10 +8,10 @@ mod events_support;
 use std::time::Duration;
 
 use events_support::{Harness, T0, attribute, start, start_with};
-use kyc_local::clock::ManualClock;
-use kyc_local::protocol::error::AwsError;
-use kyc_local::server::StateLocation;
-use kyc_local::services::events::{InjectedError, TargetFault};
+use emulator::clock::ManualClock;
+use emulator::protocol::error::AwsError;
+use emulator::server::StateLocation;
+use emulator::services::events::{InjectedError, TargetFault};
 use serde_json::{Value, json};
 
 const SM: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:kyc";

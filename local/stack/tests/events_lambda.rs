@@ -9,8 +9,8 @@ mod lambda_support;
 use std::time::Duration;
 
 use events_support::{T0, start_with_lambda};
-use kyc_local::clock::ManualClock;
-use kyc_local::server::StateLocation;
+use emulator::clock::ManualClock;
+use emulator::server::StateLocation;
 use serde_json::json;
 
 #[tokio::test]

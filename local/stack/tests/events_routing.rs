@@ -8,7 +8,7 @@ mod events_support;
 use std::sync::Arc;
 
 use events_support::{Harness, attribute, project_events, start};
-use kyc_local::services::bridge::EventPublisher;
+use emulator::services::bridge::EventPublisher;
 use serde_json::{Value, json};
 
 const STATE_MACHINE: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:kyc-onboarding";

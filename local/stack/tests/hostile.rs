@@ -14,8 +14,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{JSON_10, JSON_11, RawResponse, call, raw};
-use kyc_local::assemble::KycStack;
-use kyc_local::server::{ServerConfig, StateLocation};
+use emulator::assemble::Stack;
+use emulator::server::{ServerConfig, StateLocation};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -23,7 +23,7 @@ use tokio::time::timeout;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
-async fn start_with(config: ServerConfig) -> KycStack {
+async fn start_with(config: ServerConfig) -> Stack {
     common::start_kyc(ServerConfig {
         port: 0,
         state: StateLocation::InMemory,
@@ -32,7 +32,7 @@ async fn start_with(config: ServerConfig) -> KycStack {
     .await
 }
 
-fn addr(server: &KycStack) -> SocketAddr {
+fn addr(server: &Stack) -> SocketAddr {
     server
         .endpoint()
         .trim_start_matches("http://")
@@ -211,7 +211,7 @@ async fn an_endless_loop_does_not_stop_the_api_and_ends_at_the_history_limit() {
 async fn the_exponential_matching_case_answers_at_once() {
     let server = start_with(ServerConfig::default()).await;
     let addr = addr(&server);
-    let (pattern, event) = kyc_eventbus::array_consistency_worst_case(6);
+    let (pattern, event) = eventbus::array_consistency_worst_case(6);
     let body = json!({"EventPattern": pattern.to_string(), "Event": event.to_string()});
     let r = timeout(
         Duration::from_secs(10),

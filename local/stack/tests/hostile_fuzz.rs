@@ -13,7 +13,7 @@
 //! issue's cases and the worst cases found while fixing them; every file is
 //! replayed on every run. Generated cases add to it: the case counts are
 //! bounded for the test command and can be raised for a longer run
-//! (`HOSTILE_CASES=5000 cargo nextest run -p kyc-local --test hostile_fuzz`).
+//! (`HOSTILE_CASES=5000 cargo nextest run -p emulator --test hostile_fuzz`).
 //!
 //! Time: each case runs on its own thread (2 MiB stack, as a tokio worker's)
 //! and fails past [`DEADLINE`], far above what any case needs (milliseconds).
@@ -31,8 +31,8 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use kyc_asl::path::Path;
-use kyc_asl::{Command, Definition, Execution, ExecutionContext, ExecutionStatus};
+use asl::path::Path;
+use asl::{Command, Definition, Execution, ExecutionContext, ExecutionStatus};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
@@ -159,7 +159,7 @@ fn expand(v: &Value) -> Value {
 
 fn check_pattern(what: &str, pattern: String, event: String) {
     bounded(what, move || {
-        let _ = kyc_eventbus::test_event_pattern(&pattern, &event);
+        let _ = eventbus::test_event_pattern(&pattern, &event);
     });
 }
 
@@ -414,7 +414,7 @@ fn check_path(what: &str, path: String, document: Value) {
         if let Ok(p) = Path::parse_reference(&path) {
             let mut d = document;
             let _ = p.assign(&mut d, json!(1));
-            kyc_asl::limits::drop_deep(d);
+            asl::limits::drop_deep(d);
         }
     });
 }
@@ -474,16 +474,16 @@ fn request_text(method: &str, path: &str, headers: &[(String, String)], body: &[
     bytes
 }
 
-async fn stack() -> kyc_local::assemble::KycStack {
-    common::start_kyc(kyc_local::server::ServerConfig {
+async fn stack() -> emulator::assemble::Stack {
+    common::start_kyc(emulator::server::ServerConfig {
         port: 0,
-        state: kyc_local::server::StateLocation::InMemory,
+        state: emulator::server::StateLocation::InMemory,
         ..Default::default()
     })
     .await
 }
 
-fn addr_of(stack: &kyc_local::assemble::KycStack) -> SocketAddr {
+fn addr_of(stack: &emulator::assemble::Stack) -> SocketAddr {
     stack
         .endpoint()
         .trim_start_matches("http://")
@@ -538,12 +538,12 @@ fn arb_request() -> impl Strategy<Value = (String, String, Vec<(String, String)>
     let method = prop::sample::select(vec!["POST", "GET", "PUT", "DELETE", "OPTIONS", "BREW"]);
     let path = prop::sample::select(vec![
         "/",
-        "/_kyc/faults",
+        "/_local/faults",
         "/2015-03-31/functions/",
         "/2015-03-31/functions/x/invocations",
         "/%ff",
         "/../../etc/passwd",
-        "/_kyc/health",
+        "/_local/health",
     ]);
     let target = prop::sample::select(vec![
         "AWSStepFunctions.StartExecution",

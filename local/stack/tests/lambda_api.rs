@@ -8,10 +8,10 @@ use base64::Engine;
 use lambda_support::{HttpReply, function, harness, http, json};
 use serde_json::json;
 
-async fn serve(service: &kyc_local::lambda::LambdaService) -> String {
+async fn serve(service: &emulator::lambda::LambdaService) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let app = service.router();
+    let app = emulator::lambda::router(service.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     addr
 }

@@ -6,7 +6,7 @@ mod lambda_support;
 
 use std::time::Duration;
 
-use kyc_local::lambda::{AsyncCondition, InvocationType, LambdaConfig};
+use emulator::lambda::{AsyncCondition, InvocationType, LambdaConfig};
 use lambda_support::{config, function, harness_with, json};
 use serde_json::json;
 
@@ -123,11 +123,11 @@ async fn a_retry_that_succeeds_goes_to_on_success() {
     f.async_config.on_success_destination = Some("arn:aws:sqs:us-east-1:000000000000:ok".into());
     f.async_config.dead_letter_target_arn = Some("arn:aws:sqs:us-east-1:000000000000:dlq".into());
     h.service.register(f).unwrap();
-    let plan = std::sync::Arc::new(kyc_local::lambda::ScriptedFaults::new());
+    let plan = std::sync::Arc::new(emulator::lambda::ScriptedFaults::new());
     plan.add(
         "async-ok",
-        kyc_local::lambda::Fault::Crash,
-        kyc_local::lambda::Trigger::Next(1),
+        emulator::lambda::Fault::Crash,
+        emulator::lambda::Trigger::Next(1),
     );
     h.service.set_fault_plan(plan);
     let out = h
@@ -204,7 +204,7 @@ async fn without_dlq_or_destination_a_failed_event_is_discarded() {
 async fn an_accepted_event_survives_a_restart() {
     use std::sync::Arc;
 
-    use kyc_local::lambda::{
+    use emulator::lambda::{
         AsyncEventStore, Fault, MemoryAsyncEventStore, ScriptedFaults, Trigger,
     };
 

@@ -42,10 +42,10 @@ async fn aws(endpoint: &str, args: &[&str]) -> Cli {
     }
 }
 
-async fn serve(service: &kyc_local::lambda::LambdaService) -> String {
+async fn serve(service: &emulator::lambda::LambdaService) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = service.router();
+    let app = emulator::lambda::router(service.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")
 }

@@ -5,7 +5,7 @@ mod lambda_support;
 
 use std::collections::BTreeSet;
 
-use kyc_local::lambda::{ConcurrencyPolicy, InvocationType, LambdaConfig};
+use emulator::lambda::{ConcurrencyPolicy, InvocationType, LambdaConfig};
 use lambda_support::{config, function, harness, harness_with, json};
 
 /// Each invocation sleeps long enough that all three overlap, then reports its pid.

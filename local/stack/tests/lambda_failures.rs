@@ -7,7 +7,7 @@ mod lambda_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kyc_local::lambda::{Fault, FunctionConfig, InvocationType, ScriptedFaults, Trigger};
+use emulator::lambda::{Fault, FunctionConfig, InvocationType, ScriptedFaults, Trigger};
 use lambda_support::{function, harness, json, process_alive};
 use serde_json::json;
 
@@ -398,7 +398,7 @@ async fn replacing_a_function_lets_the_invocation_in_flight_finish() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_init_phase_over_its_limit_times_out() {
-    let h = lambda_support::harness_with(kyc_local::lambda::LambdaConfig {
+    let h = lambda_support::harness_with(emulator::lambda::LambdaConfig {
         init_timeout: Duration::from_secs(1),
         ..lambda_support::config()
     });

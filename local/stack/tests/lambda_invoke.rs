@@ -7,7 +7,7 @@ mod lambda_support;
 use std::time::Duration;
 
 use base64::Engine;
-use kyc_local::lambda::{InvocationType, InvokeRequest, LambdaError, LogType};
+use emulator::lambda::{InvocationType, InvokeRequest, LambdaError, LogType};
 use lambda_support::{function, harness, json};
 use serde_json::json;
 
@@ -37,7 +37,7 @@ async fn echo_round_trip() {
 async fn cold_start_then_warm_reuse() {
     let h = harness();
     h.service.register(function("warm")).unwrap();
-    let pid = |out: &kyc_local::lambda::InvokeOutcome| json(&out.payload)["pid"].as_u64().unwrap();
+    let pid = |out: &emulator::lambda::InvokeOutcome| json(&out.payload)["pid"].as_u64().unwrap();
     let first = h
         .service
         .invoke(
@@ -312,7 +312,7 @@ async fn environment_has_template_and_lambda_variables() {
     // Temporary-credential form, naming the function (the permission plane maps it to its role).
     assert_eq!(
         env["AWS_ACCESS_KEY_ID"],
-        kyc_local::permissions::plane::function_access_key("env-fn")
+        emulator::permissions::plane::function_access_key("env-fn")
     );
     assert!(
         env["AWS_ACCESS_KEY_ID"]

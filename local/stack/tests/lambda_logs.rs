@@ -4,7 +4,7 @@
 
 mod lambda_support;
 
-use kyc_local::lambda::{InvocationType, InvokeRequest, LogFormat, LogType};
+use emulator::lambda::{InvocationType, InvokeRequest, LogFormat, LogType};
 use lambda_support::{function, harness, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,7 +33,7 @@ async fn lines_are_framed_by_start_end_report_in_order() {
     assert_eq!(messages.len(), 8, "{messages:?}");
     assert_eq!(
         messages[0],
-        "INIT_START Runtime Version: provided:al2023.local\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:kyc-local\n"
+        "INIT_START Runtime Version: provided:al2023.local\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:local-stack\n"
     );
     assert_eq!(messages[1], "init says hi\n");
     assert_eq!(

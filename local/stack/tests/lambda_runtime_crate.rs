@@ -5,7 +5,7 @@ mod lambda_support;
 
 use std::time::Duration;
 
-use kyc_local::lambda::{FunctionConfig, InvocationType};
+use emulator::lambda::{FunctionConfig, InvocationType};
 use lambda_support::{harness, json, runtime_fixture};
 use serde_json::json;
 

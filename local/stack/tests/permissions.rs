@@ -1,4 +1,4 @@
-//! The permission plane, statically: `kyc_local::permissions::check` and `kyc-local
+//! The permission plane, statically: `emulator::permissions::check` and `kyc-local
 //! check-permissions` on the project's template, and on templates mutated the ways a wiring goes
 //! wrong (a policy removed, narrowed to the wrong ARN, a condition added, a deny added), each
 //! reported denied at the integration AWS would fail, with AWS's AccessDenied message.
@@ -7,8 +7,8 @@
 
 mod permissions_support;
 
-use kyc_local::permissions::{Report, Verdict, check};
-use kyc_local::template::{StackModel, TemplateOptions};
+use emulator::permissions::{Report, Verdict, check};
+use emulator::template::{StackModel, TemplateOptions};
 use permissions_support::{
     COMPLETER_ROLE_WITHOUT_POLICIES, INTAKE_TARGET_WITHOUT_PERMISSION, NO_RISK_INVOKE,
     OLD_LOG_POLICY, PUT_EVENTS_ON_ANOTHER_BUS, mutated_template, repo_root,
@@ -26,7 +26,7 @@ fn options() -> TemplateOptions {
 /// The project's template with `replace` applied, loaded.
 fn mutated(replace: &[(&str, &str)]) -> StackModel {
     let path = mutated_template(replace);
-    let model = kyc_local::template::load(&path, &options()).unwrap();
+    let model = emulator::template::load(&path, &options()).unwrap();
     if let Some(dir) = path.parent() {
         std::fs::remove_dir_all(dir).ok();
     }
@@ -34,7 +34,7 @@ fn mutated(replace: &[(&str, &str)]) -> StackModel {
 }
 
 fn project() -> Report {
-    check(&kyc_local::template::load(&repo_root().join("template.yaml"), &options()).unwrap())
+    check(&emulator::template::load(&repo_root().join("template.yaml"), &options()).unwrap())
 }
 
 fn find<'a>(report: &'a Report, integration: &str, action: &str) -> &'a Verdict {
@@ -177,7 +177,7 @@ fn a_lambda_invoke_policy_removed_denies_that_task() {
     );
     let v = find(&report, "kyc-risk-profile (state", "lambda:InvokeFunction");
     let role = match &v.request.caller {
-        kyc_iam::Caller::Role { role_arn, .. } => role_arn.rsplit('/').next().unwrap().to_owned(),
+        iam::Caller::Role { role_arn, .. } => role_arn.rsplit('/').next().unwrap().to_owned(),
         other => panic!("{other:?}"),
     };
     assert!(
@@ -292,89 +292,6 @@ fn a_function_without_its_dead_letter_permission_is_denied() {
         )
         .allowed()
     );
-}
-
-#[test]
-fn the_command_prints_the_verdicts_and_exits_1_on_a_denial() {
-    let binary = env!("CARGO_BIN_EXE_kyc-local");
-    let ok = std::process::Command::new(binary)
-        .args(["check-permissions", "--template"])
-        .arg(repo_root().join("template.yaml"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        ok.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let text = String::from_utf8(ok.stdout).unwrap();
-    assert!(
-        text.ends_with("29 integrations: 29 allowed, 0 denied\n"),
-        "{text}"
-    );
-    assert!(text.contains("ALLOWED  rule kyc-kyc-events-to-accounts → log group /aws/events/kyc/accounts (create stream)\n         logs:CreateLogStream on arn:aws:logs:us-east-1:000000000000:log-group:/aws/events/kyc/accounts:log-stream:{stream}\n         allowed by EventsToLogGroupsPolicy statement EventBridgeCreatesStreams\n"), "{text}");
-
-    let json = std::process::Command::new(binary)
-        .args(["check-permissions", "--json", "--template"])
-        .arg(repo_root().join("template.yaml"))
-        .args(["--parameter-overrides", "EventBusName=OtherBus"])
-        .output()
-        .unwrap();
-    assert_eq!(json.status.code(), Some(0));
-    let body: Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(body["denied"], 0);
-    assert!(
-        body["integrations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["resource"] == "arn:aws:events:us-east-1:000000000000:event-bus/OtherBus")
-    );
-
-    // A template with a denial: exit 1, and the denial printed.
-    let dir = std::env::temp_dir().join(format!("kyc-permissions-cli-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("statemachine")).unwrap();
-    std::fs::copy(
-        repo_root().join("statemachine/kyc.asl.yaml"),
-        dir.join("statemachine/kyc.asl.yaml"),
-    )
-    .unwrap();
-    let text = std::fs::read_to_string(repo_root().join("template.yaml"))
-        .unwrap()
-        .replace(
-            "        - LambdaInvokePolicy:\n            FunctionName: !Ref IdentityCheckFunction\n",
-            "",
-        );
-    std::fs::write(dir.join("template.yaml"), text).unwrap();
-    let denied = std::process::Command::new(binary)
-        .args(["check-permissions", "--template"])
-        .arg(dir.join("template.yaml"))
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(denied.status.code(), Some(1));
-    let text = String::from_utf8(denied.stdout).unwrap();
-    assert!(
-        text.contains(
-            "DENIED   state machine kyc-onboarding → kyc-identity-check (state \"Check identity\")"
-        ),
-        "{text}"
-    );
-    assert!(
-        text.ends_with("29 integrations: 28 allowed, 1 denied\n"),
-        "{text}"
-    );
-
-    let missing = std::process::Command::new(binary)
-        .args([
-            "check-permissions",
-            "--template",
-            "/nonexistent/template.yaml",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(missing.status.code(), Some(2));
 }
 
 #[test]

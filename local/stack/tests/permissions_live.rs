@@ -12,14 +12,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kyc_local::assemble::{self, KycStack};
-use kyc_local::clock::SystemClock;
-use kyc_local::demo::AwsJsonClient;
-use kyc_local::functions::BinaryLocator;
-use kyc_local::lambda::LambdaConfig;
-use kyc_local::permissions::IamMode;
-use kyc_local::server::{ServerConfig, StateLocation, TemplateSource};
-use kyc_local::template::TemplateOptions;
+use emulator::assemble::{self, Stack};
+use emulator::clock::SystemClock;
+use emulator::client::AwsJsonClient;
+use emulator::functions::BinaryLocator;
+use emulator::lambda::LambdaConfig;
+use emulator::permissions::IamMode;
+use emulator::server::{ServerConfig, StateLocation, TemplateSource};
+use emulator::template::TemplateOptions;
 use permissions_support::{
     COMPLETER_ROLE_WITHOUT_POLICIES, INTAKE_TARGET_WITHOUT_PERMISSION, NO_RISK_INVOKE,
     NO_START_EXECUTION, OLD_LOG_POLICY, PUT_EVENTS_ON_ANOTHER_BUS, mutated_template, repo_root,
@@ -105,9 +105,9 @@ async fn iam_off_checks_nothing() {
 // The whole stack: EventBridge deliveries and the functions' own calls
 // ------------------------------------------------------------------------------------------------
 
-async fn start(template: &Path, iam: IamMode, functions: bool) -> KycStack {
+async fn start(template: &Path, iam: IamMode, functions: bool) -> Stack {
     if functions {
-        let model = kyc_local::template::load(template, &TemplateOptions::default()).unwrap();
+        let model = emulator::template::load(template, &TemplateOptions::default()).unwrap();
         assemble::build_functions_with_profile(&repo_root(), &model, "dev")
             .unwrap_or_else(|e| panic!("building the functions: {e}"));
     }
@@ -373,7 +373,7 @@ async fn a_function_whose_role_may_not_start_the_workflow_is_refused() {
 /// The `__type` and message of a refused call.
 async fn refused(client: &AwsJsonClient, target: &str, body: Value) -> (String, String) {
     match client.call(target, &body).await {
-        Err(kyc_local::demo::DemoError::Api { code, message, .. }) => (code, message),
+        Err(emulator::client::CallError::Api { code, message, .. }) => (code, message),
         other => panic!("{target}: expected an AWS error, got {other:?}"),
     }
 }
@@ -588,7 +588,7 @@ async fn queue_policies_set_at_run_time_decide_dead_letters() {
     stack
         .faults
         .apply(
-            &kyc_local::faults::FaultPlanDocument::from_json(&json!({"targets": [
+            &emulator::faults::FaultPlanDocument::from_json(&json!({"targets": [
         {"rule": rule.name, "targetId": "accounts-log-group", "rate": 1, "retryable": false,
          "errorCode": "NO_RESOURCE", "errorMessage": "injected"}]}))
             .unwrap(),
@@ -733,7 +733,7 @@ async fn queue_policies_set_at_run_time_decide_dead_letters() {
 }
 
 /// The template's RuleTargetDeadLetterQueuePolicy document, as text.
-fn attrs_policy_of_template(model: &kyc_local::template::StackModel) -> String {
+fn attrs_policy_of_template(model: &emulator::template::StackModel) -> String {
     model
         .policy_resources
         .iter()
@@ -906,7 +906,7 @@ async fn a_function_role_without_policies_loses_its_logs_and_dead_letters() {
     stack
         .faults
         .apply(
-            &kyc_local::faults::FaultPlanDocument::from_json(&json!({"lambda": [
+            &emulator::faults::FaultPlanDocument::from_json(&json!({"lambda": [
                 {"function": "CallbackCompleterFunction", "fault": "error", "errorType": "Retryable",
                  "errorMessage": "injected", "count": 3}]}))
             .unwrap(),
@@ -939,7 +939,7 @@ async fn a_function_role_without_policies_loses_its_logs_and_dead_letters() {
     );
     // A review event the function handles (no token: acknowledged, one warning line): nothing
     // reaches its log group.
-    let ran = |stack: &KycStack| {
+    let ran = |stack: &Stack| {
         stack
             .lambda
             .function_stats("kyc-callback-completer")

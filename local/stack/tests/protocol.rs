@@ -133,7 +133,7 @@ async fn oversized_requests_are_refused_before_parsing() {
     assert_eq!(res.status, 413);
     assert_eq!(res.json()["__type"], "RequestEntityTooLargeException");
     // The server is still healthy afterwards.
-    let res = raw(addr, "GET", "/_kyc-local/health", &[], b"").await;
+    let res = raw(addr, "GET", "/_local/health", &[], b"").await;
     assert_eq!(res.status, 200);
     assert_eq!(res.body, b"ok");
     server.shutdown().await.unwrap();
@@ -175,7 +175,7 @@ async fn garbage_never_takes_the_server_down() {
             }
         }
     }
-    let res = raw(addr, "GET", "/_kyc-local/health", &[], b"").await;
+    let res = raw(addr, "GET", "/_local/health", &[], b"").await;
     assert_eq!(res.status, 200);
     server.shutdown().await.unwrap();
 }

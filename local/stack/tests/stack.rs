@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use kyc_local::server::StateLocation;
+use emulator::server::StateLocation;
 use serde_json::json;
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -179,103 +179,26 @@ async fn a_template_the_stack_cannot_honour_is_refused_at_start() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("template.yaml");
     std::fs::write(&path, "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n").unwrap();
-    let config = kyc_local::server::ServerConfig {
+    let config = emulator::server::ServerConfig {
         port: 0,
         ..Default::default()
     };
-    let source = kyc_local::server::TemplateSource {
+    let source = emulator::server::TemplateSource {
         path,
         options: Default::default(),
     };
-    let err = kyc_local::server::start(
+    let err = emulator::server::start(
         config,
-        std::sync::Arc::new(kyc_local::clock::SystemClock),
+        std::sync::Arc::new(emulator::clock::SystemClock),
         Some(source),
-        |_| kyc_local::server::Extensions::default(),
+        |_| emulator::server::Extensions::default(),
     )
     .await
     .err()
     .expect("refused");
     assert_eq!(
         err.to_string(),
-        "resource Topic, property Type: AWS::SNS::Topic is not supported by kyc-local"
+        "resource Topic, property Type: AWS::SNS::Topic is not supported by the local stack"
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// The binary: prints its endpoint, serves, and exits 0 on SIGTERM.
-#[tokio::test]
-async fn binary_serves_and_stops_on_sigterm() {
-    use tokio::io::AsyncBufReadExt;
-    let dir = temp_dir("binary");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kyc-local"))
-        .args(["serve", "--port", "0", "--in-memory", "--template"])
-        .arg(fixture("template.yaml"))
-        .args(["--parameter-overrides", "Prefix=bin Stage=dev"])
-        .current_dir(std::env::temp_dir())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn kyc-local");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("ready in time")
-        .unwrap()
-        .expect("a line");
-    let endpoint = first
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("endpoint="))
-        .expect("endpoint printed")
-        .to_owned();
-    let mut banner = Vec::new();
-    while let Ok(Ok(Some(line))) =
-        tokio::time::timeout(Duration::from_millis(300), lines.next_line()).await
-    {
-        banner.push(line);
-    }
-    assert!(
-        banner
-            .iter()
-            .any(|l| l
-                .contains("logs filter-log-events --log-group-name /aws/vendedlogs/states/bin")),
-        "{banner:#?}"
-    );
-    assert!(
-        banner.iter().any(|l| l.contains("AWS_ACCESS_KEY_ID=test")),
-        "{banner:#?}"
-    );
-    let addr: std::net::SocketAddr = endpoint.trim_start_matches("http://").parse().unwrap();
-    let res = raw(addr, "GET", "/_kyc-local/health", &[], b"").await;
-    assert_eq!(res.status, 200);
-    let pid = child.id().expect("pid").to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("stops")
-        .unwrap();
-    assert!(exit.success(), "{exit:?}");
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-#[tokio::test]
-async fn binary_refuses_a_bad_parameter_with_exit_code_2() {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_kyc-local"))
-        .args(["serve", "--port", "0", "--in-memory", "--template"])
-        .arg(fixture("template.yaml"))
-        .args(["--parameter-overrides", "Stage=qa"])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr).trim(),
-        "error: parameter Stage: value 'qa' is not one of the AllowedValues [dev, prod]"
-    );
 }

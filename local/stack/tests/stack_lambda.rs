@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use kyc_local::clock::SystemClock;
-use kyc_local::functions::{BinaryLocator, start_lambda};
-use kyc_local::lambda::{LambdaConfig, LambdaService};
-use kyc_local::server::{self, Extensions, ServerConfig, TemplateSource};
-use kyc_local::template::TemplateOptions;
+use emulator::clock::SystemClock;
+use emulator::functions::{BinaryLocator, start_lambda};
+use emulator::lambda::{LambdaConfig, LambdaService};
+use emulator::server::{self, Extensions, ServerConfig, TemplateSource};
+use emulator::template::TemplateOptions;
 use serde_json::{Value, json};
 
 async fn stack_with_functions() -> (server::RunningServer, LambdaService, std::path::PathBuf) {
@@ -44,7 +44,7 @@ async fn stack_with_functions() -> (server::RunningServer, LambdaService, std::p
         }),
         |stack| {
             let (service, _notes) = start_lambda(stack, &locator, config);
-            let rest = service.router();
+            let rest = emulator::lambda::router(service.clone());
             lambda = Some(service);
             Extensions {
                 services: Vec::new(),

@@ -7,9 +7,9 @@ mod stepfunctions_support;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use kyc_local::lambda::LambdaError;
-use kyc_local::protocol::JsonService;
-use kyc_local::services::bridge::ExecutionStarter;
+use emulator::lambda::LambdaError;
+use emulator::protocol::JsonService;
+use emulator::services::bridge::ExecutionStarter;
 use serde_json::{Value, json};
 use stepfunctions_support::{FakeLambda, FakeReply, Harness, START_MS};
 
@@ -595,8 +595,8 @@ fn task_machine(state: Value) -> String {
 async fn lambda_invoke_output_shape_and_bare_arn() {
     let lambda = FakeLambda::new(|_, payload| FakeReply::Ok(json!({"echo": payload})));
     let h = Harness::start(
-        kyc_local::server::StateLocation::InMemory,
-        kyc_local::clock::ManualClock::new(START_MS),
+        emulator::server::StateLocation::InMemory,
+        emulator::clock::ManualClock::new(START_MS),
         &[],
         lambda,
     )
@@ -648,8 +648,8 @@ async fn lambda_invoke_output_shape_and_bare_arn() {
 async fn lambda_api_errors_become_lambda_prefixed_task_failures() {
     let lambda = FakeLambda::new(|_, _| FakeReply::ApiError(LambdaError::Service("boom".into())));
     let h = Harness::start(
-        kyc_local::server::StateLocation::InMemory,
-        kyc_local::clock::ManualClock::new(START_MS),
+        emulator::server::StateLocation::InMemory,
+        emulator::clock::ManualClock::new(START_MS),
         &[],
         lambda,
     )
@@ -676,8 +676,8 @@ async fn lambda_api_errors_become_lambda_prefixed_task_failures() {
     // A function error without errorType still fails the task.
     let lambda = FakeLambda::new(|_, _| FakeReply::FunctionError(json!({"errorMessage": "x"})));
     let h = Harness::start(
-        kyc_local::server::StateLocation::InMemory,
-        kyc_local::clock::ManualClock::new(START_MS),
+        emulator::server::StateLocation::InMemory,
+        emulator::clock::ManualClock::new(START_MS),
         &[],
         lambda,
     )
@@ -823,7 +823,7 @@ async fn unknown_integrations_fail_the_task_clearly() {
     assert_eq!(d["error"], "States.TaskFailed");
     assert_eq!(
         d["cause"],
-        "kyc-local does not run the integration 'arn:aws:states:::dynamodb:putItem'"
+        "the local stack does not run the integration 'arn:aws:states:::dynamodb:putItem'"
     );
 }
 

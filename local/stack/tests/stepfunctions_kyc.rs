@@ -5,9 +5,9 @@
 
 mod stepfunctions_support;
 
-use kyc_local::clock::ManualClock;
-use kyc_local::protocol::JsonService;
-use kyc_local::server::StateLocation;
+use emulator::clock::ManualClock;
+use emulator::protocol::JsonService;
+use emulator::server::StateLocation;
 use serde_json::{Value, json};
 use stepfunctions_support::{FakeLambda, FakeReply, Harness, KYC_ARN, START_MS, temp_state_dir};
 
@@ -410,6 +410,9 @@ async fn a_review_survives_a_restart_and_completes_afterwards() {
         .start_kyc("app-restart", detail("app-9", "review"))
         .await;
     let token = review_token(&first, 1).await;
+    // Stopped once the wait is persisted: the request goes out before `TaskSubmitted` is saved,
+    // and a stop between the two would (rightly) send it again on restart.
+    first.wait_history_event(&arn, "TaskSubmitted").await;
     first.stop().await;
 
     let second = Harness::start(
@@ -497,7 +500,7 @@ async fn a_retry_timer_is_re_armed_after_a_restart() {
     let dir = temp_state_dir();
     let clock = ManualClock::new(START_MS);
     let throttled = FakeLambda::new(|_, _| {
-        FakeReply::ApiError(kyc_local::lambda::LambdaError::TooManyRequests {
+        FakeReply::ApiError(emulator::lambda::LambdaError::TooManyRequests {
             reason: "Rate Exceeded.".into(),
         })
     });
@@ -704,6 +707,9 @@ async fn a_callback_after_a_restart_resumes_the_execution_even_without_resume() 
         .start_kyc("app-lazy", detail("app-14", "review"))
         .await;
     let token = review_token(&first, 1).await;
+    // Stopped once the wait is persisted: the request goes out before `TaskSubmitted` is saved,
+    // and a stop between the two would (rightly) send it again on restart.
+    first.wait_history_event(&arn, "TaskSubmitted").await;
     first.stop().await;
     let second = Harness::start_without_resume(
         StateLocation::Directory(dir.clone()),

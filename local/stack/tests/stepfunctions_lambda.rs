@@ -8,10 +8,10 @@ mod stepfunctions_support;
 
 use std::sync::Arc;
 
-use kyc_local::clock::ManualClock;
-use kyc_local::lambda::FunctionConfig;
-use kyc_local::server::StateLocation;
-use kyc_local::services::stepfunctions::FunctionInvoker;
+use emulator::clock::ManualClock;
+use emulator::lambda::FunctionConfig;
+use emulator::server::StateLocation;
+use emulator::services::stepfunctions::FunctionInvoker;
 use serde_json::{Value, json};
 use stepfunctions_support::{FakeLambda, Harness, START_MS};
 

@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = kyc_asl::Definition::parse(text);
-        let _ = kyc_asl::intrinsic::Intrinsic::parse(text);
+        let _ = asl::Definition::parse(text);
+        let _ = asl::intrinsic::Intrinsic::parse(text);
     }
 });

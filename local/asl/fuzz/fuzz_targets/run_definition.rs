@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use kyc_asl::{Command, Definition, Execution, ExecutionContext};
+use asl::{Command, Definition, Execution, ExecutionContext};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         let _ = ex.take_events();
-        if ex.status() != kyc_asl::ExecutionStatus::Running {
+        if ex.status() != asl::ExecutionStatus::Running {
             break;
         }
     }

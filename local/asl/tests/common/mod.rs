@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use kyc_asl::driver::{Driver, ManualClock, TaskOutcome, TaskRunner};
-use kyc_asl::{
+use asl::driver::{Driver, ManualClock, TaskOutcome, TaskRunner};
+use asl::{
     Definition, Execution, ExecutionContext, ExecutionStatus, HistoryEvent, TaskRequest,
 };
 use serde_json::{Value, json};
@@ -130,7 +130,7 @@ pub fn run_with(
             .map(|(e, c)| (e.to_string(), c.to_string())),
         events,
         tasks: driver.runner.calls.borrow().clone(),
-        end_time: kyc_asl::driver::Clock::now(&clock),
+        end_time: asl::driver::Clock::now(&clock),
     }
 }
 

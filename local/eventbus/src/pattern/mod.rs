@@ -1,7 +1,7 @@
 //! Event patterns: parse once, match many events.
 //!
 //! ```
-//! use kyc_eventbus::EventPattern;
+//! use eventbus::EventPattern;
 //! let p = EventPattern::parse(r#"{"source": ["com.aws.accounts"], "detail": {"amount": [{"numeric": [">", 100]}]}}"#).unwrap();
 //! let event = serde_json::json!({"source": "com.aws.accounts", "detail": {"amount": 250}});
 //! assert!(p.matches(&event));

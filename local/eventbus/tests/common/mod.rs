@@ -1,7 +1,7 @@
 #![allow(dead_code)]
 //! Helpers shared by the integration tests.
 
-use kyc_eventbus::{EventPattern, PatternError};
+use eventbus::{EventPattern, PatternError};
 use serde_json::Value;
 
 /// Parses `pattern` (must be valid) and matches it against the JSON `event`.

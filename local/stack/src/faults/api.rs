@@ -2,10 +2,10 @@
 //!
 //! | request | does | answers |
 //! |---|---|---|
-//! | `GET /_kyc/faults` | lists every fault | 200 `{"lambda": [...], "targets": [...], "delays": [...]}` |
-//! | `POST /_kyc/faults` with a [`FaultPlanDocument`] | adds them, all or none | 200, what was added (same shape, with ids) |
-//! | `DELETE /_kyc/faults` | clears every fault | 200 `{"cleared": "all"}` |
-//! | `DELETE /_kyc/faults/{id}` | clears one | 200 `{"cleared": id}`, 404 when unknown |
+//! | `GET /_local/faults` | lists every fault | 200 `{"lambda": [...], "targets": [...], "delays": [...]}` |
+//! | `POST /_local/faults` with a [`FaultPlanDocument`] | adds them, all or none | 200, what was added (same shape, with ids) |
+//! | `DELETE /_local/faults` | clears every fault | 200 `{"cleared": "all"}` |
+//! | `DELETE /_local/faults/{id}` | clears one | 200 `{"cleared": id}`, 404 when unknown |
 //!
 //! A refused request gets `{"code": ..., "message": ...}`: 400 `ValidationError` (not JSON, wrong
 //! shape, a bad value), 400 `UnknownFunction` / `UnknownRuleTarget`, 404 `FaultNotFound`,
@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use super::{ControlError, FaultControl, FaultPlanDocument};
 
 /// The path of the control API.
-pub const FAULTS_PATH: &str = "/_kyc/faults";
+pub const FAULTS_PATH: &str = "/_local/faults";
 
 /// The routes, to merge into the stack's server.
 pub fn router(control: Arc<FaultControl>) -> Router {
@@ -37,7 +37,7 @@ pub fn router(control: Arc<FaultControl>) -> Router {
                 .fallback(method_not_allowed),
         )
         .route(
-            "/_kyc/faults/{id}",
+            "/_local/faults/{id}",
             delete(clear_one).fallback(method_not_allowed),
         )
         .with_state(control)

@@ -1,4 +1,4 @@
-//! The client side of the control API (`kyc-local fault ...`, tests).
+//! The client side of the control API (`fault ...`, tests).
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -13,7 +13,7 @@ use super::api::FAULTS_PATH;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The stack could not be reached (not running, wrong endpoint).
-    #[error("cannot reach kyc-local at {endpoint}: {message}")]
+    #[error("cannot reach the stack at {endpoint}: {message}")]
     Transport {
         /// `--endpoint-url`.
         endpoint: String,
@@ -32,7 +32,7 @@ pub enum ClientError {
     },
 }
 
-/// Calls `/_kyc/faults` on a running stack.
+/// Calls `/_local/faults` on a running stack.
 pub struct FaultClient {
     endpoint: String,
     http: Client<HttpConnector, Full<Bytes>>,
@@ -47,18 +47,18 @@ impl FaultClient {
         }
     }
 
-    /// `POST /_kyc/faults`: adds a plan; returns what was added.
+    /// `POST /_local/faults`: adds a plan; returns what was added.
     pub async fn add(&self, plan: &Value) -> Result<Value, ClientError> {
         self.send("POST", FAULTS_PATH.to_owned(), Some(plan.to_string()))
             .await
     }
 
-    /// `GET /_kyc/faults`.
+    /// `GET /_local/faults`.
     pub async fn list(&self) -> Result<Value, ClientError> {
         self.send("GET", FAULTS_PATH.to_owned(), None).await
     }
 
-    /// `DELETE /_kyc/faults` (every fault) or `DELETE /_kyc/faults/{id}`.
+    /// `DELETE /_local/faults` (every fault) or `DELETE /_local/faults/{id}`.
     pub async fn clear(&self, id: Option<u64>) -> Result<Value, ClientError> {
         let path = match id {
             Some(id) => format!("{FAULTS_PATH}/{id}"),
@@ -98,7 +98,7 @@ impl FaultClient {
             .to_bytes();
         let value: Value = serde_json::from_slice(&bytes).map_err(|_| {
             transport(format!(
-                "HTTP {status} with a body that is not JSON (is this kyc-local?): {}",
+                "HTTP {status} with a body that is not JSON (is this the local stack?): {}",
                 String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
             ))
         })?;

@@ -10,12 +10,11 @@
 //!   uniform jitter) before the operation runs.
 //!
 //! [`FaultControl`] holds them (in memory: a restart clears every fault) and serves the control API,
-//! `/_kyc/faults` on the stack's own port ([`api`]); `kyc-local fault ...` ([`cli`]) calls it over HTTP
-//! ([`client`]); `kyc-local serve --faults FILE.json` starts with a plan ([`FaultPlanDocument`], the
-//! same JSON as `POST /_kyc/faults`).
+//! `/_local/faults` on the stack's own port ([`api`]); `fault ...` ([`cli`]) calls it over HTTP
+//! ([`client`]); `serve --faults FILE.json` starts with a plan ([`FaultPlanDocument`], the
+//! same JSON as `POST /_local/faults`).
 
 pub mod api;
-pub mod cli;
 pub mod client;
 mod delay;
 
@@ -31,7 +30,7 @@ use serde_json::{Value, json};
 
 use crate::clock::SharedClock;
 use crate::lambda::{Fault, FaultPlan, FunctionRef, LambdaService, Trigger};
-use crate::server::Stack;
+use crate::services::context::Context;
 use crate::services::events::{InjectedError, TargetFault, TargetFaults};
 use crate::store::eventbridge;
 
@@ -96,12 +95,12 @@ fn invalid(message: impl Into<String>) -> ControlError {
 // The plan document (request JSON)
 // ------------------------------------------------------------------------------------------------
 
-/// A set of faults to add: the body of `POST /_kyc/faults` and the file of `serve --faults`.
+/// A set of faults to add: the body of `POST /_local/faults` and the file of `serve --faults`.
 ///
 /// ```json
 /// {"lambda":  [{"function": "IdentityCheckFunction", "fault": "error",
 ///               "errorType": "Retryable", "errorMessage": "downstream 503", "count": 2}],
-///  "targets": [{"rule": "kyc-kyc-events-to-accounts", "targetId": "accounts-log-group", "rate": 1.0}],
+///  "targets": [{"rule": "app-app-events-to-accounts", "targetId": "accounts-log-group", "rate": 1.0}],
 ///  "delays":  [{"service": "stepfunctions", "ms": 200, "jitterMs": 50}]}
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -484,7 +483,7 @@ struct TargetEntry {
 
 /// Every injected fault of a running stack.
 pub struct FaultControl {
-    stack: Arc<Stack>,
+    stack: Arc<Context>,
     lambda: LambdaService,
     lambda_faults: Arc<LambdaFaults>,
     targets: Arc<TargetFaults>,
@@ -513,7 +512,7 @@ impl FaultControl {
     /// in `targets` (the EventBridge service's), and owns `delays` (shared with the wrappers that
     /// apply them, see [`DelayedService`]).
     pub fn new(
-        stack: Arc<Stack>,
+        stack: Arc<Context>,
         lambda: LambdaService,
         targets: Arc<TargetFaults>,
         delays: Arc<ServiceDelays>,
@@ -537,7 +536,7 @@ impl FaultControl {
         &self.delays
     }
 
-    /// The routes of the control API (`/_kyc/faults`).
+    /// The routes of the control API (`/_local/faults`).
     pub fn router(self: &Arc<Self>) -> axum::Router {
         api::router(Arc::clone(self))
     }

@@ -220,7 +220,7 @@ pub struct LambdaConfig {
     pub region: String,
     /// Account id used in ARNs.
     pub account_id: String,
-    /// `AWS_ENDPOINT_URL` handed to functions, pointing back at kyc-local.
+    /// `AWS_ENDPOINT_URL` handed to functions, pointing back at the stack.
     pub endpoint_url: String,
     /// Instances per function when it has no reserved concurrency.
     pub default_concurrency: u32,
@@ -255,7 +255,7 @@ impl Default for LambdaConfig {
             max_async_payload: ASYNC_PAYLOAD_LIMIT,
             access_key_id: "AKIAIOSFODNN7EXAMPLE".to_owned(),
             secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_owned(),
-            session_token: "kyc-local-session-token".to_owned(),
+            session_token: "local-session-token".to_owned(),
         }
     }
 }

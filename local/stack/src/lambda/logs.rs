@@ -140,7 +140,7 @@ pub fn init_start_lines(
     region: &str,
 ) -> Vec<String> {
     let version = format!("{}.local", runtime.replace('.', ":"));
-    let version_arn = format!("arn:aws:lambda:{region}::runtime:kyc-local");
+    let version_arn = format!("arn:aws:lambda:{region}::runtime:local-stack");
     match format {
         LogFormat::Text => vec![format!(
             "INIT_START Runtime Version: {version}\tRuntime Version ARN: {version_arn}\n"
@@ -261,7 +261,7 @@ struct MarkerAction {
     finish: Option<oneshot::Sender<String>>,
 }
 
-const MARKER_PREFIX: &[u8] = b"\x1e\x1dkyc-local-marker:";
+const MARKER_PREFIX: &[u8] = b"\x1e\x1dlocal-stack-marker:";
 /// Longer than any marker line (prefix, a u64 and the newline).
 const MARKER_ROOM: usize = 64;
 /// The longest log event the pump writes; longer lines are split (CloudWatch

@@ -827,11 +827,6 @@ impl LambdaService {
             f.kill_all().await;
         }
     }
-
-    /// The Lambda REST API (`/2015-03-31/functions/...`) for the stack's server.
-    pub fn router(&self) -> axum::Router {
-        super::api::router(self.clone())
-    }
 }
 
 fn throttled(function: &Function) -> LambdaError {

@@ -17,17 +17,17 @@
 //! log-group target's stream without the rule as `aws:SourceArn` (aws-samples/serverless-patterns
 //! pull request 618, "The conditional ARN for the Rule only applies to logs:PutLogEvents").
 
-use kyc_iam::{Caller, Context, Decision, Request, access_denied_message, evaluate};
+use iam::{Caller, Context, Decision, Request, access_denied_message, evaluate};
 use serde_json::{Value, json};
 
 use super::model::PermissionModel;
-use crate::services::events::delivery::{TargetKind, target_kind};
+use crate::arn::{TargetKind, target_kind};
 use crate::template::{RuleOrigin, StackModel};
 
 /// One integration and its verdict.
 #[derive(Debug, Clone)]
 pub struct Verdict {
-    /// What calls what (`rule kyc-kyc-events-to-accounts → log group /aws/events/kyc/accounts`).
+    /// What calls what (`rule app-app-events-to-accounts → log group /aws/events/app/accounts`).
     pub integration: String,
     pub request: Request,
     pub decision: Decision,
@@ -250,7 +250,7 @@ impl Checker<'_> {
                         )),
                     },
                     TargetKind::Unsupported => self.notes.push(format!(
-                        "rule {} target {}: {} is not a target kind kyc-local evaluates",
+                        "rule {} target {}: {} is not a target kind the local stack evaluates",
                         rule.name, target.id, target.arn
                     )),
                 }
@@ -400,7 +400,7 @@ impl Checker<'_> {
             }
             other => {
                 self.notes.push(format!(
-                    "state machine {machine}, state \"{state}\": {other} is not an integration kyc-local evaluates"
+                    "state machine {machine}, state \"{state}\": {other} is not an integration the local stack evaluates"
                 ));
                 Vec::new()
             }

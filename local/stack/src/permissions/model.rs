@@ -1,5 +1,5 @@
 //! Who may do what in a template: every role's identity policies and every resource's policies,
-//! parsed for `kyc-iam`.
+//! parsed for `iam`.
 //!
 //! Identity policies come from `AWS::IAM::Role` (`Policies`, `ManagedPolicyArns`),
 //! `AWS::IAM::Policy` and `AWS::IAM::ManagedPolicy` (`Roles`), and from the roles SAM generates for
@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use kyc_iam::{NamedPolicy, PolicyDocument, PolicyKind};
+use iam::{NamedPolicy, PolicyDocument, PolicyKind};
 use serde_json::{Map, Value, json};
 
 use super::sam::{self, NamedDocument, Pseudo};
@@ -44,7 +44,7 @@ impl Attached {
         name: &str,
         scope: Vec<String>,
         text: &str,
-    ) -> Result<Self, kyc_iam::PolicyError> {
+    ) -> Result<Self, iam::PolicyError> {
         Ok(Self {
             service,
             scope,
@@ -59,7 +59,7 @@ impl Attached {
     pub fn covers(&self, resource_arn: &str) -> bool {
         self.scope
             .iter()
-            .any(|s| kyc_iam::glob::arn_matches(s, resource_arn))
+            .any(|s| iam::glob::arn_matches(s, resource_arn))
     }
 
     pub fn named(&self) -> NamedPolicy<'_> {
@@ -313,7 +313,7 @@ impl PermissionModel {
                         document,
                     }),
                     None => self.problems.push(format!(
-                        "{}: managed policy {a} is not known to kyc-local; its permissions are not evaluated",
+                        "{}: managed policy {a} is not known to the local stack; its permissions are not evaluated",
                         p.logical_id
                     )),
                 }

@@ -1,23 +1,23 @@
 //! The permission plane at run time: the services ask it before one calls another, and it answers
 //! as IAM would, from the template's policies ([`PermissionModel`]).
 //!
-//! Modes (`kyc-local serve --iam`): `enforce` (the default) denies what AWS would deny, in the
+//! Modes (`serve --iam`): `enforce` (the default) denies what AWS would deny, in the
 //! place AWS fails it; `warn` allows it and logs the would-be denial; `off` asks nothing.
 //!
 //! Scope: the wiring the template declares. A call is evaluated when its caller comes from the
 //! template: a rule of the template (EventBridge as `events.amazonaws.com`), or a role of the
 //! template (a state machine's, a function's, a rule target's `RoleArn`). Rules, targets and state
 //! machines created at run time through the API, with roles the template does not define, are not
-//! evaluated: kyc-local has no IAM API to create roles with, and does not yet read resource
+//! evaluated: the stack has no IAM API to create roles with, and does not yet read resource
 //! policies set at run time. The user's own calls (the AWS CLI from the shell) are never evaluated,
 //! as the issue that introduced the plane asks.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kyc_iam::{Caller, Context, Decision, Request, access_denied_message, evaluate};
+use iam::{Caller, Context, Decision, Request, access_denied_message, evaluate};
 
 use super::model::{Attached, PermissionModel};
-use crate::services::events::delivery::{TargetKind, target_kind};
+use crate::arn::{TargetKind, target_kind};
 use crate::template::{RuleModel, RuleOrigin, StackModel};
 
 /// How the plane acts on a denial.
@@ -241,7 +241,7 @@ impl PermissionPlane {
         }
     }
 
-    /// A request to the API signed with `access_key_id`: when the key is one kyc-local gave a
+    /// A request to the API signed with `access_key_id`: when the key is one the stack gave a
     /// function of the template, the call is the function's role's, and is evaluated. `prefix` is
     /// the `X-Amz-Target` prefix, `input` the request. Only operations whose resource the plane can
     /// read from the request are evaluated (a wrong resource would deny what AWS allows):
@@ -388,7 +388,7 @@ impl PermissionPlane {
     }
 }
 
-/// The access key id kyc-local gives a function's process: `ASIA` and 16 characters derived from
+/// The access key id the stack gives a function's process: `ASIA` and 16 characters derived from
 /// the function's name, so that a request signed with it is the function's role's (the form of the
 /// temporary credentials Lambda gives a function from its execution role).
 pub fn function_access_key(function_name: &str) -> String {

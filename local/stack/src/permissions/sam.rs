@@ -69,7 +69,7 @@ pub fn managed_name(name_or_arn: &str) -> &str {
     name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
 }
 
-/// The document of an AWS managed policy, if kyc-local knows it.
+/// The document of an AWS managed policy, if the stack knows it.
 pub fn managed_document(name_or_arn: &str) -> Option<Value> {
     if name_or_arn.starts_with("arn:") && !name_or_arn.contains(":iam::aws:policy/") {
         return None;
@@ -77,8 +77,8 @@ pub fn managed_document(name_or_arn: &str) -> Option<Value> {
     managed(managed_name(name_or_arn))
 }
 
-/// Expands a resource's `Policies` into documents; `owner` names them (`KycStateMachineRole`).
-/// Problems (an unknown template, a managed policy kyc-local does not know) are returned beside the
+/// Expands a resource's `Policies` into documents; `owner` names them (`AppStateMachineRole`).
+/// Problems (an unknown template, a managed policy the stack does not know) are returned beside the
 /// documents: what they would grant is not evaluated.
 pub fn expand_policies(
     owner: &str,
@@ -101,7 +101,7 @@ pub fn expand_policies(
                     document,
                 }),
                 None => problems.push(format!(
-                    "{name}: managed policy {managed_policy} is not known to kyc-local; its permissions are not evaluated"
+                    "{name}: managed policy {managed_policy} is not known to the local stack; its permissions are not evaluated"
                 )),
             },
             Value::Object(map) if map.contains_key("Statement") => documents.push(NamedDocument {
@@ -256,12 +256,12 @@ mod tests {
         assert_eq!(
             expand_template(
                 "LambdaInvokePolicy",
-                &json!({"FunctionName": "kyc-risk-profile"}),
+                &json!({"FunctionName": "app-risk-profile"}),
                 &pseudo()
             )
             .unwrap(),
             json!({"Version": "2012-10-17", "Statement": [{"Action": ["lambda:InvokeFunction"], "Effect": "Allow",
-                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:kyc-risk-profile*"}]})
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:app-risk-profile*"}]})
         );
         assert_eq!(
             expand_template(
@@ -275,12 +275,12 @@ mod tests {
         assert_eq!(
             expand_template(
                 "StepFunctionsExecutionPolicy",
-                &json!({"StateMachineName": "kyc-onboarding"}),
+                &json!({"StateMachineName": "app-onboarding"}),
                 &pseudo()
             )
             .unwrap()["Statement"][0],
             json!({"Action": ["states:StartExecution"], "Effect": "Allow",
-                   "Resource": "arn:aws:states:us-east-1:123456789012:stateMachine:kyc-onboarding"})
+                   "Resource": "arn:aws:states:us-east-1:123456789012:stateMachine:app-onboarding"})
         );
     }
 
@@ -315,7 +315,7 @@ mod tests {
             [
                 "FnRole Policies[4]: NoSuchPolicy is not a SAM policy template",
                 "FnRole Policies[5]: LambdaInvokePolicy needs the parameter FunctionName",
-                "FnRole Policies[6]: managed policy arn:aws:iam::123456789012:policy/mine is not known to kyc-local; its permissions are not evaluated",
+                "FnRole Policies[6]: managed policy arn:aws:iam::123456789012:policy/mine is not known to the local stack; its permissions are not evaluated",
                 "FnRole Policies[7]: not a policy, a policy template or a managed policy"
             ]
         );

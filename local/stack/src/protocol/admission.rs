@@ -1,6 +1,6 @@
 //! Admission: bounded connections and bounded requests in flight.
 //!
-//! Without a bound, a burst of clients makes kyc-local hold one task, one
+//! Without a bound, a burst of clients makes the stack hold one task, one
 //! buffer and one socket per client, growing without end. Two limits answer
 //! a full stack with an AWS-shaped throttle instead, which every AWS SDK
 //! retries with back-off:

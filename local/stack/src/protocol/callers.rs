@@ -1,4 +1,4 @@
-//! Who may call the stack. kyc-local has no authentication (a local AWS), so it serves only callers
+//! Who may call the stack. the stack has no authentication (a local AWS), so it serves only callers
 //! on this machine, and only the web pages the user allows:
 //!
 //! - **Host**: a loopback name (`localhost`, `*.localhost`, `127.0.0.0/8`, `::1`), the address the
@@ -9,7 +9,7 @@
 //!   given with `--cors-origin` (the AWS SDK for JavaScript in a page of that origin then works),
 //!   and CORS preflights are answered for those origins only. Requests without `Origin` (the AWS
 //!   CLI, the SDKs, curl) are not affected.
-//! - **The control API** (`/_kyc/...`) takes `application/json` only, so a cross-site form or a
+//! - **The control API** (`/_local/...`) takes `application/json` only, so a cross-site form or a
 //!   `text/plain` "simple request" cannot reach it even without an Origin check.
 //!
 //! Refusals are `403` with an AWS-shaped body (`AccessDeniedException`), or `415` for the control
@@ -119,7 +119,7 @@ pub async fn guard(
                 StatusCode::FORBIDDEN,
                 "AccessDeniedException",
                 format!(
-                    "kyc-local serves loopback names and the address it is bound to; the Host '{h}' is not one (kyc-local serve --allowed-host NAME allows it)"
+                    "the stack serves loopback names and the address it is bound to; the Host '{h}' is not one (serve --allowed-host NAME allows it)"
                 ),
             );
         }
@@ -139,7 +139,7 @@ pub async fn guard(
                 StatusCode::FORBIDDEN,
                 "AccessDeniedException",
                 format!(
-                    "requests from the web origin '{text}' are not served (kyc-local serve --cors-origin {text} allows it)"
+                    "requests from the web origin '{text}' are not served (serve --cors-origin {text} allows it)"
                 ),
             );
         }
@@ -163,7 +163,7 @@ pub async fn guard(
             return response;
         }
     }
-    if request.uri().path().starts_with("/_kyc/")
+    if request.uri().path().starts_with("/_local/")
         && matches!(*request.method(), Method::POST | Method::PUT)
     {
         let json = headers
@@ -193,7 +193,7 @@ mod tests {
     fn policy() -> CallerPolicy {
         CallerPolicy {
             bind: "127.0.0.1".parse().unwrap_or(IpAddr::from([127, 0, 0, 1])),
-            allowed_hosts: vec!["kyc.test".into()],
+            allowed_hosts: vec!["app.test".into()],
             cors_origins: vec!["http://localhost:3000".into()],
         }
     }
@@ -210,8 +210,8 @@ mod tests {
             "127.8.9.10",
             "[::1]:4566",
             "::1",
-            "kyc.test:4566",
-            "KYC.test",
+            "app.test:4566",
+            "APP.test",
         ] {
             assert!(p.host_allowed(ok), "{ok}");
         }
@@ -221,7 +221,7 @@ mod tests {
             "localhost.evil.example",
             "10.0.0.1:4566",
             "[2001:db8::1]:4566",
-            "kyc.test.evil",
+            "app.test.evil",
             "",
         ] {
             assert!(!p.host_allowed(refused), "{refused}");

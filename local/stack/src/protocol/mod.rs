@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod callers;
 pub mod error;
+pub mod operation;
 pub mod tokens;
 
 use std::collections::HashMap;
@@ -115,7 +116,7 @@ const UNROUTED_BODY_LIMIT: usize = 64 * 1024;
 /// the JSON dispatcher for everything else.
 pub fn router(registry: ServiceRegistry, rest: Option<Router>) -> Router {
     let json = Router::new()
-        .route("/_kyc-local/health", axum::routing::get(|| async { "ok" }))
+        .route("/_local/health", axum::routing::get(|| async { "ok" }))
         .fallback(dispatch)
         .with_state(Arc::new(registry));
     match rest {
@@ -181,7 +182,7 @@ async fn dispatch(
         let err = service.decorate_error(AwsError::unknown_operation());
         return error_response(&err, protocol, &request_id);
     }
-    // A function's own SDK call, signed with the credentials kyc-local gave it: its role's
+    // A function's own SDK call, signed with the credentials the stack gave it: its role's
     // permissions decide, as on AWS (AccessDeniedException, HTTP 400: the common errors of the
     // API references).
     if let (Some(plane), Some(key)) = (&registry.permissions, access_key_id(&headers))

@@ -1,9 +1,9 @@
-//! Pagination tokens: opaque, and refused unless kyc-local issued them.
+//! Pagination tokens: opaque, and refused unless the stack issued them.
 //!
 //! Every paginated operation of every service hands out tokens made here. A
 //! token carries its position (an offset, a name, a cursor) and a MAC over it
 //! with a key drawn when the process starts, bound to the operation's scope;
-//! a token kyc-local never issued, one altered, or one issued by another
+//! a token the stack never issued, one altered, or one issued by another
 //! operation is refused with the service's invalid-token error (HTTP 400),
 //! instead of being read as a position it never named. Tokens do not outlive
 //! the process, as AWS's tokens expire.
@@ -71,7 +71,7 @@ mod tests {
             t.rsplit_once('.').unwrap_or_default().1
         );
         assert_eq!(open("states:ListExecutions", &forged), None);
-        assert_eq!(open("states:ListExecutions", "kyc-local:100"), None);
+        assert_eq!(open("states:ListExecutions", "the stack:100"), None);
         assert_eq!(open("states:ListExecutions", ""), None);
         assert_eq!(open("states:ListExecutions", &"a".repeat(10_000)), None);
     }

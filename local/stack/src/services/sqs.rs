@@ -535,7 +535,7 @@ impl QueueSettings {
                         continue;
                     }
                     return Err(SqsError::UnsupportedOperation(
-                        "FIFO queues are not supported by kyc-local.".into(),
+                        "FIFO queues are not supported by the local stack.".into(),
                     ));
                 }
                 _ => return Err(SqsError::InvalidAttributeName(name.clone())),
@@ -818,7 +818,7 @@ impl SqsService {
     /// Checks a `Policy` attribute before it is stored.
     fn check_policy(&self, attributes: &BTreeMap<String, String>) -> Result<(), SqsError> {
         if let Some(text) = attributes.get("Policy").filter(|p| !p.trim().is_empty()) {
-            kyc_iam::PolicyDocument::parse_str(text, kyc_iam::PolicyKind::Resource)
+            iam::PolicyDocument::parse_str(text, iam::PolicyKind::Resource)
                 .map_err(|_| SqsError::InvalidAttributeValue("Policy".into()))?;
         }
         Ok(())
@@ -876,7 +876,7 @@ impl SqsService {
     ) -> Result<String, SqsError> {
         if name.ends_with(".fifo") {
             return Err(SqsError::UnsupportedOperation(
-                "FIFO queues are not supported by kyc-local.".into(),
+                "FIFO queues are not supported by the local stack.".into(),
             ));
         }
         if !valid_queue_name(name) {

@@ -3,7 +3,7 @@ use crate::clock::ManualClock;
 use pretty_assertions::assert_eq;
 
 const T0: i64 = 1_700_000_000_000;
-const URL: &str = "http://127.0.0.1:4566/000000000000/kyc-dlq";
+const URL: &str = "http://127.0.0.1:4566/000000000000/app-dlq";
 
 fn service() -> (Arc<SqsService>, Arc<ManualClock>) {
     let clock = ManualClock::new(T0);
@@ -26,7 +26,7 @@ async fn call(svc: &Arc<SqsService>, op: &str, input: Value) -> Result<Value, Aw
 
 async fn with_queue() -> (Arc<SqsService>, Arc<ManualClock>) {
     let (svc, clock) = service();
-    let out = call(&svc, "CreateQueue", json!({"QueueName": "kyc-dlq"}))
+    let out = call(&svc, "CreateQueue", json!({"QueueName": "app-dlq"}))
         .await
         .unwrap();
     assert_eq!(out, json!({"QueueUrl": URL}));
@@ -262,17 +262,17 @@ async fn create_queue_is_idempotent_for_same_attributes() {
 #[tokio::test]
 async fn list_queues_with_prefix_and_pages() {
     let (svc, _) = service();
-    for name in ["kyc-a", "kyc-b", "other"] {
+    for name in ["app-a", "app-b", "other"] {
         call(&svc, "CreateQueue", json!({"QueueName": name}))
             .await
             .unwrap();
     }
-    let out = call(&svc, "ListQueues", json!({"QueueNamePrefix": "kyc"}))
+    let out = call(&svc, "ListQueues", json!({"QueueNamePrefix": "app"}))
         .await
         .unwrap();
     assert_eq!(
         out,
-        json!({"QueueUrls": ["http://127.0.0.1:4566/000000000000/kyc-a", "http://127.0.0.1:4566/000000000000/kyc-b"]})
+        json!({"QueueUrls": ["http://127.0.0.1:4566/000000000000/app-a", "http://127.0.0.1:4566/000000000000/app-b"]})
     );
     let page = call(&svc, "ListQueues", json!({"MaxResults": 2}))
         .await
@@ -366,7 +366,7 @@ async fn message_validation() {
     let err = call(
         &svc,
         "SendMessage",
-        json!({"QueueUrl": "http://127.0.0.1:4566/111111111111/kyc-dlq", "MessageBody": "x"}),
+        json!({"QueueUrl": "http://127.0.0.1:4566/111111111111/app-dlq", "MessageBody": "x"}),
     )
     .await
     .unwrap_err();
@@ -432,7 +432,7 @@ async fn receive_returns_up_to_max_in_order_and_honours_delay() {
     assert_eq!(attrs["Attributes"]["ApproximateNumberOfMessages"], "0");
     assert_eq!(
         attrs["Attributes"]["QueueArn"],
-        "arn:aws:sqs:us-east-1:000000000000:kyc-dlq"
+        "arn:aws:sqs:us-east-1:000000000000:app-dlq"
     );
     assert_eq!(attrs["Attributes"]["VisibilityTimeout"], "30");
     assert_eq!(attrs["Attributes"]["MaximumMessageSize"], "1048576");
@@ -467,7 +467,7 @@ async fn long_poll_wakes_on_send() {
         })
     };
     tokio::task::yield_now().await;
-    svc.send_message_to("kyc-dlq", "wake up".into(), BTreeMap::new())
+    svc.send_message_to("app-dlq", "wake up".into(), BTreeMap::new())
         .await
         .unwrap();
     let got = tokio::time::timeout(Duration::from_secs(5), poller)
@@ -531,7 +531,7 @@ async fn purge_once_a_minute_and_redrive_to_dead_letter_queue() {
         .await
         .unwrap();
 
-    let redrive = r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:kyc-dlq","maxReceiveCount":1}"#;
+    let redrive = r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:app-dlq","maxReceiveCount":1}"#;
     let src = call(&svc, "CreateQueue", json!({"QueueName": "src", "Attributes": {"RedrivePolicy": redrive, "VisibilityTimeout": "1"}}))
         .await
         .unwrap();

@@ -33,17 +33,17 @@ pub enum StoreError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// The database was written by a newer kyc-local.
-    #[error("database schema version {found} is newer than this kyc-local understands ({known})")]
+    /// The database was written by a newer the stack.
+    #[error("database schema version {found} is newer than this stack understands ({known})")]
     TooNew {
         /// Version found in the file.
         found: i64,
         /// Latest version this build knows.
         known: i64,
     },
-    /// Another kyc-local holds this state directory.
+    /// Another the stack holds this state directory.
     #[error(
-        "another kyc-local is using the state directory {0}; stop it or pass a different --state-dir"
+        "another stack is using the state directory {0}; stop it or pass a different --state-dir"
     )]
     Locked(PathBuf),
     /// The store thread has stopped (shutdown, or a bug panicked a job).
@@ -87,13 +87,13 @@ pub struct Store {
 }
 
 /// File name of the database inside the state directory.
-pub const DATABASE_FILE: &str = "kyc-local.sqlite3";
+pub const DATABASE_FILE: &str = "stack.sqlite3";
 /// Page cache of a state directory's database, KiB.
 pub const FILE_CACHE_KIB: i64 = 64 * 1024;
 /// Page cache of the database of a stack without a state directory, KiB.
 pub const TEMPORARY_CACHE_KIB: i64 = 64 * 1024;
-/// Lock file that keeps a second kyc-local off the same state directory.
-pub const LOCK_FILE: &str = "kyc-local.lock";
+/// Lock file that keeps a second the stack off the same state directory.
+pub const LOCK_FILE: &str = "stack.lock";
 
 impl Store {
     /// Opens (creating if needed) the database in `state_dir`.
@@ -102,7 +102,7 @@ impl Store {
             path: state_dir.to_path_buf(),
             source,
         })?;
-        // One kyc-local per state directory: two would both resume the same
+        // One the stack per state directory: two would both resume the same
         // executions and deliveries. The lock lives as long as the store thread.
         let lock_path = state_dir.join(LOCK_FILE);
         let lock = std::fs::OpenOptions::new()
@@ -140,7 +140,7 @@ impl Store {
     pub fn open_in_memory() -> Result<Self, StoreError> {
         let conn = Connection::open("")?;
         // Past the cache, pages go to the temporary file instead of growing the process. Measured
-        // (`kyc-local bench --mix kyc --workflows 2000`): 64 MiB ran 155 workflows/s, 256 MiB only
+        // (the 2,000-workflow mixed load run): 64 MiB ran 155 workflows/s, 256 MiB only
         // 57 (a large cache over a temporary database is slower, not faster).
         Self::start(conn, None, None, TEMPORARY_CACHE_KIB)
     }
@@ -161,7 +161,7 @@ impl Store {
         let (jobs, rx) = mpsc::channel::<Message>();
         let (ended_tx, ended) = tokio::sync::watch::channel(false);
         std::thread::Builder::new()
-            .name("kyc-local-store".into())
+            .name("stack-store".into())
             .spawn(move || {
                 run_batches(&conn, &rx);
                 // Jobs still queued behind a Close are dropped unanswered: their
@@ -506,7 +506,7 @@ mod tests {
 
     #[test]
     fn file_store_uses_wal_and_keeps_committed_writes() {
-        let dir = std::env::temp_dir().join(format!("kyc-local-store-{}", uuid::Uuid::new_v4()));
+        let dir = std::env::temp_dir().join(format!("stack-store-{}", uuid::Uuid::new_v4()));
         {
             let store = Store::open(&dir).unwrap();
             store
@@ -538,7 +538,7 @@ mod tests {
 
     #[test]
     fn a_state_directory_serves_one_stack_at_a_time() {
-        let dir = std::env::temp_dir().join(format!("kyc-local-store-{}", uuid::Uuid::new_v4()));
+        let dir = std::env::temp_dir().join(format!("stack-store-{}", uuid::Uuid::new_v4()));
         let first = Store::open(&dir).unwrap();
         let err = Store::open(&dir).unwrap_err();
         assert!(matches!(err, StoreError::Locked(_)), "{err}");
@@ -552,7 +552,7 @@ mod tests {
 
     #[tokio::test]
     async fn close_commits_what_came_before_and_releases_the_directory() {
-        let dir = std::env::temp_dir().join(format!("kyc-local-store-{}", uuid::Uuid::new_v4()));
+        let dir = std::env::temp_dir().join(format!("stack-store-{}", uuid::Uuid::new_v4()));
         let store = Store::open(&dir).unwrap();
         // A handle that outlives the close (a task not yet aborted, say).
         let straggler = store.clone();
@@ -592,7 +592,7 @@ mod tests {
 
     #[test]
     fn a_newer_database_is_refused() {
-        let dir = std::env::temp_dir().join(format!("kyc-local-store-{}", uuid::Uuid::new_v4()));
+        let dir = std::env::temp_dir().join(format!("stack-store-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         {
             let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();

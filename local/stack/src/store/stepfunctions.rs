@@ -3,7 +3,7 @@
 //! Functions take a `&Connection` (a `&Transaction` derefs to one) so a service
 //! composes several of them into one transaction via [`crate::store::Store::write`].
 //! The engine's own state is stored as opaque JSON (`engine_state`), so
-//! `kyc-asl` can change its serde model without a migration.
+//! `asl` can change its serde model without a migration.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
@@ -572,7 +572,7 @@ mod tests {
             .write_blocking(|tx| {
                 let mut sm = StateMachineRecord {
                     arn: "arn:sm".into(),
-                    name: "kyc".into(),
+                    name: "app".into(),
                     kind: "STANDARD".into(),
                     definition: "{}".into(),
                     role_arn: "arn:role".into(),

@@ -99,7 +99,7 @@ impl Context<'_> {
                         self.condition(value).map(|b| Some(Value::Bool(b)))
                     }
                     "Fn::ImportValue" | "Fn::Cidr" | "Fn::Transform" => Err(invalid(format!(
-                        "{key} is not supported by kyc-local (there are no other stacks, VPCs or macros locally)"
+                        "{key} is not supported by the local stack (there are no other stacks, VPCs or macros locally)"
                     ))),
                     _ => self.eval_object(map),
                 }
@@ -427,7 +427,7 @@ mod tests {
         fn new() -> Self {
             let mut pseudo = BTreeMap::new();
             pseudo.insert("AWS::Region".into(), json!("us-east-1"));
-            pseudo.insert("AWS::StackName".into(), json!("kyc"));
+            pseudo.insert("AWS::StackName".into(), json!("app"));
             let mut parameters = BTreeMap::new();
             parameters.insert("Env".into(), json!("dev"));
             parameters.insert("Names".into(), json!(["a", "b"]));
@@ -489,7 +489,7 @@ mod tests {
             ctx.eval(&json!({"Fn::Sub": "${AWS::StackName}-${Env}-${Bus.Arn}-${!Literal}"}))
                 .unwrap(),
             Some(json!(
-                "kyc-dev-arn:aws:events:us-east-1:000000000000:event-bus/CentralEventBus-${Literal}"
+                "app-dev-arn:aws:events:us-east-1:000000000000:event-bus/CentralEventBus-${Literal}"
             ))
         );
         assert_eq!(

@@ -26,7 +26,13 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// Account unless told otherwise.
 pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
 /// Stack name unless told otherwise.
-pub const DEFAULT_STACK_NAME: &str = "kyc-local";
+pub const DEFAULT_STACK_NAME: &str = "local";
+
+/// Retention values `AWS::Logs::LogGroup` `RetentionInDays` and PutRetentionPolicy accept.
+pub const RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
 
 /// A template the local stack cannot honour.
 #[derive(Debug, thiserror::Error)]

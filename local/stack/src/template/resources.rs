@@ -26,30 +26,30 @@ const POLICY_TYPES: &[&str] = &[
 
 /// Types read and reported but not executed locally.
 const NOT_RUN: &[(&str, &str)] = &[
-    ("AWS::IAM::Role", "evaluated by kyc-local check-permissions"),
+    ("AWS::IAM::Role", "evaluated by check-permissions"),
     (
         "AWS::IAM::Policy",
-        "evaluated by kyc-local check-permissions",
+        "evaluated by check-permissions",
     ),
     (
         "AWS::IAM::ManagedPolicy",
-        "evaluated by kyc-local check-permissions",
+        "evaluated by check-permissions",
     ),
     (
         "AWS::Lambda::Permission",
-        "evaluated by kyc-local check-permissions",
+        "evaluated by check-permissions",
     ),
     (
         "AWS::SQS::QueuePolicy",
-        "evaluated by kyc-local check-permissions",
+        "evaluated by check-permissions",
     ),
     (
         "AWS::Events::EventBusPolicy",
-        "evaluated by kyc-local check-permissions",
+        "evaluated by check-permissions",
     ),
     (
         "AWS::Logs::ResourcePolicy",
-        "evaluated by kyc-local check-permissions",
+        "evaluated by check-permissions",
     ),
     (
         "AWS::CloudWatch::Alarm",
@@ -171,7 +171,7 @@ impl<'a> Props<'a> {
     fn only(&self, understood: &[&str], ignored: &[&str]) -> Result<(), TemplateError> {
         for key in self.map.keys() {
             if !understood.contains(&key.as_str()) && !ignored.contains(&key.as_str()) {
-                return Err(self.err(key, "is not supported by kyc-local"));
+                return Err(self.err(key, "is not supported by the local stack"));
             }
         }
         Ok(())
@@ -328,7 +328,7 @@ fn parameters(
         let kind = spec.get("Type").and_then(Value::as_str).unwrap_or("String");
         if kind.starts_with("AWS::SSM::Parameter") {
             return Err(perr(format!(
-                "type {kind} reads SSM Parameter Store, which kyc-local does not serve; give a value with --parameter-overrides and a String type"
+                "type {kind} reads SSM Parameter Store, which the local stack does not serve; give a value with --parameter-overrides and a String type"
             )));
         }
         let value = match options.parameter_overrides.get(name) {
@@ -625,7 +625,7 @@ fn expand_sam(decl: &Decl, all: &[Decl], out: &mut Vec<Decl>) -> Result<(), Temp
                     &decl.id,
                     &format!("{path}.Type"),
                     format!(
-                        "event source type '{other}' is not supported by kyc-local (EventBridgeRule, CloudWatchEvent and Schedule are)"
+                        "event source type '{other}' is not supported by the local stack (EventBridgeRule, CloudWatchEvent and Schedule are)"
                     ),
                 ));
             }
@@ -635,7 +635,7 @@ fn expand_sam(decl: &Decl, all: &[Decl], out: &mut Vec<Decl>) -> Result<(), Temp
                 return Err(TemplateError::resource(
                     &decl.id,
                     &format!("{path}.Properties.{key}"),
-                    "is not supported by kyc-local",
+                    "is not supported by the local stack",
                 ));
             }
         }
@@ -985,7 +985,7 @@ fn build_model(
                 )?;
                 let retention = p.number("RetentionInDays", 1, 3653)?;
                 if let Some(days) = retention
-                    && !crate::services::logs::RETENTION_DAYS.contains(&days)
+                    && !super::RETENTION_DAYS.contains(&days)
                 {
                     return Err(p.err(
                         "RetentionInDays",
@@ -1043,7 +1043,7 @@ fn build_model(
                     return Err(TemplateError::resource(
                         id,
                         "Type",
-                        format!("{kind} is not supported by kyc-local"),
+                        format!("{kind} is not supported by the local stack"),
                     ));
                 }
             }
@@ -1103,7 +1103,7 @@ fn event_invoke_config(p: &Props<'_>) -> Result<EventInvokeConfigModel, Template
             Some(arn) => Ok(Some(arn)),
             None => Err(dest.err(
                 "Destination",
-                "is required locally (kyc-local does not generate destination resources)",
+                "is required locally (the local stack does not generate destination resources)",
             )),
         }
     };
@@ -1194,7 +1194,7 @@ fn function(r: &Resolver<'_>, decl: &Decl) -> Result<FunctionModel, TemplateErro
     if let Some(Value::Array(layers)) = p.get("Layers")
         && !layers.is_empty()
     {
-        return Err(p.err("Layers", "layers are not supported by kyc-local"));
+        return Err(p.err("Layers", "layers are not supported by the local stack"));
     }
     if let Some(kind) = p.string("PackageType")?
         && kind != "Zip"
@@ -1249,7 +1249,7 @@ fn function(r: &Resolver<'_>, decl: &Decl) -> Result<FunctionModel, TemplateErro
                 if dlq.string("Type")?.as_deref() == Some("SNS") {
                     return Err(dlq.err(
                         "Type",
-                        "SNS dead-letter queues are not supported by kyc-local",
+                        "SNS dead-letter queues are not supported by the local stack",
                     ));
                 }
             } else {
@@ -1730,7 +1730,7 @@ fn queue(r: &Resolver<'_>, decl: &Decl) -> Result<QueueModel, TemplateError> {
     understood.extend_from_slice(ATTRIBUTES);
     p.only(&understood, &["Tags"])?;
     if p.boolean("FifoQueue")?.unwrap_or(false) {
-        return Err(p.err("FifoQueue", "FIFO queues are not supported by kyc-local"));
+        return Err(p.err("FifoQueue", "FIFO queues are not supported by the local stack"));
     }
     let mut attributes = BTreeMap::new();
     for key in ATTRIBUTES {

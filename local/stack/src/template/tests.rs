@@ -383,14 +383,14 @@ fn ref_to_unknown_names_is_refused() {
 #[test]
 fn parameter_overrides_parse_like_sam() {
     let parsed = parse_parameter_overrides(&[
-        "InstancePrefix=\"kyc\" EventBusName=Central".to_owned(),
+        "InstancePrefix=\"app\" EventBusName=Central".to_owned(),
         "ReviewTimeoutSeconds=30".to_owned(),
         "ParameterKey=Stage,ParameterValue=prod".to_owned(),
         "Note='two words'".to_owned(),
     ])
     .unwrap();
     let expected: BTreeMap<String, String> = [
-        ("InstancePrefix", "kyc"),
+        ("InstancePrefix", "app"),
         ("EventBusName", "Central"),
         ("ReviewTimeoutSeconds", "30"),
         ("Stage", "prod"),

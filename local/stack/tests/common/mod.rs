@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kyc_local::clock::SystemClock;
-use kyc_local::server::{
+use emulator::clock::SystemClock;
+use emulator::server::{
     self, Extensions, RunningServer, ServerConfig, StateLocation, TemplateSource,
 };
-use kyc_local::template::TemplateOptions;
+use emulator::template::TemplateOptions;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -44,14 +44,14 @@ pub async fn start(state: StateLocation, template: Option<PathBuf>) -> RunningSe
 
 /// The whole stack as `kyc-local serve` assembles it (Step Functions, Lambda, the template-free
 /// services) with `config`, and no template.
-pub async fn start_kyc(config: ServerConfig) -> kyc_local::assemble::KycStack {
+pub async fn start_kyc(config: ServerConfig) -> emulator::assemble::Stack {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    kyc_local::assemble::start(
+    emulator::assemble::start(
         config,
         Arc::new(SystemClock),
         None,
-        &kyc_local::functions::BinaryLocator::new(&root, &[]),
-        kyc_local::lambda::LambdaConfig::default(),
+        &emulator::functions::BinaryLocator::new(&root, &[]),
+        emulator::lambda::LambdaConfig::default(),
     )
     .await
     .expect("the stack starts")

@@ -7,16 +7,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kyc_local::clock::ManualClock;
-use kyc_local::lambda::{LambdaConfig, LambdaService, MemoryDeadLetterSink, MemoryLogSink};
-use kyc_local::protocol::JsonService;
-use kyc_local::protocol::error::AwsError;
-use kyc_local::server::{
+use emulator::clock::ManualClock;
+use emulator::lambda::{LambdaConfig, LambdaService, MemoryDeadLetterSink, MemoryLogSink};
+use emulator::protocol::JsonService;
+use emulator::protocol::error::AwsError;
+use emulator::server::{
     self, Extensions, RunningServer, ServerConfig, StateLocation, TemplateSource,
 };
-use kyc_local::services::bridge::{BoxFuture, ExecutionStarter, StartedExecution};
-use kyc_local::services::events::EventsService;
-use kyc_local::template::TemplateOptions;
+use emulator::services::bridge::{BoxFuture, ExecutionStarter, StartedExecution};
+use emulator::services::events::EventsService;
+use emulator::template::TemplateOptions;
 use serde_json::{Value, json};
 
 /// Start of the manual clock: 2026-01-01T00:00:00Z.

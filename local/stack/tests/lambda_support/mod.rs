@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use kyc_local::lambda::{
+use emulator::lambda::{
     FunctionConfig, LambdaConfig, LambdaService, MemoryDeadLetterSink, MemoryLogSink,
 };
 

@@ -9,16 +9,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use kyc_local::clock::{Clock, ManualClock};
-use kyc_local::lambda::{InvocationType, InvokeOutcome, LambdaError};
-use kyc_local::protocol::JsonService;
-use kyc_local::protocol::error::AwsError;
-use kyc_local::server::{
+use emulator::clock::{Clock, ManualClock};
+use emulator::lambda::{InvocationType, InvokeOutcome, LambdaError};
+use emulator::protocol::JsonService;
+use emulator::protocol::error::AwsError;
+use emulator::server::{
     self, Extensions, RunningServer, ServerConfig, StateLocation, TemplateSource,
 };
-use kyc_local::services::bridge::{BoxFuture, EventPublisher, PutEventsOutcome};
-use kyc_local::services::stepfunctions::{FunctionInvoker, StepFunctionsService};
-use kyc_local::template::TemplateOptions;
+use emulator::services::bridge::{BoxFuture, EventPublisher, PutEventsOutcome};
+use emulator::services::stepfunctions::{FunctionInvoker, StepFunctionsService};
+use emulator::template::TemplateOptions;
 use serde_json::{Value, json};
 
 pub const KYC_ARN: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:kyc-onboarding";
@@ -256,7 +256,7 @@ impl Harness {
     /// Another template (a mutation of the project's) with the permission plane in `iam` mode.
     pub async fn kyc_from(
         template: std::path::PathBuf,
-        iam: kyc_local::permissions::IamMode,
+        iam: emulator::permissions::IamMode,
     ) -> Self {
         let lambda = FakeLambda::kyc();
         let invoker: Arc<dyn FunctionInvoker> = lambda.clone();
@@ -279,7 +279,7 @@ impl Harness {
         invoker: Arc<dyn FunctionInvoker>,
         lambda: Arc<FakeLambda>,
         resume: bool,
-        other: Option<(std::path::PathBuf, kyc_local::permissions::IamMode)>,
+        other: Option<(std::path::PathBuf, emulator::permissions::IamMode)>,
     ) -> Self {
         let events = Arc::new(RecordingEvents::default());
         let (path, iam) = other.unwrap_or_else(|| (project_template(), Default::default()));
@@ -327,7 +327,7 @@ impl Harness {
         }
     }
 
-    pub fn stack(&self) -> &Arc<kyc_local::server::Stack> {
+    pub fn stack(&self) -> &Arc<emulator::services::context::Context> {
         &self.server.as_ref().unwrap().stack
     }
 
@@ -382,6 +382,24 @@ impl Harness {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("{arn} never reached {status}: {}", self.describe(arn).await);
+    }
+
+    /// Polls until the execution's history holds an event of this type (what a restart resumes
+    /// from: a callback token is persisted with `TaskSubmitted`, not when the request goes out).
+    pub async fn wait_history_event(&self, arn: &str, event_type: &str) {
+        for _ in 0..500 {
+            let history = self
+                .ok("GetExecutionHistory", json!({"executionArn": arn, "maxResults": 1000}))
+                .await;
+            if history["events"]
+                .as_array()
+                .is_some_and(|events| events.iter().any(|e| e["type"] == event_type))
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{arn} never recorded {event_type}");
     }
 
     /// Polls until an entry with this detail-type was published `count` times.

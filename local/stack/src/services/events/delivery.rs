@@ -4,7 +4,7 @@
 //! `rule-target`) in the same transaction that precedes the PutEvents answer,
 //! so an acknowledged event is never lost. The worker keeps an in-memory
 //! schedule of those rows (rebuilt from the store by `resume`), makes each
-//! attempt, and follows the engine's decision ([`kyc_eventbus::delivery::deliver`]):
+//! attempt, and follows the engine's decision ([`eventbus::delivery::deliver`]):
 //! done (row deleted), retry later (row rescheduled with the backoff the
 //! engine chose, timed by the stack's clock), dead-letter queue (SQS message
 //! with AWS's attributes, then row deleted) or drop.
@@ -13,7 +13,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use chrono::{DateTime, TimeZone, Utc};
-use kyc_eventbus::delivery::{DeliveryJob, DeliveryResult, RetryPolicy, TargetDelivery};
+use eventbus::delivery::{DeliveryJob, DeliveryResult, RetryPolicy, TargetDelivery};
 use serde::{Deserialize, Serialize};
 
 use crate::store::eventbridge::PendingDelivery;
@@ -183,84 +183,10 @@ impl Schedule {
     }
 }
 
-/// How a target ARN is reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetKind {
-    /// `arn:aws:states:...:stateMachine:<name>`.
-    StateMachine,
-    /// `arn:aws:lambda:...:function:<name>[:qualifier]`.
-    Lambda,
-    /// `arn:aws:logs:...:log-group:<name>[:*]`: the group name.
-    LogGroup(String),
-    /// `arn:aws:sqs:...:<name>`.
-    Queue,
-    /// `arn:aws:events:...:event-bus/<name>`: the bus name.
-    EventBus(String),
-    /// Anything else.
-    Unsupported,
-}
-
-/// Classifies a target ARN.
-pub fn target_kind(arn: &str) -> TargetKind {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [_, _, service, _, _, resource] = parts.as_slice() else {
-        return TargetKind::Unsupported;
-    };
-    match *service {
-        "states" if resource.starts_with("stateMachine:") => TargetKind::StateMachine,
-        "lambda" if resource.starts_with("function:") => TargetKind::Lambda,
-        "logs" => match resource.strip_prefix("log-group:") {
-            Some(rest) => {
-                let name = rest.strip_suffix(":*").unwrap_or(rest);
-                TargetKind::LogGroup(name.to_owned())
-            }
-            None => TargetKind::Unsupported,
-        },
-        "sqs" => TargetKind::Queue,
-        "events" => match resource.strip_prefix("event-bus/") {
-            Some(name) => TargetKind::EventBus(name.to_owned()),
-            None => TargetKind::Unsupported,
-        },
-        _ => TargetKind::Unsupported,
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn target_kinds_by_arn() {
-        assert_eq!(
-            target_kind("arn:aws:states:us-east-1:000000000000:stateMachine:kyc"),
-            TargetKind::StateMachine
-        );
-        assert_eq!(
-            target_kind("arn:aws:lambda:us-east-1:000000000000:function:f"),
-            TargetKind::Lambda
-        );
-        assert_eq!(
-            target_kind("arn:aws:logs:us-east-1:000000000000:log-group:/aws/events/x:*"),
-            TargetKind::LogGroup("/aws/events/x".into())
-        );
-        assert_eq!(
-            target_kind("arn:aws:logs:us-east-1:000000000000:log-group:/aws/events/x"),
-            TargetKind::LogGroup("/aws/events/x".into())
-        );
-        assert_eq!(
-            target_kind("arn:aws:sqs:us-east-1:000000000000:q"),
-            TargetKind::Queue
-        );
-        assert_eq!(
-            target_kind("arn:aws:events:us-east-1:000000000000:event-bus/b"),
-            TargetKind::EventBus("b".into())
-        );
-        assert_eq!(
-            target_kind("arn:aws:sns:us-east-1:000000000000:t"),
-            TargetKind::Unsupported
-        );
-        assert_eq!(target_kind("nonsense"), TargetKind::Unsupported);
-    }
 
     #[test]
     fn schedule_hands_out_due_jobs_in_order_and_honours_reschedules() {

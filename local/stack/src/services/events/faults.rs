@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use kyc_eventbus::delivery::DeliveryResult;
+use eventbus::delivery::DeliveryResult;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

@@ -1,10 +1,10 @@
 //! EventBridge (`AWSEvents`, awsJson1_1): buses, rules, targets, PutEvents and
 //! the delivery of matched events to targets.
 //!
-//! Semantics come from the `kyc-eventbus` engine (patterns, PutEvents entry
+//! Semantics come from the `eventbus` engine (patterns, PutEvents entry
 //! validation, PutRule / PutTargets validation, input rendering, retry and
 //! dead-letter decisions); this module stores buses, rules and targets
-//! (`store::eventbridge`), keeps one compiled [`kyc_eventbus::RuleIndex`] per bus, and
+//! (`store::eventbridge`), keeps one compiled [`eventbus::RuleIndex`] per bus, and
 //! runs deliveries (see [`delivery`]).
 //!
 //! ```text
@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
-use kyc_eventbus::delivery::{DeliveryResult, NextStep};
-use kyc_eventbus::put_events::PutEventsRequestEntry;
+use eventbus::delivery::{DeliveryResult, NextStep};
+use eventbus::put_events::PutEventsRequestEntry;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::Value;
@@ -32,14 +32,15 @@ use tokio::sync::{Notify, OnceCell};
 use crate::lambda::{InvocationType, LambdaError, LambdaService};
 use crate::protocol::error::AwsError;
 use crate::protocol::{JsonService, Protocol, ServiceFuture};
-use crate::server::Stack;
+use crate::services::context::Context;
 use crate::services::bridge::{BoxFuture, EventPublisher, ExecutionStarter, PutEventsOutcome};
 use crate::services::logs::{InputLogEvent, LogsError};
 use crate::services::sqs::{MessageAttributeValue, SqsError};
 use crate::store::StoreError;
 use crate::store::eventbridge;
 
-use delivery::{Attempted, Destination, Payload, Schedule, Scheduled, TargetKind};
+use crate::arn::{TargetKind, target_kind};
+use delivery::{Attempted, Destination, Payload, Schedule, Scheduled};
 pub use faults::{InjectedError, TargetFault, TargetFaults};
 use routing::Routing;
 
@@ -52,7 +53,7 @@ const MAX_IN_FLIGHT: usize = 64;
 
 /// The EventBridge service.
 pub struct EventsService {
-    stack: Arc<Stack>,
+    stack: Arc<Context>,
     lambda: LambdaService,
     executions: Arc<dyn ExecutionStarter>,
     routing: RwLock<Routing>,
@@ -99,7 +100,7 @@ impl EventsService {
     /// runs until [`EventsService::resume`] (the buses and rules are loaded
     /// lazily by the first call either way).
     pub fn new(
-        stack: Arc<Stack>,
+        stack: Arc<Context>,
         lambda: LambdaService,
         executions: Arc<dyn ExecutionStarter>,
     ) -> Arc<Self> {
@@ -132,7 +133,7 @@ impl EventsService {
     }
 
     /// The stack this service runs on.
-    pub fn stack(&self) -> &Arc<Stack> {
+    pub fn stack(&self) -> &Arc<Context> {
         &self.stack
     }
 
@@ -206,11 +207,11 @@ impl EventsService {
         self.loaded
             .get_or_try_init(|| async {
                 let default = eventbridge::EventBusRecord {
-                    name: kyc_eventbus::model::DEFAULT_BUS.to_owned(),
-                    arn: kyc_eventbus::model::bus_arn(
+                    name: eventbus::model::DEFAULT_BUS.to_owned(),
+                    arn: eventbus::model::bus_arn(
                         &self.stack.region,
                         &self.stack.account_id,
-                        kyc_eventbus::model::DEFAULT_BUS,
+                        eventbus::model::DEFAULT_BUS,
                     ),
                     description: None,
                     policy: None,
@@ -255,7 +256,7 @@ impl EventsService {
                 }
                 for (rule, targets) in rules {
                     if let Some(p) = &rule.event_pattern
-                        && let Err(e) = kyc_eventbus::EventPattern::parse(p)
+                        && let Err(e) = eventbus::EventPattern::parse(p)
                     {
                         tracing::warn!(rule = %rule.name, error = %e, "rule pattern does not compile; the rule matches nothing");
                     }
@@ -278,7 +279,7 @@ impl EventsService {
     ) -> Result<PutEventsOutcome, AwsError> {
         self.ensure_loaded().await?;
         let now = self.stack.clock.now();
-        let outcome = kyc_eventbus::put_events::put_events(
+        let outcome = eventbus::put_events::put_events(
             &entries,
             &self.stack.account_id,
             &self.stack.region,
@@ -296,7 +297,7 @@ impl EventsService {
         {
             let routing = self.routing.read().unwrap_or_else(|e| e.into_inner());
             for accepted in &outcome.accepted {
-                let bus = kyc_eventbus::model::bus_name_of(accepted.event_bus_name.as_deref());
+                let bus = eventbus::model::bus_name_of(accepted.event_bus_name.as_deref());
                 if !routing.buses.contains_key(bus) {
                     // AWS accepts an entry for a bus that does not exist (it
                     // answers with an EventId and routes nothing; reported on
@@ -481,7 +482,7 @@ impl EventsService {
     async fn deliver_once(&self, job: &Scheduled, duplicate: bool) -> DeliveryResult {
         let input = job.payload.input.clone().unwrap_or_default();
         let arn = &job.destination.target_arn;
-        match delivery::target_kind(arn) {
+        match target_kind(arn) {
             TargetKind::StateMachine => {
                 // A delivery whose start committed but whose row was not finished yet (a crash in
                 // between) is attempted again after a restart. A name derived from the delivery
@@ -556,7 +557,7 @@ impl EventsService {
             }
             TargetKind::Unsupported => DeliveryResult::NonRetryable {
                 code: "UnsupportedTarget".into(),
-                message: format!("kyc-local cannot deliver to target {arn}"),
+                message: format!("the local stack cannot deliver to target {arn}"),
             },
         }
     }
@@ -619,7 +620,7 @@ impl EventsService {
         let now = self.stack.clock.now();
         let step = {
             let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-            kyc_eventbus::delivery::deliver(&mut Attempted(result), &mut engine_job, now, &mut *rng)
+            eventbus::delivery::deliver(&mut Attempted(result), &mut engine_job, now, &mut *rng)
         };
         let id = job.id;
         let outcome = match step {
@@ -950,7 +951,7 @@ impl EventPublisher for EventsService {
                 return Err(AwsError::internal("a service event must be a JSON object"));
             }
             self.route(
-                vec![(kyc_eventbus::model::DEFAULT_BUS.to_owned(), event)],
+                vec![(eventbus::model::DEFAULT_BUS.to_owned(), event)],
                 self.stack.clock.now(),
             )
             .await

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use kyc_eventbus::model::{self, DEFAULT_BUS, PutRuleRequest, RuleState, Target};
-use kyc_eventbus::put_events::PutEventsRequestEntry;
+use eventbus::model::{self, DEFAULT_BUS, PutRuleRequest, RuleState, Target};
+use eventbus::put_events::PutEventsRequestEntry;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -332,7 +332,7 @@ impl EventsService {
         }
         if req.event_source_name.is_some() {
             return Err(validation(
-                "Partner event sources are not supported by kyc-local.",
+                "Partner event sources are not supported by the local stack.",
             ));
         }
         if let Some(d) = &req.description
@@ -437,7 +437,7 @@ impl EventsService {
     /// optional `Condition` — added to (or replacing the same `Sid` in) the bus's policy.
     async fn op_put_permission(&self, req: PutPermissionRequest) -> Result<Value, AwsError> {
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let arn = kyc_eventbus::model::bus_arn(&self.stack.region, &self.stack.account_id, &bus);
+        let arn = eventbus::model::bus_arn(&self.stack.region, &self.stack.account_id, &bus);
         let current = self.bus_policy(&bus).await?;
         let policy = match req.policy {
             Some(policy) => {
@@ -517,7 +517,7 @@ impl EventsService {
     /// RemovePermission: one statement by `StatementId`, or every one (`RemoveAllPermissions`).
     async fn op_remove_permission(&self, req: RemovePermissionRequest) -> Result<Value, AwsError> {
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let arn = kyc_eventbus::model::bus_arn(&self.stack.region, &self.stack.account_id, &bus);
+        let arn = eventbus::model::bus_arn(&self.stack.region, &self.stack.account_id, &bus);
         if req.remove_all_permissions == Some(true) {
             self.store_bus_policy(&bus, &arn, None).await?;
             return Ok(json!({}));
@@ -925,7 +925,7 @@ impl EventsService {
 }
 
 fn op_test_event_pattern(req: TestEventPatternRequest) -> Result<Value, AwsError> {
-    match kyc_eventbus::test_event_pattern(&req.event_pattern, &req.event) {
+    match eventbus::test_event_pattern(&req.event_pattern, &req.event) {
         Ok(result) => Ok(json!({ "Result": result })),
         Err(e) => Err(AwsError::client(e.code, e.message)),
     }

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use kyc_eventbus::RuleIndex;
-use kyc_eventbus::model::{Rule, RuleState, Target};
-use kyc_eventbus::{EventPattern, delivery::DeliveryJob, delivery::JobError};
+use eventbus::RuleIndex;
+use eventbus::model::{Rule, RuleState, Target};
+use eventbus::{EventPattern, delivery::DeliveryJob, delivery::JobError};
 use serde_json::Value;
 
 use crate::store::eventbridge::{RuleRecord, TargetRecord};
@@ -164,7 +164,7 @@ impl Routing {
                 continue;
             }
             let jobs =
-                kyc_eventbus::delivery::jobs_for_rule(&route.rule, &route.arn, event, ingestion);
+                eventbus::delivery::jobs_for_rule(&route.rule, &route.arn, event, ingestion);
             for (target, job) in route.rule.targets.iter().zip(jobs) {
                 out.push((name.clone(), target.id.clone(), job));
             }

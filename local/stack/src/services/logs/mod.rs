@@ -40,11 +40,7 @@ const MAX_SPAN_MS: i64 = 86_400_000;
 const SCAN_CHUNK: usize = 1000;
 /// GetLogEvents / FilterLogEvents return at most 1 MB of events.
 const MAX_RESPONSE_BYTES: usize = 1_048_576;
-/// Retention values PutRetentionPolicy accepts.
-pub const RETENTION_DAYS: &[i64] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
+pub use crate::template::RETENTION_DAYS;
 
 const GROUP_NAME_PATTERN: &str = r"[\.\-_/#A-Za-z0-9]+";
 const STREAM_NAME_PATTERN: &str = "[^:*]*";
@@ -122,7 +118,7 @@ pub struct OutputLogEvent {
     pub timestamp: i64,
     /// The message.
     pub message: String,
-    /// When kyc-local stored it.
+    /// When the stack stored it.
     pub ingestion_time: i64,
 }
 
@@ -136,7 +132,7 @@ pub struct FilteredLogEvent {
     pub timestamp: i64,
     /// The message.
     pub message: String,
-    /// When kyc-local stored it.
+    /// When the stack stored it.
     pub ingestion_time: i64,
     /// Unique id.
     pub event_id: String,
@@ -424,7 +420,7 @@ struct Cursor {
 
 impl Cursor {
     /// The position as AWS spells its tokens (direction and 56 digits),
-    /// sealed so that only tokens kyc-local issued are accepted back.
+    /// sealed so that only tokens the stack issued are accepted back.
     fn encode(self, direction: char) -> String {
         crate::protocol::tokens::seal(CURSOR_SCOPE, &self.spell(direction))
     }

@@ -2,13 +2,16 @@
 
 use std::sync::Arc;
 
-use kyc_asl::{Definition, Execution, ExecutionContext};
+use asl::{Definition, Execution, ExecutionContext};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::StepFunctionsService;
-use super::runtime::{self, CallbackAction, ExecutionMeta, RunnerMessage};
+use super::model::{
+    self, CallbackAction, ExecutionMeta, RunnerMessage, epoch, strip_execution_data,
+};
+use super::runtime;
 use crate::protocol::error::AwsError;
 use crate::protocol::{decode, null_member_message, tokens};
 use crate::store::StoreError;
@@ -54,11 +57,6 @@ fn validation(message: impl Into<String>) -> AwsError {
 
 fn store_error(e: StoreError) -> AwsError {
     AwsError::internal(format!("storage failed: {e}"))
-}
-
-/// Epoch milliseconds as the JSON protocol's timestamp (epoch seconds, fractional).
-pub(super) fn epoch(ms: i64) -> Value {
-    json!(ms as f64 / 1000.0)
 }
 
 // ----- names and ARNs -----------------------------------------------------------------------
@@ -549,7 +547,7 @@ pub(super) async fn start_execution_parts(
     })?;
     let def = svc.definition(&sm.definition)?;
     let mut ctx = ExecutionContext::new(&sm.arn, &name, &sm.role_arn);
-    ctx.seed = runtime::random_seed();
+    ctx.seed = model::random_seed();
     let execution_arn = ctx.execution_arn.clone();
     let now = svc.stack.clock.now();
     let start_ms = now.timestamp_millis();
@@ -573,7 +571,7 @@ pub(super) async fn start_execution_parts(
         arn: execution_arn.clone(),
         state_machine_arn: sm.arn.clone(),
         name: name.clone(),
-        status: runtime::status_name(state.status).into(),
+        status: model::status_name(state.status).into(),
         input: Some(input_text.clone()),
         output: state.output.as_ref().map(ToString::to_string),
         error: state.error.clone(),
@@ -584,7 +582,7 @@ pub(super) async fn start_execution_parts(
         engine_state: Some(snapshot),
         redrive_count: 0,
     };
-    let history = runtime::history_records(&execution_arn, &events);
+    let history = model::history_records(&execution_arn, &events);
     let outcome = svc
         .stack
         .store
@@ -687,7 +685,7 @@ async fn list_executions(
     input: ListExecutionsInput,
 ) -> Result<Value, AwsError> {
     if input.map_run_arn.is_some() {
-        return Err(validation("Map Runs are not supported by kyc-local"));
+        return Err(validation("Map Runs are not supported by the local stack"));
     }
     let Some(sm_arn) = input.state_machine_arn else {
         return Err(validation("Must provide a StateMachine ARN or MapRun ARN"));
@@ -755,22 +753,6 @@ struct HistoryInput {
     reverse_order: Option<bool>,
     next_token: Option<String>,
     include_execution_data: Option<bool>,
-}
-
-/// Input and output members of history event details, removed when `includeExecutionData` is
-/// false.
-pub(super) fn strip_execution_data(event: &mut Value) {
-    if let Some(obj) = event.as_object_mut() {
-        for (key, details) in obj.iter_mut() {
-            if key.ends_with("EventDetails")
-                && let Some(d) = details.as_object_mut()
-            {
-                for member in ["input", "output", "parameters"] {
-                    d.remove(member);
-                }
-            }
-        }
-    }
 }
 
 async fn get_execution_history(
@@ -923,7 +905,7 @@ fn check_token_length(token: &str) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// Tokens this stack issues: `AQ` + 56 hex digits (see kyc-asl). Anything else cannot be one of
+/// Tokens this stack issues: `AQ` + 56 hex digits (see asl). Anything else cannot be one of
 /// ours, which AWS answers with `InvalidToken`.
 fn well_formed(token: &str) -> bool {
     token.len() == 58

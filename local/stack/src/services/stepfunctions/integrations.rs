@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use kyc_asl::{Integration, IntegrationPattern, TaskRequest};
+use asl::{Integration, IntegrationPattern, TaskRequest};
 use serde_json::{Value, json};
 
 use super::StepFunctionsService;
-use super::runtime::TaskResult;
+use super::model::TaskResult;
 use crate::lambda::{InvocationType, InvokeOutcome, LambdaError};
 use crate::services::sqs::MessageAttributeValue;
 
@@ -175,7 +175,7 @@ fn permission_denied(
 fn unsupported(resource: &str) -> Outcome {
     failed(
         "States.TaskFailed",
-        format!("kyc-local does not run the integration '{resource}'"),
+        format!("the local stack does not run the integration '{resource}'"),
     )
 }
 

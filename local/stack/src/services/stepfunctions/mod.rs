@@ -1,10 +1,10 @@
 //! Step Functions (`AWSStepFunctions`, awsJson1_0): state machines, executions and callbacks.
 //!
-//! - [`StepFunctionsService::new`] builds the service over the [`Stack`], a Lambda invoker and an
+//! - [`StepFunctionsService::new`] builds the service over the [`Context`], a Lambda invoker and an
 //!   [`EventPublisher`]; [`StepFunctionsService::resume`] restarts every RUNNING execution found in
 //!   the store (call it once at start-up).
 //! - `api.rs`: one function per operation (typed input, AWS-shaped errors).
-//! - `runtime.rs`: every execution is a `kyc_asl::Execution` owned by one task that advances it,
+//! - `runtime.rs`: every execution is a `asl::Execution` owned by one task that advances it,
 //!   persists the snapshot, history and task tokens (before anything depending on them is
 //!   acknowledged), dispatches tasks and sleeps on the stack's clock until the next timer.
 //! - `integrations.rs`: `lambda:invoke`, a bare Lambda ARN, `events:putEvents`, `sqs:sendMessage`
@@ -14,22 +14,23 @@
 
 mod api;
 mod integrations;
+mod model;
 mod observe;
 mod runtime;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-use kyc_asl::Definition;
+use asl::Definition;
 use serde_json::Value;
 
 use crate::lambda::{InvocationType, InvokeOutcome, LambdaError, LambdaService};
 use crate::protocol::error::AwsError;
 use crate::protocol::{JsonService, Protocol, ServiceFuture};
-use crate::server::Stack;
+use crate::services::context::Context;
 use crate::services::bridge::{BoxFuture, EventPublisher, ExecutionStarter, StartedExecution};
 
-pub use runtime::RunnerMessage;
+pub use model::RunnerMessage;
 
 /// Runs Lambda functions for the `lambda:invoke` integration (a trait so tests can fake Lambda).
 pub trait FunctionInvoker: Send + Sync {
@@ -57,7 +58,7 @@ impl FunctionInvoker for LambdaService {
 
 /// The Step Functions service.
 pub struct StepFunctionsService {
-    stack: Arc<Stack>,
+    stack: Arc<Context>,
     lambda: Arc<dyn FunctionInvoker>,
     events: Arc<dyn EventPublisher>,
     /// Running executions: execution ARN → the channel of the task that owns it.
@@ -73,7 +74,7 @@ pub struct StepFunctionsService {
 impl StepFunctionsService {
     /// The service, with Lambda processes behind `lambda:invoke`.
     pub fn new(
-        stack: Arc<Stack>,
+        stack: Arc<Context>,
         lambda: LambdaService,
         events: Arc<dyn EventPublisher>,
     ) -> Arc<Self> {
@@ -82,7 +83,7 @@ impl StepFunctionsService {
 
     /// The service with any [`FunctionInvoker`] (tests use a fake).
     pub fn with_invoker(
-        stack: Arc<Stack>,
+        stack: Arc<Context>,
         lambda: Arc<dyn FunctionInvoker>,
         events: Arc<dyn EventPublisher>,
     ) -> Arc<Self> {

@@ -1,12 +1,11 @@
 //! What an execution tells the outside world besides its history: "Step Functions Execution
 //! Status Change" events on the default bus, and execution logs in CloudWatch Logs.
 
-use kyc_asl::{EventType, Execution, ExecutionStatus, HistoryEvent};
+use asl::{EventType, Execution, ExecutionStatus, HistoryEvent};
 use serde_json::{Value, json};
 
 use super::StepFunctionsService;
-use super::api::strip_execution_data;
-use super::runtime::{ExecutionMeta, status_name};
+use super::model::{ExecutionMeta, status_name, strip_execution_data};
 use crate::services::logs::InputLogEvent;
 
 /// The event's `detail`, as the Step Functions / EventBridge integration documents it.

@@ -1,4 +1,4 @@
-//! The execution runtime: one task per running execution owns its `kyc_asl::Execution`.
+//! The execution runtime: one task per running execution owns its `asl::Execution`.
 //!
 //! Each turn: advance the engine at the clock's now → persist the new history events, the
 //! engine snapshot, the execution row and task-token changes in one transaction → answer the
@@ -11,214 +11,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use kyc_asl::{Command, Execution, ExecutionState, ExecutionStatus, HistoryEvent, TaskRequest};
+use asl::{Command, Execution, ExecutionState, ExecutionStatus, HistoryEvent, TaskRequest};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use super::StepFunctionsService;
 use super::integrations::{self, Outcome};
+use super::model::{
+    CallbackAction, ExecutionMeta, RunnerMessage, TaskResult, history_records, status_name,
+};
 use super::observe;
 use crate::protocol::error::AwsError;
 use crate::store::StoreError;
 use crate::store::stepfunctions::{
     self as records, ExecutionRecord, HistoryRecord, StateMachineRecord, TaskTokenRecord,
 };
-
-/// What a task ended with.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TaskResult {
-    /// The integration's output.
-    Succeeded(Value),
-    /// Error name and cause.
-    Failed {
-        /// Error name (`Lambda.ServiceException`, `InvalidApplication`, ...).
-        error: String,
-        /// Cause text.
-        cause: String,
-    },
-}
-
-/// A SendTask* call.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CallbackAction {
-    /// SendTaskSuccess.
-    Success(Value),
-    /// SendTaskFailure.
-    Failure {
-        /// `error`.
-        error: Option<String>,
-        /// `cause`.
-        cause: Option<String>,
-    },
-    /// SendTaskHeartbeat.
-    Heartbeat,
-}
-
-/// Messages to an execution's runner.
-#[derive(Debug)]
-pub enum RunnerMessage {
-    /// A dispatched task finished.
-    TaskDone {
-        /// Engine task id.
-        task_id: u64,
-        /// Its result.
-        result: TaskResult,
-    },
-    /// A `.waitForTaskToken` request was accepted by the integration.
-    Submitted {
-        /// Engine task id.
-        task_id: u64,
-        /// The token it waits on.
-        token: String,
-        /// The integration's response (TaskSubmitted output).
-        output: Value,
-    },
-    /// SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat; answered once persisted.
-    Callback {
-        /// The token.
-        token: String,
-        /// What to do.
-        action: CallbackAction,
-        /// The answer.
-        reply: oneshot::Sender<Result<(), AwsError>>,
-    },
-    /// StopExecution; answered with the stop date (ms) once persisted.
-    Stop {
-        /// `error`.
-        error: Option<String>,
-        /// `cause`.
-        cause: Option<String>,
-        /// The answer.
-        reply: oneshot::Sender<Result<i64, AwsError>>,
-    },
-}
-
-/// Execution logging settings of the state machine.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct LoggingSettings {
-    pub level: String,
-    pub include_execution_data: bool,
-    pub log_group: String,
-}
-
-/// What the runner knows about its execution besides the engine state.
-#[derive(Debug, Clone)]
-pub(super) struct ExecutionMeta {
-    pub arn: String,
-    pub state_machine_arn: String,
-    pub name: String,
-    pub input: String,
-    pub start_ms: i64,
-    pub redrive_count: i64,
-    pub logging: Option<LoggingSettings>,
-    /// The execution's log stream (`states/<machine>/<start time>/<id>`).
-    pub log_stream: String,
-}
-
-impl ExecutionMeta {
-    pub(super) fn new(
-        sm: &StateMachineRecord,
-        arn: &str,
-        name: &str,
-        input: &str,
-        start_ms: i64,
-        redrive_count: i64,
-    ) -> Self {
-        let logging = sm
-            .logging_configuration
-            .as_deref()
-            .and_then(|t| serde_json::from_str::<Value>(t).ok())
-            .and_then(|cfg| {
-                let level = cfg.get("level")?.as_str()?.to_owned();
-                if level == "OFF" {
-                    return None;
-                }
-                let group_arn = cfg
-                    .get("destinations")?
-                    .get(0)?
-                    .get("cloudWatchLogsLogGroup")?
-                    .get("logGroupArn")?
-                    .as_str()?;
-                // arn:aws:logs:<region>:<account>:log-group:<name>[:*]
-                let group = group_arn.split(':').nth(6)?.to_owned();
-                Some(LoggingSettings {
-                    level,
-                    include_execution_data: cfg
-                        .get("includeExecutionData")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                    log_group: group,
-                })
-            });
-        let started = chrono::TimeZone::timestamp_millis_opt(&Utc, start_ms)
-            .single()
-            .unwrap_or_else(Utc::now);
-        let digest = {
-            use sha2::Digest;
-            let hash = sha2::Sha256::digest(arn.as_bytes());
-            hash.iter()
-                .take(4)
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        };
-        Self {
-            arn: arn.to_owned(),
-            state_machine_arn: sm.arn.clone(),
-            name: name.to_owned(),
-            input: input.to_owned(),
-            start_ms,
-            redrive_count,
-            logging,
-            log_stream: format!(
-                "states/{}/{}/{digest}",
-                sm.name,
-                started.format("%Y-%m-%d-%H-%M")
-            ),
-        }
-    }
-}
-
-/// A seed for the engine's random source (task tokens, States.UUID, jitter): tokens must be
-/// unguessable and unique across executions.
-pub(super) fn random_seed() -> u64 {
-    let bytes = *uuid::Uuid::new_v4().as_bytes();
-    let mut seed = [0u8; 8];
-    seed.copy_from_slice(&bytes[..8]);
-    u64::from_le_bytes(seed)
-}
-
-fn event_type_name(event: &HistoryEvent) -> String {
-    serde_json::to_value(event.event_type)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// History events as store rows (details = the event as GetExecutionHistory returns it).
-pub(super) fn history_records(execution_arn: &str, events: &[HistoryEvent]) -> Vec<HistoryRecord> {
-    events
-        .iter()
-        .map(|e| HistoryRecord {
-            execution_arn: execution_arn.to_owned(),
-            id: e.id as i64,
-            previous_id: e.previous_event_id as i64,
-            timestamp_ms: e.timestamp.timestamp_millis(),
-            kind: event_type_name(e),
-            details: serde_json::to_string(e).unwrap_or_else(|_| "{}".into()),
-        })
-        .collect()
-}
-
-pub(super) fn status_name(status: ExecutionStatus) -> &'static str {
-    match status {
-        ExecutionStatus::Running => "RUNNING",
-        ExecutionStatus::Succeeded => "SUCCEEDED",
-        ExecutionStatus::Failed => "FAILED",
-        ExecutionStatus::TimedOut => "TIMED_OUT",
-        ExecutionStatus::Aborted => "ABORTED",
-    }
-}
 
 /// A running execution's channel and task.
 pub(super) struct RunnerHandle {
@@ -718,7 +526,7 @@ fn detach_arn(svc: &StepFunctionsService, arn: &str) {
 /// Deepest saved engine state accepted: values are at most
 /// `MAX_VALUE_DEPTH` deep (task parameters, a template around such a value,
 /// at most twice that), inside a few levels of the state's own structure.
-const MAX_SNAPSHOT_DEPTH: usize = 2 * kyc_asl::limits::MAX_VALUE_DEPTH + 32;
+const MAX_SNAPSHOT_DEPTH: usize = 2 * asl::limits::MAX_VALUE_DEPTH + 32;
 
 /// Parses a saved engine state. serde_json's default limit (127 levels) is
 /// below what the engine may hold, so the limit is lifted for this parse,
@@ -726,7 +534,7 @@ const MAX_SNAPSHOT_DEPTH: usize = 2 * kyc_asl::limits::MAX_VALUE_DEPTH + 32;
 /// [`MAX_SNAPSHOT_DEPTH`]; parsing recursion stays bounded.
 fn parse_snapshot(text: &str) -> Result<ExecutionState, AwsError> {
     use serde::Deserialize;
-    if kyc_asl::limits::text_depth(text) > MAX_SNAPSHOT_DEPTH {
+    if asl::limits::text_depth(text) > MAX_SNAPSHOT_DEPTH {
         return Err(AwsError::internal(
             "corrupt engine snapshot: nested deeper than any state the engine saves",
         ));

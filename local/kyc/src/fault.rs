@@ -15,8 +15,8 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::FaultPlanDocument;
-use super::client::FaultClient;
+use emulator::faults::FaultPlanDocument;
+use emulator::faults::client::FaultClient;
 
 /// `kyc-local fault`.
 #[derive(Debug, clap::Args)]
@@ -43,7 +43,7 @@ pub enum FaultCommand {
     Target(TargetFaultArgs),
     /// Add latency to every request of one service (stepfunctions, events, logs, lambda, sqs).
     Delay(DelayArgs),
-    /// Add every fault of a plan file (the JSON of POST /_kyc/faults and `serve --faults`).
+    /// Add every fault of a plan file (the JSON of POST /_local/faults and `serve --faults`).
     Load {
         /// The plan file.
         file: PathBuf,
@@ -137,11 +137,11 @@ pub struct DelayArgs {
 /// The HTTP call a command makes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultRequest {
-    /// `POST /_kyc/faults` with this plan.
+    /// `POST /_local/faults` with this plan.
     Add(Value),
-    /// `GET /_kyc/faults`.
+    /// `GET /_local/faults`.
     List,
-    /// `DELETE /_kyc/faults[/{id}]`.
+    /// `DELETE /_local/faults[/{id}]`.
     Clear(Option<u64>),
 }
 

@@ -14,14 +14,14 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kyc_local::assemble::{self, KycStack};
-use kyc_local::clock::{ManualClock, SharedClock, SystemClock};
-use kyc_local::demo::AwsJsonClient;
-use kyc_local::faults::client::{ClientError, FaultClient};
-use kyc_local::functions::BinaryLocator;
-use kyc_local::lambda::LambdaConfig;
-use kyc_local::server::{ServerConfig, StateLocation, TemplateSource};
-use kyc_local::template::{StackModel, TemplateOptions, parse_parameter_overrides};
+use emulator::assemble::{self, Stack};
+use emulator::clock::{ManualClock, SharedClock, SystemClock};
+use emulator::client::AwsJsonClient;
+use emulator::faults::client::{ClientError, FaultClient};
+use emulator::functions::BinaryLocator;
+use emulator::lambda::LambdaConfig;
+use emulator::server::{ServerConfig, StateLocation, TemplateSource};
+use emulator::template::{StackModel, TemplateOptions, parse_parameter_overrides};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt;
@@ -52,12 +52,12 @@ fn template_options(overrides: &[&str]) -> TemplateOptions {
 
 /// Builds the template's functions (cargo only rebuilds what changed).
 fn build_functions() {
-    let model = kyc_local::template::load(&template_path(), &template_options(&[])).unwrap();
+    let model = emulator::template::load(&template_path(), &template_options(&[])).unwrap();
     assemble::build_functions_with_profile(&repo_root(), &model, "dev")
         .unwrap_or_else(|e| panic!("building the functions: {e}"));
 }
 
-async fn start_stack(clock: SharedClock, with_functions: bool) -> KycStack {
+async fn start_stack(clock: SharedClock, with_functions: bool) -> Stack {
     if with_functions {
         build_functions();
     }
@@ -367,7 +367,7 @@ async fn the_control_api_adds_lists_and_clears_faults() {
 async fn bad_control_requests_get_a_json_400_and_change_nothing() {
     let stack = start_stack(Arc::new(SystemClock), false).await;
     let faults = FaultClient::new(stack.endpoint());
-    let post = |body: &str| faults.send("POST", "/_kyc/faults".into(), Some(body.to_string()));
+    let post = |body: &str| faults.send("POST", "/_local/faults".into(), Some(body.to_string()));
 
     let (status, code, message) = refused(post("{not json").await);
     assert_eq!((status, code.as_str()), (400, "ValidationError"));
@@ -472,12 +472,12 @@ async fn bad_control_requests_get_a_json_400_and_change_nothing() {
     assert_eq!((status, code.as_str()), (413, "ValidationError"));
     assert!(message.contains("length limit exceeded"), "{message}");
     let (status, code, message) =
-        refused(faults.send("DELETE", "/_kyc/faults/abc".into(), None).await);
+        refused(faults.send("DELETE", "/_local/faults/abc".into(), None).await);
     assert_eq!(
         (status, code.as_str(), message.as_str()),
         (400, "ValidationError", "fault id \"abc\" is not a number")
     );
-    let (status, code, _) = refused(faults.send("PUT", "/_kyc/faults".into(), None).await);
+    let (status, code, _) = refused(faults.send("PUT", "/_local/faults".into(), None).await);
     assert_eq!((status, code.as_str()), (405, "MethodNotAllowed"));
     assert_eq!(
         faults.list().await.unwrap(),
@@ -636,7 +636,7 @@ async fn the_cli_calls_the_control_api_and_reports_errors() {
     let (code, _, stderr) = run_cli(&["fault", "list", "--endpoint-url", &endpoint]).await;
     assert_eq!(code, 2);
     assert!(
-        stderr.starts_with(&format!("error: cannot reach kyc-local at {endpoint}: ")),
+        stderr.starts_with(&format!("error: cannot reach the stack at {endpoint}: ")),
         "{stderr}"
     );
 }
@@ -1149,7 +1149,7 @@ async fn serve(state_dir: &Path, faults: Option<&Path>) -> Served {
 #[tokio::test]
 async fn sigkill_mid_batch_loses_no_accepted_event_and_finishes_every_execution() {
     build_functions();
-    let model = kyc_local::template::load(&template_path(), &template_options(&[])).unwrap();
+    let model = emulator::template::load(&template_path(), &template_options(&[])).unwrap();
     let bus = output(&model, "EventBusName");
     let state_machine = output(&model, "StateMachineArn");
     let group = output(&model, "AccountsLogGroupName");

@@ -19,24 +19,9 @@ use serde_json::{Value, json};
 /// What can go wrong while the demo talks to the stack.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    /// The stack could not be reached or answered with something that is not JSON.
-    #[error("calling {operation}: {message}")]
-    Transport {
-        /// `AWSEvents.PutEvents`, ...
-        operation: String,
-        /// What happened.
-        message: String,
-    },
-    /// The stack answered with an AWS error.
-    #[error("{operation} failed: {code}: {message}")]
-    Api {
-        /// The operation.
-        operation: String,
-        /// `__type`.
-        code: String,
-        /// `message`.
-        message: String,
-    },
+    /// A call to the stack failed (unreachable, not JSON, or an AWS error).
+    #[error(transparent)]
+    Call(#[from] CallError),
     /// An `events/` file is missing or malformed.
     #[error("{path}: {message}")]
     EventFile {
@@ -47,110 +32,7 @@ pub enum DemoError {
     },
 }
 
-/// A minimal awsJson client: one POST per operation, `X-Amz-Target` and the JSON body.
-#[derive(Clone)]
-pub struct AwsJsonClient {
-    endpoint: String,
-    http: Client<HttpConnector, Full<Bytes>>,
-}
-
-impl AwsJsonClient {
-    /// A client for `http://127.0.0.1:<port>`.
-    pub fn new(endpoint: impl Into<String>) -> Self {
-        Self {
-            endpoint: endpoint.into(),
-            http: Client::builder(TokioExecutor::new()).build_http(),
-        }
-    }
-
-    /// The endpoint, `http://127.0.0.1:<port>`.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
-    /// Calls `target` (e.g. `AWSEvents.PutEvents`) with `body`; an AWS error becomes [`DemoError::Api`].
-    pub async fn call(&self, target: &str, body: &Value) -> Result<Value, DemoError> {
-        let transport = |message: String| DemoError::Transport {
-            operation: target.to_string(),
-            message,
-        };
-        let content_type =
-            if target.starts_with("AWSStepFunctions.") || target.starts_with("AmazonSQS.") {
-                "application/x-amz-json-1.0"
-            } else {
-                "application/x-amz-json-1.1"
-            };
-        let request = hyper::Request::post(&self.endpoint)
-            .header("x-amz-target", target)
-            .header("content-type", content_type)
-            .body(Full::new(Bytes::from(body.to_string())))
-            .map_err(|e| transport(e.to_string()))?;
-        let response = self
-            .http
-            .request(request)
-            .await
-            .map_err(|e| transport(e.to_string()))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| transport(e.to_string()))?
-            .to_bytes();
-        let value: Value = if bytes.is_empty() {
-            json!({})
-        } else {
-            serde_json::from_slice(&bytes).map_err(|e| transport(format!("not JSON: {e}")))?
-        };
-        if status.is_success() {
-            return Ok(value);
-        }
-        let code = value["__type"]
-            .as_str()
-            .unwrap_or("UnknownError")
-            .rsplit('#')
-            .next()
-            .unwrap_or("UnknownError")
-            .to_string();
-        let message = value["message"]
-            .as_str()
-            .or_else(|| value["Message"].as_str())
-            .unwrap_or("")
-            .to_string();
-        Err(DemoError::Api {
-            operation: target.to_string(),
-            code,
-            message,
-        })
-    }
-
-    /// Calls `target` with `request` page after page (`nextToken`) and returns the items of every
-    /// page under `items` (`events`, `executions`, `logGroups`, ...). Stops when a page has no new
-    /// token.
-    pub async fn call_all_pages(
-        &self,
-        target: &str,
-        mut request: Value,
-        items: &str,
-    ) -> Result<Vec<Value>, DemoError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            if let Some(t) = &token {
-                request["nextToken"] = json!(t);
-            }
-            let mut page = self.call(target, &request).await?;
-            if let Value::Array(page_items) = page[items].take() {
-                out.extend(page_items);
-            }
-            match page["nextToken"].as_str() {
-                Some(t) if Some(t) != token.as_deref() => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
-        Ok(out)
-    }
-}
+pub use emulator::client::{AwsJsonClient, CallError};
 
 /// The terminal outcome an application is expected to reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,6 +164,26 @@ pub struct DemoTargets {
     pub state_machine_arn: String,
     /// The custom bus (`CentralEventBus`).
     pub event_bus_name: String,
+}
+
+impl DemoTargets {
+    /// The names the demo reads from the template's outputs.
+    pub fn from_template(model: &StackModel) -> Result<Self, String> {
+        let output = |key: &str| -> Result<String, String> {
+            model
+                .outputs
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| format!("the template has no output {key}"))
+        };
+        Ok(Self {
+            accounts_log_group: output("AccountsLogGroupName")?,
+            customer_service_log_group: output("CustomerServiceLogGroupName")?,
+            state_machine_arn: output("StateMachineArn")?,
+            event_bus_name: output("EventBusName")?,
+        })
+    }
 }
 
 /// One row of the final table.

@@ -102,7 +102,7 @@ fn machines() -> Vec<(&'static str, Value, Value, &'static str)> {
 }
 
 fn exponential_match() -> Value {
-    let (pattern, event) = kyc_eventbus::array_consistency_worst_case(6);
+    let (pattern, event) = eventbus::array_consistency_worst_case(6);
     json!({"EventPattern": pattern.to_string(), "Event": event.to_string()})
 }
 
@@ -233,7 +233,7 @@ pub async fn run(
             }
             7 => {
                 let mut bytes = format!(
-                    "POST /_kyc/faults HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n"
+                    "POST /_local/faults HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n"
                 )
                 .into_bytes();
                 bytes.extend_from_slice(b"{}");

@@ -10,16 +10,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use kyc_local::clock::SystemClock;
+use emulator::clock::SystemClock;
 use kyc_local::demo::{self, AwsJsonClient, DemoTargets};
-use kyc_local::functions::BinaryLocator;
-use kyc_local::lambda::LambdaConfig;
-use kyc_local::server::{ServerConfig, StateLocation, TemplateSource, is_loopback};
-use kyc_local::template::{
-    DEFAULT_ACCOUNT_ID, DEFAULT_REGION, DEFAULT_STACK_NAME, StackModel, TemplateOptions,
+use emulator::functions::BinaryLocator;
+use emulator::lambda::LambdaConfig;
+use emulator::server::{ServerConfig, StateLocation, TemplateSource, is_loopback};
+use emulator::template::{
+    DEFAULT_ACCOUNT_ID, DEFAULT_REGION, StackModel, TemplateOptions,
     parse_parameter_overrides,
 };
-use kyc_local::{assemble, bench};
+use emulator::assemble;
+use kyc_local::bench;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,8 +44,8 @@ enum Command {
     /// latency percentiles, peak memory; exit non-zero unless each got exactly one terminal event.
     Bench(BenchArgs),
     /// Inject faults into a running kyc-local (functions, rule targets, service delays), list or
-    /// clear them, through its control API (/_kyc/faults).
-    Fault(kyc_local::faults::cli::FaultArgs),
+    /// clear them, through its control API (/_local/faults).
+    Fault(kyc_local::fault::FaultArgs),
     /// Draw the template's state machine as a Mermaid flowchart; with --execution-arn, the states
     /// that execution entered (GetExecutionHistory of a running kyc-local) are highlighted.
     Graph(GraphArgs),
@@ -77,15 +78,13 @@ fn run_check_permissions(args: CheckPermissionsArgs) -> Result<bool, String> {
             .map_err(|e| e.to_string())?,
         ..TemplateOptions::default()
     };
-    if let Some(name) = args
+    options.stack_name = args
         .stack_name
         .clone()
         .or_else(|| samconfig_stack_name(&args.template))
-    {
-        options.stack_name = name;
-    }
-    let model = kyc_local::template::load(&args.template, &options).map_err(|e| e.to_string())?;
-    let report = kyc_local::permissions::check(&model);
+        .unwrap_or_else(|| kyc_local::STACK_NAME.to_owned());
+    let model = emulator::template::load(&args.template, &options).map_err(|e| e.to_string())?;
+    let report = emulator::permissions::check(&model);
     if args.json {
         let body = serde_json::json!({
             "integrations": report.verdicts.iter().map(|v| v.to_json()).collect::<Vec<_>>(),
@@ -94,7 +93,7 @@ fn run_check_permissions(args: CheckPermissionsArgs) -> Result<bool, String> {
         });
         println!("{body:#}");
     } else {
-        print!("{}", kyc_local::permissions::render(&report));
+        print!("{}", emulator::permissions::render(&report));
     }
     Ok(report.denied() == 0)
 }
@@ -128,7 +127,7 @@ async fn run_graph(args: GraphArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?,
         ..TemplateOptions::default()
     };
-    let model = kyc_local::template::load(&args.template, &options).map_err(|e| e.to_string())?;
+    let model = emulator::template::load(&args.template, &options).map_err(|e| e.to_string())?;
     let machine = match &args.state_machine {
         Some(wanted) => model
             .state_machines
@@ -261,7 +260,7 @@ enum IamArg {
     Off,
 }
 
-impl From<IamArg> for kyc_local::permissions::IamMode {
+impl From<IamArg> for emulator::permissions::IamMode {
     fn from(a: IamArg) -> Self {
         match a {
             IamArg::Enforce => Self::Enforce,
@@ -286,11 +285,11 @@ struct ServeArgs {
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     cors_origin: Vec<String>,
     /// Most connections open at once; a connection over it is answered 503 ThrottlingException.
-    #[arg(long, default_value_t = kyc_local::protocol::admission::DEFAULT_MAX_CONNECTIONS)]
+    #[arg(long, default_value_t = emulator::protocol::admission::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
     /// Most requests served at once; a request over it is answered 503 ThrottlingException
     /// (AWS SDKs retry it with back-off).
-    #[arg(long, default_value_t = kyc_local::protocol::admission::DEFAULT_MAX_IN_FLIGHT)]
+    #[arg(long, default_value_t = emulator::protocol::admission::DEFAULT_MAX_IN_FLIGHT)]
     max_in_flight: usize,
     /// Port to listen on (0 picks a free port and prints it).
     #[arg(long, default_value_t = 4566, env = "KYC_LOCAL_PORT")]
@@ -322,9 +321,30 @@ struct ServeArgs {
     /// Where the functions' executables are (searched before $CARGO_TARGET_DIR and target/).
     #[arg(long)]
     functions_dir: Vec<PathBuf>,
-    /// Start with the faults of this plan (the JSON of POST /_kyc/faults); kept in memory only.
+    /// Start with the faults of this plan (the JSON of POST /_local/faults); kept in memory only.
     #[arg(long, value_name = "FILE.json")]
     faults: Option<PathBuf>,
+}
+
+/// State directories written before the stack became a library of its own hold
+/// `kyc-local.sqlite3`; the library opens `stack.sqlite3`. Renamed once, so a restart
+/// keeps the executions, events and messages it had.
+fn adopt_legacy_database(state_dir: &Path) -> Result<(), String> {
+    let legacy = state_dir.join("kyc-local.sqlite3");
+    let current = state_dir.join(emulator::store::DATABASE_FILE);
+    if !legacy.exists() || current.exists() {
+        return Ok(());
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let from = state_dir.join(format!("kyc-local.sqlite3{suffix}"));
+        if from.exists() {
+            let to = state_dir.join(format!("{}{suffix}", emulator::store::DATABASE_FILE));
+            std::fs::rename(&from, &to).map_err(|e| {
+                format!("renaming {} to {}: {e}", from.display(), to.display())
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// `stack_name = "..."` from the samconfig.toml beside the template, if any.
@@ -444,7 +464,7 @@ struct RunSetup<'a> {
 async fn start_for_run(
     setup: RunSetup<'_>,
     say: impl Fn(&str),
-) -> Result<(assemble::KycStack, DemoTargets), String> {
+) -> Result<(assemble::Stack, DemoTargets), String> {
     if !setup.template.exists() {
         return Err(format!(
             "template {} does not exist (run the {} from the repository root)",
@@ -455,7 +475,7 @@ async fn start_for_run(
     let template_dir = template_dir(setup.template);
     let options = TemplateOptions {
         stack_name: samconfig_stack_name(setup.template)
-            .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned()),
+            .unwrap_or_else(|| kyc_local::STACK_NAME.to_owned()),
         parameter_overrides: parse_parameter_overrides(&setup.parameter_overrides)
             .map_err(|e| e.to_string())?,
         ..TemplateOptions::default()
@@ -464,7 +484,7 @@ async fn start_for_run(
         // The model tells which binaries to build; loading it twice is cheap and keeps building
         // (which can take minutes the first time) before anything listens.
         let model =
-            kyc_local::template::load(setup.template, &options).map_err(|e| e.to_string())?;
+            emulator::template::load(setup.template, &options).map_err(|e| e.to_string())?;
         say(&format!(
             "==> building the functions (cargo build --profile {})",
             assemble::FUNCTIONS_PROFILE
@@ -477,7 +497,7 @@ async fn start_for_run(
         state: setup.state,
         region: DEFAULT_REGION.to_owned(),
         account_id: DEFAULT_ACCOUNT_ID.to_owned(),
-        iam: kyc_local::permissions::IamMode::Enforce,
+        iam: emulator::permissions::IamMode::Enforce,
         allowed_hosts: Vec::new(),
         cors_origins: Vec::new(),
         ..ServerConfig::default()
@@ -496,7 +516,7 @@ async fn start_for_run(
     )
     .await
     .map_err(|e| e.to_string())?;
-    let targets = match stack.template().map(assemble::demo_targets) {
+    let targets = match stack.template().map(DemoTargets::from_template) {
         Some(Ok(targets)) => targets,
         Some(Err(e)) => {
             let _ = stack.shutdown().await;
@@ -520,6 +540,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let state = if args.in_memory {
         StateLocation::InMemory
     } else {
+        adopt_legacy_database(&args.state_dir)?;
         StateLocation::Directory(args.state_dir.clone())
     };
     let overrides =
@@ -529,7 +550,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .stack_name
             .clone()
             .or_else(|| samconfig_stack_name(&args.template))
-            .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned());
+            .unwrap_or_else(|| kyc_local::STACK_NAME.to_owned());
         Some(TemplateSource {
             path: args.template.clone(),
             options: TemplateOptions {
@@ -560,7 +581,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_in_flight: args.max_in_flight,
     };
     let faults = match &args.faults {
-        Some(file) => Some(kyc_local::faults::cli::read_plan(file)?),
+        Some(file) => Some(kyc_local::fault::read_plan(file)?),
         None => None,
     };
     let locator = BinaryLocator::new(&template_dir(&args.template), &args.functions_dir);
@@ -774,7 +795,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Demo(args) => runtime.block_on(run_demo(args)),
         Command::Bench(args) => runtime.block_on(run_bench(args)),
-        Command::Fault(args) => runtime.block_on(kyc_local::faults::cli::run(args)),
+        Command::Fault(args) => runtime.block_on(kyc_local::fault::run(args)),
         Command::Graph(args) => runtime.block_on(run_graph(args)),
         Command::CheckPermissions(args) => match run_check_permissions(args) {
             Ok(true) => Ok(()),

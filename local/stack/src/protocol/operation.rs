@@ -1,0 +1,500 @@
+//! One shape for every operation of every JSON service.
+//!
+//! An operation is a type that implements [`Operation`]: its name in `X-Amz-Target`, a typed
+//! input (serde, plus the API reference's constraints through [`Validate`]), a typed output, and
+//! one async function from the one to the other that returns the service's errors as
+//! [`AwsError`]. A service lists its operations once in an [`Operations`] registry; the registry
+//! decodes the input (a missing required member and a member of the wrong JSON type are reported
+//! the way that service's front end reports them: [`ErrorVocabulary`]), checks the constraints,
+//! runs the operation and encodes its output. Listings page through one [`Paginator`] with opaque
+//! tokens ([`super::tokens`]).
+//!
+//! Adding an operation: a `struct`, its `Input` / `Output` types, `impl Operation`, and one
+//! `.with::<TheOperation>()` line in the service's registry (`local/stack/README.md`, "Adding an
+//! operation").
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::AwsError;
+use super::{ServiceFuture, decode, encode, null_member_message, tokens};
+
+/// One operation of a service `S`.
+pub trait Operation<S: Send + Sync + 'static>: 'static {
+    /// The operation's name, as it follows the service's prefix in `X-Amz-Target`.
+    const NAME: &'static str;
+    /// The request, as the API reference shapes it.
+    type Input: DeserializeOwned + Validate + Send + 'static;
+    /// The response.
+    type Output: Serialize + Send + 'static;
+    /// Runs the operation.
+    fn run(
+        service: Arc<S>,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Self::Output, AwsError>> + Send;
+}
+
+/// How a service's front end words the errors every operation shares.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorVocabulary {
+    /// The code of a validation error (`ValidationException`, `InvalidParameterException`).
+    pub validation: &'static str,
+    /// A required member missing: the error, given the member's name as the input spells it.
+    pub missing: fn(&str) -> AwsError,
+}
+
+impl ErrorVocabulary {
+    /// A validation error with this service's code.
+    pub fn validation(&self, message: impl Into<String>) -> AwsError {
+        AwsError::client(self.validation, message)
+    }
+
+    /// The coral "Member must not be null" message under this service's validation code.
+    pub fn null_member(&self, member: &str) -> AwsError {
+        self.validation(null_member_message(member))
+    }
+}
+
+type Handler<S> = fn(Arc<S>, Value, &'static ErrorVocabulary) -> ServiceFuture;
+
+/// A service's operations by name.
+pub struct Operations<S> {
+    errors: &'static ErrorVocabulary,
+    by_name: HashMap<&'static str, Handler<S>>,
+}
+
+impl<S: Send + Sync + 'static> Operations<S> {
+    /// An empty registry whose shared errors are worded by `errors`.
+    pub fn new(errors: &'static ErrorVocabulary) -> Self {
+        Self {
+            errors,
+            by_name: HashMap::new(),
+        }
+    }
+
+    /// Serves `O`.
+    pub fn with<O: Operation<S>>(mut self) -> Self {
+        self.by_name.insert(O::NAME, handle::<S, O>);
+        self
+    }
+
+    /// The names served, sorted.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.by_name.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Runs `operation`; an operation this service does not have is `UnknownOperationException`.
+    pub fn call(&self, service: Arc<S>, operation: &str, input: Value) -> ServiceFuture {
+        match self.by_name.get(operation) {
+            Some(handler) => handler(service, input, self.errors),
+            None => Box::pin(async { Err(AwsError::unknown_operation()) }),
+        }
+    }
+}
+
+fn handle<S: Send + Sync + 'static, O: Operation<S>>(
+    service: Arc<S>,
+    input: Value,
+    errors: &'static ErrorVocabulary,
+) -> ServiceFuture {
+    Box::pin(async move {
+        let input: O::Input = decode(input, errors.missing)?;
+        let mut check = Check::default();
+        input.validate(&mut check);
+        check.finish(errors)?;
+        let output = O::run(service, input).await?;
+        encode(&output)
+    })
+}
+
+/// The constraints of the API reference that serde does not check: lengths, ranges, patterns
+/// and enumerations. The default checks nothing.
+pub trait Validate {
+    /// Records every violated constraint in `check`.
+    fn validate(&self, check: &mut Check) {
+        let _ = check;
+    }
+}
+
+/// The violated constraints of one request, worded as AWS's front end words them:
+/// `2 validation errors detected: Value 'x' at 'name' failed to satisfy constraint: Member must
+/// have length less than or equal to 80; Value '0' at 'maxResults' ...`.
+#[derive(Debug, Default)]
+pub struct Check {
+    violations: Vec<String>,
+}
+
+impl Check {
+    fn violation(&mut self, value: &str, member: &str, constraint: &str) {
+        self.violations.push(format!(
+            "Value {value} at '{member}' failed to satisfy constraint: Member must {constraint}"
+        ));
+    }
+
+    /// A string member's length in characters, when it is present.
+    pub fn length(&mut self, member: &str, value: Option<&str>, min: usize, max: usize) {
+        let Some(value) = value else { return };
+        let len = value.chars().count();
+        if len < min {
+            self.violation(
+                &quoted(value),
+                member,
+                &format!("have length greater than or equal to {min}"),
+            );
+        } else if len > max {
+            self.violation(
+                &quoted(value),
+                member,
+                &format!("have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// A numeric member's range, when it is present.
+    pub fn range(&mut self, member: &str, value: Option<i64>, min: i64, max: i64) {
+        let Some(value) = value else { return };
+        if value < min {
+            self.violation(
+                &format!("'{value}'"),
+                member,
+                &format!("have value greater than or equal to {min}"),
+            );
+        } else if value > max {
+            self.violation(
+                &format!("'{value}'"),
+                member,
+                &format!("have value less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// A member that must be one of `allowed`, when it is present.
+    pub fn one_of(&mut self, member: &str, value: Option<&str>, allowed: &[&str]) {
+        let Some(value) = value else { return };
+        if !allowed.contains(&value) {
+            self.violation(
+                &quoted(value),
+                member,
+                &format!("satisfy enum value set: [{}]", allowed.join(", ")),
+            );
+        }
+    }
+
+    /// A member that must match `pattern` (whose text the message quotes), when it is present.
+    pub fn pattern(&mut self, member: &str, value: Option<&str>, pattern: &regex::Regex) {
+        let Some(value) = value else { return };
+        if !pattern.is_match(value) {
+            self.violation(
+                &quoted(value),
+                member,
+                &format!("satisfy regular expression pattern: {}", pattern.as_str()),
+            );
+        }
+    }
+
+    /// A list member's number of elements, when it is present.
+    pub fn count(&mut self, member: &str, len: Option<usize>, min: usize, max: usize) {
+        let Some(len) = len else { return };
+        if len < min {
+            self.violation(
+                "'[...]'",
+                member,
+                &format!("have length greater than or equal to {min}"),
+            );
+        } else if len > max {
+            self.violation(
+                "'[...]'",
+                member,
+                &format!("have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// Whether every constraint held.
+    pub fn is_empty(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// `Ok` when every constraint held, else the service's validation error naming them all.
+    pub fn finish(self, errors: &ErrorVocabulary) -> Result<(), AwsError> {
+        match self.violations.len() {
+            0 => Ok(()),
+            1 => Err(errors.validation(format!(
+                "1 validation error detected: {}",
+                self.violations[0]
+            ))),
+            n => Err(errors.validation(format!(
+                "{n} validation errors detected: {}",
+                self.violations.join("; ")
+            ))),
+        }
+    }
+}
+
+/// AWS quotes the offending value, cut to a readable length.
+fn quoted(value: &str) -> String {
+    const SHOWN: usize = 256;
+    if value.chars().count() <= SHOWN {
+        format!("'{value}'")
+    } else {
+        let head: String = value.chars().take(SHOWN).collect();
+        format!("'{head}...'")
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug)]
+pub struct Page<T> {
+    /// The page's items.
+    pub items: Vec<T>,
+    /// The token of the next page, when there is one.
+    pub next_token: Option<String>,
+}
+
+/// How one listing pages: its token scope (so a token of one listing is refused by another), its
+/// page sizes, and how the service words a bad size or a bad token.
+#[derive(Debug, Clone, Copy)]
+pub struct Paginator {
+    /// `states:ListExecutions`, ...: what a token is valid for.
+    pub scope: &'static str,
+    /// The page size when the request gives none (or 0, where the service treats 0 as none).
+    pub default_size: usize,
+    /// The largest page size accepted.
+    pub max_size: usize,
+    /// Whether a size of 0 means "the default" (Step Functions) rather than a violation.
+    pub zero_is_default: bool,
+    /// The size member's name (`maxResults`, `limit`, `MaxItems`).
+    pub size_member: &'static str,
+    /// A token that is not one this listing issued.
+    pub invalid_token: fn(&str) -> AwsError,
+}
+
+impl Paginator {
+    /// The page size asked for, checked against the listing's limits.
+    pub fn size(&self, requested: Option<i64>, errors: &ErrorVocabulary) -> Result<usize, AwsError> {
+        match requested {
+            None => Ok(self.default_size),
+            Some(0) if self.zero_is_default => Ok(self.default_size),
+            Some(n) => {
+                let mut check = Check::default();
+                check.range(
+                    self.size_member,
+                    Some(n),
+                    1,
+                    i64::try_from(self.max_size).unwrap_or(i64::MAX),
+                );
+                check.finish(errors)?;
+                Ok(usize::try_from(n).unwrap_or(self.max_size))
+            }
+        }
+    }
+
+    /// The position a token stands for (`None` for the first page).
+    pub fn position(&self, token: Option<&str>) -> Result<Option<String>, AwsError> {
+        match token {
+            None => Ok(None),
+            Some(t) => tokens::open(self.scope, t)
+                .map(Some)
+                .ok_or_else(|| (self.invalid_token)(t)),
+        }
+    }
+
+    /// A token for `position`.
+    pub fn token(&self, position: &str) -> String {
+        tokens::seal(self.scope, position)
+    }
+
+    /// The page at `token` of `items` (a listing held whole: offsets).
+    pub fn page<T>(
+        &self,
+        items: Vec<T>,
+        requested: Option<i64>,
+        token: Option<&str>,
+        errors: &ErrorVocabulary,
+    ) -> Result<Page<T>, AwsError> {
+        let size = self.size(requested, errors)?;
+        let offset = match self.position(token)? {
+            None => 0,
+            Some(p) => p.parse::<usize>().map_err(|_| (self.invalid_token)(token.unwrap_or("")))?,
+        };
+        let total = items.len();
+        let end = offset.saturating_add(size);
+        let items: Vec<T> = items.into_iter().skip(offset).take(size).collect();
+        let next_token = (end < total).then(|| self.token(&end.to_string()));
+        Ok(Page { items, next_token })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    fn missing(member: &str) -> AwsError {
+        AwsError::client("ValidationException", null_member_message(member))
+    }
+
+    static ERRORS: ErrorVocabulary = ErrorVocabulary {
+        validation: "ValidationException",
+        missing,
+    };
+
+    struct Service {
+        greeting: &'static str,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct GreetInput {
+        name: String,
+        times: Option<i64>,
+        tone: Option<String>,
+    }
+
+    impl Validate for GreetInput {
+        fn validate(&self, check: &mut Check) {
+            check.length("name", Some(&self.name), 1, 5);
+            check.range("times", self.times, 1, 3);
+            check.one_of("tone", self.tone.as_deref(), &["LOUD", "SOFT"]);
+        }
+    }
+
+    #[derive(Serialize)]
+    struct GreetOutput {
+        text: String,
+    }
+
+    struct Greet;
+
+    impl Operation<Service> for Greet {
+        const NAME: &'static str = "Greet";
+        type Input = GreetInput;
+        type Output = GreetOutput;
+        async fn run(service: Arc<Service>, input: GreetInput) -> Result<GreetOutput, AwsError> {
+            let n = usize::try_from(input.times.unwrap_or(1)).unwrap_or(1);
+            Ok(GreetOutput {
+                text: format!("{} {}", service.greeting, input.name).repeat(n),
+            })
+        }
+    }
+
+    fn registry() -> (Operations<Service>, Arc<Service>) {
+        (
+            Operations::new(&ERRORS).with::<Greet>(),
+            Arc::new(Service { greeting: "hi" }),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_operation_decodes_checks_runs_and_encodes() {
+        let (ops, svc) = registry();
+        assert_eq!(ops.names(), vec!["Greet"]);
+        let out = ops
+            .call(svc.clone(), "Greet", json!({"name": "ana", "times": 2}))
+            .await
+            .unwrap();
+        assert_eq!(out, json!({"text": "hi anahi ana"}));
+
+        let err = ops.call(svc.clone(), "Greet", json!({})).await.unwrap_err();
+        assert_eq!(
+            err.message.as_deref(),
+            Some(
+                "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null"
+            )
+        );
+        let err = ops
+            .call(svc.clone(), "Greet", json!({"name": 7}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "SerializationException");
+        let err = ops
+            .call(svc.clone(), "Nope", json!({}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "UnknownOperationException");
+    }
+
+    #[tokio::test]
+    async fn every_violated_constraint_is_named_in_one_message() {
+        let (ops, svc) = registry();
+        let err = ops
+            .call(
+                svc,
+                "Greet",
+                json!({"name": "toolong", "times": 9, "tone": "MEH"}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "ValidationException");
+        assert_eq!(
+            err.message.as_deref(),
+            Some(
+                "3 validation errors detected: Value 'toolong' at 'name' failed to satisfy constraint: Member must have length less than or equal to 5; Value '9' at 'times' failed to satisfy constraint: Member must have value less than or equal to 3; Value 'MEH' at 'tone' failed to satisfy constraint: Member must satisfy enum value set: [LOUD, SOFT]"
+            )
+        );
+    }
+
+    fn invalid_token(t: &str) -> AwsError {
+        AwsError::client("InvalidToken", format!("Invalid Token: '{t}'"))
+    }
+
+    const LISTING: Paginator = Paginator {
+        scope: "test:List",
+        default_size: 2,
+        max_size: 3,
+        zero_is_default: true,
+        size_member: "maxResults",
+        invalid_token,
+    };
+
+    #[test]
+    fn pages_walk_the_listing_with_opaque_tokens() {
+        let items: Vec<u32> = (0..5).collect();
+        let first = LISTING.page(items.clone(), None, None, &ERRORS).unwrap();
+        assert_eq!(first.items, vec![0, 1]);
+        let token = first.next_token.unwrap();
+        assert!(!token.contains('2'), "opaque: {token}");
+        let second = LISTING
+            .page(items.clone(), Some(3), Some(&token), &ERRORS)
+            .unwrap();
+        assert_eq!(second.items, vec![2, 3, 4]);
+        assert!(second.next_token.is_none());
+        let zero = LISTING.page(items.clone(), Some(0), None, &ERRORS).unwrap();
+        assert_eq!(zero.items.len(), 2);
+    }
+
+    #[test]
+    fn sizes_and_tokens_are_checked() {
+        let items: Vec<u32> = (0..5).collect();
+        let err = LISTING
+            .page(items.clone(), Some(4), None, &ERRORS)
+            .unwrap_err();
+        assert_eq!(
+            err.message.as_deref(),
+            Some(
+                "1 validation error detected: Value '4' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 3"
+            )
+        );
+        let err = LISTING
+            .page(items.clone(), None, Some("2"), &ERRORS)
+            .unwrap_err();
+        assert_eq!(err.code, "InvalidToken");
+        let other = Paginator {
+            scope: "test:Other",
+            ..LISTING
+        };
+        let foreign = other.token("2");
+        let err = LISTING
+            .page(items, None, Some(&foreign), &ERRORS)
+            .unwrap_err();
+        assert_eq!(err.code, "InvalidToken");
+    }
+}
