@@ -295,7 +295,8 @@ fn output(model: &StackModel, key: &str) -> String {
 }
 
 fn local_names(model: &StackModel) -> StackNames {
-    let targets = kyc_local::demo::DemoTargets::from_template(model).unwrap_or_else(|e| panic!("{e}"));
+    let targets =
+        kyc_local::demo::DemoTargets::from_template(model).unwrap_or_else(|e| panic!("{e}"));
     let prefix = model
         .outputs
         .get("StateMachineName")

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+use asl::{Command, Definition, Execution, ExecutionContext, ExecutionStatus};
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use asl::{Command, Definition, Execution, ExecutionContext, ExecutionStatus};
 use serde_json::{Value, json};
 
 const LOOPS: u64 = 1000;
@@ -60,11 +60,7 @@ fn kyc_definition() -> Arc<Definition> {
 }
 
 /// Runs an execution with tasks answered at once; returns the number of states entered.
-fn run(
-    def: &Arc<Definition>,
-    input: Value,
-    answer: &dyn Fn(&asl::TaskRequest) -> Value,
-) -> u64 {
+fn run(def: &Arc<Definition>, input: Value, answer: &dyn Fn(&asl::TaskRequest) -> Value) -> u64 {
     let now = t0();
     let mut ex = Execution::start(Arc::clone(def), input, ctx(), now);
     let mut entered = 0u64;

@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::*;
 use asl::choice::string_matches;
+use common::*;
 use serde_json::{Value, json};
 
 /// Runs a Choice with one rule (→ "yes") and Default (→ "no").

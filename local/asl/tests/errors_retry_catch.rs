@@ -4,10 +4,10 @@
 
 mod common;
 
-use chrono::Duration;
-use common::*;
 use asl::driver::TaskOutcome;
 use asl::{EventType, HistoryEvent};
+use chrono::Duration;
+use common::*;
 use serde_json::{Value, json};
 
 fn task_with(fields: Value) -> Value {

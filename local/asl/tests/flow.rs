@@ -6,10 +6,10 @@ mod common;
 
 use std::sync::Arc;
 
-use chrono::Duration;
-use common::*;
 use asl::driver::TaskOutcome;
 use asl::{Command, Execution, ExecutionState, ExecutionStatus};
+use chrono::Duration;
+use common::*;
 use serde_json::json;
 
 #[test]

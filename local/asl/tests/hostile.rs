@@ -12,10 +12,10 @@ mod common;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::*;
 use asl::limits::MAX_VALUE_DEPTH;
 use asl::path::Path;
 use asl::{Definition, ExecutionStatus};
+use common::*;
 use serde_json::{Value, json};
 
 fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {

@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::*;
 use asl::intrinsic::Intrinsic;
+use common::*;
 use serde_json::{Value, json};
 
 /// Evaluates `expr` as the value of `"r.$"` in a Pass state's Parameters.

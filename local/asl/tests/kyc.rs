@@ -8,10 +8,10 @@ mod common;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use chrono::Duration;
-use common::*;
 use asl::driver::{Driver, ManualClock, TaskOutcome, TaskRunner};
 use asl::{Definition, Execution, ExecutionContext, ExecutionStatus, TaskRequest};
+use chrono::Duration;
+use common::*;
 use serde_json::{Value, json};
 
 const IDENTITY_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:identity-check";

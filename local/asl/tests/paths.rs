@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::*;
 use asl::path::{Path, PathEvalError, PathRoot};
+use common::*;
 use serde_json::{Value, json};
 
 fn sel(path: &str, doc: Value) -> Result<Value, PathEvalError> {
@@ -230,11 +230,7 @@ fn reference_path_must_be_definite() {
     assert!(Path::parse_reference("$$.Execution").is_err());
 }
 
-fn assign(
-    path: &str,
-    mut doc: Value,
-    v: Value,
-) -> Result<Value, asl::path::ResultPathMismatch> {
+fn assign(path: &str, mut doc: Value, v: Value) -> Result<Value, asl::path::ResultPathMismatch> {
     Path::parse_reference(path).unwrap().assign(&mut doc, v)?;
     Ok(doc)
 }

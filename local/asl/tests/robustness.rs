@@ -7,10 +7,10 @@ mod common;
 
 use std::sync::Arc;
 
-use common::*;
 use asl::intrinsic::Intrinsic;
 use asl::path::Path;
 use asl::{Command, Definition, Execution, ExecutionStatus};
+use common::*;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

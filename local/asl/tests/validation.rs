@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::*;
 use asl::{Definition, DiagnosticCode};
+use common::*;
 use serde_json::{Value, json};
 
 fn codes(v: Value) -> Vec<(DiagnosticCode, Option<String>)> {

@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::*;
 use asl::EventType;
+use common::*;
 use serde_json::json;
 
 #[test]

@@ -9,9 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::error::ApiError;
-use crate::retry::RetryPolicy;
 use crate::input::{InputTransformerSpec, TargetInput};
 use crate::pattern::EventPattern;
+use crate::retry::RetryPolicy;
 
 /// Name of the bus every account has.
 pub const DEFAULT_BUS: &str = "default";

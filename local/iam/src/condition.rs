@@ -18,8 +18,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
-use crate::glob::{self, Token};
 use crate::error::PolicyError;
+use crate::glob::{self, Token};
 
 /// The request context: condition keys (case-insensitive) and their values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1135,7 +1135,11 @@ async fn function_report(
         let events = match filter_log(client, &group, start_ms, pattern).await {
             Ok(events) => events,
             // No log group: the function never ran.
-            Err(DemoError::Api { code, .. }) if code == "ResourceNotFoundException" => break,
+            Err(DemoError::Call(demo::CallError::Api { code, .. }))
+                if code == "ResourceNotFoundException" =>
+            {
+                break;
+            }
             Err(e) => return Err(e),
         };
         for (_, _, message) in events {

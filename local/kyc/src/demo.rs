@@ -9,11 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use emulator::template::StackModel;
 use serde_json::{Value, json};
 
 /// What can go wrong while the demo talks to the stack.
@@ -576,8 +572,8 @@ async fn log_messages(client: &AwsJsonClient, group: &str) -> Result<Vec<Value>,
         Ok(events) => events,
         // The group exists from the template, but be tolerant of a stack that has not written
         // anything yet.
-        Err(DemoError::Api { code, .. }) if code == "ResourceNotFoundException" => Vec::new(),
-        Err(e) => return Err(e),
+        Err(CallError::Api { code, .. }) if code == "ResourceNotFoundException" => Vec::new(),
+        Err(e) => return Err(e.into()),
     };
     Ok(events
         .iter()
@@ -646,6 +642,7 @@ pub(crate) async fn list_executions(
             "executions",
         )
         .await
+        .map_err(DemoError::from)
 }
 
 #[cfg(test)]

@@ -445,7 +445,8 @@ mod tests {
     fn the_kyc_state_machine_draws() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
         let model =
-            emulator::template::load(&path, &emulator::template::TemplateOptions::default()).unwrap();
+            emulator::template::load(&path, &emulator::template::TemplateOptions::default())
+                .unwrap();
         let machine = &model.state_machines[0];
         let text = mermaid(&machine.definition, &[]).unwrap();
         for name in all_states(&machine.definition).into_iter().map(|(n, _)| n) {

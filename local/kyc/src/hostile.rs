@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::demo::{AwsJsonClient, DemoError};
+use crate::demo::{AwsJsonClient, CallError};
 
 /// Pause between two hostile requests.
 const PAUSE: Duration = Duration::from_millis(25);
@@ -126,10 +126,10 @@ fn request(host: &str, head: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-fn api_code(r: &Result<Value, DemoError>) -> String {
+fn api_code(r: &Result<Value, CallError>) -> String {
     match r {
         Ok(_) => "ok".into(),
-        Err(DemoError::Api { code, .. }) => code.clone(),
+        Err(CallError::Api { code, .. }) => code.clone(),
         Err(e) => format!("error {e}"),
     }
 }

@@ -10,17 +10,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use emulator::assemble;
 use emulator::clock::SystemClock;
-use kyc_local::demo::{self, AwsJsonClient, DemoTargets};
 use emulator::functions::BinaryLocator;
 use emulator::lambda::LambdaConfig;
 use emulator::server::{ServerConfig, StateLocation, TemplateSource, is_loopback};
 use emulator::template::{
-    DEFAULT_ACCOUNT_ID, DEFAULT_REGION, StackModel, TemplateOptions,
-    parse_parameter_overrides,
+    DEFAULT_ACCOUNT_ID, DEFAULT_REGION, StackModel, TemplateOptions, parse_parameter_overrides,
 };
-use emulator::assemble;
 use kyc_local::bench;
+use kyc_local::demo::{self, AwsJsonClient, DemoTargets};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -339,9 +338,8 @@ fn adopt_legacy_database(state_dir: &Path) -> Result<(), String> {
         let from = state_dir.join(format!("kyc-local.sqlite3{suffix}"));
         if from.exists() {
             let to = state_dir.join(format!("{}{suffix}", emulator::store::DATABASE_FILE));
-            std::fs::rename(&from, &to).map_err(|e| {
-                format!("renaming {} to {}: {e}", from.display(), to.display())
-            })?;
+            std::fs::rename(&from, &to)
+                .map_err(|e| format!("renaming {} to {}: {e}", from.display(), to.display()))?;
         }
     }
     Ok(())

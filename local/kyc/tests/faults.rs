@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use emulator::assemble::{self, Stack};
-use emulator::clock::{ManualClock, SharedClock, SystemClock};
 use emulator::client::AwsJsonClient;
+use emulator::clock::{ManualClock, SharedClock, SystemClock};
 use emulator::faults::client::{ClientError, FaultClient};
 use emulator::functions::BinaryLocator;
 use emulator::lambda::LambdaConfig;
@@ -471,8 +471,11 @@ async fn bad_control_requests_get_a_json_400_and_change_nothing() {
     let (status, code, message) = refused(post(&" ".repeat(3 * 1024 * 1024)).await);
     assert_eq!((status, code.as_str()), (413, "ValidationError"));
     assert!(message.contains("length limit exceeded"), "{message}");
-    let (status, code, message) =
-        refused(faults.send("DELETE", "/_local/faults/abc".into(), None).await);
+    let (status, code, message) = refused(
+        faults
+            .send("DELETE", "/_local/faults/abc".into(), None)
+            .await,
+    );
     assert_eq!(
         (status, code.as_str(), message.as_str()),
         (400, "ValidationError", "fault id \"abc\" is not a number")

@@ -158,8 +158,13 @@ pub async fn start_with_faults(
             Arc::clone(events.faults()),
             Arc::clone(&delays),
         );
-        let rest =
-            delay_layer(crate::lambda::router(lambda.clone()), Namespace::Lambda, &delays, clock).merge(control.router());
+        let rest = delay_layer(
+            crate::lambda::router(lambda.clone()),
+            Namespace::Lambda,
+            &delays,
+            clock,
+        )
+        .merge(control.router());
         // Logs and SQS are registered by the server too; these replace them by target prefix.
         let services: Vec<Arc<dyn crate::protocol::JsonService>> = vec![
             Arc::clone(&stepfunctions) as _,

@@ -136,4 +136,3 @@ impl AwsJsonClient {
         Ok(out)
     }
 }
-

@@ -7,11 +7,11 @@ mod events_support;
 
 use std::time::Duration;
 
-use events_support::{Harness, T0, attribute, start, start_with};
 use emulator::clock::ManualClock;
 use emulator::protocol::error::AwsError;
 use emulator::server::StateLocation;
 use emulator::services::events::{InjectedError, TargetFault};
+use events_support::{Harness, T0, attribute, start, start_with};
 use serde_json::{Value, json};
 
 const SM: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:kyc";

@@ -8,9 +8,9 @@ mod lambda_support;
 
 use std::time::Duration;
 
-use events_support::{T0, start_with_lambda};
 use emulator::clock::ManualClock;
 use emulator::server::StateLocation;
+use events_support::{T0, start_with_lambda};
 use serde_json::json;
 
 #[tokio::test]

@@ -7,8 +7,8 @@ mod events_support;
 
 use std::sync::Arc;
 
-use events_support::{Harness, attribute, project_events, start};
 use emulator::services::bridge::EventPublisher;
+use events_support::{Harness, attribute, project_events, start};
 use serde_json::{Value, json};
 
 const STATE_MACHINE: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:kyc-onboarding";

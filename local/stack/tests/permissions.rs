@@ -14,7 +14,6 @@ use permissions_support::{
     OLD_LOG_POLICY, PUT_EVENTS_ON_ANOTHER_BUS, mutated_template, repo_root,
 };
 use pretty_assertions::assert_eq;
-use serde_json::Value;
 
 fn options() -> TemplateOptions {
     TemplateOptions {

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use emulator::assemble::{self, Stack};
-use emulator::clock::SystemClock;
 use emulator::client::AwsJsonClient;
+use emulator::clock::SystemClock;
 use emulator::functions::BinaryLocator;
 use emulator::lambda::LambdaConfig;
 use emulator::permissions::IamMode;

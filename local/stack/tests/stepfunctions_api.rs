@@ -899,3 +899,107 @@ async fn execution_timeout_ends_timed_out() {
         .collect();
     assert_eq!(statuses, ["RUNNING", "TIMED_OUT"]);
 }
+
+/// ListTagsForResource (API reference): the tags given at CreateStateMachine, by key; a state
+/// machine without tags has an empty list; a deleted or unknown one is `ResourceNotFound`; an ARN
+/// that is not a state machine's is `InvalidArn`; `resourceArn` is required and 1..=256 long.
+#[tokio::test]
+async fn list_tags_for_resource() {
+    let h = Harness::kyc(&[]).await;
+    let def = wait_machine();
+    let tagged = h
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "tagged", "definition": def, "roleArn": ROLE,
+                   "tags": [{"key": "team", "value": "kyc"}, {"key": "cost-center", "value": "42"}, {"key": "bare"}]}),
+        )
+        .await["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        h.ok("ListTagsForResource", json!({"resourceArn": tagged}))
+            .await,
+        json!({"tags": [
+            {"key": "bare", "value": ""},
+            {"key": "cost-center", "value": "42"},
+            {"key": "team", "value": "kyc"}
+        ]})
+    );
+    let plain = create(&h, "plain", &def).await;
+    assert_eq!(
+        h.ok("ListTagsForResource", json!({"resourceArn": plain}))
+            .await,
+        json!({"tags": []})
+    );
+
+    h.ok("DeleteStateMachine", json!({"stateMachineArn": tagged}))
+        .await;
+    let gone = h
+        .call("ListTagsForResource", json!({"resourceArn": tagged}))
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code, "ResourceNotFound");
+    // Re-created without tags: the old ones went with the machine.
+    let again = create(&h, "tagged", &def).await;
+    assert_eq!(
+        h.ok("ListTagsForResource", json!({"resourceArn": again}))
+            .await,
+        json!({"tags": []})
+    );
+
+    let unknown = h
+        .call(
+            "ListTagsForResource",
+            json!({"resourceArn": format!("{SM_PREFIX}never")}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code, "ResourceNotFound");
+    let bad = h
+        .call(
+            "ListTagsForResource",
+            json!({"resourceArn": "arn:aws:sqs:us-east-1:000000000000:q"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, "InvalidArn");
+    let missing = h.call("ListTagsForResource", json!({})).await.unwrap_err();
+    assert_eq!(missing.code, "ValidationException");
+    assert_eq!(
+        missing.message.as_deref(),
+        Some(
+            "1 validation error detected: Value null at 'resourceArn' failed to satisfy constraint: Member must not be null"
+        )
+    );
+    let long = h
+        .call(
+            "ListTagsForResource",
+            json!({"resourceArn": format!("{SM_PREFIX}{}", "x".repeat(300))}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(long.code, "ValidationException");
+    assert!(
+        long.message
+            .as_deref()
+            .is_some_and(|m| m.ends_with("Member must have length less than or equal to 256")),
+        "{long:?}"
+    );
+
+    // Tag keys are 1..=128 characters at CreateStateMachine.
+    let bad_tag = h
+        .call(
+            "CreateStateMachine",
+            json!({"name": "badtag", "definition": def, "roleArn": ROLE, "tags": [{"key": ""}]}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad_tag.code, "ValidationException");
+    assert_eq!(
+        bad_tag.message.as_deref(),
+        Some(
+            "1 validation error detected: Value '' at 'tags.1.member.key' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        )
+    );
+}

@@ -4,11 +4,9 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use asl::driver::{Driver, ManualClock, TaskOutcome, TaskRunner};
-use asl::{
-    Definition, Execution, ExecutionContext, ExecutionStatus, HistoryEvent, TaskRequest,
-};
+use asl::{Definition, Execution, ExecutionContext, ExecutionStatus, HistoryEvent, TaskRequest};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 pub fn t0() -> DateTime<Utc> {

@@ -157,6 +157,23 @@ impl Check {
         }
     }
 
+    /// A string member whose value AWS does not repeat in the message (task tokens, `error`,
+    /// `cause`: "Value at 'cause' failed to satisfy constraint: ...").
+    pub fn secret_length(&mut self, member: &str, value: Option<&str>, min: usize, max: usize) {
+        let Some(value) = value else { return };
+        let len = value.chars().count();
+        let constraint = if len < min {
+            format!("have length greater than or equal to {min}")
+        } else if len > max {
+            format!("have length less than or equal to {max}")
+        } else {
+            return;
+        };
+        self.violations.push(format!(
+            "Value at '{member}' failed to satisfy constraint: Member must {constraint}"
+        ));
+    }
+
     /// A numeric member's range, when it is present.
     pub fn range(&mut self, member: &str, value: Option<i64>, min: i64, max: i64) {
         let Some(value) = value else { return };
@@ -278,7 +295,11 @@ pub struct Paginator {
 
 impl Paginator {
     /// The page size asked for, checked against the listing's limits.
-    pub fn size(&self, requested: Option<i64>, errors: &ErrorVocabulary) -> Result<usize, AwsError> {
+    pub fn size(
+        &self,
+        requested: Option<i64>,
+        errors: &ErrorVocabulary,
+    ) -> Result<usize, AwsError> {
         match requested {
             None => Ok(self.default_size),
             Some(0) if self.zero_is_default => Ok(self.default_size),
@@ -296,38 +317,50 @@ impl Paginator {
         }
     }
 
-    /// The position a token stands for (`None` for the first page).
-    pub fn position(&self, token: Option<&str>) -> Result<Option<String>, AwsError> {
+    /// The position a token stands for (`None` for the first page). `within` narrows the scope
+    /// to one listing's arguments (a state machine's executions), so a token of another is refused.
+    pub fn position(&self, within: &str, token: Option<&str>) -> Result<Option<String>, AwsError> {
         match token {
             None => Ok(None),
-            Some(t) => tokens::open(self.scope, t)
+            Some(t) => tokens::open(&self.scope_of(within), t)
                 .map(Some)
                 .ok_or_else(|| (self.invalid_token)(t)),
         }
     }
 
     /// A token for `position`.
-    pub fn token(&self, position: &str) -> String {
-        tokens::seal(self.scope, position)
+    pub fn token(&self, within: &str, position: &str) -> String {
+        tokens::seal(&self.scope_of(within), position)
     }
 
-    /// The page at `token` of `items` (a listing held whole: offsets).
+    fn scope_of(&self, within: &str) -> String {
+        if within.is_empty() {
+            self.scope.to_owned()
+        } else {
+            format!("{}:{within}", self.scope)
+        }
+    }
+
+    /// The page at `token` of `items` (a listing held whole: the position is an offset).
     pub fn page<T>(
         &self,
+        within: &str,
         items: Vec<T>,
         requested: Option<i64>,
         token: Option<&str>,
         errors: &ErrorVocabulary,
     ) -> Result<Page<T>, AwsError> {
         let size = self.size(requested, errors)?;
-        let offset = match self.position(token)? {
+        let offset = match self.position(within, token)? {
             None => 0,
-            Some(p) => p.parse::<usize>().map_err(|_| (self.invalid_token)(token.unwrap_or("")))?,
+            Some(p) => p
+                .parse::<usize>()
+                .map_err(|_| (self.invalid_token)(token.unwrap_or("")))?,
         };
         let total = items.len();
         let end = offset.saturating_add(size);
         let items: Vec<T> = items.into_iter().skip(offset).take(size).collect();
-        let next_token = (end < total).then(|| self.token(&end.to_string()));
+        let next_token = (end < total).then(|| self.token(within, &end.to_string()));
         Ok(Page { items, next_token })
     }
 }
@@ -415,10 +448,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.code, "SerializationException");
-        let err = ops
-            .call(svc.clone(), "Nope", json!({}))
-            .await
-            .unwrap_err();
+        let err = ops.call(svc.clone(), "Nope", json!({})).await.unwrap_err();
         assert_eq!(err.code, "UnknownOperationException");
     }
 
@@ -458,16 +488,30 @@ mod tests {
     #[test]
     fn pages_walk_the_listing_with_opaque_tokens() {
         let items: Vec<u32> = (0..5).collect();
-        let first = LISTING.page(items.clone(), None, None, &ERRORS).unwrap();
+        let first = LISTING
+            .page("", items.clone(), None, None, &ERRORS)
+            .unwrap();
         assert_eq!(first.items, vec![0, 1]);
         let token = first.next_token.unwrap();
-        assert!(!token.contains('2'), "opaque: {token}");
+        assert_ne!(token, "2", "the offset is sealed, not sent bare");
+        let mut altered = token.clone().into_bytes();
+        altered[0] = if altered[0] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(altered).unwrap();
+        assert_eq!(
+            LISTING
+                .page("", items.clone(), None, Some(&altered), &ERRORS)
+                .unwrap_err()
+                .code,
+            "InvalidToken"
+        );
         let second = LISTING
-            .page(items.clone(), Some(3), Some(&token), &ERRORS)
+            .page("", items.clone(), Some(3), Some(&token), &ERRORS)
             .unwrap();
         assert_eq!(second.items, vec![2, 3, 4]);
         assert!(second.next_token.is_none());
-        let zero = LISTING.page(items.clone(), Some(0), None, &ERRORS).unwrap();
+        let zero = LISTING
+            .page("", items.clone(), Some(0), None, &ERRORS)
+            .unwrap();
         assert_eq!(zero.items.len(), 2);
     }
 
@@ -475,7 +519,7 @@ mod tests {
     fn sizes_and_tokens_are_checked() {
         let items: Vec<u32> = (0..5).collect();
         let err = LISTING
-            .page(items.clone(), Some(4), None, &ERRORS)
+            .page("", items.clone(), Some(4), None, &ERRORS)
             .unwrap_err();
         assert_eq!(
             err.message.as_deref(),
@@ -484,16 +528,22 @@ mod tests {
             )
         );
         let err = LISTING
-            .page(items.clone(), None, Some("2"), &ERRORS)
+            .page("", items.clone(), None, Some("2"), &ERRORS)
             .unwrap_err();
         assert_eq!(err.code, "InvalidToken");
         let other = Paginator {
             scope: "test:Other",
             ..LISTING
         };
-        let foreign = other.token("2");
+        let foreign = other.token("", "2");
         let err = LISTING
-            .page(items, None, Some(&foreign), &ERRORS)
+            .page("", items.clone(), None, Some(&foreign), &ERRORS)
+            .unwrap_err();
+        assert_eq!(err.code, "InvalidToken");
+        // A token of the same listing with other arguments.
+        let narrowed = LISTING.token("machine-a", "2");
+        let err = LISTING
+            .page("machine-b", items, None, Some(&narrowed), &ERRORS)
             .unwrap_err();
         assert_eq!(err.code, "InvalidToken");
     }

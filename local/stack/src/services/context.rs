@@ -54,4 +54,3 @@ impl Context {
         self.shutting_down.send_replace(true);
     }
 }
-

@@ -228,4 +228,14 @@ pub const MIGRATIONS: &[&str] = &[
         updated_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 6: Step Functions resource tags (CreateStateMachine `tags`, ListTagsForResource); a
+    // state machine's tags go with it.
+    r#"
+    CREATE TABLE states_tags (
+        resource_arn TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        value        TEXT NOT NULL,
+        PRIMARY KEY (resource_arn, key)
+    ) WITHOUT ROWID;
+    "#,
 ];

@@ -115,7 +115,36 @@ pub fn list_state_machines(conn: &Connection) -> Result<Vec<StateMachineRecord>,
 
 /// Deletes a state machine; true when it existed.
 pub fn delete_state_machine(conn: &Connection, arn: &str) -> Result<bool, StoreError> {
+    conn.execute("DELETE FROM states_tags WHERE resource_arn = ?1", [arn])?;
     Ok(conn.execute("DELETE FROM state_machines WHERE arn = ?1", [arn])? > 0)
+}
+
+/// Sets `tags` (key, value) on a resource, replacing the values of keys it already has.
+pub fn put_tags(
+    conn: &Connection,
+    resource_arn: &str,
+    tags: &[(String, String)],
+) -> Result<(), StoreError> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO states_tags (resource_arn, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value",
+    )?;
+    for (key, value) in tags {
+        insert.execute(rusqlite::params![resource_arn, key, value])?;
+    }
+    Ok(())
+}
+
+/// A resource's tags, by key.
+pub fn list_tags(
+    conn: &Connection,
+    resource_arn: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut select = conn.prepare_cached(
+        "SELECT key, value FROM states_tags WHERE resource_arn = ?1 ORDER BY key",
+    )?;
+    let rows = select.query_map([resource_arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// An execution row.

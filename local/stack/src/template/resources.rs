@@ -27,22 +27,10 @@ const POLICY_TYPES: &[&str] = &[
 /// Types read and reported but not executed locally.
 const NOT_RUN: &[(&str, &str)] = &[
     ("AWS::IAM::Role", "evaluated by check-permissions"),
-    (
-        "AWS::IAM::Policy",
-        "evaluated by check-permissions",
-    ),
-    (
-        "AWS::IAM::ManagedPolicy",
-        "evaluated by check-permissions",
-    ),
-    (
-        "AWS::Lambda::Permission",
-        "evaluated by check-permissions",
-    ),
-    (
-        "AWS::SQS::QueuePolicy",
-        "evaluated by check-permissions",
-    ),
+    ("AWS::IAM::Policy", "evaluated by check-permissions"),
+    ("AWS::IAM::ManagedPolicy", "evaluated by check-permissions"),
+    ("AWS::Lambda::Permission", "evaluated by check-permissions"),
+    ("AWS::SQS::QueuePolicy", "evaluated by check-permissions"),
     (
         "AWS::Events::EventBusPolicy",
         "evaluated by check-permissions",
@@ -1730,7 +1718,10 @@ fn queue(r: &Resolver<'_>, decl: &Decl) -> Result<QueueModel, TemplateError> {
     understood.extend_from_slice(ATTRIBUTES);
     p.only(&understood, &["Tags"])?;
     if p.boolean("FifoQueue")?.unwrap_or(false) {
-        return Err(p.err("FifoQueue", "FIFO queues are not supported by the local stack"));
+        return Err(p.err(
+            "FifoQueue",
+            "FIFO queues are not supported by the local stack",
+        ));
     }
     let mut attributes = BTreeMap::new();
     for key in ATTRIBUTES {

@@ -389,7 +389,10 @@ impl Harness {
     pub async fn wait_history_event(&self, arn: &str, event_type: &str) {
         for _ in 0..500 {
             let history = self
-                .ok("GetExecutionHistory", json!({"executionArn": arn, "maxResults": 1000}))
+                .ok(
+                    "GetExecutionHistory",
+                    json!({"executionArn": arn, "maxResults": 1000}),
+                )
                 .await;
             if history["events"]
                 .as_array()

@@ -183,7 +183,6 @@ impl Schedule {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

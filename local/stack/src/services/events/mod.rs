@@ -13,9 +13,9 @@
 //! events.resume().await?;                                        // load rules, resume pending deliveries, start the worker
 //! ```
 
+mod api;
 pub mod delivery;
 pub mod faults;
-mod ops;
 pub mod routing;
 
 use std::collections::BTreeMap;
@@ -32,8 +32,8 @@ use tokio::sync::{Notify, OnceCell};
 use crate::lambda::{InvocationType, LambdaError, LambdaService};
 use crate::protocol::error::AwsError;
 use crate::protocol::{JsonService, Protocol, ServiceFuture};
-use crate::services::context::Context;
 use crate::services::bridge::{BoxFuture, EventPublisher, ExecutionStarter, PutEventsOutcome};
+use crate::services::context::Context;
 use crate::services::logs::{InputLogEvent, LogsError};
 use crate::services::sqs::{MessageAttributeValue, SqsError};
 use crate::store::StoreError;
@@ -887,7 +887,7 @@ impl JsonService for EventsService {
     }
 
     fn call(self: Arc<Self>, operation: String, input: Value) -> ServiceFuture {
-        Box::pin(async move { self.dispatch(&operation, input).await })
+        api::call(self, operation, input)
     }
 }
 

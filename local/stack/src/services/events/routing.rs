@@ -163,8 +163,7 @@ impl Routing {
             if !route.rule.state.is_enabled() {
                 continue;
             }
-            let jobs =
-                eventbus::delivery::jobs_for_rule(&route.rule, &route.arn, event, ingestion);
+            let jobs = eventbus::delivery::jobs_for_rule(&route.rule, &route.arn, event, ingestion);
             for (target, job) in route.rule.targets.iter().zip(jobs) {
                 out.push((name.clone(), target.id.clone(), job));
             }

@@ -23,14 +23,14 @@ async fn setup(svc: &Arc<LogsService>) {
     call(
         svc,
         "CreateLogGroup",
-        json!({"logGroupName": "/app/accounts"}),
+        json!({"logGroupName": "/svc/accounts"}),
     )
     .await
     .unwrap();
     call(
         svc,
         "CreateLogStream",
-        json!({"logGroupName": "/app/accounts", "logStreamName": "s1"}),
+        json!({"logGroupName": "/svc/accounts", "logStreamName": "s1"}),
     )
     .await
     .unwrap();
@@ -40,7 +40,7 @@ async fn put(svc: &Arc<LogsService>, stream: &str, events: Value) -> Result<Valu
     call(
         svc,
         "PutLogEvents",
-        json!({"logGroupName": "/app/accounts", "logStreamName": stream, "logEvents": events}),
+        json!({"logGroupName": "/svc/accounts", "logStreamName": stream, "logEvents": events}),
     )
     .await
 }
@@ -61,7 +61,7 @@ async fn create_group_twice_is_already_exists() {
     let err = call(
         &svc,
         "CreateLogGroup",
-        json!({"logGroupName": "/app/accounts"}),
+        json!({"logGroupName": "/svc/accounts"}),
     )
     .await
     .unwrap_err();
@@ -73,7 +73,7 @@ async fn create_group_twice_is_already_exists() {
     let err = call(
         &svc,
         "CreateLogStream",
-        json!({"logGroupName": "/app/accounts", "logStreamName": "s1"}),
+        json!({"logGroupName": "/svc/accounts", "logStreamName": "s1"}),
     )
     .await
     .unwrap_err();
@@ -135,8 +135,8 @@ async fn describe_log_groups_filters_and_pages() {
     for name in [
         "/aws/lambda/a",
         "/aws/lambda/b",
-        "/app/accounts",
-        "/app/customer-service",
+        "/svc/accounts",
+        "/svc/customer-service",
     ] {
         call(&svc, "CreateLogGroup", json!({"logGroupName": name}))
             .await
@@ -145,26 +145,26 @@ async fn describe_log_groups_filters_and_pages() {
     call(
         &svc,
         "PutRetentionPolicy",
-        json!({"logGroupName": "/app/accounts", "retentionInDays": 7}),
+        json!({"logGroupName": "/svc/accounts", "retentionInDays": 7}),
     )
     .await
     .unwrap();
     let out = call(
         &svc,
         "DescribeLogGroups",
-        json!({"logGroupNamePrefix": "/app/"}),
+        json!({"logGroupNamePrefix": "/svc/"}),
     )
     .await
     .unwrap();
     assert_eq!(
         out,
         json!({"logGroups": [
-            {"logGroupName": "/app/accounts", "creationTime": T0, "retentionInDays": 7, "metricFilterCount": 0,
-             "arn": "arn:aws:logs:us-east-1:000000000000:log-group:/app/accounts:*", "storedBytes": 0,
-             "logGroupClass": "STANDARD", "logGroupArn": "arn:aws:logs:us-east-1:000000000000:log-group:/app/accounts"},
-            {"logGroupName": "/app/customer-service", "creationTime": T0, "metricFilterCount": 0,
-             "arn": "arn:aws:logs:us-east-1:000000000000:log-group:/app/customer-service:*", "storedBytes": 0,
-             "logGroupClass": "STANDARD", "logGroupArn": "arn:aws:logs:us-east-1:000000000000:log-group:/app/customer-service"}
+            {"logGroupName": "/svc/accounts", "creationTime": T0, "retentionInDays": 7, "metricFilterCount": 0,
+             "arn": "arn:aws:logs:us-east-1:000000000000:log-group:/svc/accounts:*", "storedBytes": 0,
+             "logGroupClass": "STANDARD", "logGroupArn": "arn:aws:logs:us-east-1:000000000000:log-group:/svc/accounts"},
+            {"logGroupName": "/svc/customer-service", "creationTime": T0, "metricFilterCount": 0,
+             "arn": "arn:aws:logs:us-east-1:000000000000:log-group:/svc/customer-service:*", "storedBytes": 0,
+             "logGroupClass": "STANDARD", "logGroupArn": "arn:aws:logs:us-east-1:000000000000:log-group:/svc/customer-service"}
         ]})
     );
     let first = call(&svc, "DescribeLogGroups", json!({"limit": 3}))
@@ -181,7 +181,7 @@ async fn describe_log_groups_filters_and_pages() {
     .unwrap();
     assert_eq!(
         second["logGroups"][0]["logGroupName"],
-        "/app/customer-service"
+        "/svc/customer-service"
     );
     assert!(second.get("nextToken").is_none());
     let pattern = call(
@@ -204,7 +204,7 @@ async fn describe_log_groups_filters_and_pages() {
     let err = call(
         &svc,
         "PutRetentionPolicy",
-        json!({"logGroupName": "/app/accounts", "retentionInDays": 2}),
+        json!({"logGroupName": "/svc/accounts", "retentionInDays": 2}),
     )
     .await
     .unwrap_err();
@@ -228,7 +228,7 @@ async fn put_and_get_log_events_round_trip() {
     let got = call(
         &svc,
         "GetLogEvents",
-        json!({"logGroupName": "/app/accounts", "logStreamName": "s1", "startFromHead": true}),
+        json!({"logGroupName": "/svc/accounts", "logStreamName": "s1", "startFromHead": true}),
     )
     .await
     .unwrap();
@@ -242,7 +242,7 @@ async fn put_and_get_log_events_round_trip() {
     let streams = call(
         &svc,
         "DescribeLogStreams",
-        json!({"logGroupName": "/app/accounts"}),
+        json!({"logGroupName": "/svc/accounts"}),
     )
     .await
     .unwrap();
@@ -253,7 +253,7 @@ async fn put_and_get_log_events_round_trip() {
     assert_eq!(stream["lastIngestionTime"], json!(T0));
     assert_eq!(
         stream["arn"],
-        "arn:aws:logs:us-east-1:000000000000:log-group:/app/accounts:log-stream:s1"
+        "arn:aws:logs:us-east-1:000000000000:log-group:/svc/accounts:log-stream:s1"
     );
 }
 
@@ -265,7 +265,7 @@ async fn get_log_events_tokens_walk_forward_and_backward() {
         .map(|i| json!({"timestamp": T0 + i, "message": format!("m{i}")}))
         .collect();
     put(&svc, "s1", Value::Array(events)).await.unwrap();
-    let base = json!({"logGroupName": "/app/accounts", "logStreamName": "s1", "limit": 2});
+    let base = json!({"logGroupName": "/svc/accounts", "logStreamName": "s1", "limit": 2});
     // Without a token and startFromHead false: the newest events.
     let tail = call(&svc, "GetLogEvents", base.clone()).await.unwrap();
     assert_eq!(messages(&tail), ["m3", "m4"]);
@@ -312,7 +312,7 @@ async fn get_log_events_time_window_is_half_open() {
     let got = call(
         &svc,
         "GetLogEvents",
-        json!({"logGroupName": "/app/accounts", "logStreamName": "s1", "startTime": T0 + 1, "endTime": T0 + 3, "startFromHead": true}),
+        json!({"logGroupName": "/svc/accounts", "logStreamName": "s1", "startTime": T0 + 1, "endTime": T0 + 3, "startFromHead": true}),
     )
     .await
     .unwrap();
@@ -400,7 +400,7 @@ async fn put_log_events_reports_too_old_too_new_and_expired() {
     call(
         &svc,
         "PutRetentionPolicy",
-        json!({"logGroupName": "/app/accounts", "retentionInDays": 1}),
+        json!({"logGroupName": "/svc/accounts", "retentionInDays": 1}),
     )
     .await
     .unwrap();
@@ -435,7 +435,7 @@ async fn put_log_events_reports_too_old_too_new_and_expired() {
     let got = call(
         &svc,
         "GetLogEvents",
-        json!({"logGroupName": "/app/accounts", "logStreamName": "s1", "startFromHead": true}),
+        json!({"logGroupName": "/svc/accounts", "logStreamName": "s1", "startFromHead": true}),
     )
     .await
     .unwrap();
@@ -449,7 +449,7 @@ async fn filter_log_events_across_streams_with_patterns_and_pages() {
     call(
         &svc,
         "CreateLogStream",
-        json!({"logGroupName": "/app/accounts", "logStreamName": "s2"}),
+        json!({"logGroupName": "/svc/accounts", "logStreamName": "s2"}),
     )
     .await
     .unwrap();
@@ -467,7 +467,7 @@ async fn filter_log_events_across_streams_with_patterns_and_pages() {
     let all = call(
         &svc,
         "FilterLogEvents",
-        json!({"logGroupName": "/app/accounts"}),
+        json!({"logGroupName": "/svc/accounts"}),
     )
     .await
     .unwrap();
@@ -478,7 +478,7 @@ async fn filter_log_events_across_streams_with_patterns_and_pages() {
     let json_hit = call(
         &svc,
         "FilterLogEvents",
-        json!({"logGroupName": "/app/accounts", "filterPattern": "{ $.detail.applicationId = \"a2\" }"}),
+        json!({"logGroupName": "/svc/accounts", "filterPattern": "{ $.detail.applicationId = \"a2\" }"}),
     )
     .await
     .unwrap();
@@ -487,7 +487,7 @@ async fn filter_log_events_across_streams_with_patterns_and_pages() {
     let text_hit = call(
         &svc,
         "FilterLogEvents",
-        json!({"logGroupName": "/app/accounts", "filterPattern": "\"New account\" -declined"}),
+        json!({"logGroupName": "/svc/accounts", "filterPattern": "\"New account\" -declined"}),
     )
     .await
     .unwrap();
@@ -496,7 +496,7 @@ async fn filter_log_events_across_streams_with_patterns_and_pages() {
     let only_s1 = call(
         &svc,
         "FilterLogEvents",
-        json!({"logGroupName": "/app/accounts", "logStreamNames": ["s1"], "startTime": T0 + 1}),
+        json!({"logGroupName": "/svc/accounts", "logStreamNames": ["s1"], "startTime": T0 + 1}),
     )
     .await
     .unwrap();
@@ -505,7 +505,7 @@ async fn filter_log_events_across_streams_with_patterns_and_pages() {
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let mut req = json!({"logGroupName": "/app/accounts", "limit": 1});
+        let mut req = json!({"logGroupName": "/svc/accounts", "limit": 1});
         if let Some(t) = &token {
             req["nextToken"] = json!(t);
         }
@@ -520,7 +520,7 @@ async fn filter_log_events_across_streams_with_patterns_and_pages() {
     let err = call(
         &svc,
         "FilterLogEvents",
-        json!({"logGroupName": "/app/accounts", "filterPattern": "{ $.a = "}),
+        json!({"logGroupName": "/svc/accounts", "filterPattern": "{ $.a = "}),
     )
     .await
     .unwrap_err();
@@ -559,14 +559,14 @@ async fn append_creates_group_and_stream() {
     .await
     .unwrap();
     assert_eq!(messages(&got), ["first", "second"]);
-    svc.ensure_log_group("/app/accounts", Some(7))
+    svc.ensure_log_group("/svc/accounts", Some(7))
         .await
         .unwrap();
-    svc.ensure_log_group("/app/accounts", None).await.unwrap();
+    svc.ensure_log_group("/svc/accounts", None).await.unwrap();
     let out = call(
         &svc,
         "DescribeLogGroups",
-        json!({"logGroupNamePrefix": "/app"}),
+        json!({"logGroupNamePrefix": "/svc"}),
     )
     .await
     .unwrap();
@@ -583,14 +583,14 @@ async fn delete_group_removes_streams_and_events() {
     call(
         &svc,
         "DeleteLogGroup",
-        json!({"logGroupName": "/app/accounts"}),
+        json!({"logGroupName": "/svc/accounts"}),
     )
     .await
     .unwrap();
     let err = call(
         &svc,
         "DescribeLogStreams",
-        json!({"logGroupName": "/app/accounts"}),
+        json!({"logGroupName": "/svc/accounts"}),
     )
     .await
     .unwrap_err();
@@ -598,7 +598,7 @@ async fn delete_group_removes_streams_and_events() {
     let err = call(
         &svc,
         "DeleteLogGroup",
-        json!({"logGroupName": "/app/accounts"}),
+        json!({"logGroupName": "/svc/accounts"}),
     )
     .await
     .unwrap_err();
@@ -612,7 +612,7 @@ async fn describe_log_streams_orders_by_last_event_time() {
     call(
         &svc,
         "CreateLogStream",
-        json!({"logGroupName": "/app/accounts", "logStreamName": "s2"}),
+        json!({"logGroupName": "/svc/accounts", "logStreamName": "s2"}),
     )
     .await
     .unwrap();
@@ -625,7 +625,7 @@ async fn describe_log_streams_orders_by_last_event_time() {
     let out = call(
         &svc,
         "DescribeLogStreams",
-        json!({"logGroupName": "/app/accounts", "orderBy": "LastEventTime", "descending": true}),
+        json!({"logGroupName": "/svc/accounts", "orderBy": "LastEventTime", "descending": true}),
     )
     .await
     .unwrap();
@@ -639,7 +639,7 @@ async fn describe_log_streams_orders_by_last_event_time() {
     let err = call(
         &svc,
         "DescribeLogStreams",
-        json!({"logGroupName": "/app/accounts", "orderBy": "LastEventTime", "logStreamNamePrefix": "s"}),
+        json!({"logGroupName": "/svc/accounts", "orderBy": "LastEventTime", "logStreamNamePrefix": "s"}),
     )
     .await
     .unwrap_err();

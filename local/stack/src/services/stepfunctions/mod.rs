@@ -3,7 +3,10 @@
 //! - [`StepFunctionsService::new`] builds the service over the [`Context`], a Lambda invoker and an
 //!   [`EventPublisher`]; [`StepFunctionsService::resume`] restarts every RUNNING execution found in
 //!   the store (call it once at start-up).
-//! - `api.rs`: one function per operation (typed input, AWS-shaped errors).
+//! - `api/`: one type per operation ([`crate::protocol::operation::Operation`]: typed input,
+//!   typed output, AWS-shaped errors), registered once by name.
+//! - `model.rs`: what the operations, the runtime and the observers share (runner messages,
+//!   execution metadata, wire shapes of history).
 //! - `runtime.rs`: every execution is a `asl::Execution` owned by one task that advances it,
 //!   persists the snapshot, history and task tokens (before anything depending on them is
 //!   acknowledged), dispatches tasks and sleeps on the stack's clock until the next timer.
@@ -27,9 +30,10 @@ use serde_json::Value;
 use crate::lambda::{InvocationType, InvokeOutcome, LambdaError, LambdaService};
 use crate::protocol::error::AwsError;
 use crate::protocol::{JsonService, Protocol, ServiceFuture};
-use crate::services::context::Context;
 use crate::services::bridge::{BoxFuture, EventPublisher, ExecutionStarter, StartedExecution};
+use crate::services::context::Context;
 
+pub use api::operation_names;
 pub use model::RunnerMessage;
 
 /// Runs Lambda functions for the `lambda:invoke` integration (a trait so tests can fake Lambda).
@@ -162,7 +166,7 @@ impl JsonService for StepFunctionsService {
     }
 
     fn call(self: Arc<Self>, operation: String, input: Value) -> ServiceFuture {
-        Box::pin(async move { api::dispatch(&self, &operation, input).await })
+        api::call(self, &operation, input)
     }
 }
 

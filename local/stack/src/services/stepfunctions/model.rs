@@ -5,16 +5,11 @@
 
 use asl::{ExecutionStatus, HistoryEvent};
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::protocol::error::AwsError;
 use crate::store::stepfunctions::{HistoryRecord, StateMachineRecord};
-
-/// Epoch milliseconds as the JSON protocol's timestamp (epoch seconds, fractional).
-pub fn epoch(ms: i64) -> Value {
-    json!(ms as f64 / 1000.0)
-}
 
 /// What a task ended with.
 #[derive(Debug, Clone, PartialEq)]
@@ -226,4 +221,3 @@ pub fn strip_execution_data(event: &mut Value) {
         }
     }
 }
-

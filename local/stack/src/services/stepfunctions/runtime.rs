@@ -10,9 +10,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use asl::{Command, Execution, ExecutionState, ExecutionStatus, HistoryEvent, TaskRequest};
-use serde_json::Value;
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
@@ -24,9 +23,7 @@ use super::model::{
 use super::observe;
 use crate::protocol::error::AwsError;
 use crate::store::StoreError;
-use crate::store::stepfunctions::{
-    self as records, ExecutionRecord, HistoryRecord, StateMachineRecord, TaskTokenRecord,
-};
+use crate::store::stepfunctions::{self as records, ExecutionRecord, TaskTokenRecord};
 
 /// A running execution's channel and task.
 pub(super) struct RunnerHandle {

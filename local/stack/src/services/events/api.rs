@@ -1,16 +1,20 @@
-//! The API operations: one function per operation, typed request in, JSON response or AWS error out.
+//! The operations of EventBridge, one type each ([`crate::protocol::operation::Operation`]: typed
+//! request, typed response, AWS errors), registered once by name in [`OPERATIONS`]. Their
+//! semantics live in `impl EventsService` below, one method per operation.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use eventbus::model::{self, DEFAULT_BUS, PutRuleRequest, RuleState, Target};
 use eventbus::put_events::PutEventsRequestEntry;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::routing::{self, state_name};
 use super::{EventsService, store_error};
+use crate::protocol::ServiceFuture;
 use crate::protocol::error::AwsError;
-use crate::protocol::{decode, null_member_message};
+use crate::protocol::null_member_message;
+use crate::protocol::operation::{ErrorVocabulary, Operation, Operations, Paginator, Validate};
 use crate::store::StoreError;
 use crate::store::eventbridge::{self, EventBusRecord, RuleRecord};
 
@@ -27,6 +31,12 @@ fn missing(member: &str) -> AwsError {
     };
     validation(null_member_message(&camel))
 }
+
+/// EventBridge's front end: `ValidationException`, members named in camelCase.
+static ERRORS: ErrorVocabulary = ErrorVocabulary {
+    validation: "ValidationException",
+    missing,
+};
 
 fn api_error(e: model::ApiError) -> AwsError {
     AwsError::client(e.code, e.message)
@@ -46,46 +56,36 @@ fn bus_not_found(bus: &str) -> AwsError {
     )
 }
 
-fn seconds(ms: i64) -> Value {
-    json!(ms as f64 / 1000.0)
+fn seconds(ms: i64) -> f64 {
+    ms as f64 / 1000.0
 }
 
-/// `Limit` / `NextToken` paging over an ordered list: the token is the index of the next item.
-fn page<T>(
-    scope: &str,
-    items: Vec<T>,
-    limit: Option<i64>,
-    token: Option<&str>,
-) -> Result<(Vec<T>, Option<String>), AwsError> {
-    if let Some(l) = limit
-        && !(1..=100).contains(&l)
-    {
-        let constraint = if l < 1 {
-            "Member must have value greater than or equal to 1"
-        } else {
-            "Member must have value less than or equal to 100"
-        };
-        return Err(validation(format!(
-            "1 validation error detected: Value '{l}' at 'limit' failed to satisfy constraint: {constraint}"
-        )));
-    }
-    let start = match token {
-        None => 0,
-        Some(t) => crate::protocol::tokens::open(scope, t)
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|s| *s <= items.len())
-            .ok_or_else(|| validation("The NextToken provided is invalid."))?,
-    };
-    let limit = usize::try_from(limit.unwrap_or(100)).unwrap_or(100);
-    let end = start.saturating_add(limit).min(items.len());
-    let next = (end < items.len()).then(|| crate::protocol::tokens::seal(scope, &end.to_string()));
-    let page = items.into_iter().skip(start).take(end - start).collect();
-    Ok((page, next))
+fn invalid_token(_: &str) -> AwsError {
+    validation("The NextToken provided is invalid.")
 }
+
+/// EventBridge's listings: `Limit` 1..=100 (100 when absent), an invalid `NextToken` is a
+/// `ValidationException` (API reference, ListRules / ListTargetsByRule / ListEventBuses /
+/// ListRuleNamesByTarget).
+const fn listing(scope: &'static str) -> Paginator {
+    Paginator {
+        scope,
+        default_size: 100,
+        max_size: 100,
+        zero_is_default: false,
+        size_member: "limit",
+        invalid_token,
+    }
+}
+
+const EVENT_BUSES: Paginator = listing("events:ListEventBuses");
+const RULES: Paginator = listing("events:ListRules");
+const TARGETS: Paginator = listing("events:ListTargetsByRule");
+const RULE_NAMES: Paginator = listing("events:ListRuleNamesByTarget");
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutEventsRequest {
+pub struct PutEventsRequest {
     entries: Vec<PutEventsRequestEntry>,
     #[serde(default)]
     #[allow(dead_code)]
@@ -94,20 +94,20 @@ struct PutEventsRequest {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct TestEventPatternRequest {
+pub struct TestEventPatternRequest {
     event_pattern: String,
     event: String,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct NameRequest {
+pub struct NameRequest {
     name: String,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateEventBusRequest {
+pub struct CreateEventBusRequest {
     name: String,
     #[serde(default)]
     description: Option<String>,
@@ -117,7 +117,7 @@ struct CreateEventBusRequest {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct PutPermissionRequest {
+pub struct PutPermissionRequest {
     #[serde(default)]
     event_bus_name: Option<String>,
     #[serde(default)]
@@ -134,7 +134,7 @@ struct PutPermissionRequest {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct RemovePermissionRequest {
+pub struct RemovePermissionRequest {
     #[serde(default)]
     event_bus_name: Option<String>,
     #[serde(default)]
@@ -145,14 +145,14 @@ struct RemovePermissionRequest {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct DescribeEventBusRequest {
+pub struct DescribeEventBusRequest {
     #[serde(default)]
     name: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct ListRequest {
+pub struct ListRequest {
     #[serde(default)]
     name_prefix: Option<String>,
     #[serde(default)]
@@ -165,7 +165,7 @@ struct ListRequest {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct RuleRequest {
+pub struct RuleRequest {
     name: String,
     #[serde(default)]
     event_bus_name: Option<String>,
@@ -176,7 +176,7 @@ struct RuleRequest {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutTargetsRequest {
+pub struct PutTargetsRequest {
     rule: String,
     #[serde(default)]
     event_bus_name: Option<String>,
@@ -185,7 +185,7 @@ struct PutTargetsRequest {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct RemoveTargetsRequest {
+pub struct RemoveTargetsRequest {
     rule: String,
     #[serde(default)]
     event_bus_name: Option<String>,
@@ -197,7 +197,7 @@ struct RemoveTargetsRequest {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListTargetsByRuleRequest {
+pub struct ListTargetsByRuleRequest {
     rule: String,
     #[serde(default)]
     event_bus_name: Option<String>,
@@ -209,7 +209,7 @@ struct ListTargetsByRuleRequest {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListRuleNamesByTargetRequest {
+pub struct ListRuleNamesByTargetRequest {
     target_arn: String,
     #[serde(default)]
     event_bus_name: Option<String>,
@@ -219,91 +219,190 @@ struct ListRuleNamesByTargetRequest {
     limit: Option<i64>,
 }
 
-fn rule_json(r: &RuleRecord) -> Value {
-    let mut out = json!({
-        "Name": r.name,
-        "Arn": r.arn,
-        "State": r.state,
-        "EventBusName": r.bus_name,
-    });
-    let put = |out: &mut Value, key: &str, v: &Option<String>| {
-        if let Some(v) = v {
-            out[key] = json!(v);
+impl Validate for PutEventsRequest {}
+impl Validate for TestEventPatternRequest {}
+impl Validate for NameRequest {}
+impl Validate for CreateEventBusRequest {
+    fn validate(&self, check: &mut crate::protocol::operation::Check) {
+        check.length("description", self.description.as_deref(), 0, 512);
+    }
+}
+impl Validate for PutPermissionRequest {}
+impl Validate for RemovePermissionRequest {}
+impl Validate for DescribeEventBusRequest {}
+impl Validate for ListRequest {}
+impl Validate for RuleRequest {}
+impl Validate for PutTargetsRequest {}
+impl Validate for RemoveTargetsRequest {
+    fn validate(&self, check: &mut crate::protocol::operation::Check) {
+        // AWS does not repeat the list in the message ("Value at 'ids' ...").
+        let n = self.ids.len();
+        if n == 0 || n > 100 {
+            check.secret_length("ids", Some(&"x".repeat(n.min(101))), 1, 100);
         }
-    };
-    put(&mut out, "EventPattern", &r.event_pattern);
-    put(&mut out, "ScheduleExpression", &r.schedule_expression);
-    put(&mut out, "Description", &r.description);
-    put(&mut out, "RoleArn", &r.role_arn);
-    put(&mut out, "ManagedBy", &r.managed_by);
-    out
+    }
+}
+impl Validate for ListTargetsByRuleRequest {}
+impl Validate for ListRuleNamesByTargetRequest {}
+impl Validate for PutRuleRequest {}
+
+/// No members.
+#[derive(Debug, Serialize)]
+pub struct Empty {}
+
+/// A rule as DescribeRule and ListRules answer it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuleOut {
+    name: String,
+    arn: String,
+    state: String,
+    event_bus_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_pattern: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule_expression: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    managed_by: Option<String>,
 }
 
-fn bus_json(b: &EventBusRecord) -> Value {
-    let mut out = json!({
-        "Name": b.name,
-        "Arn": b.arn,
-        "CreationTime": seconds(b.created_ms),
-        "LastModifiedTime": seconds(b.created_ms),
-    });
-    if let Some(d) = &b.description {
-        out["Description"] = json!(d);
+impl From<RuleRecord> for RuleOut {
+    fn from(r: RuleRecord) -> Self {
+        Self {
+            name: r.name,
+            arn: r.arn,
+            state: r.state,
+            event_bus_name: r.bus_name,
+            event_pattern: r.event_pattern,
+            schedule_expression: r.schedule_expression,
+            description: r.description,
+            role_arn: r.role_arn,
+            managed_by: r.managed_by,
+        }
     }
-    if let Some(p) = &b.policy {
-        out["Policy"] = json!(p);
+}
+
+/// An event bus as DescribeEventBus and ListEventBuses answer it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventBusOut {
+    name: String,
+    arn: String,
+    creation_time: f64,
+    last_modified_time: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<String>,
+}
+
+impl From<EventBusRecord> for EventBusOut {
+    fn from(b: EventBusRecord) -> Self {
+        Self {
+            creation_time: seconds(b.created_ms),
+            last_modified_time: seconds(b.created_ms),
+            name: b.name,
+            arn: b.arn,
+            description: b.description,
+            policy: b.policy,
+        }
     }
-    out
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutEventsOutput {
+    entries: Vec<Value>,
+    failed_entry_count: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TestEventPatternOutput {
+    result: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateEventBusOutput {
+    event_bus_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListEventBusesOutput {
+    event_buses: Vec<EventBusOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutRuleOutput {
+    rule_arn: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeRuleOutput {
+    #[serde(flatten)]
+    rule: RuleOut,
+    created_by: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListRulesOutput {
+    rules: Vec<RuleOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+/// A target PutTargets could not use.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FailedEntry {
+    target_id: String,
+    error_code: String,
+    error_message: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetsOutput {
+    failed_entry_count: usize,
+    failed_entries: Vec<FailedEntry>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTargetsOutput {
+    targets: Vec<Target>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListRuleNamesOutput {
+    rule_names: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
 }
 
 impl EventsService {
-    pub(super) async fn dispatch(
-        self: Arc<Self>,
-        operation: &str,
-        input: Value,
-    ) -> Result<Value, AwsError> {
-        self.ensure_loaded().await?;
-        match operation {
-            "PutEvents" => self.op_put_events(decode(input, missing)?).await,
-            "TestEventPattern" => {
-                // Matching is CPU work: on an engine thread, off the async workers.
-                let req = decode(input, missing)?;
-                self.stack
-                    .engines
-                    .run(move || op_test_event_pattern(req))
-                    .await
-                    .unwrap_or_else(|| Err(AwsError::internal("the matcher failed")))
-            }
-            "CreateEventBus" => self.op_create_event_bus(decode(input, missing)?).await,
-            "DeleteEventBus" => self.op_delete_event_bus(decode(input, missing)?).await,
-            "DescribeEventBus" => self.op_describe_event_bus(decode(input, missing)?).await,
-            "PutPermission" => self.op_put_permission(decode(input, missing)?).await,
-            "RemovePermission" => self.op_remove_permission(decode(input, missing)?).await,
-            "ListEventBuses" => self.op_list_event_buses(decode(input, missing)?).await,
-            "PutRule" => self.op_put_rule(decode(input, missing)?).await,
-            "DescribeRule" => self.op_describe_rule(decode(input, missing)?).await,
-            "ListRules" => self.op_list_rules(decode(input, missing)?).await,
-            "EnableRule" => {
-                self.op_set_state(decode(input, missing)?, RuleState::Enabled)
-                    .await
-            }
-            "DisableRule" => {
-                self.op_set_state(decode(input, missing)?, RuleState::Disabled)
-                    .await
-            }
-            "DeleteRule" => self.op_delete_rule(decode(input, missing)?).await,
-            "PutTargets" => self.op_put_targets(decode(input, missing)?).await,
-            "RemoveTargets" => self.op_remove_targets(decode(input, missing)?).await,
-            "ListTargetsByRule" => self.op_list_targets(decode(input, missing)?).await,
-            "ListRuleNamesByTarget" => {
-                self.op_list_rule_names_by_target(decode(input, missing)?)
-                    .await
-            }
-            _ => Err(AwsError::unknown_operation()),
-        }
-    }
-
-    async fn op_put_events(&self, req: PutEventsRequest) -> Result<Value, AwsError> {
-        Ok(self.put_entries(req.entries, None).await?.to_json())
+    async fn op_put_events(&self, req: PutEventsRequest) -> Result<PutEventsOutput, AwsError> {
+        let outcome = self.put_entries(req.entries, None).await?;
+        Ok(PutEventsOutput {
+            entries: outcome.entries,
+            failed_entry_count: outcome.failed_entry_count,
+        })
     }
 
     /// The bus a parameter names, which must exist.
@@ -325,7 +424,10 @@ impl EventsService {
         }
     }
 
-    async fn op_create_event_bus(&self, req: CreateEventBusRequest) -> Result<Value, AwsError> {
+    async fn op_create_event_bus(
+        &self,
+        req: CreateEventBusRequest,
+    ) -> Result<CreateEventBusOutput, AwsError> {
         model::validate_bus_name(&req.name).map_err(api_error)?;
         if req.name == DEFAULT_BUS {
             return Err(validation("Event bus name must not be default."));
@@ -334,13 +436,6 @@ impl EventsService {
             return Err(validation(
                 "Partner event sources are not supported by the local stack.",
             ));
-        }
-        if let Some(d) = &req.description
-            && d.chars().count() > 512
-        {
-            return Err(validation(format!(
-                "1 validation error detected: Value '{d}' at 'description' failed to satisfy constraint: Member must have length less than or equal to 512"
-            )));
         }
         let _guard = self.writes.lock().await;
         let record = EventBusRecord {
@@ -377,14 +472,13 @@ impl EventsService {
             .buses
             .entry(req.name)
             .or_default();
-        let mut out = json!({ "EventBusArn": record.arn });
-        if let Some(d) = record.description {
-            out["Description"] = json!(d);
-        }
-        Ok(out)
+        Ok(CreateEventBusOutput {
+            event_bus_arn: record.arn,
+            description: record.description,
+        })
     }
 
-    async fn op_delete_event_bus(&self, req: NameRequest) -> Result<Value, AwsError> {
+    async fn op_delete_event_bus(&self, req: NameRequest) -> Result<Empty, AwsError> {
         if req.name == DEFAULT_BUS {
             return Err(validation("Cannot delete event bus default."));
         }
@@ -415,10 +509,13 @@ impl EventsService {
             .unwrap_or_else(|e| e.into_inner())
             .buses
             .remove(&req.name);
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
-    async fn op_describe_event_bus(&self, req: DescribeEventBusRequest) -> Result<Value, AwsError> {
+    async fn op_describe_event_bus(
+        &self,
+        req: DescribeEventBusRequest,
+    ) -> Result<EventBusOut, AwsError> {
         let bus = self.existing_bus(req.name.as_deref())?;
         let found = self
             .stack
@@ -427,7 +524,7 @@ impl EventsService {
             .await
             .map_err(store_error)?;
         match found {
-            Some(b) => Ok(bus_json(&b)),
+            Some(b) => Ok(b.into()),
             None => Err(bus_not_found(model::bus_name_of(req.name.as_deref()))),
         }
     }
@@ -435,7 +532,7 @@ impl EventsService {
     /// PutPermission (EventBridge API reference): a whole `Policy`, or one statement — `Sid` =
     /// `StatementId`, the `Principal` account (or `*`) may `events:PutEvents` on the bus, with an
     /// optional `Condition` — added to (or replacing the same `Sid` in) the bus's policy.
-    async fn op_put_permission(&self, req: PutPermissionRequest) -> Result<Value, AwsError> {
+    async fn op_put_permission(&self, req: PutPermissionRequest) -> Result<Empty, AwsError> {
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
         let arn = eventbus::model::bus_arn(&self.stack.region, &self.stack.account_id, &bus);
         let current = self.bus_policy(&bus).await?;
@@ -511,16 +608,16 @@ impl EventsService {
             }
         };
         self.store_bus_policy(&bus, &arn, Some(policy)).await?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
     /// RemovePermission: one statement by `StatementId`, or every one (`RemoveAllPermissions`).
-    async fn op_remove_permission(&self, req: RemovePermissionRequest) -> Result<Value, AwsError> {
+    async fn op_remove_permission(&self, req: RemovePermissionRequest) -> Result<Empty, AwsError> {
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
         let arn = eventbus::model::bus_arn(&self.stack.region, &self.stack.account_id, &bus);
         if req.remove_all_permissions == Some(true) {
             self.store_bus_policy(&bus, &arn, None).await?;
-            return Ok(json!({}));
+            return Ok(Empty {});
         }
         let sid = req.statement_id.unwrap_or_default();
         let not_found = || {
@@ -550,7 +647,7 @@ impl EventsService {
             Some(doc.to_string())
         };
         self.store_bus_policy(&bus, &arn, policy).await?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
     async fn bus_policy(&self, bus: &str) -> Result<Option<String>, AwsError> {
@@ -599,7 +696,11 @@ impl EventsService {
         Ok(())
     }
 
-    async fn op_list_event_buses(&self, req: ListRequest) -> Result<Value, AwsError> {
+    async fn op_list_event_buses(
+        &self,
+        req: ListRequest,
+    ) -> Result<ListEventBusesOutput, AwsError> {
+        EVENT_BUSES.size(req.limit, &ERRORS)?;
         let buses = self
             .stack
             .store
@@ -607,25 +708,25 @@ impl EventsService {
             .await
             .map_err(store_error)?;
         let prefix = req.name_prefix.unwrap_or_default();
-        let matching: Vec<Value> = buses
-            .iter()
+        let matching: Vec<EventBusOut> = buses
+            .into_iter()
             .filter(|b| b.name.starts_with(&prefix))
-            .map(bus_json)
+            .map(EventBusOut::from)
             .collect();
-        let (items, next) = page(
-            "events:ListEventBuses",
+        let page = EVENT_BUSES.page(
+            &prefix,
             matching,
             req.limit,
             req.next_token.as_deref(),
+            &ERRORS,
         )?;
-        let mut out = json!({ "EventBuses": items });
-        if let Some(t) = next {
-            out["NextToken"] = json!(t);
-        }
-        Ok(out)
+        Ok(ListEventBusesOutput {
+            event_buses: page.items,
+            next_token: page.next_token,
+        })
     }
 
-    async fn op_put_rule(&self, req: PutRuleRequest) -> Result<Value, AwsError> {
+    async fn op_put_rule(&self, req: PutRuleRequest) -> Result<PutRuleOutput, AwsError> {
         let (rule, _pattern) = model::put_rule(&req).map_err(api_error)?;
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
         let arn = model::rule_arn(&self.stack.region, &self.stack.account_id, &bus, &rule.name);
@@ -659,7 +760,7 @@ impl EventsService {
             .map(|r| r.rule.targets.clone())
             .unwrap_or_default();
         routing.put_rule(arn.clone(), model::Rule { targets, ..rule });
-        Ok(json!({ "RuleArn": arn }))
+        Ok(PutRuleOutput { rule_arn: arn })
     }
 
     async fn stored_rule(&self, bus: &str, name: &str) -> Result<RuleRecord, AwsError> {
@@ -672,17 +773,20 @@ impl EventsService {
             .ok_or_else(|| rule_not_found(name, bus))
     }
 
-    async fn op_describe_rule(&self, req: RuleRequest) -> Result<Value, AwsError> {
+    async fn op_describe_rule(&self, req: RuleRequest) -> Result<DescribeRuleOutput, AwsError> {
         model::validate_rule_name(&req.name).map_err(api_error)?;
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
         let rule = self.stored_rule(&bus, &req.name).await?;
-        let mut out = rule_json(&rule);
-        out["CreatedBy"] = json!(self.stack.account_id);
-        Ok(out)
+        Ok(DescribeRuleOutput {
+            rule: rule.into(),
+            created_by: self.stack.account_id.clone(),
+        })
     }
 
-    async fn op_list_rules(&self, req: ListRequest) -> Result<Value, AwsError> {
+    async fn op_list_rules(&self, req: ListRequest) -> Result<ListRulesOutput, AwsError> {
+        RULES.size(req.limit, &ERRORS)?;
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
+        let within = format!("{bus}:{}", req.name_prefix.as_deref().unwrap_or(""));
         let prefix = req.name_prefix.clone();
         let rules = self
             .stack
@@ -690,21 +794,21 @@ impl EventsService {
             .call(move |c| eventbridge::list_rules(c, &bus, prefix.as_deref()))
             .await
             .map_err(store_error)?;
-        let items: Vec<Value> = rules.iter().map(rule_json).collect();
-        let (items, next) = page(
-            "events:ListRules",
+        let items: Vec<RuleOut> = rules.into_iter().map(RuleOut::from).collect();
+        let page = RULES.page(
+            &within,
             items,
             req.limit,
             req.next_token.as_deref(),
+            &ERRORS,
         )?;
-        let mut out = json!({ "Rules": items });
-        if let Some(t) = next {
-            out["NextToken"] = json!(t);
-        }
-        Ok(out)
+        Ok(ListRulesOutput {
+            rules: page.items,
+            next_token: page.next_token,
+        })
     }
 
-    async fn op_set_state(&self, req: RuleRequest, state: RuleState) -> Result<Value, AwsError> {
+    async fn op_set_state(&self, req: RuleRequest, state: RuleState) -> Result<Empty, AwsError> {
         model::validate_rule_name(&req.name).map_err(api_error)?;
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
         let _guard = self.writes.lock().await;
@@ -726,10 +830,10 @@ impl EventsService {
         {
             r.rule.state = state;
         }
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
-    async fn op_delete_rule(&self, req: RuleRequest) -> Result<Value, AwsError> {
+    async fn op_delete_rule(&self, req: RuleRequest) -> Result<Empty, AwsError> {
         model::validate_rule_name(&req.name).map_err(api_error)?;
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
         let _guard = self.writes.lock().await;
@@ -754,10 +858,10 @@ impl EventsService {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove_rule(&bus, &req.name);
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
-    async fn op_put_targets(&self, req: PutTargetsRequest) -> Result<Value, AwsError> {
+    async fn op_put_targets(&self, req: PutTargetsRequest) -> Result<TargetsOutput, AwsError> {
         model::validate_rule_name(&req.rule).map_err(|e| {
             api_error(model::ApiError {
                 message: e.message.replace("at 'name'", "at 'rule'"),
@@ -790,11 +894,11 @@ impl EventsService {
                 Err(e) if e.message.starts_with("1 validation error detected") => {
                     return Err(api_error(e));
                 }
-                Err(e) => failed.push(json!({
-                    "TargetId": target.id,
-                    "ErrorCode": e.code,
-                    "ErrorMessage": e.message,
-                })),
+                Err(e) => failed.push(FailedEntry {
+                    target_id: target.id.clone(),
+                    error_code: e.code,
+                    error_message: e.message,
+                }),
             }
         }
         if !accepted.is_empty() {
@@ -822,20 +926,16 @@ impl EventsService {
                 r.rule.targets = rule.targets;
             }
         }
-        Ok(json!({ "FailedEntryCount": failed.len(), "FailedEntries": failed }))
+        Ok(TargetsOutput {
+            failed_entry_count: failed.len(),
+            failed_entries: failed,
+        })
     }
 
-    async fn op_remove_targets(&self, req: RemoveTargetsRequest) -> Result<Value, AwsError> {
-        if req.ids.is_empty() || req.ids.len() > 100 {
-            let constraint = if req.ids.is_empty() {
-                "Member must have length greater than or equal to 1"
-            } else {
-                "Member must have length less than or equal to 100"
-            };
-            return Err(validation(format!(
-                "1 validation error detected: Value at 'ids' failed to satisfy constraint: {constraint}"
-            )));
-        }
+    async fn op_remove_targets(
+        &self,
+        req: RemoveTargetsRequest,
+    ) -> Result<TargetsOutput, AwsError> {
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
         let _guard = self.writes.lock().await;
         self.stored_rule(&bus, &req.rule).await?;
@@ -859,11 +959,19 @@ impl EventsService {
             r.rule.targets.retain(|t| !req.ids.contains(&t.id));
         }
         // Removing an id the rule does not have is not an error.
-        Ok(json!({ "FailedEntryCount": 0, "FailedEntries": [] }))
+        Ok(TargetsOutput {
+            failed_entry_count: 0,
+            failed_entries: Vec::new(),
+        })
     }
 
-    async fn op_list_targets(&self, req: ListTargetsByRuleRequest) -> Result<Value, AwsError> {
+    async fn op_list_targets(
+        &self,
+        req: ListTargetsByRuleRequest,
+    ) -> Result<ListTargetsOutput, AwsError> {
+        TARGETS.size(req.limit, &ERRORS)?;
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
+        let within = format!("{bus}:{}", req.rule);
         self.stored_rule(&bus, &req.rule).await?;
         let (b, n) = (bus, req.rule.clone());
         let targets = self
@@ -872,28 +980,27 @@ impl EventsService {
             .call(move |c| eventbridge::list_targets(c, &b, &n))
             .await
             .map_err(store_error)?;
-        let items: Vec<Value> = targets
-            .iter()
-            .map(|t| serde_json::to_value(routing::target_from_record(t)).unwrap_or(Value::Null))
-            .collect();
-        let (items, next) = page(
-            "events:ListTargetsByRule",
+        let items: Vec<Target> = targets.iter().map(routing::target_from_record).collect();
+        let page = TARGETS.page(
+            &within,
             items,
             req.limit,
             req.next_token.as_deref(),
+            &ERRORS,
         )?;
-        let mut out = json!({ "Targets": items });
-        if let Some(t) = next {
-            out["NextToken"] = json!(t);
-        }
-        Ok(out)
+        Ok(ListTargetsOutput {
+            targets: page.items,
+            next_token: page.next_token,
+        })
     }
 
     async fn op_list_rule_names_by_target(
         &self,
         req: ListRuleNamesByTargetRequest,
-    ) -> Result<Value, AwsError> {
+    ) -> Result<ListRuleNamesOutput, AwsError> {
+        RULE_NAMES.size(req.limit, &ERRORS)?;
         let bus = self.existing_bus(req.event_bus_name.as_deref())?;
+        let within = format!("{bus}:{}", req.target_arn);
         let names: Vec<String> = {
             let routing = self.routing.read().unwrap_or_else(|e| e.into_inner());
             let mut names: Vec<String> = routing
@@ -910,23 +1017,85 @@ impl EventsService {
             names.sort();
             names
         };
-        let (items, next) = page(
-            "events:ListRuleNamesByTarget",
+        let page = RULE_NAMES.page(
+            &within,
             names,
             req.limit,
             req.next_token.as_deref(),
+            &ERRORS,
         )?;
-        let mut out = json!({ "RuleNames": items });
-        if let Some(t) = next {
-            out["NextToken"] = json!(t);
-        }
-        Ok(out)
+        Ok(ListRuleNamesOutput {
+            rule_names: page.items,
+            next_token: page.next_token,
+        })
     }
 }
 
-fn op_test_event_pattern(req: TestEventPatternRequest) -> Result<Value, AwsError> {
+fn op_test_event_pattern(req: TestEventPatternRequest) -> Result<TestEventPatternOutput, AwsError> {
     match eventbus::test_event_pattern(&req.event_pattern, &req.event) {
-        Ok(result) => Ok(json!({ "Result": result })),
+        Ok(result) => Ok(TestEventPatternOutput { result }),
         Err(e) => Err(AwsError::client(e.code, e.message)),
     }
+}
+
+// ----- the registry -------------------------------------------------------------------------
+
+/// One `Operation` per EventBridge operation, each running the method of the same name.
+macro_rules! operations {
+    ($($op:ident($input:ty) -> $output:ty = |$svc:ident, $req:ident| $body:expr;)*) => {
+        $(
+            #[doc = concat!("`", stringify!($op), "`.")]
+            pub struct $op;
+
+            impl Operation<EventsService> for $op {
+                const NAME: &'static str = stringify!($op);
+                type Input = $input;
+                type Output = $output;
+
+                async fn run($svc: Arc<EventsService>, $req: $input) -> Result<$output, AwsError> {
+                    $body.await
+                }
+            }
+        )*
+
+        static OPERATIONS: LazyLock<Operations<EventsService>> = LazyLock::new(|| {
+            Operations::new(&ERRORS)$(.with::<$op>())*
+        });
+    };
+}
+
+operations! {
+    PutEvents(PutEventsRequest) -> PutEventsOutput = |svc, req| svc.op_put_events(req);
+    TestEventPattern(TestEventPatternRequest) -> TestEventPatternOutput = |svc, req| async move {
+        // Matching is CPU work: on an engine thread, off the async workers.
+        svc.stack
+            .engines
+            .run(move || op_test_event_pattern(req))
+            .await
+            .unwrap_or_else(|| Err(AwsError::internal("the matcher failed")))
+    };
+    CreateEventBus(CreateEventBusRequest) -> CreateEventBusOutput = |svc, req| svc.op_create_event_bus(req);
+    DeleteEventBus(NameRequest) -> Empty = |svc, req| svc.op_delete_event_bus(req);
+    DescribeEventBus(DescribeEventBusRequest) -> EventBusOut = |svc, req| svc.op_describe_event_bus(req);
+    PutPermission(PutPermissionRequest) -> Empty = |svc, req| svc.op_put_permission(req);
+    RemovePermission(RemovePermissionRequest) -> Empty = |svc, req| svc.op_remove_permission(req);
+    ListEventBuses(ListRequest) -> ListEventBusesOutput = |svc, req| svc.op_list_event_buses(req);
+    PutRule(PutRuleRequest) -> PutRuleOutput = |svc, req| svc.op_put_rule(req);
+    DescribeRule(RuleRequest) -> DescribeRuleOutput = |svc, req| svc.op_describe_rule(req);
+    ListRules(ListRequest) -> ListRulesOutput = |svc, req| svc.op_list_rules(req);
+    EnableRule(RuleRequest) -> Empty = |svc, req| svc.op_set_state(req, RuleState::Enabled);
+    DisableRule(RuleRequest) -> Empty = |svc, req| svc.op_set_state(req, RuleState::Disabled);
+    DeleteRule(RuleRequest) -> Empty = |svc, req| svc.op_delete_rule(req);
+    PutTargets(PutTargetsRequest) -> TargetsOutput = |svc, req| svc.op_put_targets(req);
+    RemoveTargets(RemoveTargetsRequest) -> TargetsOutput = |svc, req| svc.op_remove_targets(req);
+    ListTargetsByRule(ListTargetsByRuleRequest) -> ListTargetsOutput = |svc, req| svc.op_list_targets(req);
+    ListRuleNamesByTarget(ListRuleNamesByTargetRequest) -> ListRuleNamesOutput = |svc, req| svc.op_list_rule_names_by_target(req);
+}
+
+/// Runs one operation by name, once the service's state is loaded.
+pub(super) fn call(svc: Arc<EventsService>, operation: String, input: Value) -> ServiceFuture {
+    Box::pin(async move {
+        svc.ensure_loaded().await?;
+        OPERATIONS.call(svc, &operation, input).await
+    })
 }

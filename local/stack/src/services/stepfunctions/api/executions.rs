@@ -1,0 +1,567 @@
+//! Executions: StartExecution, DescribeExecution, ListExecutions, GetExecutionHistory,
+//! StopExecution, DescribeStateMachineForExecution.
+
+use std::sync::Arc;
+
+use asl::{Execution, ExecutionContext};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use super::{
+    ERRORS, MAX_PAYLOAD, StepFunctionsService, check_name, invalid_token, listing, load_execution,
+    load_state_machine, seconds, store_error, validation,
+};
+use crate::protocol::error::AwsError;
+use crate::protocol::operation::{Check, Operation, Paginator, Validate};
+use crate::services::stepfunctions::model::{
+    self, ExecutionMeta, RunnerMessage, strip_execution_data,
+};
+use crate::services::stepfunctions::runtime;
+use crate::store::StoreError;
+use crate::store::stepfunctions::{self as records, ExecutionRecord};
+
+// ----- StartExecution -----------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartExecutionInput {
+    state_machine_arn: String,
+    name: Option<String>,
+    input: Option<String>,
+    trace_header: Option<String>,
+}
+
+impl Validate for StartExecutionInput {}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartExecutionOutput {
+    execution_arn: String,
+    start_date: f64,
+}
+
+pub struct StartExecution;
+
+impl Operation<StepFunctionsService> for StartExecution {
+    const NAME: &'static str = "StartExecution";
+    type Input = StartExecutionInput;
+    type Output = StartExecutionOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: StartExecutionInput,
+    ) -> Result<StartExecutionOutput, AwsError> {
+        let (arn, start_ms) = start_execution_parts(
+            &svc,
+            &input.state_machine_arn,
+            input.name,
+            input.input,
+            input.trace_header,
+        )
+        .await?;
+        Ok(StartExecutionOutput {
+            execution_arn: arn,
+            start_date: seconds(start_ms),
+        })
+    }
+}
+
+/// StartExecution: returns once the execution (its first history event and engine snapshot) is
+/// committed, and its runner is started.
+pub(in crate::services::stepfunctions) async fn start_execution_parts(
+    svc: &StepFunctionsService,
+    state_machine_arn: &str,
+    name: Option<String>,
+    input: Option<String>,
+    trace_header: Option<String>,
+) -> Result<(String, i64), AwsError> {
+    let sm = load_state_machine(svc, state_machine_arn).await?;
+    let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    check_name(&name)?;
+    let input_text = input.unwrap_or_else(|| "{}".to_owned());
+    if input_text.len() > MAX_PAYLOAD {
+        return Err(AwsError::client(
+            "InvalidExecutionInput",
+            format!(
+                "Invalid State Machine Execution Input: 'The input is larger than the maximum size of {MAX_PAYLOAD} bytes'"
+            ),
+        ));
+    }
+    let input_value: Value = serde_json::from_str(&input_text).map_err(|e| {
+        AwsError::client(
+            "InvalidExecutionInput",
+            format!("Invalid State Machine Execution Input: '{e}'"),
+        )
+    })?;
+    let def = svc.definition(&sm.definition)?;
+    let mut ctx = ExecutionContext::new(&sm.arn, &name, &sm.role_arn);
+    ctx.seed = model::random_seed();
+    let execution_arn = ctx.execution_arn.clone();
+    let now = svc.stack.clock.now();
+    let start_ms = now.timestamp_millis();
+    // The first step runs now, at the start time, so a Wait or timeout counts from the start;
+    // on an engine thread, like every turn.
+    let (mut ex, commands) = svc
+        .stack
+        .engines
+        .run(move || {
+            let mut ex = Execution::start(def, input_value, ctx, now);
+            let commands = ex.advance(now);
+            (ex, commands)
+        })
+        .await
+        .ok_or_else(|| AwsError::internal("the engine failed to start the execution"))?;
+    let events = ex.take_events();
+    let state = ex.state();
+    let snapshot = serde_json::to_string(state)
+        .map_err(|e| AwsError::internal(format!("cannot snapshot the execution: {e}")))?;
+    let record = ExecutionRecord {
+        arn: execution_arn.clone(),
+        state_machine_arn: sm.arn.clone(),
+        name: name.clone(),
+        status: model::status_name(state.status).into(),
+        input: Some(input_text.clone()),
+        output: state.output.as_ref().map(ToString::to_string),
+        error: state.error.clone(),
+        cause: state.cause.clone(),
+        trace_header,
+        start_ms,
+        stop_ms: state.stop_time.map(|t| t.timestamp_millis()),
+        engine_state: Some(snapshot),
+        redrive_count: 0,
+    };
+    let history = model::history_records(&execution_arn, &events);
+    let outcome = svc
+        .stack
+        .store
+        .write(move |c| {
+            if let Some(existing) = records::get_execution(c, &record.arn)? {
+                return Ok::<_, StoreError>(Err(existing));
+            }
+            records::insert_execution(c, &record)?;
+            records::append_history(c, &history)?;
+            Ok(Ok(()))
+        })
+        .await
+        .map_err(store_error)?;
+    if let Err(existing) = outcome {
+        // Standard workflows: the same name and input as a RUNNING execution is idempotent;
+        // anything else is ExecutionAlreadyExists (API reference, StartExecution).
+        if sm.kind == "STANDARD"
+            && existing.status == "RUNNING"
+            && existing.input.as_deref() == Some(input_text.as_str())
+        {
+            return Ok((existing.arn, existing.start_ms));
+        }
+        return Err(AwsError::client(
+            "ExecutionAlreadyExists",
+            format!("Execution Already Exists: '{execution_arn}'"),
+        ));
+    }
+    let meta = ExecutionMeta::new(&sm, &execution_arn, &name, &input_text, start_ms, 0);
+    runtime::launch(svc, ex, meta, Some((events, commands)), Vec::new());
+    Ok((execution_arn, start_ms))
+}
+
+// ----- DescribeExecution --------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionArnInput {
+    execution_arn: String,
+}
+
+impl Validate for ExecutionArnInput {}
+
+#[derive(Debug, Serialize)]
+pub struct Included {
+    included: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeExecutionOutput {
+    execution_arn: String,
+    state_machine_arn: String,
+    name: String,
+    status: String,
+    start_date: f64,
+    input: String,
+    input_details: Included,
+    redrive_count: i64,
+    redrive_status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redrive_status_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_details: Option<Included>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_header: Option<String>,
+}
+
+fn redrive_status(e: &ExecutionRecord) -> (&'static str, Option<String>) {
+    match e.status.as_str() {
+        "RUNNING" | "SUCCEEDED" => (
+            "NOT_REDRIVABLE",
+            Some(format!("Execution is {} and cannot be redriven", e.status)),
+        ),
+        _ => ("REDRIVABLE", None),
+    }
+}
+
+pub struct DescribeExecution;
+
+impl Operation<StepFunctionsService> for DescribeExecution {
+    const NAME: &'static str = "DescribeExecution";
+    type Input = ExecutionArnInput;
+    type Output = DescribeExecutionOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: ExecutionArnInput,
+    ) -> Result<DescribeExecutionOutput, AwsError> {
+        let e = load_execution(&svc, &input.execution_arn).await?;
+        let (redrive_status, redrive_status_reason) = redrive_status(&e);
+        Ok(DescribeExecutionOutput {
+            start_date: seconds(e.start_ms),
+            stop_date: e.stop_ms.map(seconds),
+            input: e.input.unwrap_or_else(|| "{}".into()),
+            input_details: Included { included: true },
+            output_details: e.output.as_ref().map(|_| Included { included: true }),
+            output: e.output,
+            redrive_count: e.redrive_count,
+            redrive_status,
+            redrive_status_reason,
+            execution_arn: e.arn,
+            state_machine_arn: e.state_machine_arn,
+            name: e.name,
+            status: e.status,
+            error: e.error,
+            cause: e.cause,
+            trace_header: e.trace_header,
+        })
+    }
+}
+
+// ----- ListExecutions -----------------------------------------------------------------------
+
+const STATUSES: &[&str] = &[
+    "SUCCEEDED",
+    "TIMED_OUT",
+    "PENDING_REDRIVE",
+    "ABORTED",
+    "FAILED",
+    "RUNNING",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListExecutionsInput {
+    state_machine_arn: Option<String>,
+    map_run_arn: Option<String>,
+    status_filter: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+impl Validate for ListExecutionsInput {
+    fn validate(&self, check: &mut Check) {
+        check.one_of("statusFilter", self.status_filter.as_deref(), STATUSES);
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionListItem {
+    execution_arn: String,
+    state_machine_arn: String,
+    name: String,
+    status: String,
+    start_date: f64,
+    redrive_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_date: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListExecutionsOutput {
+    executions: Vec<ExecutionListItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+const EXECUTIONS: Paginator = listing("states:ListExecutions");
+
+pub struct ListExecutions;
+
+impl Operation<StepFunctionsService> for ListExecutions {
+    const NAME: &'static str = "ListExecutions";
+    type Input = ListExecutionsInput;
+    type Output = ListExecutionsOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: ListExecutionsInput,
+    ) -> Result<ListExecutionsOutput, AwsError> {
+        if input.map_run_arn.is_some() {
+            return Err(validation("Map Runs are not supported by the local stack"));
+        }
+        let Some(sm_arn) = input.state_machine_arn else {
+            return Err(validation("Must provide a StateMachine ARN or MapRun ARN"));
+        };
+        // A token names the listing it came from: the machine and the status filter.
+        let within = format!("{sm_arn}:{}", input.status_filter.as_deref().unwrap_or(""));
+        EXECUTIONS.size(input.max_results, &ERRORS)?;
+        EXECUTIONS.position(&within, input.next_token.as_deref())?;
+        load_state_machine(&svc, &sm_arn).await?;
+        let status = input.status_filter;
+        let all = svc
+            .stack
+            .store
+            .call(move |c| records::list_executions(c, &sm_arn, status.as_deref()))
+            .await
+            .map_err(store_error)?;
+        let items: Vec<ExecutionListItem> = all
+            .into_iter()
+            .map(|e| ExecutionListItem {
+                start_date: seconds(e.start_ms),
+                stop_date: e.stop_ms.map(seconds),
+                execution_arn: e.arn,
+                state_machine_arn: e.state_machine_arn,
+                name: e.name,
+                status: e.status,
+                redrive_count: e.redrive_count,
+            })
+            .collect();
+        let page = EXECUTIONS.page(
+            &within,
+            items,
+            input.max_results,
+            input.next_token.as_deref(),
+            &ERRORS,
+        )?;
+        Ok(ListExecutionsOutput {
+            executions: page.items,
+            next_token: page.next_token,
+        })
+    }
+}
+
+// ----- GetExecutionHistory ------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryInput {
+    execution_arn: String,
+    max_results: Option<i64>,
+    reverse_order: Option<bool>,
+    next_token: Option<String>,
+    include_execution_data: Option<bool>,
+}
+
+impl Validate for HistoryInput {}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryOutput {
+    events: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+/// History pages are read from the store a page at a time; the position is the last event id
+/// (a keyset, not an offset), so an execution that grows while it is listed pages correctly.
+const HISTORY: Paginator = listing("states:GetExecutionHistory");
+
+pub struct GetExecutionHistory;
+
+impl Operation<StepFunctionsService> for GetExecutionHistory {
+    const NAME: &'static str = "GetExecutionHistory";
+    type Input = HistoryInput;
+    type Output = HistoryOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: HistoryInput,
+    ) -> Result<HistoryOutput, AwsError> {
+        let size = HISTORY.size(input.max_results, &ERRORS)? as i64;
+        let arn = input.execution_arn;
+        let after = match HISTORY.position(&arn, input.next_token.as_deref())? {
+            None => None,
+            Some(p) => Some(
+                p.parse::<i64>()
+                    .map_err(|_| invalid_token(input.next_token.as_deref().unwrap_or("")))?,
+            ),
+        };
+        load_execution(&svc, &arn).await?;
+        let reverse = input.reverse_order.unwrap_or(false);
+        let key = arn.clone();
+        let page = svc
+            .stack
+            .store
+            .call(move |c| records::history_page(c, &key, after, size + 1, reverse))
+            .await
+            .map_err(store_error)?;
+        let more = page.len() as i64 > size;
+        let include = input.include_execution_data.unwrap_or(true);
+        let mut events = Vec::new();
+        let mut last = None;
+        for record in page.into_iter().take(size as usize) {
+            last = Some(record.id);
+            let mut event: Value = serde_json::from_str(&record.details)
+                .map_err(|e| AwsError::internal(format!("corrupt history event: {e}")))?;
+            if !include {
+                strip_execution_data(&mut event);
+            }
+            events.push(event);
+        }
+        let next_token = match (more, last) {
+            (true, Some(last)) => Some(HISTORY.token(&arn, &last.to_string())),
+            _ => None,
+        };
+        Ok(HistoryOutput { events, next_token })
+    }
+}
+
+// ----- StopExecution ------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopInput {
+    execution_arn: String,
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+impl Validate for StopInput {
+    fn validate(&self, check: &mut Check) {
+        check.secret_length("error", self.error.as_deref(), 0, 256);
+        check.secret_length("cause", self.cause.as_deref(), 0, 32768);
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopOutput {
+    stop_date: f64,
+}
+
+pub struct StopExecution;
+
+impl Operation<StepFunctionsService> for StopExecution {
+    const NAME: &'static str = "StopExecution";
+    type Input = StopInput;
+    type Output = StopOutput;
+
+    async fn run(svc: Arc<StepFunctionsService>, input: StopInput) -> Result<StopOutput, AwsError> {
+        let e = load_execution(&svc, &input.execution_arn).await?;
+        if e.status != "RUNNING" {
+            return Ok(StopOutput {
+                stop_date: seconds(e.stop_ms.unwrap_or(e.start_ms)),
+            });
+        }
+        ensure_runner(&svc, &e.arn).await?;
+        let (reply, rx) = oneshot::channel();
+        let sent = svc.send_to_runner(
+            &e.arn,
+            RunnerMessage::Stop {
+                error: input.error,
+                cause: input.cause,
+                reply,
+            },
+        );
+        if !sent {
+            return Err(AwsError::internal(
+                "the execution is not running in this process",
+            ));
+        }
+        let stop_ms = rx
+            .await
+            .map_err(|_| AwsError::internal("the execution runner stopped"))??;
+        Ok(StopOutput {
+            stop_date: seconds(stop_ms),
+        })
+    }
+}
+
+/// A RUNNING execution in the store that no runner drives here (the host did not call
+/// `resume` yet) is resumed before a message is sent to it.
+pub(super) async fn ensure_runner(
+    svc: &StepFunctionsService,
+    execution_arn: &str,
+) -> Result<(), AwsError> {
+    let running = svc
+        .runners
+        .lock()
+        .map(|r| r.contains_key(execution_arn))
+        .unwrap_or(false);
+    if !running {
+        svc.resume().await?;
+    }
+    Ok(())
+}
+
+// ----- DescribeStateMachineForExecution -----------------------------------------------------
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeStateMachineForExecutionOutput {
+    state_machine_arn: String,
+    name: String,
+    definition: String,
+    role_arn: String,
+    update_date: f64,
+    logging_configuration: Value,
+    tracing_configuration: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision_id: Option<String>,
+}
+
+pub struct DescribeStateMachineForExecution;
+
+impl Operation<StepFunctionsService> for DescribeStateMachineForExecution {
+    const NAME: &'static str = "DescribeStateMachineForExecution";
+    type Input = ExecutionArnInput;
+    type Output = DescribeStateMachineForExecutionOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: ExecutionArnInput,
+    ) -> Result<DescribeStateMachineForExecutionOutput, AwsError> {
+        let e = load_execution(&svc, &input.execution_arn).await?;
+        let key = e.state_machine_arn.clone();
+        let sm = svc
+            .stack
+            .store
+            .call(move |c| records::get_state_machine(c, &key))
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| {
+                AwsError::client(
+                    "StateMachineDoesNotExist",
+                    format!("State Machine Does Not Exist: '{}'", e.state_machine_arn),
+                )
+            })?;
+        let (logging_configuration, tracing_configuration) =
+            super::state_machines::configurations(&sm);
+        Ok(DescribeStateMachineForExecutionOutput {
+            update_date: seconds(sm.updated_ms.unwrap_or(sm.created_ms)),
+            logging_configuration,
+            tracing_configuration,
+            state_machine_arn: sm.arn,
+            name: sm.name,
+            definition: sm.definition,
+            role_arn: sm.role_arn,
+            revision_id: sm.revision_id,
+        })
+    }
+}

@@ -1,0 +1,574 @@
+//! State machines: CreateStateMachine, DescribeStateMachine, ListStateMachines,
+//! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition, ListTagsForResource.
+
+use std::sync::Arc;
+
+use asl::Definition;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{
+    StepFunctionsService, check_name, listing, load_state_machine, parse_arn, seconds,
+    state_machine_arn, store_error,
+};
+use crate::protocol::error::AwsError;
+use crate::protocol::operation::{Check, Operation, Paginator, Validate};
+use crate::store::StoreError;
+use crate::store::stepfunctions::{self as records, StateMachineRecord};
+
+const TYPES: &[&str] = &["STANDARD", "EXPRESS"];
+const LOG_LEVELS: &[&str] = &["ALL", "ERROR", "FATAL", "OFF"];
+
+fn check_logging(config: Option<&Value>) -> Result<(), AwsError> {
+    let Some(config) = config else { return Ok(()) };
+    let level = config.get("level").and_then(Value::as_str).unwrap_or("OFF");
+    let destinations = config
+        .get("destinations")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if level != "OFF" && destinations == 0 {
+        return Err(AwsError::client(
+            "InvalidLoggingConfiguration",
+            "Invalid Logging Configuration: Must specify exactly one Log Destination if LogLevel is not OFF.",
+        ));
+    }
+    if destinations > 1 {
+        return Err(AwsError::client(
+            "InvalidLoggingConfiguration",
+            "Invalid Logging Configuration: Must specify exactly one Log Destination.",
+        ));
+    }
+    Ok(())
+}
+
+fn logging_level(config: Option<&Value>) -> Option<&str> {
+    config.map(|c| c.get("level").and_then(Value::as_str).unwrap_or("OFF"))
+}
+
+fn check_role(role: &str) -> Result<(), AwsError> {
+    if role.split(':').count() < 6 || !role.starts_with("arn:") {
+        return Err(AwsError::client(
+            "InvalidArn",
+            format!("Invalid Arn: 'Invalid ARN prefix: {role}'"),
+        ));
+    }
+    Ok(())
+}
+
+fn logging_json(sm: &StateMachineRecord) -> Value {
+    sm.logging_configuration
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_else(|| json!({ "level": "OFF", "includeExecutionData": false }))
+}
+
+fn tracing_json(sm: &StateMachineRecord) -> Value {
+    sm.tracing_configuration
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_else(|| json!({ "enabled": false }))
+}
+
+/// A state machine's logging and tracing configurations as Describe* answer them.
+pub(super) fn configurations(sm: &StateMachineRecord) -> (Value, Value) {
+    (logging_json(sm), tracing_json(sm))
+}
+
+/// A tag as the API shapes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tag {
+    key: String,
+    value: Option<String>,
+}
+
+// ----- CreateStateMachine -------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateStateMachineInput {
+    name: String,
+    definition: String,
+    role_arn: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    logging_configuration: Option<Value>,
+    tracing_configuration: Option<Value>,
+    tags: Option<Vec<Tag>>,
+}
+
+impl Validate for CreateStateMachineInput {
+    fn validate(&self, check: &mut Check) {
+        check.one_of("type", self.kind.as_deref(), TYPES);
+        check.one_of(
+            "loggingConfiguration.level",
+            logging_level(self.logging_configuration.as_ref()),
+            LOG_LEVELS,
+        );
+        if let Some(tags) = &self.tags {
+            for (i, tag) in tags.iter().enumerate() {
+                let n = i + 1;
+                check.length(&format!("tags.{n}.member.key"), Some(&tag.key), 1, 128);
+                check.length(
+                    &format!("tags.{n}.member.value"),
+                    tag.value.as_deref(),
+                    0,
+                    256,
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateStateMachineOutput {
+    state_machine_arn: String,
+    creation_date: f64,
+}
+
+pub struct CreateStateMachine;
+
+impl Operation<StepFunctionsService> for CreateStateMachine {
+    const NAME: &'static str = "CreateStateMachine";
+    type Input = CreateStateMachineInput;
+    type Output = CreateStateMachineOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: CreateStateMachineInput,
+    ) -> Result<CreateStateMachineOutput, AwsError> {
+        check_name(&input.name)?;
+        let kind = input.kind.unwrap_or_else(|| "STANDARD".to_owned());
+        check_role(&input.role_arn)?;
+        check_logging(input.logging_configuration.as_ref())?;
+        svc.definition(&input.definition)?;
+        let arn = state_machine_arn(&svc, &input.name);
+        let now = svc.stack.clock.now_millis();
+        let tags: Vec<(String, String)> = input
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value.unwrap_or_default()))
+            .collect();
+        let record = StateMachineRecord {
+            arn: arn.clone(),
+            name: input.name,
+            kind,
+            definition: input.definition,
+            role_arn: input.role_arn,
+            description: None,
+            logging_configuration: input.logging_configuration.map(|v| v.to_string()),
+            tracing_configuration: input.tracing_configuration.map(|v| v.to_string()),
+            status: "ACTIVE".into(),
+            revision_id: Some(uuid::Uuid::new_v4().to_string()),
+            created_ms: now,
+            updated_ms: None,
+            origin: "api".into(),
+        };
+        let outcome = svc
+            .stack
+            .store
+            .write(move |c| {
+                if let Some(existing) = records::get_state_machine(c, &record.arn)? {
+                    // CreateStateMachine is idempotent for the same definition, role and type.
+                    let same = existing.definition == record.definition
+                        && existing.role_arn == record.role_arn
+                        && existing.kind == record.kind;
+                    return Ok::<_, StoreError>(if same {
+                        Ok(existing.created_ms)
+                    } else {
+                        Err(())
+                    });
+                }
+                records::upsert_state_machine(c, &record)?;
+                records::put_tags(c, &record.arn, &tags)?;
+                Ok(Ok(record.created_ms))
+            })
+            .await
+            .map_err(store_error)?;
+        match outcome {
+            Ok(created) => Ok(CreateStateMachineOutput {
+                state_machine_arn: arn,
+                creation_date: seconds(created),
+            }),
+            Err(()) => Err(AwsError::client(
+                "StateMachineAlreadyExists",
+                format!("State Machine Already Exists: '{arn}'"),
+            )),
+        }
+    }
+}
+
+// ----- DescribeStateMachine -----------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateMachineArnInput {
+    state_machine_arn: String,
+}
+
+impl Validate for StateMachineArnInput {}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeStateMachineOutput {
+    state_machine_arn: String,
+    name: String,
+    status: String,
+    definition: String,
+    role_arn: String,
+    #[serde(rename = "type")]
+    kind: String,
+    creation_date: f64,
+    logging_configuration: Value,
+    tracing_configuration: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+}
+
+pub struct DescribeStateMachine;
+
+impl Operation<StepFunctionsService> for DescribeStateMachine {
+    const NAME: &'static str = "DescribeStateMachine";
+    type Input = StateMachineArnInput;
+    type Output = DescribeStateMachineOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: StateMachineArnInput,
+    ) -> Result<DescribeStateMachineOutput, AwsError> {
+        let sm = load_state_machine(&svc, &input.state_machine_arn).await?;
+        Ok(DescribeStateMachineOutput {
+            logging_configuration: logging_json(&sm),
+            tracing_configuration: tracing_json(&sm),
+            creation_date: seconds(sm.created_ms),
+            state_machine_arn: sm.arn,
+            name: sm.name,
+            status: sm.status,
+            definition: sm.definition,
+            role_arn: sm.role_arn,
+            kind: sm.kind,
+            revision_id: sm.revision_id,
+            description: sm.description,
+        })
+    }
+}
+
+// ----- ListStateMachines --------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListInput {
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+impl Validate for ListInput {
+    fn validate(&self, check: &mut Check) {
+        check.length("nextToken", self.next_token.as_deref(), 1, 1024);
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateMachineListItem {
+    state_machine_arn: String,
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    creation_date: f64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListStateMachinesOutput {
+    state_machines: Vec<StateMachineListItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+const STATE_MACHINES: Paginator = listing("states:ListStateMachines");
+
+pub struct ListStateMachines;
+
+impl Operation<StepFunctionsService> for ListStateMachines {
+    const NAME: &'static str = "ListStateMachines";
+    type Input = ListInput;
+    type Output = ListStateMachinesOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: ListInput,
+    ) -> Result<ListStateMachinesOutput, AwsError> {
+        // The arguments are checked before anything is read.
+        STATE_MACHINES.size(input.max_results, &super::ERRORS)?;
+        STATE_MACHINES.position("", input.next_token.as_deref())?;
+        let all = svc
+            .stack
+            .store
+            .call(records::list_state_machines)
+            .await
+            .map_err(store_error)?;
+        let items: Vec<StateMachineListItem> = all
+            .into_iter()
+            .filter(|sm| sm.status == "ACTIVE")
+            .map(|sm| StateMachineListItem {
+                creation_date: seconds(sm.created_ms),
+                state_machine_arn: sm.arn,
+                name: sm.name,
+                kind: sm.kind,
+            })
+            .collect();
+        let page = STATE_MACHINES.page(
+            "",
+            items,
+            input.max_results,
+            input.next_token.as_deref(),
+            &super::ERRORS,
+        )?;
+        Ok(ListStateMachinesOutput {
+            state_machines: page.items,
+            next_token: page.next_token,
+        })
+    }
+}
+
+// ----- UpdateStateMachine -------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateStateMachineInput {
+    state_machine_arn: String,
+    definition: Option<String>,
+    role_arn: Option<String>,
+    logging_configuration: Option<Value>,
+    tracing_configuration: Option<Value>,
+}
+
+impl Validate for UpdateStateMachineInput {
+    fn validate(&self, check: &mut Check) {
+        check.one_of(
+            "loggingConfiguration.level",
+            logging_level(self.logging_configuration.as_ref()),
+            LOG_LEVELS,
+        );
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateStateMachineOutput {
+    update_date: f64,
+    revision_id: String,
+}
+
+pub struct UpdateStateMachine;
+
+impl Operation<StepFunctionsService> for UpdateStateMachine {
+    const NAME: &'static str = "UpdateStateMachine";
+    type Input = UpdateStateMachineInput;
+    type Output = UpdateStateMachineOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: UpdateStateMachineInput,
+    ) -> Result<UpdateStateMachineOutput, AwsError> {
+        if input.definition.is_none()
+            && input.role_arn.is_none()
+            && input.logging_configuration.is_none()
+            && input.tracing_configuration.is_none()
+        {
+            parse_arn(&input.state_machine_arn, "stateMachine")?;
+            return Err(AwsError::client(
+                "MissingRequiredParameter",
+                "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified",
+            ));
+        }
+        let mut sm = load_state_machine(&svc, &input.state_machine_arn).await?;
+        if let Some(def) = input.definition {
+            svc.definition(&def)?;
+            sm.definition = def;
+        }
+        if let Some(role) = input.role_arn {
+            check_role(&role)?;
+            sm.role_arn = role;
+        }
+        if let Some(logging) = input.logging_configuration {
+            check_logging(Some(&logging))?;
+            sm.logging_configuration = Some(logging.to_string());
+        }
+        if let Some(tracing) = input.tracing_configuration {
+            sm.tracing_configuration = Some(tracing.to_string());
+        }
+        let now = svc.stack.clock.now_millis();
+        let revision = uuid::Uuid::new_v4().to_string();
+        sm.revision_id = Some(revision.clone());
+        sm.updated_ms = Some(now);
+        svc.stack
+            .store
+            .write(move |c| records::upsert_state_machine(c, &sm))
+            .await
+            .map_err(store_error)?;
+        Ok(UpdateStateMachineOutput {
+            update_date: seconds(now),
+            revision_id: revision,
+        })
+    }
+}
+
+// ----- DeleteStateMachine -------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+pub struct Empty {}
+
+pub struct DeleteStateMachine;
+
+impl Operation<StepFunctionsService> for DeleteStateMachine {
+    const NAME: &'static str = "DeleteStateMachine";
+    type Input = StateMachineArnInput;
+    type Output = Empty;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: StateMachineArnInput,
+    ) -> Result<Empty, AwsError> {
+        parse_arn(&input.state_machine_arn, "stateMachine")?;
+        // Running executions keep running to completion, as on AWS; only the machine goes away.
+        let arn = input.state_machine_arn;
+        svc.stack
+            .store
+            .write(move |c| records::delete_state_machine(c, &arn))
+            .await
+            .map_err(store_error)?;
+        Ok(Empty {})
+    }
+}
+
+// ----- ValidateStateMachineDefinition -------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidateInput {
+    definition: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+impl Validate for ValidateInput {
+    fn validate(&self, check: &mut Check) {
+        check.one_of("type", self.kind.as_deref(), TYPES);
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Diagnostic {
+    severity: &'static str,
+    code: String,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ValidateOutput {
+    result: &'static str,
+    diagnostics: Vec<Diagnostic>,
+    truncated: bool,
+}
+
+pub struct ValidateStateMachineDefinition;
+
+impl Operation<StepFunctionsService> for ValidateStateMachineDefinition {
+    const NAME: &'static str = "ValidateStateMachineDefinition";
+    type Input = ValidateInput;
+    type Output = ValidateOutput;
+
+    async fn run(
+        _svc: Arc<StepFunctionsService>,
+        input: ValidateInput,
+    ) -> Result<ValidateOutput, AwsError> {
+        let diagnostics: Vec<Diagnostic> = match Definition::parse(&input.definition) {
+            Ok(_) => Vec::new(),
+            Err(e) => e
+                .diagnostics
+                .iter()
+                .map(|d| Diagnostic {
+                    severity: "ERROR",
+                    code: d.code.as_str().to_owned(),
+                    message: d.message.clone(),
+                    location: d.location.clone(),
+                })
+                .collect(),
+        };
+        Ok(ValidateOutput {
+            result: if diagnostics.is_empty() { "OK" } else { "FAIL" },
+            diagnostics,
+            truncated: false,
+        })
+    }
+}
+
+// ----- ListTagsForResource ------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListTagsInput {
+    resource_arn: String,
+}
+
+impl Validate for ListTagsInput {
+    fn validate(&self, check: &mut Check) {
+        check.length("resourceArn", Some(&self.resource_arn), 1, 256);
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListTagsOutput {
+    tags: Vec<Tag>,
+}
+
+/// ListTagsForResource (API reference): the tags of a state machine (an activity's too, once
+/// activities exist); a resource that does not exist is `ResourceNotFound`.
+pub struct ListTagsForResource;
+
+impl Operation<StepFunctionsService> for ListTagsForResource {
+    const NAME: &'static str = "ListTagsForResource";
+    type Input = ListTagsInput;
+    type Output = ListTagsOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: ListTagsInput,
+    ) -> Result<ListTagsOutput, AwsError> {
+        let arn = input.resource_arn;
+        parse_arn(&arn, "stateMachine")?;
+        let key = arn.clone();
+        let found = svc
+            .stack
+            .store
+            .call(move |c| {
+                let exists =
+                    records::get_state_machine(c, &key)?.is_some_and(|sm| sm.status == "ACTIVE");
+                exists.then(|| records::list_tags(c, &key)).transpose()
+            })
+            .await
+            .map_err(store_error)?;
+        let Some(tags) = found else {
+            return Err(AwsError::client(
+                "ResourceNotFound",
+                format!("Resource not found: '{arn}'"),
+            ));
+        };
+        Ok(ListTagsOutput {
+            tags: tags
+                .into_iter()
+                .map(|(key, value)| Tag {
+                    key,
+                    value: Some(value),
+                })
+                .collect(),
+        })
+    }
+}
