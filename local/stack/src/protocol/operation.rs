@@ -114,6 +114,48 @@ fn handle<S: Send + Sync + 'static, O: Operation<S>>(
     })
 }
 
+/// Declares one [`Operation`] type per operation of a service whose semantics are methods of
+/// the service, and the service's registry of them:
+///
+/// ```ignore
+/// operations! {
+///     service EventsService, errors ERRORS, registry OPERATIONS;
+///     PutRule(PutRuleRequest) -> PutRuleOutput = |svc, req| svc.op_put_rule(req);
+/// }
+/// ```
+///
+/// Each body is a future of `Result<Output, AwsError>`.
+#[macro_export]
+macro_rules! operations {
+    (
+        service $service:ty, errors $errors:expr, registry $registry:ident;
+        $($op:ident($input:ty) -> $output:ty = |$svc:ident, $req:ident| $body:expr;)*
+    ) => {
+        $(
+            #[doc = concat!("`", stringify!($op), "`.")]
+            pub struct $op;
+
+            impl $crate::protocol::operation::Operation<$service> for $op {
+                const NAME: &'static str = stringify!($op);
+                type Input = $input;
+                type Output = $output;
+
+                async fn run(
+                    $svc: ::std::sync::Arc<$service>,
+                    $req: $input,
+                ) -> ::std::result::Result<$output, $crate::protocol::error::AwsError> {
+                    $body.await
+                }
+            }
+        )*
+
+        static $registry: ::std::sync::LazyLock<$crate::protocol::operation::Operations<$service>> =
+            ::std::sync::LazyLock::new(|| {
+                $crate::protocol::operation::Operations::new(&$errors)$(.with::<$op>())*
+            });
+    };
+}
+
 /// The constraints of the API reference that serde does not check: lengths, ranges, patterns
 /// and enumerations. The default checks nothing.
 pub trait Validate {

@@ -2,7 +2,7 @@
 //! request, typed response, AWS errors), registered once by name in [`OPERATIONS`]. Their
 //! semantics live in `impl EventsService` below, one method per operation.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use eventbus::model::{self, DEFAULT_BUS, PutRuleRequest, RuleState, Target};
 use eventbus::put_events::PutEventsRequestEntry;
@@ -14,7 +14,7 @@ use super::{EventsService, store_error};
 use crate::protocol::ServiceFuture;
 use crate::protocol::error::AwsError;
 use crate::protocol::null_member_message;
-use crate::protocol::operation::{ErrorVocabulary, Operation, Operations, Paginator, Validate};
+use crate::protocol::operation::{ErrorVocabulary, Paginator, Validate};
 use crate::store::StoreError;
 use crate::store::eventbridge::{self, EventBusRecord, RuleRecord};
 
@@ -1040,31 +1040,8 @@ fn op_test_event_pattern(req: TestEventPatternRequest) -> Result<TestEventPatter
 
 // ----- the registry -------------------------------------------------------------------------
 
-/// One `Operation` per EventBridge operation, each running the method of the same name.
-macro_rules! operations {
-    ($($op:ident($input:ty) -> $output:ty = |$svc:ident, $req:ident| $body:expr;)*) => {
-        $(
-            #[doc = concat!("`", stringify!($op), "`.")]
-            pub struct $op;
-
-            impl Operation<EventsService> for $op {
-                const NAME: &'static str = stringify!($op);
-                type Input = $input;
-                type Output = $output;
-
-                async fn run($svc: Arc<EventsService>, $req: $input) -> Result<$output, AwsError> {
-                    $body.await
-                }
-            }
-        )*
-
-        static OPERATIONS: LazyLock<Operations<EventsService>> = LazyLock::new(|| {
-            Operations::new(&ERRORS)$(.with::<$op>())*
-        });
-    };
-}
-
-operations! {
+crate::operations! {
+    service EventsService, errors ERRORS, registry OPERATIONS;
     PutEvents(PutEventsRequest) -> PutEventsOutput = |svc, req| svc.op_put_events(req);
     TestEventPattern(TestEventPatternRequest) -> TestEventPatternOutput = |svc, req| async move {
         // Matching is CPU work: on an engine thread, off the async workers.

@@ -10,7 +10,7 @@ pub mod filter;
 
 use std::sync::Arc;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -18,6 +18,7 @@ use crate::clock::SharedClock;
 use crate::protocol::{
     AwsError, JsonService, Protocol, ServiceFuture, decode, encode, null_member_message,
 };
+use crate::store::logs::{self as records, Position, StreamOrder};
 use crate::store::{Store, StoreError};
 use filter::FilterPattern;
 
@@ -519,13 +520,7 @@ fn group_name_from_identifier(identifier: &str) -> String {
 }
 
 fn group_retention(tx: &Connection, group: &str) -> Result<Option<Option<i64>>, LogsError> {
-    Ok(tx
-        .query_row(
-            "SELECT retention_days FROM log_groups WHERE name = ?1",
-            [group],
-            |r| r.get::<_, Option<i64>>(0),
-        )
-        .optional()?)
+    Ok(records::group_retention(tx, group)?)
 }
 
 /// Events older than the group's retention are gone, as on AWS.
@@ -542,31 +537,11 @@ fn insert_events(
     events: &[InputLogEvent],
     now: i64,
 ) -> Result<i64, LogsError> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO log_events (group_name, stream_name, timestamp, ingestion_ms, message) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    let mut bytes = 0_i64;
-    let (mut first, mut last) = (i64::MAX, i64::MIN);
-    for event in events {
-        stmt.execute(params![group, stream, event.timestamp, now, event.message])?;
-        bytes += i64::try_from(event.message.len()).unwrap_or(i64::MAX);
-        first = first.min(event.timestamp);
-        last = last.max(event.timestamp);
-    }
-    let sequence: i64 = tx
-        .prepare_cached(
-            "UPDATE log_streams SET \
-               first_event_ms = min(coalesce(first_event_ms, ?3), ?3), \
-               last_event_ms = max(coalesce(last_event_ms, ?4), ?4), \
-               last_ingestion_ms = ?5, upload_sequence = upload_sequence + 1, \
-               stored_bytes = stored_bytes + ?6 \
-             WHERE group_name = ?1 AND name = ?2 RETURNING upload_sequence",
-        )?
-        .query_row(params![group, stream, first, last, now, bytes], |r| {
-            r.get(0)
-        })?;
-    Ok(sequence)
+    let rows: Vec<(i64, &str)> = events
+        .iter()
+        .map(|e| (e.timestamp, e.message.as_str()))
+        .collect();
+    Ok(records::insert_events(tx, group, stream, &rows, now)?)
 }
 
 fn sequence_token(sequence: i64) -> String {
@@ -616,14 +591,7 @@ impl LogsService {
         let name = name.to_owned();
         let now = self.clock.now_millis();
         self.store
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT INTO log_groups (name, created_ms, retention_days) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT (name) DO UPDATE SET retention_days = coalesce(?3, retention_days)",
-                    params![name, now, retention_in_days],
-                )?;
-                Ok(())
-            })
+            .write(move |tx| Ok(records::ensure_group(tx, &name, now, retention_in_days)?))
             .await
     }
 
@@ -715,14 +683,7 @@ impl LogsService {
         let now = self.clock.now_millis();
         let job = move |tx: &Connection| {
             if !known {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?1, ?2)",
-                )?
-                .execute(params![group, now])?;
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO log_streams (group_name, name, created_ms) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![group, stream, now])?;
+                records::ensure_group_and_stream(tx, &group, &stream, now)?;
             }
             insert_events(tx, &group, &stream, &events, now)?;
             Ok(())
@@ -757,12 +718,14 @@ impl LogsService {
         let now = self.clock.now_millis();
         self.store
             .write(move |tx| {
-                let inserted = tx.execute(
-                    "INSERT OR IGNORE INTO log_groups (name, created_ms, kms_key_id, log_group_class) \
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![req.log_group_name, now, req.kms_key_id, class],
+                let inserted = records::create_group(
+                    tx,
+                    &req.log_group_name,
+                    now,
+                    req.kms_key_id.as_deref(),
+                    &class,
                 )?;
-                if inserted == 0 {
+                if !inserted {
                     return Err(LogsError::ResourceAlreadyExists(
                         "The specified log group already exists".into(),
                     ));
@@ -777,15 +740,7 @@ impl LogsService {
         self.known().clear();
         self.store
             .write(move |tx| {
-                tx.execute(
-                    "DELETE FROM log_events WHERE group_name = ?1",
-                    [&req.log_group_name],
-                )?;
-                if tx.execute(
-                    "DELETE FROM log_groups WHERE name = ?1",
-                    [&req.log_group_name],
-                )? == 0
-                {
+                if !records::delete_group(tx, &req.log_group_name)? {
                     return Err(group_not_found());
                 }
                 Ok(())
@@ -808,11 +763,7 @@ impl LogsService {
         }
         self.store
             .write(move |tx| {
-                if tx.execute(
-                    "UPDATE log_groups SET retention_days = ?2 WHERE name = ?1",
-                    params![req.log_group_name, req.retention_in_days],
-                )? == 0
-                {
+                if !records::set_retention(tx, &req.log_group_name, Some(req.retention_in_days))? {
                     return Err(group_not_found());
                 }
                 Ok(())
@@ -824,11 +775,7 @@ impl LogsService {
     pub async fn delete_retention_policy(&self, req: LogGroupRequest) -> Result<(), LogsError> {
         self.store
             .write(move |tx| {
-                if tx.execute(
-                    "UPDATE log_groups SET retention_days = NULL WHERE name = ?1",
-                    [&req.log_group_name],
-                )? == 0
-                {
+                if !records::set_retention(tx, &req.log_group_name, None)? {
                     return Err(group_not_found());
                 }
                 Ok(())
@@ -845,11 +792,7 @@ impl LogsService {
                 if group_retention(tx, &req.log_group_name)?.is_none() {
                     return Err(group_not_found());
                 }
-                let inserted = tx.execute(
-                    "INSERT OR IGNORE INTO log_streams (group_name, name, created_ms) VALUES (?1, ?2, ?3)",
-                    params![req.log_group_name, req.log_stream_name, now],
-                )?;
-                if inserted == 0 {
+                if !records::create_stream(tx, &req.log_group_name, &req.log_stream_name, now)? {
                     return Err(LogsError::ResourceAlreadyExists(
                         "The specified log stream already exists".into(),
                     ));
@@ -867,15 +810,7 @@ impl LogsService {
                 if group_retention(tx, &req.log_group_name)?.is_none() {
                     return Err(group_not_found());
                 }
-                tx.execute(
-                    "DELETE FROM log_events WHERE group_name = ?1 AND stream_name = ?2",
-                    params![req.log_group_name, req.log_stream_name],
-                )?;
-                if tx.execute(
-                    "DELETE FROM log_streams WHERE group_name = ?1 AND name = ?2",
-                    params![req.log_group_name, req.log_stream_name],
-                )? == 0
-                {
+                if !records::delete_stream(tx, &req.log_group_name, &req.log_stream_name)? {
                     return Err(stream_not_found());
                 }
                 Ok(())
@@ -901,26 +836,18 @@ impl LogsService {
         let (groups, more) = self
             .store
             .call(move |conn| {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT g.name, g.created_ms, g.retention_days, \
-                       (SELECT coalesce(sum(s.stored_bytes), 0) FROM log_streams s WHERE s.group_name = g.name), \
-                       g.kms_key_id, g.log_group_class \
-                     FROM log_groups g ORDER BY g.name",
-                )?;
-                let rows = stmt.query_map([], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Option<i64>>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, String>(5)?,
-                    ))
-                })?;
+                let rows = records::list_groups(conn)?;
                 let pattern = req.log_group_name_pattern.map(|p| p.to_lowercase());
                 let mut matching = Vec::new();
                 for row in rows {
-                    let (name, created, retention, bytes, kms, class) = row?;
+                    let records::GroupRow {
+                        name,
+                        created_ms: created,
+                        retention_days: retention,
+                        stored_bytes: bytes,
+                        kms_key_id: kms,
+                        class,
+                    } = row;
                     if req
                         .log_group_name_prefix
                         .as_deref()
@@ -985,31 +912,25 @@ impl LogsService {
                 if group_retention(tx, &group)?.is_none() {
                     return Err(group_not_found());
                 }
-                let order = match (by_time, descending) {
-                    (false, false) => "name ASC",
-                    (false, true) => "name DESC",
-                    (true, false) => "coalesce(last_event_ms, created_ms) ASC, name ASC",
-                    (true, true) => "coalesce(last_event_ms, created_ms) DESC, name DESC",
+                let order = if by_time {
+                    StreamOrder::LastEventTime
+                } else {
+                    StreamOrder::Name
                 };
-                let mut stmt = tx.prepare(&format!(
-                    "SELECT name, created_ms, first_event_ms, last_event_ms, last_ingestion_ms, upload_sequence \
-                     FROM log_streams WHERE group_name = ?1 ORDER BY {order}"
-                ))?;
-                let rows = stmt.query_map([&group], |r| {
-                    Ok(LogStream {
-                        log_stream_name: r.get(0)?,
-                        creation_time: r.get(1)?,
-                        first_event_timestamp: r.get(2)?,
-                        last_event_timestamp: r.get(3)?,
-                        last_ingestion_time: r.get(4)?,
-                        upload_sequence_token: sequence_token(r.get::<_, i64>(5)? + 1),
+                let rows = records::list_streams(tx, &group, order, descending)?
+                    .into_iter()
+                    .map(|r| LogStream {
+                        log_stream_name: r.name,
+                        creation_time: r.created_ms,
+                        first_event_timestamp: r.first_event_ms,
+                        last_event_timestamp: r.last_event_ms,
+                        last_ingestion_time: r.last_ingestion_ms,
+                        upload_sequence_token: sequence_token(r.upload_sequence + 1),
                         arn: String::new(),
                         stored_bytes: 0,
-                    })
-                })?;
+                    });
                 let mut matching = Vec::new();
-                for row in rows {
-                    let mut stream = row?;
+                for mut stream in rows {
                     if req
                         .log_stream_name_prefix
                         .as_deref()
@@ -1017,7 +938,8 @@ impl LogsService {
                     {
                         continue;
                     }
-                    stream.arn = format!("{stream_arn_prefix}:log-stream:{}", stream.log_stream_name);
+                    stream.arn =
+                        format!("{stream_arn_prefix}:log-stream:{}", stream.log_stream_name);
                     matching.push(stream);
                 }
                 Ok(page(matching, offset, limit))
@@ -1095,14 +1017,7 @@ impl LogsService {
                 let Some(retention) = group_retention(tx, &group)? else {
                     return Err(group_not_found());
                 };
-                let exists: Option<i64> = tx
-                    .query_row(
-                        "SELECT 1 FROM log_streams WHERE group_name = ?1 AND name = ?2",
-                        params![group, stream],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if exists.is_none() {
+                if !records::stream_exists(tx, &group, &stream)? {
                     return Err(stream_not_found());
                 }
                 let mut info = RejectedLogEventsInfo::default();
@@ -1122,12 +1037,7 @@ impl LogsService {
                     }
                 }
                 let sequence = if accepted.is_empty() {
-                    tx.query_row(
-                        "UPDATE log_streams SET upload_sequence = upload_sequence + 1 \
-                         WHERE group_name = ?1 AND name = ?2 RETURNING upload_sequence",
-                        params![group, stream],
-                        |r| r.get(0),
-                    )?
+                    records::bump_sequence(tx, &group, &stream)?
                 } else {
                     insert_events(tx, &group, &stream, &accepted, now)?
                 };
@@ -1161,14 +1071,7 @@ impl LogsService {
                 let Some(retention) = group_retention(tx, &group)? else {
                     return Err(group_not_found());
                 };
-                let exists: Option<i64> = tx
-                    .query_row(
-                        "SELECT 1 FROM log_streams WHERE group_name = ?1 AND name = ?2",
-                        params![group, stream],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if exists.is_none() {
+                if !records::stream_exists(tx, &group, &stream)? {
                     return Err(stream_not_found());
                 }
                 let start = start.max(retention_cutoff(retention, now));
@@ -1178,37 +1081,40 @@ impl LogsService {
                 };
                 // The cursor excludes itself; without a token, start from the edge.
                 let cursor = token.map(|(_, c)| c);
-                let sql = if forward {
-                    "SELECT id, timestamp, message, ingestion_ms FROM log_events \
-                     WHERE group_name = ?1 AND stream_name = ?2 AND timestamp >= ?3 AND timestamp < ?4 \
-                       AND (timestamp, id) > (?5, ?6) \
-                     ORDER BY timestamp ASC, id ASC LIMIT ?7"
-                } else {
-                    "SELECT id, timestamp, message, ingestion_ms FROM log_events \
-                     WHERE group_name = ?1 AND stream_name = ?2 AND timestamp >= ?3 AND timestamp < ?4 \
-                       AND (timestamp, id) < (?5, ?6) \
-                     ORDER BY timestamp DESC, id DESC LIMIT ?7"
-                };
                 let (cts, cid) = match (cursor, forward) {
                     (Some(c), _) => (c.timestamp, c.id),
                     (None, true) => (i64::MIN, i64::MIN),
                     (None, false) => (i64::MAX, i64::MAX),
                 };
-                let mut stmt = tx.prepare_cached(sql)?;
-                let rows = stmt.query_map(params![group, stream, start, end, cts, cid, limit], |r| {
-                    Ok((
-                        Cursor { id: r.get(0)?, timestamp: r.get(1)? },
-                        OutputLogEvent {
-                            timestamp: r.get(1)?,
-                            message: r.get(2)?,
-                            ingestion_time: r.get(3)?,
+                let rows = records::stream_events(
+                    tx,
+                    &group,
+                    &stream,
+                    (start, end),
+                    Position {
+                        timestamp: cts,
+                        id: cid,
+                    },
+                    forward,
+                    limit,
+                )?
+                .into_iter()
+                .map(|r| {
+                    (
+                        Cursor {
+                            id: r.id,
+                            timestamp: r.timestamp,
                         },
-                    ))
-                })?;
+                        OutputLogEvent {
+                            timestamp: r.timestamp,
+                            message: r.message,
+                            ingestion_time: r.ingestion_ms,
+                        },
+                    )
+                });
                 let mut found = Vec::new();
                 let mut bytes = 0usize;
-                for row in rows {
-                    let (cursor, event) = row?;
+                for (cursor, event) in rows {
                     bytes += event.message.len() + EVENT_OVERHEAD_BYTES;
                     if bytes > MAX_RESPONSE_BYTES && !found.is_empty() {
                         break;
@@ -1222,9 +1128,15 @@ impl LogsService {
                     (Some((f, _)), Some((l, _))) => (*f, *l),
                     _ => {
                         let here = cursor.unwrap_or(if forward || from_head {
-                            Cursor { timestamp: start.max(0), id: 0 }
+                            Cursor {
+                                timestamp: start.max(0),
+                                id: 0,
+                            }
                         } else {
-                            Cursor { timestamp: end.min(i64::MAX / 2), id: i64::MAX / 2 }
+                            Cursor {
+                                timestamp: end.min(i64::MAX / 2),
+                                id: i64::MAX / 2,
+                            }
                         });
                         (here, here)
                     }
@@ -1285,26 +1197,30 @@ impl LogsService {
             // One bounded chunk per store job, so a long scan never holds the
             // store thread for long; the pattern is matched here, off that thread.
             let chunk_group = group.clone();
-            let rows: Vec<(i64, String, i64, String, i64)> = self
+            let rows = self
                 .store
                 .call(move |c| {
-                    let mut stmt = c.prepare_cached(
-                        "SELECT id, stream_name, timestamp, message, ingestion_ms FROM log_events \
-                         WHERE group_name = ?1 AND timestamp >= ?2 AND timestamp <= ?3 \
-                           AND (timestamp, id) > (?4, ?5) \
-                         ORDER BY timestamp ASC, id ASC LIMIT ?6",
-                    )?;
-                    let rows = stmt
-                        .query_map(
-                            params![chunk_group, start, end, cts, cid, SCAN_CHUNK as i64],
-                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                        )?
-                        .collect::<Result<_, _>>()?;
-                    Ok::<_, LogsError>(rows)
+                    records::group_events_after(
+                        c,
+                        &chunk_group,
+                        (start, end),
+                        Position {
+                            timestamp: cts,
+                            id: cid,
+                        },
+                        SCAN_CHUNK as i64,
+                    )
                 })
                 .await?;
             let exhausted = rows.len() < SCAN_CHUNK;
-            for (id, stream, timestamp, message, ingestion) in rows {
+            for records::EventRow {
+                id,
+                stream,
+                timestamp,
+                message,
+                ingestion_ms: ingestion,
+            } in rows
+            {
                 cts = timestamp;
                 cid = id;
                 if streams.as_ref().is_some_and(|s| !s.contains(&stream))

@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{LogsError, LogsService};
 use crate::permissions::PermissionPlane;
 use crate::permissions::model::Attached;
+use crate::store::logs as records;
 
 /// At most this many resource policies per account and region (CloudWatch Logs quotas).
 pub const MAX_RESOURCE_POLICIES: usize = 10;
@@ -69,15 +69,7 @@ impl LogsService {
     }
 
     async fn stored_policies(&self) -> Result<Vec<(String, String, i64)>, LogsError> {
-        self.store
-            .call(|c| {
-                let mut stmt = c.prepare(
-                    "SELECT name, document, updated_ms FROM logs_resource_policies ORDER BY name",
-                )?;
-                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })
-            .await
+        Ok(self.store.call(records::list_resource_policies).await?)
     }
 
     /// A template's `AWS::Logs::ResourcePolicy`: PutResourcePolicy under its name.
@@ -119,23 +111,11 @@ impl LogsService {
         let (n, d) = (name.clone(), document.clone());
         self.store
             .write(move |tx| {
-                let exists: Option<String> = tx
-                    .query_row(
-                        "SELECT name FROM logs_resource_policies WHERE name = ?1",
-                        [&n],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                let count: i64 =
-                    tx.query_row("SELECT COUNT(*) FROM logs_resource_policies", [], |r| r.get(0))?;
-                if exists.is_none() && count as usize >= MAX_RESOURCE_POLICIES {
+                let (exists, count) = records::resource_policy_census(tx, &n)?;
+                if !exists && count >= MAX_RESOURCE_POLICIES {
                     return Err(LogsError::LimitExceeded("Resource limit exceeded.".into()));
                 }
-                tx.execute(
-                    "INSERT INTO logs_resource_policies (name, document, updated_ms) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT(name) DO UPDATE SET document = excluded.document, updated_ms = excluded.updated_ms",
-                    params![n, d, now],
-                )?;
+                records::put_resource_policy(tx, &n, &d, now)?;
                 Ok(())
             })
             .await?;
@@ -200,13 +180,9 @@ impl LogsService {
         let n = name.clone();
         let deleted = self
             .store
-            .write(move |tx| {
-                Ok::<_, LogsError>(
-                    tx.execute("DELETE FROM logs_resource_policies WHERE name = ?1", [&n])?,
-                )
-            })
+            .write(move |tx| records::delete_resource_policy(tx, &n))
             .await?;
-        if deleted == 0 {
+        if !deleted {
             return Err(LogsError::ResourceNotFound(format!(
                 "Policy with name [{name}] does not exist"
             )));
