@@ -54,7 +54,6 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::{Layer, Registry};
-use tracing_subscriber_lean as tracing_subscriber;
 
 /// Name of the span `lambda_runtime` opens around each invocation; its
 /// fields (`requestId`) are the `span` of every line written inside it.
@@ -467,7 +466,8 @@ mod tests {
 
     #[test]
     fn timestamps_before_the_epoch_and_far_ahead() {
-        let cases: [(fn() -> i64, &str); 3] = [
+        type Clock = fn() -> i64;
+        let cases: [(Clock, &str); 3] = [
             (|| -1, "1969-12-31T23:59:59.999Z"),
             (|| 951_782_400_000, "2000-02-29T00:00:00.000Z"),
             (|| 253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
