@@ -13,10 +13,10 @@
 //! - [`outcome`]: the terminal events (approved / declined, processing failed);
 //! - [`status`]: the *Step Functions Execution Status Change* detail;
 //! - [`mask`]: helpers that keep personal data out of logs;
-//! - `sfn` (feature `sfn`): the Step Functions client settings and error
+//! - `sfn` (feature `sfn`): the Step Functions client configuration (`aws-config`) and error
 //!   classification of the functions that call Step Functions;
-//! - [`logging`]: the functions' JSON log lines (a small `tracing`
-//!   subscriber following Lambda's advanced logging controls).
+//! - [`logging`]: the functions' JSON log lines (`tracing-subscriber`
+//!   configured from Lambda's advanced logging controls).
 //!
 //! All details serialize in camelCase. Enums have stable string forms
 //! (`as_str`, `Display`, serde) that never change once published.
@@ -69,9 +69,13 @@ pub mod risk;
 pub mod sfn;
 pub mod status;
 
-// The lean build of the SDK (see the workspace Cargo.toml), under its usual name.
+// The lean builds of the SDK, its configuration loader and tracing-subscriber (see the workspace
+// Cargo.toml), under their usual names.
+#[cfg(feature = "sfn")]
+extern crate aws_config_lean as aws_config;
 #[cfg(feature = "sfn")]
 extern crate aws_sdk_sfn_lean as aws_sdk_sfn;
+extern crate tracing_subscriber_lean as tracing_subscriber;
 
 pub use application::{ApplicationError, DocumentType, IdentityDocument, NewAccountRequested};
 pub use contract::{DetailType, ErrorType};

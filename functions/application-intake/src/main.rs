@@ -11,9 +11,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     kyc_shared::logging::init();
     let intake = IntakeSettings::from_env()?;
-    let settings = kyc_shared::sfn::SfnSettings::from_env()?;
-    let sfn =
-        aws_sdk_sfn_lean::Client::from_conf(settings.sdk_config(kyc_shared::sfn::https_client()));
+    let sfn = aws_sdk_sfn_lean::Client::from_conf(kyc_shared::sfn::sfn_config().await?);
     let (sfn, intake) = (&sfn, &intake);
     lambda_runtime_lean::run(service_fn(move |event: LambdaEvent<Value>| async move {
         application_intake::handle(&event.payload, intake, sfn).await

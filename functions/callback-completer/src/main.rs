@@ -14,9 +14,7 @@ async fn main() -> Result<(), Error> {
     // JSON lines when the function's LoggingConfig is JSON (AWS_LAMBDA_LOG_FORMAT);
     // level from AWS_LAMBDA_LOG_LEVEL, else RUST_LOG, else INFO.
     kyc_shared::logging::init();
-    let settings = kyc_shared::sfn::SfnSettings::from_env()?;
-    let sfn =
-        aws_sdk_sfn_lean::Client::from_conf(settings.sdk_config(kyc_shared::sfn::https_client()));
+    let sfn = aws_sdk_sfn_lean::Client::from_conf(kyc_shared::sfn::sfn_config().await?);
     let sfn = &sfn;
     lambda_runtime_lean::run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<Value>>| async move {
