@@ -6,6 +6,7 @@
 //! Other services write through [`LogsService::append`], which creates the
 //! group and stream on first use, as Lambda and EventBridge do.
 
+mod api;
 pub mod filter;
 
 use std::sync::Arc;
@@ -15,9 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clock::SharedClock;
-use crate::protocol::{
-    AwsError, JsonService, Protocol, ServiceFuture, decode, encode, null_member_message,
-};
+use crate::protocol::{AwsError, JsonService, Protocol, ServiceFuture, null_member_message};
 use crate::store::logs::{self as records, Position, StreamOrder};
 use crate::store::{Store, StoreError};
 use filter::FilterPattern;
@@ -341,6 +340,28 @@ pub struct LogStream {
     pub stored_bytes: i64,
 }
 
+/// DescribeLogGroups output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeLogGroupsResponse {
+    /// The page.
+    pub log_groups: Vec<LogGroup>,
+    /// The next page's token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// DescribeLogStreams output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeLogStreamsResponse {
+    /// The page.
+    pub log_streams: Vec<LogStream>,
+    /// The next page's token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
 /// Events rejected by PutLogEvents, by index.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -409,8 +430,16 @@ pub struct LogsService {
 
 /// Token scope of event positions (GetLogEvents, FilterLogEvents).
 const CURSOR_SCOPE: &str = "logs:events";
-/// Token scope of the Describe operations' offsets.
-const OFFSET_SCOPE: &str = "logs:describe";
+/// DescribeLogGroups / DescribeLogStreams: `limit` 1..=50, 50 when absent; a token is
+/// valid for the listing (and group) that issued it.
+const DESCRIBE: crate::protocol::operation::Paginator = crate::protocol::operation::Paginator {
+    scope: "logs:describe",
+    default_size: 50,
+    max_size: 50,
+    zero_is_default: false,
+    size_member: "limit",
+    invalid_token: api::invalid_token,
+};
 
 /// A position in the (timestamp, id) order of events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -822,18 +851,20 @@ impl LogsService {
     pub async fn describe_log_groups(
         &self,
         req: DescribeLogGroupsRequest,
-    ) -> Result<Value, LogsError> {
-        let limit = validate_limit(req.limit, 50)?.unwrap_or(50);
+    ) -> Result<DescribeLogGroupsResponse, AwsError> {
+        DESCRIBE.size(req.limit, &api::ERRORS)?;
         if req.log_group_name_prefix.is_some() && req.log_group_name_pattern.is_some() {
             return Err(LogsError::InvalidParameter(
                 "LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive parameters."
                     .into(),
-            ));
+            )
+            .into());
         }
-        let offset = parse_offset(req.next_token.as_deref())?;
+        DESCRIBE.position("groups", req.next_token.as_deref())?;
+        let (limit, token) = (req.limit, req.next_token.clone());
         let region = self.region.clone();
         let account = self.account_id.clone();
-        let (groups, more) = self
+        let groups = self
             .store
             .call(move |conn| {
                 let rows = records::list_groups(conn)?;
@@ -872,41 +903,45 @@ impl LogsService {
                         log_group_arn: arn,
                     });
                 }
-                Ok::<_, LogsError>(page(matching, offset, limit))
+                Ok::<_, LogsError>(matching)
             })
             .await?;
-        let mut out = serde_json::json!({ "logGroups": groups });
-        if let Some(next) = more {
-            out["nextToken"] = Value::String(next);
-        }
-        Ok(out)
+        let page = DESCRIBE.page("groups", groups, limit, token.as_deref(), &api::ERRORS)?;
+        Ok(DescribeLogGroupsResponse {
+            log_groups: page.items,
+            next_token: page.next_token,
+        })
     }
 
     /// DescribeLogStreams.
     pub async fn describe_log_streams(
         &self,
         req: DescribeLogStreamsRequest,
-    ) -> Result<Value, LogsError> {
+    ) -> Result<DescribeLogStreamsResponse, AwsError> {
         let group = group_from(req.log_group_name, req.log_group_identifier)?;
-        let limit = validate_limit(req.limit, 50)?.unwrap_or(50);
+        DESCRIBE.size(req.limit, &api::ERRORS)?;
         let by_time = match req.order_by.as_deref() {
             None | Some("LogStreamName") => false,
             Some("LastEventTime") => true,
             Some(other) => {
                 return Err(LogsError::InvalidParameter(format!(
                     "1 validation error detected: Value '{other}' at 'orderBy' failed to satisfy constraint: Member must satisfy enum value set: [LogStreamName, LastEventTime]"
-                )));
+                ))
+                .into());
             }
         };
         if by_time && req.log_stream_name_prefix.is_some() {
             return Err(LogsError::InvalidParameter(
                 "Cannot order by LastEventTime with a logStreamNamePrefix.".into(),
-            ));
+            )
+            .into());
         }
         let descending = req.descending.unwrap_or(false);
-        let offset = parse_offset(req.next_token.as_deref())?;
+        let within = format!("streams:{group}");
+        DESCRIBE.position(&within, req.next_token.as_deref())?;
+        let (limit, token) = (req.limit, req.next_token.clone());
         let stream_arn_prefix = self.group_arn(&group);
-        let (streams, more) = self
+        let streams = self
             .store
             .write(move |tx| {
                 if group_retention(tx, &group)?.is_none() {
@@ -942,14 +977,14 @@ impl LogsService {
                         format!("{stream_arn_prefix}:log-stream:{}", stream.log_stream_name);
                     matching.push(stream);
                 }
-                Ok(page(matching, offset, limit))
+                Ok(matching)
             })
             .await?;
-        let mut out = serde_json::json!({ "logStreams": streams });
-        if let Some(next) = more {
-            out["nextToken"] = Value::String(next);
-        }
-        Ok(out)
+        let page = DESCRIBE.page(&within, streams, limit, token.as_deref(), &api::ERRORS)?;
+        Ok(DescribeLogStreamsResponse {
+            log_streams: page.items,
+            next_token: page.next_token,
+        })
     }
 
     /// PutLogEvents.
@@ -1262,29 +1297,6 @@ impl LogsService {
     }
 }
 
-/// Offset tokens for the Describe operations.
-fn parse_offset(token: Option<&str>) -> Result<usize, LogsError> {
-    match token {
-        None => Ok(0),
-        Some(t) => crate::protocol::tokens::open(OFFSET_SCOPE, t)
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(invalid_token),
-    }
-}
-
-fn page<T>(items: Vec<T>, offset: usize, limit: i64) -> (Vec<T>, Option<String>) {
-    let limit = usize::try_from(limit).unwrap_or(50);
-    let total = items.len();
-    let page: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
-    let next = (offset + limit < total)
-        .then(|| crate::protocol::tokens::seal(OFFSET_SCOPE, &(offset + limit).to_string()));
-    (page, next)
-}
-
-fn missing(member: &str) -> AwsError {
-    AwsError::client("InvalidParameterException", null_member_message(member))
-}
-
 impl JsonService for LogsService {
     fn target_prefix(&self) -> &'static str {
         TARGET_PREFIX
@@ -1301,58 +1313,7 @@ impl JsonService for LogsService {
     }
 
     fn call(self: Arc<Self>, operation: String, input: Value) -> ServiceFuture {
-        Box::pin(async move {
-            let empty = || encode(&serde_json::json!({}));
-            match operation.as_str() {
-                "CreateLogGroup" => {
-                    self.create_log_group(decode(input, missing)?).await?;
-                    empty()
-                }
-                "DeleteLogGroup" => {
-                    self.delete_log_group(decode(input, missing)?).await?;
-                    empty()
-                }
-                "CreateLogStream" => {
-                    self.create_log_stream(decode(input, missing)?).await?;
-                    empty()
-                }
-                "DeleteLogStream" => {
-                    self.delete_log_stream(decode(input, missing)?).await?;
-                    empty()
-                }
-                "PutRetentionPolicy" => {
-                    self.put_retention_policy(decode(input, missing)?).await?;
-                    empty()
-                }
-                "DeleteRetentionPolicy" => {
-                    self.delete_retention_policy(decode(input, missing)?)
-                        .await?;
-                    empty()
-                }
-                "DescribeLogGroups" => {
-                    Ok(self.describe_log_groups(decode(input, missing)?).await?)
-                }
-                "DescribeLogStreams" => {
-                    Ok(self.describe_log_streams(decode(input, missing)?).await?)
-                }
-                "PutLogEvents" => encode(&self.put_log_events(decode(input, missing)?).await?),
-                "GetLogEvents" => encode(&self.get_log_events(decode(input, missing)?).await?),
-                "FilterLogEvents" => {
-                    encode(&self.filter_log_events(decode(input, missing)?).await?)
-                }
-                "PutResourcePolicy" => {
-                    Ok(self.put_resource_policy(decode(input, missing)?).await?)
-                }
-                "DescribeResourcePolicies" => Ok(self
-                    .describe_resource_policies(decode(input, missing)?)
-                    .await?),
-                "DeleteResourcePolicy" => {
-                    self.delete_resource_policy(decode(input, missing)?).await?;
-                    empty()
-                }
-                _ => Err(AwsError::unknown_operation()),
-            }
-        })
+        api::call(self, &operation, input)
     }
 }
 

@@ -5,8 +5,7 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::{LogsError, LogsService};
 use crate::permissions::PermissionPlane;
@@ -20,22 +19,47 @@ pub const MAX_POLICY_CHARS: usize = 5120;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct PutResourcePolicyRequest {
+pub struct PutResourcePolicyRequest {
     policy_name: Option<String>,
     policy_document: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct DescribeResourcePoliciesRequest {
+pub struct DescribeResourcePoliciesRequest {
     next_token: Option<String>,
     limit: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct DeleteResourcePolicyRequest {
+pub struct DeleteResourcePolicyRequest {
     policy_name: Option<String>,
+}
+
+/// A resource policy as the API answers it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcePolicy {
+    policy_name: String,
+    policy_document: String,
+    last_updated_time: i64,
+}
+
+/// PutResourcePolicy output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutResourcePolicyResponse {
+    resource_policy: ResourcePolicy,
+}
+
+/// DescribeResourcePolicies output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeResourcePoliciesResponse {
+    resource_policies: Vec<ResourcePolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
 }
 
 fn key(name: &str) -> String {
@@ -90,7 +114,7 @@ impl LogsService {
     pub(super) async fn put_resource_policy(
         &self,
         req: PutResourcePolicyRequest,
-    ) -> Result<Value, LogsError> {
+    ) -> Result<PutResourcePolicyResponse, LogsError> {
         let name = req
             .policy_name
             .filter(|n| !n.is_empty())
@@ -120,17 +144,20 @@ impl LogsService {
             })
             .await?;
         self.register(&name, &document)?;
-        Ok(
-            json!({"resourcePolicy": {"policyName": name, "policyDocument": document,
-                                     "lastUpdatedTime": now}}),
-        )
+        Ok(PutResourcePolicyResponse {
+            resource_policy: ResourcePolicy {
+                policy_name: name,
+                policy_document: document,
+                last_updated_time: now,
+            },
+        })
     }
 
     /// DescribeResourcePolicies: every policy, by name; `limit` 1 to 50.
     pub(super) async fn describe_resource_policies(
         &self,
         req: DescribeResourcePoliciesRequest,
-    ) -> Result<Value, LogsError> {
+    ) -> Result<DescribeResourcePoliciesResponse, LogsError> {
         let limit = match req.limit {
             None => 50,
             Some(l @ 1..=50) => l as usize,
@@ -151,21 +178,26 @@ impl LogsService {
                     LogsError::InvalidParameter("The specified nextToken is invalid.".into())
                 })?,
         };
-        let page: Vec<Value> = all
-            .iter()
+        let next_token = all
+            .get(start + limit - 1)
+            .filter(|_| start + limit < all.len())
+            .map(|(last, _, _)| last.clone());
+        let resource_policies = all
+            .into_iter()
             .skip(start)
             .take(limit)
-            .map(|(name, document, updated)| {
-                json!({"policyName": name, "policyDocument": document, "lastUpdatedTime": updated})
-            })
+            .map(
+                |(policy_name, policy_document, last_updated_time)| ResourcePolicy {
+                    policy_name,
+                    policy_document,
+                    last_updated_time,
+                },
+            )
             .collect();
-        let mut out = json!({"resourcePolicies": page});
-        if start + limit < all.len()
-            && let Some((last, _, _)) = all.get(start + limit - 1)
-        {
-            out["nextToken"] = json!(last);
-        }
-        Ok(out)
+        Ok(DescribeResourcePoliciesResponse {
+            resource_policies,
+            next_token,
+        })
     }
 
     /// DeleteResourcePolicy.

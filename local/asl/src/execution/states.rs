@@ -1,0 +1,612 @@
+//! State behaviour: one step of a frame, entering each kind of state (Pass, Task, Choice, Wait,
+//! Succeed, Fail, Parallel, Map), and the task requests a Task state hands to the host.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::*;
+
+impl Execution {
+    /// Runs one step of the frame's current state.
+    pub(super) fn step(
+        &mut self,
+        def: &Definition,
+        fid: u64,
+        frame: &mut Frame,
+        state: &State,
+        now: DateTime<Utc>,
+    ) -> Flow {
+        match std::mem::replace(&mut frame.phase, Phase::Start) {
+            Phase::Enter => {
+                frame.entered_time = now;
+                frame.retry_counts = vec![0; state.retry.len()];
+                frame.retry_total = 0;
+                let ty = entered_type(&state.kind);
+                let id = self.emit(
+                    now,
+                    ty,
+                    frame.last_event,
+                    Some(EventDetails::StateEntered(StateEnteredDetails {
+                        name: state.name.clone(),
+                        input: Some(
+                            frame
+                                .input_text
+                                .take()
+                                .unwrap_or_else(|| json_text(&frame.input)),
+                        ),
+                        input_details: DataDetails::default(),
+                    })),
+                );
+                frame.entered_event = id;
+                frame.last_event = id;
+                self.start_state(def, fid, frame, state, now)
+            }
+            Phase::Start => self.start_state(def, fid, frame, state, now),
+            Phase::Task {
+                outcome: Some(o), ..
+            } => match o {
+                TaskOutcome::Succeeded(result) => {
+                    if limits::depth(&result) > MAX_VALUE_DEPTH {
+                        return self.handle_error(frame, state, depth_limit(&state.name), now);
+                    }
+                    if payload_size(&result) > MAX_PAYLOAD_BYTES {
+                        let e = data_limit(&state.name);
+                        return self.handle_error(frame, state, e, now);
+                    }
+                    self.finish_with_result(frame, state, result, now)
+                }
+                TaskOutcome::Failed(e) => self.handle_error(frame, state, e, now),
+            },
+            p @ Phase::Task { outcome: None, .. } => {
+                frame.phase = p;
+                Flow::Blocked
+            }
+            p @ Phase::RetryWait { .. } => {
+                frame.phase = p;
+                Flow::Blocked
+            }
+            Phase::Wait { until, fired } => {
+                if !fired {
+                    frame.phase = Phase::Wait { until, fired };
+                    return Flow::Blocked;
+                }
+                let effective = match self.input_path(frame, state) {
+                    Ok(v) => v,
+                    Err(e) => return self.handle_error(frame, state, e, now),
+                };
+                self.finish_passthrough(frame, state, effective, None, now)
+            }
+            Phase::Children(ch) => {
+                if ch.done < ch.results.len() {
+                    frame.phase = Phase::Children(ch);
+                    return Flow::Blocked;
+                }
+                let ty = match ch.kind {
+                    ChildKind::Parallel => EventType::ParallelStateSucceeded,
+                    ChildKind::Map => EventType::MapStateSucceeded,
+                };
+                frame.last_event = self.emit(now, ty, frame.last_event, None);
+                self.finish_with_result(frame, state, Value::Array(ch.results), now)
+            }
+            Phase::ChildrenFailed(e) => {
+                let ty = match state.kind {
+                    StateKind::Map(_) => EventType::MapStateFailed,
+                    _ => EventType::ParallelStateFailed,
+                };
+                frame.last_event = self.emit(now, ty, frame.last_event, None);
+                self.handle_error(frame, state, e, now)
+            }
+        }
+    }
+
+    pub(super) fn start_state(
+        &mut self,
+        def: &Definition,
+        fid: u64,
+        frame: &mut Frame,
+        state: &State,
+        now: DateTime<Utc>,
+    ) -> Flow {
+        // Tasks read their effective input by reference (no copy of the state input).
+        if let StateKind::Task(task) = &state.kind {
+            return self.start_task(fid, frame, state, task, now);
+        }
+        let effective = match self.input_path(frame, state) {
+            Ok(v) => v,
+            Err(e) => return self.handle_error(frame, state, e, now),
+        };
+        match &state.kind {
+            StateKind::Pass { result } => {
+                let r = match (result, &state.parameters) {
+                    (Some(r), _) => Ok(r.clone()),
+                    (None, Some(t)) => self.eval_template(frame, state, t, &effective, None),
+                    (None, None) => Ok(effective),
+                };
+                match r {
+                    Ok(v) => self.finish_with_result(frame, state, v, now),
+                    Err(e) => self.handle_error(frame, state, e, now),
+                }
+            }
+            StateKind::Succeed => self.finish_passthrough(frame, state, effective, None, now),
+            StateKind::Fail { error, cause } => {
+                let e = self.fail_text(frame, state, error);
+                let c = self.fail_text(frame, state, cause);
+                match (e, c) {
+                    (Ok(e), Ok(c)) => Flow::Finished(Err(StateError::new(e, c))),
+                    (Err(x), _) | (_, Err(x)) => Flow::Finished(Err(x)),
+                }
+            }
+            StateKind::Choice { choices, default } => {
+                let ctx_builder =
+                    |with_input: bool| self.context_object(frame, state, None, with_input);
+                let rng = Cell::new(self.st.rng);
+                let vars = ScopeChain {
+                    own: &frame.vars,
+                    parent: frame.parent.as_ref().map(|p| p.frame),
+                    frames: &self.st.frames,
+                };
+                let env = self.env(frame, &effective, &ctx_builder, &rng, &vars);
+                let mut chosen: Option<(usize, Option<&Template>)> = None;
+                for rule in choices {
+                    match rule.condition.eval(&env) {
+                        Ok(true) => {
+                            chosen = Some((rule.next, rule.assign.as_ref()));
+                            break;
+                        }
+                        Ok(false) => {}
+                        Err(err) => {
+                            let e = StateError::new(
+                                errors::RUNTIME,
+                                runtime_cause(&state.name, frame.entered_event, &err.to_string()),
+                            );
+                            return Flow::Finished(Err(e));
+                        }
+                    }
+                }
+                let (next, assign) = match chosen {
+                    Some(c) => c,
+                    None => match default {
+                        Some(d) => (*d, None),
+                        None => {
+                            return Flow::Finished(Err(StateError::new(
+                                errors::NO_CHOICE_MATCHED,
+                                "No Matches!",
+                            )));
+                        }
+                    },
+                };
+                let assign = assign.cloned();
+                self.finish_passthrough(frame, state, effective, Some((next, assign)), now)
+            }
+            StateKind::Wait(w) => {
+                let until = match w {
+                    WaitFor::Seconds(s) => Ok(later(now, secs(*s))),
+                    WaitFor::Timestamp(t) => Ok(t.with_timezone(&Utc)),
+                    WaitFor::SecondsPath(p) => match self.resolve_path(frame, state, p, &effective)
+                    {
+                        Ok(v) => match v.as_u64().or_else(|| {
+                            v.as_f64()
+                                .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                                .map(|f| f as u64)
+                        }) {
+                            Some(s) => Ok(later(now, secs(s))),
+                            None => Err(runtime(
+                                state,
+                                frame,
+                                &format!(
+                                    "The SecondsPath parameter does not reference a valid integer value: {v}"
+                                ),
+                            )),
+                        },
+                        Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
+                    },
+                    WaitFor::TimestampPath(p) => {
+                        match self.resolve_path(frame, state, p, &effective) {
+                            Ok(v) => match v.as_str().and_then(crate::choice::parse_timestamp) {
+                                Some(t) => Ok(t.with_timezone(&Utc)),
+                                None => Err(runtime(
+                                    state,
+                                    frame,
+                                    &format!(
+                                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"
+                                    ),
+                                )),
+                            },
+                            Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
+                        }
+                    }
+                };
+                match until {
+                    Ok(until) => {
+                        frame.phase = Phase::Wait {
+                            until,
+                            fired: until <= now,
+                        };
+                        if until <= now {
+                            Flow::Continue
+                        } else {
+                            Flow::Blocked
+                        }
+                    }
+                    Err(e) => Flow::Finished(Err(e)),
+                }
+            }
+            StateKind::Task(_) => Flow::Blocked, // dispatched above
+            StateKind::Parallel { branches } => {
+                let branch_input = match &state.parameters {
+                    Some(t) => match self.eval_template(frame, state, t, &effective, None) {
+                        Ok(v) => v,
+                        Err(e) => return self.handle_error(frame, state, e, now),
+                    },
+                    None => effective,
+                };
+                let started =
+                    self.emit(now, EventType::ParallelStateStarted, frame.last_event, None);
+                frame.last_event = started;
+                let mut running = BTreeSet::new();
+                for (b, branch) in branches.iter().enumerate() {
+                    let mut path = frame.machine.clone();
+                    path.push((frame.state, b));
+                    let child = self.spawn(
+                        path,
+                        Some(ParentLink {
+                            frame: fid,
+                            slot: b,
+                        }),
+                        branch.start_at,
+                        branch_input.clone(),
+                        started,
+                        now,
+                    );
+                    running.insert(child);
+                }
+                frame.phase = Phase::Children(Children {
+                    kind: ChildKind::Parallel,
+                    pending: VecDeque::new(),
+                    running,
+                    results: vec![Value::Null; branches.len()],
+                    done: 0,
+                    max_concurrency: 0,
+                });
+                Flow::Blocked
+            }
+            StateKind::Map(spec) => {
+                let items = match &spec.items_path {
+                    None => effective.clone(),
+                    Some(p) => match self.resolve_path(frame, state, p, &effective) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            return self.handle_error(
+                                frame,
+                                state,
+                                path_error(&state.name, frame.entered_event, p, e),
+                                now,
+                            );
+                        }
+                    },
+                };
+                let Value::Array(items) = items else {
+                    let e = runtime(
+                        state,
+                        frame,
+                        &format!(
+                            "The ItemsPath field references an invalid value. Expected an array but got: {items}"
+                        ),
+                    );
+                    return Flow::Finished(Err(e));
+                };
+                let max_concurrency = match &spec.max_concurrency {
+                    Seconds::Fixed(n) => usize::try_from(*n).unwrap_or(usize::MAX),
+                    Seconds::Path(p) => match self.resolve_path(frame, state, p, &effective) {
+                        Ok(v) => match v.as_u64() {
+                            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+                            None => {
+                                return Flow::Finished(Err(runtime(
+                                    state,
+                                    frame,
+                                    &format!(
+                                        "The MaxConcurrencyPath field references an invalid value: {v}"
+                                    ),
+                                )));
+                            }
+                        },
+                        Err(e) => {
+                            return Flow::Finished(Err(path_error(
+                                &state.name,
+                                frame.entered_event,
+                                p,
+                                e,
+                            )));
+                        }
+                    },
+                };
+                let mut inputs = VecDeque::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    let input = match &spec.item_selector {
+                        Some(t) => {
+                            let extra = json!({"Item": {"Index": i, "Value": item}});
+                            match self.eval_template(
+                                frame,
+                                state,
+                                t,
+                                &effective,
+                                Some(("Map", extra)),
+                            ) {
+                                Ok(v) => v,
+                                Err(e) => return self.handle_error(frame, state, e, now),
+                            }
+                        }
+                        None => item,
+                    };
+                    inputs.push_back((i as u64, input));
+                }
+                let n = inputs.len();
+                frame.last_event = self.emit(
+                    now,
+                    EventType::MapStateStarted,
+                    frame.last_event,
+                    Some(EventDetails::MapStateStarted(MapStateStartedDetails {
+                        length: n as u64,
+                    })),
+                );
+                if n == 0 {
+                    frame.last_event =
+                        self.emit(now, EventType::MapStateSucceeded, frame.last_event, None);
+                    return self.finish_with_result(frame, state, Value::Array(Vec::new()), now);
+                }
+                // Inline Map runs at most 40 iterations at once (developer guide, "Inline mode");
+                // MaxConcurrency 0 means "as many as possible", i.e. that cap.
+                let max_concurrency = if max_concurrency == 0 {
+                    INLINE_MAP_CONCURRENCY
+                } else {
+                    max_concurrency.min(INLINE_MAP_CONCURRENCY)
+                };
+                let first = max_concurrency.min(n);
+                let rest = inputs.split_off(first);
+                frame.phase = Phase::Children(Children {
+                    kind: ChildKind::Map,
+                    pending: rest,
+                    running: BTreeSet::new(),
+                    results: vec![Value::Null; n],
+                    done: 0,
+                    max_concurrency,
+                });
+                // The frame is out of the map while it steps: put it back so the iterations
+                // can register with it.
+                let placeholder = frame.clone();
+                self.st.frames.insert(fid, placeholder);
+                for (index, input) in inputs {
+                    self.start_iteration(def, fid, index, input, now);
+                }
+                if let Some(f) = self.st.frames.remove(&fid) {
+                    *frame = f;
+                }
+                Flow::Blocked
+            }
+        }
+    }
+
+    pub(super) fn fail_text(
+        &self,
+        frame: &Frame,
+        state: &State,
+        t: &FailText,
+    ) -> Result<String, StateError> {
+        match t {
+            FailText::Absent => Ok(String::new()),
+            FailText::Literal(s) => Ok(s.clone()),
+            FailText::Path(p) => match self.resolve_path(frame, state, p, &frame.input) {
+                Ok(Value::String(s)) => Ok(s),
+                Ok(other) => Ok(other.to_string()),
+                Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
+            },
+            FailText::Call(call) => {
+                let ctx_builder =
+                    |with_input: bool| self.context_object(frame, state, None, with_input);
+                let rng = Cell::new(self.st.rng);
+                let vars = ScopeChain {
+                    own: &frame.vars,
+                    parent: frame.parent.as_ref().map(|p| p.frame),
+                    frames: &self.st.frames,
+                };
+                let env = self.env(frame, &frame.input, &ctx_builder, &rng, &vars);
+                match call.eval(&env) {
+                    Ok(Value::String(s)) => Ok(s),
+                    Ok(other) => Ok(other.to_string()),
+                    Err(IntrinsicError::Failure(m))
+                    | Err(IntrinsicError::Path { message: m, .. }) => Err(StateError::new(
+                        errors::INTRINSIC_FAILURE,
+                        runtime_cause(&state.name, frame.entered_event, &m),
+                    )),
+                }
+            }
+        }
+    }
+
+    pub(super) fn start_task(
+        &mut self,
+        fid: u64,
+        frame: &mut Frame,
+        state: &State,
+        task: &crate::definition::TaskSpec,
+        now: DateTime<Utc>,
+    ) -> Flow {
+        let selected;
+        let effective: &Value = match &state.input_path {
+            DataPath::Identity => &frame.input,
+            _ => match self.input_path(frame, state) {
+                Ok(v) => {
+                    selected = v;
+                    &selected
+                }
+                Err(e) => return self.handle_error(frame, state, e, now),
+            },
+        };
+        let integration = Integration::of(&task.resource);
+        let wants_token = matches!(
+            integration,
+            Integration::Activity
+                | Integration::Service {
+                    pattern: IntegrationPattern::WaitForTaskToken,
+                    ..
+                }
+        );
+        let task_id = self.st.next_task;
+        self.st.next_task += 1;
+        let token = {
+            let a = self.next_random();
+            let b = self.next_random();
+            let c = self.next_random();
+            format!("AQ{task_id:08x}{a:016x}{b:016x}{c:016x}")
+        };
+        let timeout = match self.seconds_value(
+            frame,
+            state,
+            task.timeout.as_ref(),
+            effective,
+            "TimeoutSecondsPath",
+        ) {
+            Ok(t) => t,
+            Err(e) => return self.handle_error(frame, state, e, now),
+        };
+        let heartbeat = match self.seconds_value(
+            frame,
+            state,
+            task.heartbeat.as_ref(),
+            effective,
+            "HeartbeatSecondsPath",
+        ) {
+            Ok(t) => t,
+            Err(e) => return self.handle_error(frame, state, e, now),
+        };
+        let params = match &state.parameters {
+            Some(t) => {
+                let extra = Some(("Task", json!({ "Token": token })));
+                match self.eval_template(frame, state, t, effective, extra) {
+                    Ok(v) => v,
+                    Err(e) => return self.handle_error(frame, state, e, now),
+                }
+            }
+            None => effective.clone(),
+        };
+        let params_text = json_text(&params);
+        if params_text.len() > MAX_PAYLOAD_BYTES {
+            return self.handle_error(frame, state, data_limit(&state.name), now);
+        }
+        // Without TimeoutSeconds a task may run for the default 99999999 seconds.
+        let timeout_at = timeout.map(|t| later(now, secs(t)));
+        let heartbeat_at = heartbeat.map(|h| later(now, secs(h)));
+        let token_opt = wants_token.then(|| token.clone());
+        self.st.tasks.insert(
+            task_id,
+            TaskEntry {
+                frame: fid,
+                token: Some(token.clone()),
+                request: None,
+            },
+        );
+        self.st.tokens.insert(token.clone(), task_id);
+        let (sched_ty, sched, started_ty, started) = match &integration {
+            Integration::LambdaFunction => (
+                EventType::LambdaFunctionScheduled,
+                EventDetails::LambdaFunctionScheduled(LambdaScheduledDetails {
+                    resource: task.resource.clone(),
+                    input: Some(params_text.clone()),
+                    input_details: DataDetails::default(),
+                    timeout_in_seconds: timeout,
+                }),
+                EventType::LambdaFunctionStarted,
+                None,
+            ),
+            Integration::Activity => (
+                EventType::ActivityScheduled,
+                EventDetails::ActivityScheduled(ActivityScheduledDetails {
+                    resource: task.resource.clone(),
+                    input: Some(params_text.clone()),
+                    input_details: DataDetails::default(),
+                    timeout_in_seconds: timeout,
+                    heartbeat_in_seconds: heartbeat,
+                }),
+                EventType::ActivityStarted,
+                Some(EventDetails::ActivityStarted(ActivityStartedDetails {
+                    worker_name: None,
+                })),
+            ),
+            Integration::Service { .. } => {
+                let (rt, r) = resource_names(&task.resource);
+                (
+                    EventType::TaskScheduled,
+                    EventDetails::TaskScheduled(TaskScheduledDetails {
+                        resource_type: rt.clone(),
+                        resource: r.clone(),
+                        region: self.st.context.region.clone(),
+                        parameters: params_text,
+                        timeout_in_seconds: timeout,
+                        heartbeat_in_seconds: heartbeat,
+                    }),
+                    EventType::TaskStarted,
+                    Some(EventDetails::TaskStarted(TaskStartedDetails {
+                        resource_type: rt,
+                        resource: r,
+                    })),
+                )
+            }
+        };
+        let s = self.emit(now, sched_ty, frame.last_event, Some(sched));
+        frame.last_event = self.emit(now, started_ty, s, started);
+        let request = TaskRequest {
+            task_id,
+            state_name: state.name.clone(),
+            resource: task.resource.clone(),
+            integration,
+            parameters: params,
+            task_token: token_opt,
+            timeout_seconds: timeout,
+            heartbeat_seconds: heartbeat,
+            timeout_at,
+            heartbeat_at,
+            credentials: task.credentials.clone(),
+        };
+        if let Some(entry) = self.st.tasks.get_mut(&task_id) {
+            entry.request = Some(request.clone());
+        }
+        self.st.outbox.push(Command::RunTask(request));
+        frame.phase = Phase::Task {
+            task_id,
+            token: Some(token),
+            resource: task.resource.clone(),
+            timeout_at,
+            heartbeat_seconds: heartbeat,
+            heartbeat_at,
+            outcome: None,
+        };
+        Flow::Blocked
+    }
+
+    pub(super) fn seconds_value(
+        &self,
+        frame: &Frame,
+        state: &State,
+        s: Option<&Seconds>,
+        input: &Value,
+        field: &str,
+    ) -> Result<Option<u64>, StateError> {
+        match s {
+            None => Ok(None),
+            Some(Seconds::Fixed(n)) => Ok(Some(*n)),
+            Some(Seconds::Path(p)) => match self.resolve_path(frame, state, p, input) {
+                Ok(v) => match v.as_u64().filter(|n| *n > 0) {
+                    Some(n) => Ok(Some(n)),
+                    None => Err(runtime(
+                        state,
+                        frame,
+                        &format!(
+                            "The {field} field references an invalid value: {v}. It must be a positive integer."
+                        ),
+                    )),
+                },
+                Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
+            },
+        }
+    }
+}
