@@ -11,6 +11,7 @@
 
 pub mod eventbridge;
 pub mod schema;
+pub mod sqs;
 pub mod stepfunctions;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,16 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+
 use super::*;
 use crate::clock::ManualClock;
-use pretty_assertions::assert_eq;
+use crate::protocol::{AwsError, JsonService};
+use crate::store::Store;
 
 const T0: i64 = 1_700_000_000_000;
 const URL: &str = "http://127.0.0.1:4566/000000000000/app-dlq";
@@ -668,4 +678,28 @@ async fn batches_report_each_entry() {
     .await
     .unwrap_err();
     assert_eq!(err.code, "InvalidBatchEntryId");
+}
+
+#[test]
+fn every_operation_is_served() {
+    assert_eq!(
+        operation_names(),
+        [
+            "AddPermission",
+            "ChangeMessageVisibility",
+            "CreateQueue",
+            "DeleteMessage",
+            "DeleteMessageBatch",
+            "DeleteQueue",
+            "GetQueueAttributes",
+            "GetQueueUrl",
+            "ListQueues",
+            "PurgeQueue",
+            "ReceiveMessage",
+            "RemovePermission",
+            "SendMessage",
+            "SendMessageBatch",
+            "SetQueueAttributes",
+        ]
+    );
 }
