@@ -168,12 +168,25 @@ pub trait Validate {
 /// The violated constraints of one request, worded as AWS's front end words them:
 /// `2 validation errors detected: Value 'x' at 'name' failed to satisfy constraint: Member must
 /// have length less than or equal to 80; Value '0' at 'maxResults' ...`.
+///
+/// A service whose front end answers one parameter at a time, in its own words (SQS:
+/// `InvalidParameterValue` "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: ..."),
+/// records its constraints with [`Check::refuse`] instead: the first refusal is the answer.
 #[derive(Debug, Default)]
 pub struct Check {
     violations: Vec<String>,
+    refused: Option<AwsError>,
 }
 
 impl Check {
+    /// A violated constraint the service words itself, as the whole error (code included). Only
+    /// the first is answered, before any of the list's violations.
+    pub fn refuse(&mut self, error: impl Into<AwsError>) {
+        if self.refused.is_none() {
+            self.refused = Some(error.into());
+        }
+    }
+
     fn violation(&mut self, value: &str, member: &str, constraint: &str) {
         self.violations.push(format!(
             "Value {value} at '{member}' failed to satisfy constraint: Member must {constraint}"
@@ -278,11 +291,14 @@ impl Check {
 
     /// Whether every constraint held.
     pub fn is_empty(&self) -> bool {
-        self.violations.is_empty()
+        self.violations.is_empty() && self.refused.is_none()
     }
 
     /// `Ok` when every constraint held, else the service's validation error naming them all.
     pub fn finish(self, errors: &ErrorVocabulary) -> Result<(), AwsError> {
+        if let Some(refused) = self.refused {
+            return Err(refused);
+        }
         match self.violations.len() {
             0 => Ok(()),
             1 => Err(errors.validation(format!(
@@ -512,6 +528,21 @@ mod tests {
                 "3 validation errors detected: Value 'toolong' at 'name' failed to satisfy constraint: Member must have length less than or equal to 5; Value '9' at 'times' failed to satisfy constraint: Member must have value less than or equal to 3; Value 'MEH' at 'tone' failed to satisfy constraint: Member must satisfy enum value set: [LOUD, SOFT]"
             )
         );
+    }
+
+    #[test]
+    fn a_refusal_in_the_service_s_words_is_answered_alone() {
+        let mut check = Check::default();
+        check.length("name", Some("toolong"), 1, 5);
+        assert!(!check.is_empty());
+        check.refuse(AwsError::client("InvalidParameterValue", "first"));
+        check.refuse(AwsError::client("MissingParameter", "second"));
+        let err = check.finish(&ERRORS).unwrap_err();
+        assert_eq!(
+            (err.code.as_str(), err.message.as_deref()),
+            ("InvalidParameterValue", Some("first"))
+        );
+        assert!(Check::default().is_empty());
     }
 
     fn invalid_token(t: &str) -> AwsError {

@@ -12,6 +12,7 @@
 pub mod eventbridge;
 pub mod logs;
 pub mod schema;
+pub mod sqs;
 pub mod stepfunctions;
 
 use std::path::{Path, PathBuf};

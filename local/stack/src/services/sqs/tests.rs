@@ -1,6 +1,16 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+
 use super::*;
 use crate::clock::ManualClock;
-use pretty_assertions::assert_eq;
+use crate::protocol::{AwsError, JsonService};
+use crate::store::Store;
 
 const T0: i64 = 1_700_000_000_000;
 const URL: &str = "http://127.0.0.1:4566/000000000000/app-dlq";
@@ -668,4 +678,283 @@ async fn batches_report_each_entry() {
     .await
     .unwrap_err();
     assert_eq!(err.code, "InvalidBatchEntryId");
+}
+
+#[test]
+fn every_operation_is_served() {
+    assert_eq!(
+        operation_names(),
+        [
+            "AddPermission",
+            "ChangeMessageVisibility",
+            "CreateQueue",
+            "DeleteMessage",
+            "DeleteMessageBatch",
+            "DeleteQueue",
+            "GetQueueAttributes",
+            "GetQueueUrl",
+            "ListQueues",
+            "PurgeQueue",
+            "ReceiveMessage",
+            "RemovePermission",
+            "SendMessage",
+            "SendMessageBatch",
+            "SetQueueAttributes",
+        ]
+    );
+}
+
+/// An error's (`__type`, message, `x-amzn-query-error`).
+fn wire(err: &AwsError) -> (String, String, String) {
+    (
+        err.wire_type(),
+        err.message.clone().unwrap_or_default(),
+        err.query_error.clone().unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn list_queues_checks_sizes_and_refuses_tokens_it_did_not_issue() {
+    let (svc, _) = service();
+    for name in ["app-a", "app-b", "app-c"] {
+        call(&svc, "CreateQueue", json!({"QueueName": name}))
+            .await
+            .unwrap();
+    }
+    let err = call(&svc, "ListQueues", json!({"MaxResults": 0}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        wire(&err),
+        (
+            "com.amazonaws.sqs#InvalidParameterValue".into(),
+            "Value 0 for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.".into(),
+            "InvalidParameterValue;Sender".into()
+        )
+    );
+    let page = call(&svc, "ListQueues", json!({"MaxResults": 1}))
+        .await
+        .unwrap();
+    let token = page["NextToken"].as_str().unwrap().to_owned();
+    assert_ne!(token, "app-a", "the position is sealed, not sent bare");
+    let err = call(&svc, "ListQueues", json!({"NextToken": token}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message.as_deref(),
+        Some("MaxResults is a mandatory parameter when you provide a value for NextToken.")
+    );
+    let foreign = crate::protocol::tokens::seal("events:ListRules", "app-a");
+    for bad in [foreign.as_str(), "app-a", "garbage"] {
+        let err = call(
+            &svc,
+            "ListQueues",
+            json!({"MaxResults": 1, "NextToken": bad}),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            wire(&err),
+            (
+                "com.amazonaws.sqs#InvalidParameterValue".into(),
+                "Invalid NextToken value.".into(),
+                "InvalidParameterValue;Sender".into()
+            )
+        );
+    }
+    // Without MaxResults the listing is one page, with no token.
+    let all = call(&svc, "ListQueues", json!({})).await.unwrap();
+    assert_eq!(all["QueueUrls"].as_array().unwrap().len(), 3);
+    assert!(all.get("NextToken").is_none());
+    let last = call(
+        &svc,
+        "ListQueues",
+        json!({"MaxResults": 2, "NextToken": token}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        last,
+        json!({"QueueUrls": ["http://127.0.0.1:4566/000000000000/app-b", "http://127.0.0.1:4566/000000000000/app-c"]})
+    );
+}
+
+#[tokio::test]
+async fn permissions_add_and_remove_policy_statements() {
+    let (svc, _) = with_queue().await;
+    let err = call(
+        &svc,
+        "AddPermission",
+        json!({"QueueUrl": URL, "Label": "bad label", "AWSAccountIds": ["111111111111"], "Actions": ["SendMessage"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.message.as_deref(),
+        Some(
+            "Value bad label for parameter Label is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length."
+        )
+    );
+    let err = call(
+        &svc,
+        "AddPermission",
+        json!({"QueueUrl": URL, "Label": "l", "AWSAccountIds": [], "Actions": ["SendMessage"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        wire(&err),
+        (
+            "com.amazonaws.sqs#MissingParameter".into(),
+            "The request must contain the parameter AWSAccountIds.".into(),
+            "MissingParameter;Sender".into()
+        )
+    );
+    let err = call(
+        &svc,
+        "AddPermission",
+        json!({"QueueUrl": URL, "Label": "l", "AWSAccountIds": ["111111111111"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.message.as_deref(),
+        Some("The request must contain the parameter Actions.")
+    );
+    let grant = json!({"QueueUrl": URL, "Label": "send", "AWSAccountIds": ["111111111111"], "Actions": ["SendMessage"]});
+    assert_eq!(
+        call(&svc, "AddPermission", grant.clone()).await.unwrap(),
+        json!({})
+    );
+    let err = call(&svc, "AddPermission", grant).await.unwrap_err();
+    assert_eq!(
+        err.message.as_deref(),
+        Some("Value send for parameter Label is invalid. Reason: Already exists.")
+    );
+    let policy = call(
+        &svc,
+        "GetQueueAttributes",
+        json!({"QueueUrl": URL, "AttributeNames": ["Policy"]}),
+    )
+    .await
+    .unwrap();
+    let policy: Value =
+        serde_json::from_str(policy["Attributes"]["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        policy,
+        json!({"Version": "2012-10-17",
+               "Id": "arn:aws:sqs:us-east-1:000000000000:app-dlq/SQSDefaultPolicy",
+               "Statement": [{"Sid": "send", "Effect": "Allow",
+                   "Principal": {"AWS": ["arn:aws:iam::111111111111:root"]},
+                   "Action": ["SQS:SendMessage"],
+                   "Resource": "arn:aws:sqs:us-east-1:000000000000:app-dlq"}]})
+    );
+    let err = call(
+        &svc,
+        "RemovePermission",
+        json!({"QueueUrl": URL, "Label": "other"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.message.as_deref(),
+        Some("Value other for parameter Label is invalid. Reason: can't find label.")
+    );
+    call(
+        &svc,
+        "RemovePermission",
+        json!({"QueueUrl": URL, "Label": "send"}),
+    )
+    .await
+    .unwrap();
+    let err = call(
+        &svc,
+        "RemovePermission",
+        json!({"QueueUrl": URL, "Label": "send"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn change_message_visibility_of_messages_in_flight() {
+    let (svc, clock) = with_queue().await;
+    call(
+        &svc,
+        "SendMessage",
+        json!({"QueueUrl": URL, "MessageBody": "x"}),
+    )
+    .await
+    .unwrap();
+    let got = call(&svc, "ReceiveMessage", json!({"QueueUrl": URL}))
+        .await
+        .unwrap();
+    let handle = got["Messages"][0]["ReceiptHandle"].clone();
+    let err = call(
+        &svc,
+        "ChangeMessageVisibility",
+        json!({"QueueUrl": URL, "ReceiptHandle": handle, "VisibilityTimeout": 43_201}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        wire(&err),
+        (
+            "com.amazonaws.sqs#InvalidParameterValue".into(),
+            "Value 43201 for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.".into(),
+            "InvalidParameterValue;Sender".into()
+        )
+    );
+    let err = call(
+        &svc,
+        "ChangeMessageVisibility",
+        json!({"QueueUrl": URL, "ReceiptHandle": handle}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "MissingParameter");
+    call(
+        &svc,
+        "ChangeMessageVisibility",
+        json!({"QueueUrl": URL, "ReceiptHandle": handle, "VisibilityTimeout": 0}),
+    )
+    .await
+    .unwrap();
+    let again = call(&svc, "ReceiveMessage", json!({"QueueUrl": URL}))
+        .await
+        .unwrap();
+    assert_eq!(again["Messages"][0]["Body"], "x");
+    // The first handle is no longer the message's: not in flight under it.
+    clock.advance(Duration::from_millis(1));
+    let err = call(
+        &svc,
+        "ChangeMessageVisibility",
+        json!({"QueueUrl": URL, "ReceiptHandle": handle, "VisibilityTimeout": 5}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        wire(&err),
+        (
+            "com.amazonaws.sqs#MessageNotInflight".into(),
+            "Message does not exist or is not available for visibility timeout change.".into(),
+            "AWS.SimpleQueueService.MessageNotInflight;Sender".into()
+        )
+    );
+    let err = call(
+        &svc,
+        "GetQueueAttributes",
+        json!({"QueueUrl": URL, "AttributeNames": ["Colour"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        wire(&err),
+        (
+            "com.amazonaws.sqs#InvalidAttributeName".into(),
+            "Unknown Attribute Colour.".into(),
+            "InvalidAttributeName;Sender".into()
+        )
+    );
 }
