@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::params;
-
 use crate::lambda::{
     AsyncEventStore, AsyncInvocationRecord, AsyncInvokeConfig, DeadLetterSink, FunctionConfig,
     LambdaConfig, LambdaService, LogEvent, LogFormat, LogSink, QueuedEvent,
@@ -17,7 +15,8 @@ use crate::lambda::{
 use crate::services::context::Context;
 use crate::services::logs::{InputLogEvent, LogsService};
 use crate::services::sqs::{MessageAttributeValue, SqsService};
-use crate::store::{Store, StoreError};
+use crate::store::lambda::{self as records, AsyncEventRecord};
+use crate::store::Store;
 use crate::template::FunctionModel;
 
 /// Lambda output → CloudWatch Logs, written (as on AWS) with the function's execution role.
@@ -215,22 +214,17 @@ impl StoreAsyncEvents {
 impl AsyncEventStore for StoreAsyncEvents {
     fn save(&self, event: &QueuedEvent) {
         let event = event.clone();
-        let saved = self.store.write_blocking(move |c| {
-            c.prepare_cached(
-                "INSERT OR REPLACE INTO lambda_async_events \
-                 (request_id, function_name, payload, enqueued_at_ms, attempts, last_error) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                event.request_id,
-                event.function_name,
-                event.payload.to_vec(),
-                event.enqueued_at_ms,
-                event.attempts,
-                event.last_error.as_ref().map(|b| b.to_vec())
-            ])?;
-            Ok::<_, StoreError>(())
-        });
+        let record = AsyncEventRecord {
+            request_id: event.request_id,
+            function_name: event.function_name,
+            payload: event.payload.to_vec(),
+            enqueued_at_ms: event.enqueued_at_ms,
+            attempts: event.attempts,
+            last_error: event.last_error.as_ref().map(|b| b.to_vec()),
+        };
+        let saved = self
+            .store
+            .write_blocking(move |c| records::save_async_event(c, &record));
         if let Err(e) = saved {
             tracing::error!(error = %e, "queued invocation not stored");
         }
@@ -238,34 +232,30 @@ impl AsyncEventStore for StoreAsyncEvents {
 
     fn remove(&self, request_id: &str) {
         let id = request_id.to_owned();
-        let removed = self.store.write_blocking(move |c| {
-            c.prepare_cached("DELETE FROM lambda_async_events WHERE request_id = ?1")?
-                .execute([id])?;
-            Ok::<_, StoreError>(())
-        });
+        let removed = self
+            .store
+            .write_blocking(move |c| records::remove_async_event(c, &id));
         if let Err(e) = removed {
             tracing::error!(error = %e, "finished invocation not removed");
         }
     }
 
     fn load(&self) -> Vec<QueuedEvent> {
-        let loaded = self.store.call_blocking(|c| {
-            let mut stmt = c.prepare(
-                "SELECT request_id, function_name, payload, enqueued_at_ms, attempts, last_error \
-                 FROM lambda_async_events ORDER BY enqueued_at_ms, request_id",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok(QueuedEvent {
-                    request_id: r.get(0)?,
-                    function_name: r.get(1)?,
-                    payload: r.get::<_, Vec<u8>>(2)?.into(),
-                    enqueued_at_ms: r.get(3)?,
-                    attempts: r.get(4)?,
-                    last_error: r.get::<_, Option<Vec<u8>>>(5)?.map(Into::into),
-                })
-            })?;
-            Ok::<_, StoreError>(rows.collect::<Result<Vec<_>, _>>()?)
-        });
+        let loaded = self
+            .store
+            .call_blocking(records::load_async_events)
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|r| QueuedEvent {
+                        request_id: r.request_id,
+                        function_name: r.function_name,
+                        payload: r.payload.into(),
+                        enqueued_at_ms: r.enqueued_at_ms,
+                        attempts: r.attempts,
+                        last_error: r.last_error.map(Into::into),
+                    })
+                    .collect()
+            });
         loaded.unwrap_or_else(|e| {
             tracing::error!(error = %e, "queued invocations not loaded");
             Vec::new()

@@ -595,12 +595,7 @@ fn seed_template_records(
         .iter()
         .map(|(r, _)| (r.bus_name.clone(), r.name.clone()))
         .collect();
-    let old_rules: Vec<(String, String)> = {
-        let mut stmt =
-            tx.prepare("SELECT bus_name, name FROM event_rules WHERE origin = 'template'")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let old_rules = eventbridge::template_rules(tx)?;
     for (bus, name) in old_rules {
         if !keep_rules.contains(&(bus.clone(), name.clone())) {
             eventbridge::delete_rule(tx, &bus, &name)?;
@@ -623,10 +618,7 @@ fn seed_template_records(
                 ..rule.clone()
             },
         )?;
-        tx.execute(
-            "DELETE FROM event_targets WHERE bus_name = ?1 AND rule_name = ?2",
-            rusqlite::params![rule.bus_name, rule.name],
-        )?;
+        eventbridge::clear_targets(tx, &rule.bus_name, &rule.name)?;
         for target in targets {
             eventbridge::put_target(tx, target)?;
         }

@@ -10,6 +10,53 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 
+/// Records the answer of an idempotent PutEvents (a task's `events:putEvents`), by scope and key.
+pub fn put_publish_key(
+    c: &Connection,
+    scope: &str,
+    key: &str,
+    outcome: &str,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT OR REPLACE INTO publish_keys (scope, key, outcome) VALUES (?1, ?2, ?3)",
+        [scope, key, outcome],
+    )?;
+    Ok(())
+}
+
+/// The recorded answer of a PutEvents, if any.
+pub fn publish_key(c: &Connection, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(c.query_row(
+        "SELECT outcome FROM publish_keys WHERE scope = ?1 AND key = ?2",
+        [scope, key],
+        |row| row.get(0),
+    )
+    .optional()?)
+}
+
+/// Forgets every recorded answer of a scope (an execution that ended).
+pub fn delete_publish_keys(c: &Connection, scope: &str) -> Result<(), StoreError> {
+    c.execute("DELETE FROM publish_keys WHERE scope = ?1", [scope])?;
+    Ok(())
+}
+
+/// The (bus, name) of every rule a template created.
+pub fn template_rules(c: &Connection) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt =
+        c.prepare_cached("SELECT bus_name, name FROM event_rules WHERE origin = 'template'")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Removes every target of a rule.
+pub fn clear_targets(c: &Connection, bus: &str, rule: &str) -> Result<(), StoreError> {
+    c.execute(
+        "DELETE FROM event_targets WHERE bus_name = ?1 AND rule_name = ?2",
+        params![bus, rule],
+    )?;
+    Ok(())
+}
+
 /// An event bus row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventBusRecord {

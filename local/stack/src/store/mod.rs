@@ -10,6 +10,7 @@
 //! crash of this process (only an OS crash can lose the last ones).
 
 pub mod eventbridge;
+pub mod lambda;
 pub mod logs;
 pub mod schema;
 pub mod sqs;

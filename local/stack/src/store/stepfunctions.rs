@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 
+/// The waiting tokens of a finished execution can no longer be answered.
+pub fn expire_task_tokens(c: &Connection, execution_arn: &str) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE task_tokens SET status = 'TIMED_OUT' WHERE execution_arn = ?1 AND status = 'WAITING'",
+        [execution_arn],
+    )?;
+    Ok(())
+}
+
 /// A state machine row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateMachineRecord {

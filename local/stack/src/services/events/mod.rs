@@ -393,10 +393,7 @@ impl EventsService {
             .store
             .write(move |tx| {
                 if let Some((scope, key, outcome)) = &record {
-                    tx.execute(
-                        "INSERT OR REPLACE INTO publish_keys (scope, key, outcome) VALUES (?1, ?2, ?3)",
-                        [scope, key, outcome],
-                    )?;
+                    eventbridge::put_publish_key(tx, scope, key, outcome)?;
                 }
                 let mut ids = Vec::with_capacity(encoded.len());
                 for (destination, payload, expires) in &encoded {
@@ -921,16 +918,7 @@ impl EventPublisher for EventsService {
             let recorded: Option<String> = self
                 .stack
                 .store
-                .call(move |c| {
-                    use rusqlite::OptionalExtension as _;
-                    c.query_row(
-                        "SELECT outcome FROM publish_keys WHERE scope = ?1 AND key = ?2",
-                        [&s, &k],
-                        |row| row.get(0),
-                    )
-                    .optional()
-                    .map_err(StoreError::from)
-                })
+                .call(move |c| eventbridge::publish_key(c, &s, &k))
                 .await
                 .map_err(|e| AwsError::internal(format!("storage failed: {e}")))?;
             if let Some(outcome) = recorded

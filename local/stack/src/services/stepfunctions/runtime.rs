@@ -419,12 +419,9 @@ impl Runner {
                 }
                 if !running {
                     // Tokens of a finished execution can no longer be answered.
-                    c.execute(
-                        "UPDATE task_tokens SET status = 'TIMED_OUT' WHERE execution_arn = ?1 AND status = 'WAITING'",
-                        [&record.arn],
-                    )?;
+                    records::expire_task_tokens(c, &record.arn)?;
                     // Its tasks will never be sent again: their PutEvents answers can go.
-                    c.execute("DELETE FROM publish_keys WHERE scope = ?1", [&record.arn])?;
+                    crate::store::eventbridge::delete_publish_keys(c, &record.arn)?;
                 }
                 Ok(())
             })
