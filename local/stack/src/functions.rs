@@ -15,8 +15,8 @@ use crate::lambda::{
 use crate::services::context::Context;
 use crate::services::logs::{InputLogEvent, LogsService};
 use crate::services::sqs::{MessageAttributeValue, SqsService};
-use crate::store::lambda::{self as records, AsyncEventRecord};
 use crate::store::Store;
+use crate::store::lambda::{self as records, AsyncEventRecord};
 use crate::template::FunctionModel;
 
 /// Lambda output → CloudWatch Logs, written (as on AWS) with the function's execution role.
