@@ -32,11 +32,35 @@ pub enum CallError {
     },
 }
 
+/// The HTTP/1 client both clients of this crate use.
+pub(crate) type Http = Client<HttpConnector, Full<Bytes>>;
+
+/// A client with no connection yet.
+pub(crate) fn http() -> Http {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// Sends `request` and reads the whole answer: its status and body, or what went wrong on the way.
+pub(crate) async fn exchange(
+    http: &Http,
+    request: hyper::Request<Full<Bytes>>,
+) -> Result<(hyper::StatusCode, Bytes), String> {
+    let response = http.request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((status, bytes))
+}
+
 /// A minimal awsJson client: one POST per operation, `X-Amz-Target` and the JSON body.
 #[derive(Clone)]
 pub struct AwsJsonClient {
     endpoint: String,
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: Http,
 }
 
 impl AwsJsonClient {
@@ -44,7 +68,7 @@ impl AwsJsonClient {
     pub fn new(endpoint: impl Into<String>) -> Self {
         Self {
             endpoint: endpoint.into(),
-            http: Client::builder(TokioExecutor::new()).build_http(),
+            http: http(),
         }
     }
 
@@ -70,18 +94,7 @@ impl AwsJsonClient {
             .header("content-type", content_type)
             .body(Full::new(Bytes::from(body.to_string())))
             .map_err(|e| transport(e.to_string()))?;
-        let response = self
-            .http
-            .request(request)
-            .await
-            .map_err(|e| transport(e.to_string()))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| transport(e.to_string()))?
-            .to_bytes();
+        let (status, bytes) = exchange(&self.http, request).await.map_err(transport)?;
         let value: Value = if bytes.is_empty() {
             json!({})
         } else {

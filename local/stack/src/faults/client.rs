@@ -1,10 +1,7 @@
 //! The client side of the control API (`fault ...`, tests).
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
 use super::api::FAULTS_PATH;
@@ -35,7 +32,7 @@ pub enum ClientError {
 /// Calls `/_local/faults` on a running stack.
 pub struct FaultClient {
     endpoint: String,
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: crate::client::Http,
 }
 
 impl FaultClient {
@@ -43,7 +40,7 @@ impl FaultClient {
     pub fn new(endpoint: impl Into<String>) -> Self {
         Self {
             endpoint: endpoint.into().trim_end_matches('/').to_owned(),
-            http: Client::builder(TokioExecutor::new()).build_http(),
+            http: crate::client::http(),
         }
     }
 
@@ -84,18 +81,9 @@ impl FaultClient {
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
             .map_err(|e| transport(e.to_string()))?;
-        let response = self
-            .http
-            .request(request)
+        let (status, bytes) = crate::client::exchange(&self.http, request)
             .await
-            .map_err(|e| transport(e.to_string()))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| transport(e.to_string()))?
-            .to_bytes();
+            .map_err(transport)?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|_| {
             transport(format!(
                 "HTTP {status} with a body that is not JSON (is this the local stack?): {}",
