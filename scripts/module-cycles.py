@@ -69,17 +69,22 @@ def modules(src):
     return found
 
 
+def base_of(head, module):
+    """The module a path starting with `crate`, `self` or `super` is relative to."""
+    if head == "crate":
+        return []
+    if head == "self":
+        return list(module)
+    return list(module[:-1])
+
+
 def referenced_paths(module, source):
     """Absolute module paths (tuples) that `module`'s source names."""
     refs = set()
     for m in re.finditer(r"\b(crate|super|self)((?:::\s*\w+)+)", source):
         head, rest = m.group(1), [p.strip() for p in m.group(2).split("::") if p.strip()]
-        if head == "crate":
-            base = []
-        elif head == "self":
-            base = list(module)
-        else:
-            base = list(module[:-1])
+        base = base_of(head, module)
+        if head == "super":
             # `super::super::x`
             while rest and rest[0] == "super":
                 base = base[:-1]
@@ -88,13 +93,7 @@ def referenced_paths(module, source):
     # `use crate::a::{b, c::d}` / `use super::{x, y}`: names inside the braces
     for m in re.finditer(r"\b(crate|super|self)((?:::\w+)*)::\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}", source):
         head, mid, group = m.group(1), m.group(2), m.group(3)
-        if head == "crate":
-            base = []
-        elif head == "self":
-            base = list(module)
-        else:
-            base = list(module[:-1])
-        base += [p for p in mid.split("::") if p]
+        base = base_of(head, module) + [p for p in mid.split("::") if p]
         for item in re.split(r",(?![^{]*\})", group):
             first = item.strip().split("::")[0].strip()
             if first and first != "self":

@@ -193,30 +193,16 @@ impl Check {
         ));
     }
 
-    /// A string member's length in characters, when it is present.
-    pub fn length(&mut self, member: &str, value: Option<&str>, min: usize, max: usize) {
-        let Some(value) = value else { return };
-        let len = value.chars().count();
-        if len < min {
-            self.violation(
-                &quoted(value),
-                member,
-                &format!("have length greater than or equal to {min}"),
-            );
-        } else if len > max {
-            self.violation(
-                &quoted(value),
-                member,
-                &format!("have length less than or equal to {max}"),
-            );
-        }
-    }
-
-    /// A string member whose value AWS does not repeat in the message (task tokens, `error`,
-    /// `cause`: "Value at 'cause' failed to satisfy constraint: ...").
-    pub fn secret_length(&mut self, member: &str, value: Option<&str>, min: usize, max: usize) {
-        let Some(value) = value else { return };
-        let len = value.chars().count();
+    /// A length outside `min..=max`; `shown` is the value as the message repeats it (`None` for
+    /// members AWS does not repeat: "Value at 'cause' failed to satisfy constraint: ...").
+    fn length_violation(
+        &mut self,
+        shown: Option<&str>,
+        member: &str,
+        len: usize,
+        min: usize,
+        max: usize,
+    ) {
         let constraint = if len < min {
             format!("have length greater than or equal to {min}")
         } else if len > max {
@@ -224,9 +210,35 @@ impl Check {
         } else {
             return;
         };
-        self.violations.push(format!(
-            "Value at '{member}' failed to satisfy constraint: Member must {constraint}"
-        ));
+        match shown {
+            Some(value) => self.violation(&quoted(value), member, &constraint),
+            None => self.violations.push(format!(
+                "Value at '{member}' failed to satisfy constraint: Member must {constraint}"
+            )),
+        }
+    }
+
+    /// A string member's length in characters, when it is present.
+    pub fn length(&mut self, member: &str, value: Option<&str>, min: usize, max: usize) {
+        if let Some(value) = value {
+            self.length_violation(Some(value), member, value.chars().count(), min, max);
+        }
+    }
+
+    /// A string member whose value AWS does not repeat in the message (task tokens, `error`,
+    /// `cause`).
+    pub fn secret_length(&mut self, member: &str, value: Option<&str>, min: usize, max: usize) {
+        if let Some(value) = value {
+            self.length_violation(None, member, value.chars().count(), min, max);
+        }
+    }
+
+    /// A list member's number of elements, when it is present (the list is not repeated:
+    /// "Value at 'ids' failed to satisfy constraint: ...").
+    pub fn list_length(&mut self, member: &str, len: Option<usize>, min: usize, max: usize) {
+        if let Some(len) = len {
+            self.length_violation(None, member, len, min, max);
+        }
     }
 
     /// A numeric member's range, when it is present.
@@ -267,24 +279,6 @@ impl Check {
                 &quoted(value),
                 member,
                 &format!("satisfy regular expression pattern: {}", pattern.as_str()),
-            );
-        }
-    }
-
-    /// A list member's number of elements, when it is present.
-    pub fn count(&mut self, member: &str, len: Option<usize>, min: usize, max: usize) {
-        let Some(len) = len else { return };
-        if len < min {
-            self.violation(
-                "'[...]'",
-                member,
-                &format!("have length greater than or equal to {min}"),
-            );
-        } else if len > max {
-            self.violation(
-                "'[...]'",
-                member,
-                &format!("have length less than or equal to {max}"),
             );
         }
     }

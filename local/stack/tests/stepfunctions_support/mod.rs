@@ -388,15 +388,11 @@ impl Harness {
     /// from: a callback token is persisted with `TaskSubmitted`, not when the request goes out).
     pub async fn wait_history_event(&self, arn: &str, event_type: &str) {
         for _ in 0..500 {
-            let history = self
-                .ok(
-                    "GetExecutionHistory",
-                    json!({"executionArn": arn, "maxResults": 1000}),
-                )
-                .await;
-            if history["events"]
-                .as_array()
-                .is_some_and(|events| events.iter().any(|e| e["type"] == event_type))
+            if self
+                .history_types(arn)
+                .await
+                .iter()
+                .any(|t| t == event_type)
             {
                 return;
             }

@@ -14,13 +14,13 @@ use super::{
     CreateLogGroupRequest, DescribeLogGroupsRequest, DescribeLogGroupsResponse,
     DescribeLogStreamsRequest, DescribeLogStreamsResponse, FilterLogEventsRequest,
     FilterLogEventsResponse, GetLogEventsRequest, GetLogEventsResponse, LogGroupRequest,
-    LogStreamRequest, LogsService, PutLogEventsRequest, PutLogEventsResponse,
+    LogStreamRequest, LogsService, MAX_EVENTS_LIMIT, PutLogEventsRequest, PutLogEventsResponse,
     PutRetentionPolicyRequest,
 };
 use crate::protocol::ServiceFuture;
 use crate::protocol::error::AwsError;
 use crate::protocol::null_member_message;
-use crate::protocol::operation::{ErrorVocabulary, Validate};
+use crate::protocol::operation::{Check, ErrorVocabulary, Validate};
 
 fn missing(member: &str) -> AwsError {
     AwsError::client("InvalidParameterException", null_member_message(member))
@@ -47,8 +47,17 @@ impl Validate for PutRetentionPolicyRequest {}
 impl Validate for DescribeLogGroupsRequest {}
 impl Validate for DescribeLogStreamsRequest {}
 impl Validate for PutLogEventsRequest {}
-impl Validate for GetLogEventsRequest {}
-impl Validate for FilterLogEventsRequest {}
+/// GetLogEvents / FilterLogEvents: `limit` 1..=10,000.
+impl Validate for GetLogEventsRequest {
+    fn validate(&self, check: &mut Check) {
+        check.range("limit", self.limit, 1, MAX_EVENTS_LIMIT);
+    }
+}
+impl Validate for FilterLogEventsRequest {
+    fn validate(&self, check: &mut Check) {
+        check.range("limit", self.limit, 1, MAX_EVENTS_LIMIT);
+    }
+}
 impl Validate for PutResourcePolicyRequest {}
 impl Validate for DescribeResourcePoliciesRequest {}
 impl Validate for DeleteResourcePolicyRequest {}

@@ -36,6 +36,8 @@ const MAX_FUTURE_MS: i64 = 2 * 3_600_000;
 const MAX_PAST_MS: i64 = 14 * 86_400_000;
 /// "A batch of log events in a single request cannot span more than 24 hours."
 const MAX_SPAN_MS: i64 = 86_400_000;
+/// GetLogEvents / FilterLogEvents return at most this many events (and the default).
+pub const MAX_EVENTS_LIMIT: i64 = 10_000;
 /// Rows FilterLogEvents reads per store job.
 const SCAN_CHUNK: usize = 1000;
 /// GetLogEvents / FilterLogEvents return at most 1 MB of events.
@@ -510,18 +512,6 @@ fn validate_stream_name(name: &str) -> Result<(), LogsError> {
         )));
     }
     Ok(())
-}
-
-fn validate_limit(limit: Option<i64>, max: i64) -> Result<Option<i64>, LogsError> {
-    match limit {
-        Some(l) if l < 1 => Err(LogsError::InvalidParameter(format!(
-            "1 validation error detected: Value '{l}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
-        ))),
-        Some(l) if l > max => Err(LogsError::InvalidParameter(format!(
-            "1 validation error detected: Value '{l}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to {max}"
-        ))),
-        other => Ok(other),
-    }
 }
 
 /// Resolves `logGroupName` / `logGroupIdentifier` (a name or an ARN).
@@ -1091,7 +1081,8 @@ impl LogsService {
         req: GetLogEventsRequest,
     ) -> Result<GetLogEventsResponse, LogsError> {
         let group = group_from(req.log_group_name, req.log_group_identifier)?;
-        let limit = validate_limit(req.limit, 10_000)?.unwrap_or(10_000);
+        // `limit` is checked (1..=MAX_EVENTS_LIMIT) with the request, in api.rs.
+        let limit = req.limit.unwrap_or(MAX_EVENTS_LIMIT);
         let token = match req.next_token.as_deref() {
             Some(t) => Some(Cursor::decode(t).ok_or_else(invalid_token)?),
             None => None,
@@ -1191,8 +1182,7 @@ impl LogsService {
         req: FilterLogEventsRequest,
     ) -> Result<FilterLogEventsResponse, LogsError> {
         let group = group_from(req.log_group_name, req.log_group_identifier)?;
-        let limit =
-            usize::try_from(validate_limit(req.limit, 10_000)?.unwrap_or(10_000)).unwrap_or(10_000);
+        let limit = usize::try_from(req.limit.unwrap_or(MAX_EVENTS_LIMIT)).unwrap_or(usize::MAX);
         if req.log_stream_names.is_some() && req.log_stream_name_prefix.is_some() {
             return Err(LogsError::InvalidParameter(
                 "You cannot specify both LogStreamNames and LogStreamNamePrefix".into(),
