@@ -50,6 +50,7 @@ fn put_and_deliver(c: &mut Criterion) {
             Extensions {
                 services: vec![events],
                 rest: None,
+                rest_fronts: Vec::new(),
             }
         })
         .await

@@ -175,10 +175,12 @@ pub async fn start_with_faults(
         .into_iter()
         .map(|service| DelayedService::wrap(service, &delays, clock))
         .collect();
+        let lambda_front = crate::lambda::LambdaFront::of(&lambda);
         parts = Some((lambda, stepfunctions, events, notes, control));
         Extensions {
             services,
             rest: Some(rest),
+            rest_fronts: vec![(crate::lambda::PATH_PREFIX, lambda_front)],
         }
     })
     .await?;

@@ -116,8 +116,11 @@ pub struct TemplateSource {
 pub struct Extensions {
     /// More JSON services (by their target prefix).
     pub services: Vec<Arc<dyn JsonService>>,
-    /// REST routes (Lambda's `/2015-03-31/functions/...`, the Runtime API).
+    /// REST routes (Lambda's `/2015-03-31/functions/...`, the control API).
     pub rest: Option<Router>,
+    /// The REST services' fronts, by the path their routes start with (the layers find a
+    /// request's body limit, operation and error encoding there).
+    pub rest_fronts: Vec<(&'static str, Arc<dyn crate::protocol::middleware::Front>)>,
 }
 
 /// A stack serving requests.
@@ -289,13 +292,21 @@ pub async fn start(
     }
     let extensions = extend(&stack);
     let mut registry = ServiceRegistry::new();
-    registry.set_permissions(Arc::clone(&stack.permissions));
     registry.register(logs);
     registry.register(sqs);
     for service in extensions.services {
         registry.register(service);
     }
-    // Every route behind the caller checks (Host, Origin, the control API's media type).
+    let mut fronts = crate::protocol::middleware::Fronts::new();
+    fronts.set_permissions(Arc::clone(&stack.permissions));
+    for service in registry.services() {
+        fronts.json(Arc::clone(service));
+    }
+    for (path_prefix, front) in extensions.rest_fronts {
+        fronts.rest(path_prefix, front);
+    }
+    // Every route behind one stack of layers: admission, request id, callers (Host, Origin, the
+    // control API's media type), the operation boundary (body limit, permissions).
     let callers = Arc::new(crate::protocol::callers::CallerPolicy {
         bind: config.bind,
         allowed_hosts: config
@@ -305,16 +316,14 @@ pub async fn start(
             .collect(),
         cors_origins: config.cors_origins.clone(),
     });
-    // Outermost first: the in-flight bound, then the caller checks.
-    let app = crate::protocol::router(registry, extensions.rest)
-        .layer(axum::middleware::from_fn_with_state(
+    let app = crate::protocol::middleware::apply(
+        crate::protocol::router(registry, extensions.rest),
+        crate::protocol::middleware::Layers {
+            max_in_flight: config.max_in_flight,
             callers,
-            crate::protocol::callers::guard,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            crate::protocol::admission::InFlight::new(config.max_in_flight),
-            crate::protocol::admission::in_flight,
-        ));
+            fronts,
+        },
+    );
     let (tx, rx) = oneshot::channel::<()>();
     // Request/response traffic: the listener sets TCP_NODELAY on every connection.
     let listener =

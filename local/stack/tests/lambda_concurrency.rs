@@ -115,7 +115,7 @@ async fn throttle_policy_answers_too_many_requests() {
     assert_eq!(err.code(), "TooManyRequestsException");
     assert_eq!(err.status().as_u16(), 429);
     assert_eq!(
-        err.body(),
+        emulator::protocol::AwsError::from(err).rest_body(),
         serde_json::json!({"Type": "User", "message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
     );
     assert_eq!(busy.await.unwrap().unwrap().function_error, None);

@@ -45,10 +45,12 @@ async fn stack_with_functions() -> (server::RunningServer, LambdaService, std::p
         |stack| {
             let (service, _notes) = start_lambda(stack, &locator, config);
             let rest = emulator::lambda::router(service.clone());
+            let front = emulator::lambda::LambdaFront::of(&service);
             lambda = Some(service);
             Extensions {
                 services: Vec::new(),
                 rest: Some(rest),
+                rest_fronts: vec![(emulator::lambda::PATH_PREFIX, front)],
             }
         },
     )

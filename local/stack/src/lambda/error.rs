@@ -1,9 +1,11 @@
 //! Errors of the Lambda API, named and shaped as the Lambda API reference
 //! names them (restJson1: `x-amzn-errortype` header plus a JSON body).
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+
+use crate::protocol::error::AwsError;
+use crate::protocol::{Protocol, error_response};
 
 /// An error the Lambda API returns to its caller (not a function error: those
 /// are a successful Invoke with `X-Amz-Function-Error`).
@@ -58,39 +60,39 @@ impl LambdaError {
             LambdaError::Service(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
+}
 
-    /// The JSON body: Lambda's errors carry `Type` (`User` / `Service`) and `message`, as the Lambda API model has them.
-    pub fn body(&self) -> serde_json::Value {
-        let kind = match self {
+impl From<LambdaError> for AwsError {
+    /// Lambda's errors carry `Type` (`User` / `Service`) and `message` in the body, as the Lambda
+    /// API model has them; a throttle adds its `Reason` and `Retry-After`.
+    fn from(error: LambdaError) -> Self {
+        let kind = match error {
             LambdaError::Service(_) => "Service",
             _ => "User",
         };
-        let mut body = json!({ "Type": kind, "message": self.to_string() });
-        if let LambdaError::TooManyRequests { reason } = self {
-            body["Reason"] = json!(reason);
+        let mut aws = AwsError::client(error.code(), error.to_string())
+            .with_status(error.status())
+            .with_member("Type", kind);
+        if let LambdaError::TooManyRequests { reason } = &error {
+            aws = aws
+                .with_member("Reason", reason.clone())
+                .with_header("Retry-After", "1");
         }
-        body
+        aws
     }
 }
 
 impl IntoResponse for LambdaError {
     fn into_response(self) -> Response {
-        let mut response = (self.status(), axum::Json(self.body())).into_response();
-        response
-            .headers_mut()
-            .insert("x-amzn-errortype", HeaderValue::from_static(self.code()));
-        if matches!(self, LambdaError::TooManyRequests { .. }) {
-            response
-                .headers_mut()
-                .insert("Retry-After", HeaderValue::from_static("1"));
-        }
-        response
+        // The request id is put on by the stack's layers (`protocol::middleware`).
+        error_response(&AwsError::from(self), Protocol::RestJson1, "")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn not_found_message_names_the_arn() {
@@ -100,7 +102,7 @@ mod tests {
         assert_eq!(e.code(), "ResourceNotFoundException");
         assert_eq!(e.status(), StatusCode::NOT_FOUND);
         assert_eq!(
-            e.body(),
+            AwsError::from(e).rest_body(),
             json!({"Type": "User", "message": "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope"})
         );
     }
@@ -112,7 +114,7 @@ mod tests {
         };
         assert_eq!(e.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
-            e.body(),
+            AwsError::from(e).rest_body(),
             json!({"Type": "User", "message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})
         );
     }

@@ -17,7 +17,7 @@
 //!   restart loses none.
 //! - A [`FaultPlan`] is consulted on every attempt (fault injection).
 
-mod api;
+pub mod api;
 mod async_queue;
 mod config;
 mod dead_letter;
@@ -29,7 +29,7 @@ mod names;
 mod runtime_api;
 mod service;
 
-pub use api::router;
+pub use api::{LambdaFront, PATH_PREFIX, router};
 pub use async_queue::{AsyncEventStore, MemoryAsyncEventStore, QueuedEvent};
 pub use config::{
     ASYNC_PAYLOAD_LIMIT, AsyncInvokeConfig, ConcurrencyPolicy, FunctionConfig, LambdaConfig,

@@ -3,12 +3,32 @@
 
 use serde_json::Value;
 
-/// `FunctionName` (a name or an ARN) as a function ARN.
+/// `FunctionName` (a name, `name:qualifier`, a partial ARN `account:function:name` or an ARN) as a
+/// function ARN.
 pub fn function_arn(function: &str, region: &str, account: &str) -> String {
     if function.starts_with("arn:") {
         function.to_owned()
+    } else if let Some((owner, rest)) = function.split_once(":function:") {
+        format!("arn:aws:lambda:{region}:{owner}:function:{rest}")
     } else {
         format!("arn:aws:lambda:{region}:{account}:function:{function}")
+    }
+}
+
+/// The ARN IAM evaluates for a call on `FunctionName` with an optional `Qualifier` (the qualified
+/// ARN when a version or alias is named, in either place).
+pub fn qualified_function_arn(
+    function: &str,
+    qualifier: Option<&str>,
+    region: &str,
+    account: &str,
+) -> String {
+    let arn = function_arn(function, region, account);
+    // arn:aws:lambda:region:account:function:name[:qualifier]
+    let qualified = arn.split(':').count() > 7;
+    match qualifier {
+        Some(q) if !qualified && !q.is_empty() => format!("{arn}:{q}"),
+        _ => arn,
     }
 }
 
@@ -45,6 +65,28 @@ pub fn queue_arn_of_url(url: &str, region: &str, account: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn qualified_names() {
+        let arn = |f: &str, q: Option<&str>| qualified_function_arn(f, q, "us-east-1", "1");
+        assert_eq!(arn("f", None), "arn:aws:lambda:us-east-1:1:function:f");
+        assert_eq!(
+            arn("f", Some("live")),
+            "arn:aws:lambda:us-east-1:1:function:f:live"
+        );
+        assert_eq!(
+            arn("f:live", None),
+            "arn:aws:lambda:us-east-1:1:function:f:live"
+        );
+        assert_eq!(
+            arn("2:function:f", Some("3")),
+            "arn:aws:lambda:us-east-1:2:function:f:3"
+        );
+        assert_eq!(
+            arn("arn:aws:lambda:eu-west-1:2:function:g:7", Some("8")),
+            "arn:aws:lambda:eu-west-1:2:function:g:7"
+        );
+    }
 
     #[test]
     fn names_and_arns() {

@@ -241,6 +241,12 @@ impl PermissionPlane {
         }
     }
 
+    /// Whether `access_key_id` is one the stack gave a function of the template (its calls are
+    /// its role's).
+    pub fn is_function_key(&self, access_key_id: &str) -> bool {
+        self.mode != IamMode::Off && self.function_keys.contains_key(access_key_id)
+    }
+
     /// A request to the API signed with `access_key_id`: when the key is one the stack gave a
     /// function of the template, the call is the function's role's, and is evaluated. `prefix` is
     /// the `X-Amz-Target` prefix, `input` the request. Only operations whose resource the plane can
@@ -250,7 +256,9 @@ impl PermissionPlane {
     /// execution), SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (`*`: IAM lists no
     /// resource type for them); EventBridge PutEvents (each entry's bus); CloudWatch Logs
     /// PutLogEvents / CreateLogStream (the stream / group); SQS SendMessage, SendMessageBatch,
-    /// ReceiveMessage, DeleteMessage (the queue).
+    /// ReceiveMessage, DeleteMessage (the queue); Lambda (`prefix` `lambda`) Invoke
+    /// (`lambda:InvokeFunction`), GetFunction, GetFunctionConfiguration (the function, qualified
+    /// when a version or alias is named) and ListFunctions (`*`).
     pub fn sdk_call(
         &self,
         access_key_id: &str,
@@ -308,7 +316,27 @@ impl PermissionPlane {
                     .into_iter()
                     .collect(),
             ),
+            ("lambda", "Invoke" | "GetFunction" | "GetFunctionConfiguration") => (
+                "lambda",
+                field("FunctionName")
+                    .map(|f| {
+                        super::arns::qualified_function_arn(
+                            &f,
+                            field("Qualifier").as_deref(),
+                            region,
+                            account,
+                        )
+                    })
+                    .into_iter()
+                    .collect(),
+            ),
+            ("lambda", "ListFunctions") => ("lambda", vec!["*".to_owned()]),
             _ => return Ok(()),
+        };
+        // IAM names Invoke's action after the API's old name.
+        let operation = match (prefix, operation) {
+            ("lambda", "Invoke") => "InvokeFunction",
+            _ => operation,
         };
         let action = format!("{service}:{operation}");
         for resource in resources {

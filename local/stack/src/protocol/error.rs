@@ -21,6 +21,17 @@ pub struct AwsError {
     pub message: Option<String>,
     /// `x-amzn-query-error` header value for query-compatible services (SQS).
     pub query_error: Option<String>,
+    /// What some services' errors carry besides (Lambda's `Type`, `Reason`, `Retry-After`).
+    pub extras: Option<Box<ErrorExtras>>,
+}
+
+/// Body members and headers beyond the code and message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorExtras {
+    /// Body members (Lambda's `Type` and `Reason`).
+    pub members: Vec<(&'static str, serde_json::Value)>,
+    /// Response headers (Lambda's throttle sends `Retry-After`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl AwsError {
@@ -32,6 +43,7 @@ impl AwsError {
             type_prefix: None,
             message: Some(message.into()),
             query_error: None,
+            extras: None,
         }
     }
 
@@ -43,6 +55,7 @@ impl AwsError {
             type_prefix: None,
             message: Some(message.into()),
             query_error: None,
+            extras: None,
         }
     }
 
@@ -55,6 +68,7 @@ impl AwsError {
             type_prefix: Some("com.amazon.coral.service#"),
             message: None,
             query_error: None,
+            extras: None,
         }
     }
 
@@ -66,6 +80,7 @@ impl AwsError {
             type_prefix: Some("com.amazon.coral.service#"),
             message: Some(message.into()),
             query_error: None,
+            extras: None,
         }
     }
 
@@ -77,6 +92,7 @@ impl AwsError {
             type_prefix: None,
             message: Some(format!("Request must be smaller than {limit} bytes")),
             query_error: None,
+            extras: None,
         }
     }
 
@@ -106,6 +122,36 @@ impl AwsError {
         self
     }
 
+    /// Adds a body member (`Type`, `Reason`).
+    #[must_use]
+    pub fn with_member(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Self {
+        self.extras
+            .get_or_insert_default()
+            .members
+            .push((name, value.into()));
+        self
+    }
+
+    /// Adds a response header.
+    #[must_use]
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.extras
+            .get_or_insert_default()
+            .headers
+            .push((name, value.into()));
+        self
+    }
+
+    /// The extra body members.
+    pub fn members(&self) -> &[(&'static str, serde_json::Value)] {
+        self.extras.as_deref().map_or(&[], |e| e.members.as_slice())
+    }
+
+    /// The extra response headers.
+    pub fn headers(&self) -> &[(&'static str, String)] {
+        self.extras.as_deref().map_or(&[], |e| e.headers.as_slice())
+    }
+
     /// The `__type` member as sent on the wire.
     pub fn wire_type(&self) -> String {
         match self.type_prefix {
@@ -114,12 +160,28 @@ impl AwsError {
         }
     }
 
-    /// The JSON body as sent on the wire.
+    /// The JSON body of a restJson1 service (Lambda): the code travels in `x-amzn-errortype`, the
+    /// body carries the message and the service's members.
+    pub fn rest_body(&self) -> serde_json::Value {
+        let mut body = serde_json::Map::new();
+        for (name, value) in self.members() {
+            body.insert((*name).into(), value.clone());
+        }
+        if let Some(message) = &self.message {
+            body.insert("message".into(), message.clone().into());
+        }
+        serde_json::Value::Object(body)
+    }
+
+    /// The JSON body as sent on the wire (awsJson).
     pub fn body(&self) -> serde_json::Value {
         let mut body = serde_json::Map::new();
         body.insert("__type".into(), self.wire_type().into());
         if let Some(message) = &self.message {
             body.insert("message".into(), message.clone().into());
+        }
+        for (name, value) in self.members() {
+            body.insert((*name).into(), value.clone());
         }
         serde_json::Value::Object(body)
     }

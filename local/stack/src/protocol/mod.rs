@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod callers;
 pub mod error;
+pub mod middleware;
 pub mod operation;
 pub mod tokens;
 
@@ -18,9 +19,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -35,6 +35,8 @@ pub enum Protocol {
     AwsJson10,
     /// `application/x-amz-json-1.1` (EventBridge, CloudWatch Logs).
     AwsJson11,
+    /// restJson1 (Lambda): errors name their code in `x-amzn-errortype`, bodies are plain JSON.
+    RestJson1,
 }
 
 impl Protocol {
@@ -43,6 +45,7 @@ impl Protocol {
         match self {
             Self::AwsJson10 => "application/x-amz-json-1.0",
             Self::AwsJson11 => "application/x-amz-json-1.1",
+            Self::RestJson1 => "application/json",
         }
     }
 }
@@ -76,8 +79,6 @@ pub trait JsonService: Send + Sync + 'static {
 #[derive(Default, Clone)]
 pub struct ServiceRegistry {
     services: HashMap<&'static str, Arc<dyn JsonService>>,
-    /// Asked about requests signed with a function's credentials (its role's calls).
-    permissions: Option<Arc<crate::permissions::PermissionPlane>>,
 }
 
 impl ServiceRegistry {
@@ -91,11 +92,6 @@ impl ServiceRegistry {
         self.services.insert(service.target_prefix(), service);
     }
 
-    /// Evaluates the calls functions make with their roles' credentials against `plane`.
-    pub fn set_permissions(&mut self, plane: Arc<crate::permissions::PermissionPlane>) {
-        self.permissions = Some(plane);
-    }
-
     /// The target prefixes served.
     pub fn prefixes(&self) -> Vec<&'static str> {
         let mut prefixes: Vec<_> = self.services.keys().copied().collect();
@@ -103,17 +99,18 @@ impl ServiceRegistry {
         prefixes
     }
 
+    /// Every service served.
+    pub fn services(&self) -> impl Iterator<Item = &Arc<dyn JsonService>> {
+        self.services.values()
+    }
+
     fn get(&self, prefix: &str) -> Option<Arc<dyn JsonService>> {
         self.services.get(prefix).cloned()
     }
 }
 
-/// Largest body read when the target names no service we know: enough for any
-/// error, small enough that a stray upload cannot hurt.
-const UNROUTED_BODY_LIMIT: usize = 64 * 1024;
-
-/// The whole HTTP surface: `rest` (Lambda's REST routes, health) first, then
-/// the JSON dispatcher for everything else.
+/// The whole HTTP surface: `rest` (Lambda's REST routes, the control API) first, then the JSON
+/// dispatcher for everything else. [`middleware::apply`] puts the layers in front.
 pub fn router(registry: ServiceRegistry, rest: Option<Router>) -> Router {
     let json = Router::new()
         .route("/_local/health", axum::routing::get(|| async { "ok" }))
@@ -125,71 +122,47 @@ pub fn router(registry: ServiceRegistry, rest: Option<Router>) -> Router {
     }
 }
 
-/// A fresh request id, sent as `x-amzn-RequestId` on every response.
-pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
+/// The JSON services' handler. The layers have read the body within the service's limit, checked
+/// the caller and its permission, and given the request its id.
 async fn dispatch(
     State(registry): State<Arc<ServiceRegistry>>,
-    headers: HeaderMap,
-    body: Body,
+    request: axum::extract::Request,
 ) -> Response {
-    let request_id = request_id();
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let (parts, body) = request.into_parts();
+    let request_id = middleware::RequestId::of(&parts.extensions);
+    let request_id = request_id.as_str();
+    let target = middleware::target(&parts.headers);
     let (prefix, operation) = target.split_once('.').unwrap_or((target, ""));
     let Some(service) = registry.get(prefix) else {
-        // Drain a bounded amount so the connection stays usable.
-        let _ = axum::body::to_bytes(body, UNROUTED_BODY_LIMIT).await;
         // Answer in the flavour the client spoke.
-        let protocol = match headers
+        let protocol = match parts
+            .headers
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
         {
             Some(t) if t.starts_with(Protocol::AwsJson10.content_type()) => Protocol::AwsJson10,
             _ => Protocol::AwsJson11,
         };
-        return error_response(&AwsError::unknown_operation(), protocol, &request_id);
+        return error_response(&AwsError::unknown_operation(), protocol, request_id);
     };
     let protocol = service.protocol();
-    let limit = service.max_request_bytes();
-    let declared = headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        let err = service.decorate_error(AwsError::too_large(limit));
-        return error_response(&err, protocol, &request_id);
-    }
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let err = service.decorate_error(AwsError::too_large(limit));
-            return error_response(&err, protocol, &request_id);
-        }
+    let input = match parts.extensions.get::<middleware::ParsedInput>() {
+        Some(parsed) => Ok(parsed.0.clone()),
+        None => match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(bytes) => parse_body(&bytes),
+            Err(_) => Err(AwsError::too_large(service.max_request_bytes())),
+        },
     };
-    let input = match parse_body(&bytes) {
+    let input = match input {
         Ok(input) => input,
         Err(err) => {
             let err = service.decorate_error(err);
-            return error_response(&err, protocol, &request_id);
+            return error_response(&err, protocol, request_id);
         }
     };
     if operation.is_empty() {
         let err = service.decorate_error(AwsError::unknown_operation());
-        return error_response(&err, protocol, &request_id);
-    }
-    // A function's own SDK call, signed with the credentials the stack gave it: its role's
-    // permissions decide, as on AWS (AccessDeniedException, HTTP 400: the common errors of the
-    // API references).
-    if let (Some(plane), Some(key)) = (&registry.permissions, access_key_id(&headers))
-        && let Err(denial) = plane.sdk_call(key, prefix, operation, &input)
-    {
-        let err = service.decorate_error(AwsError::client("AccessDeniedException", denial.message));
-        return error_response(&err, protocol, &request_id);
+        return error_response(&err, protocol, request_id);
     }
     // Run the operation in its own task: a bug that panics becomes a 500 for
     // this request only, and a client hanging up does not cancel a write half way.
@@ -202,26 +175,16 @@ async fn dispatch(
         }
     };
     match outcome {
-        Ok(output) => json_response(StatusCode::OK, &output, protocol, &request_id, None),
+        Ok(output) => json_response(StatusCode::OK, &output, protocol, request_id, None),
         Err(err) => {
             let err = service.decorate_error(err);
-            error_response(&err, protocol, &request_id)
+            error_response(&err, protocol, request_id)
         }
     }
 }
 
-/// The access key id of a SigV4 `Authorization` header (`AWS4-HMAC-SHA256 Credential=AKID/date/...`).
-fn access_key_id(headers: &HeaderMap) -> Option<&str> {
-    let auth = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let credential = auth.split("Credential=").nth(1)?;
-    credential.split('/').next().filter(|k| !k.is_empty())
-}
-
 /// An empty body is an empty input, as AWS treats it; anything else must be a JSON object.
-fn parse_body(bytes: &[u8]) -> Result<Value, AwsError> {
+pub(crate) fn parse_body(bytes: &[u8]) -> Result<Value, AwsError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(serde_json::Map::new()));
     }
@@ -250,8 +213,11 @@ fn json_response(
         axum::http::header::CONTENT_TYPE,
         HeaderValue::from_static(protocol.content_type()),
     );
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-requestid", id);
+    // Empty when the caller leaves the id to the layers (`middleware::request_id`).
+    if !request_id.is_empty()
+        && let Ok(id) = HeaderValue::from_str(request_id)
+    {
+        headers.insert(middleware::REQUEST_ID_HEADER, id);
     }
     if let Some(query_error) = query_error.and_then(|q| HeaderValue::from_str(q).ok()) {
         headers.insert("x-amzn-query-error", query_error);
@@ -264,13 +230,29 @@ pub fn error_response(error: &AwsError, protocol: Protocol, request_id: &str) ->
     if error.status.is_server_error() {
         tracing::warn!(code = %error.code, "request failed on the server side");
     }
-    json_response(
+    let body = match protocol {
+        Protocol::RestJson1 => error.rest_body(),
+        Protocol::AwsJson10 | Protocol::AwsJson11 => error.body(),
+    };
+    let mut response = json_response(
         error.status,
-        &error.body(),
+        &body,
         protocol,
         request_id,
         error.query_error.as_deref(),
-    )
+    );
+    let headers = response.headers_mut();
+    if protocol == Protocol::RestJson1
+        && let Ok(code) = HeaderValue::from_str(&error.code)
+    {
+        headers.insert("x-amzn-errortype", code);
+    }
+    for (name, value) in error.headers() {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(*name, value);
+        }
+    }
+    response
 }
 
 /// Decodes an operation's input into its typed request.

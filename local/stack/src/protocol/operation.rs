@@ -28,10 +28,11 @@ use super::{ServiceFuture, decode, encode, null_member_message, tokens};
 pub trait Operation<S: Send + Sync + 'static>: 'static {
     /// The operation's name, as it follows the service's prefix in `X-Amz-Target`.
     const NAME: &'static str;
-    /// The request, as the API reference shapes it.
-    type Input: DeserializeOwned + Validate + Send + 'static;
-    /// The response.
-    type Output: Serialize + Send + 'static;
+    /// The request, as the API reference shapes it (a JSON service's is `Deserialize`; a REST
+    /// service's is bound from the path, query, headers and body by its router).
+    type Input: Validate + Send + 'static;
+    /// The response (a JSON service's is `Serialize`).
+    type Output: Send + 'static;
     /// Runs the operation.
     fn run(
         service: Arc<S>,
@@ -78,7 +79,12 @@ impl<S: Send + Sync + 'static> Operations<S> {
     }
 
     /// Serves `O`.
-    pub fn with<O: Operation<S>>(mut self) -> Self {
+    pub fn with<O>(mut self) -> Self
+    where
+        O: Operation<S>,
+        O::Input: DeserializeOwned,
+        O::Output: Serialize,
+    {
         self.by_name.insert(O::NAME, handle::<S, O>);
         self
     }
@@ -99,19 +105,31 @@ impl<S: Send + Sync + 'static> Operations<S> {
     }
 }
 
-fn handle<S: Send + Sync + 'static, O: Operation<S>>(
-    service: Arc<S>,
-    input: Value,
-    errors: &'static ErrorVocabulary,
-) -> ServiceFuture {
+fn handle<S, O>(service: Arc<S>, input: Value, errors: &'static ErrorVocabulary) -> ServiceFuture
+where
+    S: Send + Sync + 'static,
+    O: Operation<S>,
+    O::Input: DeserializeOwned,
+    O::Output: Serialize,
+{
     Box::pin(async move {
         let input: O::Input = decode(input, errors.missing)?;
-        let mut check = Check::default();
-        input.validate(&mut check);
-        check.finish(errors)?;
-        let output = O::run(service, input).await?;
+        let output = run_checked::<S, O>(service, input, errors).await?;
         encode(&output)
     })
+}
+
+/// Checks `input` against the API reference's constraints, then runs `O`: what every operation
+/// goes through once its input is decoded (by the JSON registry, or by a REST service's router).
+pub async fn run_checked<S: Send + Sync + 'static, O: Operation<S>>(
+    service: Arc<S>,
+    input: O::Input,
+    errors: &ErrorVocabulary,
+) -> Result<O::Output, AwsError> {
+    let mut check = Check::default();
+    input.validate(&mut check);
+    check.finish(errors)?;
+    O::run(service, input).await
 }
 
 /// Declares one [`Operation`] type per operation of a service whose semantics are methods of

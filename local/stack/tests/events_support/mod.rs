@@ -142,6 +142,7 @@ pub async fn start_with_lambda(
         Extensions {
             services: vec![events],
             rest: None,
+            rest_fronts: Vec::new(),
         }
     })
     .await

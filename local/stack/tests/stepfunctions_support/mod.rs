@@ -310,6 +310,7 @@ impl Harness {
             Extensions {
                 services: vec![svc],
                 rest: None,
+                rest_fronts: Vec::new(),
             }
         })
         .await
