@@ -193,6 +193,8 @@ impl Intrinsic {
                 format_template(&template, &vals[1..]).map(Value::String)
             }
             Func::StringToJson => match &vals[0] {
+                // Recorded against Step Functions: an empty string is `null`.
+                Value::String(s) if s.is_empty() => Ok(Value::Null),
                 Value::String(s) => serde_json::from_str::<Value>(s).or_else(|_| {
                     fail(format!(
                         "The argument of {name} must be a valid JSON string"
@@ -328,8 +330,10 @@ impl Intrinsic {
                 Ok(Value::Object(out))
             }
             Func::MathRandom => {
-                let start = as_int(&vals[0], name, 1)?;
-                let end = as_int(&vals[1], name, 2)?;
+                // Recorded against Step Functions: non-integer bounds are accepted (rounded as
+                // States.MathAdd rounds its arguments).
+                let start = as_rounded_int(&vals[0], name, 1)?;
+                let end = as_rounded_int(&vals[1], name, 2)?;
                 if end <= start {
                     return fail(format!(
                         "The end argument of {name} must be greater than the start argument"
@@ -344,8 +348,10 @@ impl Intrinsic {
                 Ok(Value::from(v as i64))
             }
             Func::MathAdd => {
-                let a = as_int(&vals[0], name, 1)?;
-                let b = as_int(&vals[1], name, 2)?;
+                // Recorded against Step Functions: non-integer arguments are accepted, each rounded
+                // as Java's Math.round rounds (half up: 1.5 -> 2, -1.5 -> -1) before the sum.
+                let a = as_rounded_int(&vals[0], name, 1)?;
+                let b = as_rounded_int(&vals[1], name, 2)?;
                 a.checked_add(b)
                     .map(Value::from)
                     .map_or_else(|| fail(format!("The result of {name} overflows")), Ok)
@@ -398,6 +404,28 @@ fn as_int(v: &Value, f: &str, n: usize) -> Result<i64, IntrinsicError> {
     }
 }
 
+/// A number rounded as Java's `Math.round(double)` rounds: to the nearest integer, halves up
+/// (`floor(x + 0.5)`: 2.5 -> 3, -2.5 -> -2).
+fn as_rounded_int(v: &Value, f: &str, n: usize) -> Result<i64, IntrinsicError> {
+    let err = || IntrinsicError::Failure(format!("Argument {n} of {f} must be a number"));
+    match v {
+        Value::Number(num) => match num.as_i64() {
+            Some(i) => Ok(i),
+            None => {
+                let x = num.as_f64().ok_or_else(err)?;
+                let r = (x + 0.5).floor();
+                // Java saturates at Long's range; beyond it no sum is meaningful.
+                if r.abs() < 9.2e18 {
+                    Ok(r as i64)
+                } else {
+                    Err(err())
+                }
+            }
+        },
+        _ => Err(err()),
+    }
+}
+
 /// JSON equality with numbers compared by value (1 == 1.0).
 pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -427,6 +455,55 @@ fn merge(into: &mut Map<String, Value>, from: &Map<String, Value>, deep: bool) {
     }
 }
 
+/// A value as Java's `toString` writes the object Step Functions holds for it (recorded against the
+/// service: an object argument of States.Format is written `{Arg1=1, Arg2=[]}`, as a `Map`; an
+/// array as a `List`, `[1, 2]`; strings inside them without quotes).
+fn java_text(v: &Value, out: &mut String) {
+    // Iterative: the value's depth comes from the execution's input (bounded by the engine's
+    // depth limit, but no recursion on it anyway).
+    enum Step<'a> {
+        Value(&'a Value),
+        Text(&'static str),
+        Key(&'a str),
+    }
+    let mut stack = vec![Step::Value(v)];
+    while let Some(step) = stack.pop() {
+        match step {
+            Step::Text(t) => out.push_str(t),
+            Step::Key(k) => {
+                out.push_str(k);
+                out.push('=');
+            }
+            Step::Value(Value::String(s)) => out.push_str(s),
+            Step::Value(v @ (Value::Number(_) | Value::Bool(_) | Value::Null)) => {
+                let _ = write!(out, "{v}");
+            }
+            Step::Value(Value::Array(items)) => {
+                stack.push(Step::Text("]"));
+                for (i, item) in items.iter().enumerate().rev() {
+                    stack.push(Step::Value(item));
+                    if i > 0 {
+                        stack.push(Step::Text(", "));
+                    }
+                }
+                stack.push(Step::Text("["));
+            }
+            Step::Value(Value::Object(map)) => {
+                stack.push(Step::Text("}"));
+                let entries: Vec<_> = map.iter().collect();
+                for (i, (k, item)) in entries.into_iter().enumerate().rev() {
+                    stack.push(Step::Value(item));
+                    stack.push(Step::Key(k));
+                    if i > 0 {
+                        stack.push(Step::Text(", "));
+                    }
+                }
+                stack.push(Step::Text("{"));
+            }
+        }
+    }
+}
+
 fn format_template(template: &str, args: &[Value]) -> Result<String, IntrinsicError> {
     let mut out = String::new();
     let mut next = 0usize;
@@ -446,17 +523,7 @@ fn format_template(template: &str, args: &[Value]) -> Result<String, IntrinsicEr
                     ));
                 };
                 next += 1;
-                match v {
-                    Value::String(s) => out.push_str(s),
-                    Value::Number(_) | Value::Bool(_) | Value::Null => {
-                        let _ = write!(out, "{v}");
-                    }
-                    _ => {
-                        return Err(IntrinsicError::Failure(
-                            "The arguments of States.Format must be strings, numbers, booleans or null".into(),
-                        ));
-                    }
-                }
+                java_text(v, &mut out);
             }
             _ => out.push(c),
         }

@@ -454,3 +454,21 @@ fn failed_task_events() {
         json!({"error": "Boom", "cause": "bad"})
     );
 }
+
+/// Recorded against Step Functions: an ErrorPath or CausePath that matches nothing names the path,
+/// the field and the state's input.
+#[test]
+fn fail_paths_that_match_nothing_name_the_field_and_the_input() {
+    for (field, other) in [("ErrorPath", "Cause"), ("CausePath", "Error")] {
+        let d =
+            json!({"StartAt": "F", "States": {"F": {"Type": "Fail", field: "$.x", other: "text"}}});
+        let (error, cause) = run(d, json!({"a": 1})).failed();
+        assert_eq!(error, "States.Runtime", "{field}");
+        assert_eq!(
+            cause,
+            format!(
+                "An error occurred while executing the state 'F' (entered at the event id #2). The JSONPath '$.x' specified for the field '{field}' could not be found in the input '{{\"a\":1}}'"
+            )
+        );
+    }
+}

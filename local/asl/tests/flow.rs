@@ -878,3 +878,113 @@ fn inline_map_runs_at_most_40_iterations_at_once() {
         2
     );
 }
+
+// --- Causes recorded against Step Functions (the documentation does not give them) -------------
+
+fn wait_on(field: &str, input: serde_json::Value) -> (String, String) {
+    let d =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", field: "$.path", "End": true}}});
+    run(d, input).failed()
+}
+
+fn in_w(detail: &str) -> String {
+    format!(
+        "An error occurred while executing the state 'W' (entered at the event id #2). {detail}"
+    )
+}
+
+#[test]
+fn seconds_path_causes_as_recorded() {
+    for (input, detail) in [
+        (
+            json!({"path": -1}),
+            "The SecondsPath parameter references a negative value: $.path == -1",
+        ),
+        (
+            json!({"path": 1.5}),
+            "The SecondsPath parameter cannot be parsed as a long value: $.path == 1.5",
+        ),
+        (
+            json!({"path": "soon"}),
+            "The SecondsPath parameter cannot be parsed as a long value: $.path == soon",
+        ),
+        (
+            json!({"other": 1}),
+            "The SecondsPath parameter does not reference an input value: $.path",
+        ),
+    ] {
+        let (error, cause) = wait_on("SecondsPath", input.clone());
+        assert_eq!(error, "States.Runtime", "{input}");
+        assert_eq!(cause, in_w(detail), "{input}");
+    }
+}
+
+/// The value's text is read as a long, so a numeric string waits too.
+#[test]
+fn seconds_path_reads_the_value_s_text_as_a_long() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}});
+    let o = run(d, json!({"s": "45"}));
+    assert_eq!(o.status, ExecutionStatus::Succeeded);
+    assert_eq!((o.end_time - t0()).num_seconds(), 45);
+}
+
+#[test]
+fn timestamp_path_causes_as_recorded() {
+    let (error, cause) = wait_on("TimestampPath", json!({"path": "noon"}));
+    assert_eq!(error, "States.Runtime");
+    assert_eq!(
+        cause,
+        in_w(
+            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.path == noon"
+        )
+    );
+    let (error, cause) = wait_on("TimestampPath", json!({"path": 12}));
+    assert_eq!(error, "States.Runtime");
+    assert!(cause.ends_with("format string: $.path == 12"), "{cause}");
+}
+
+#[test]
+fn a_wait_decades_ahead_is_too_long() {
+    let (error, cause) = wait_on("TimestampPath", json!({"path": "2124-01-01T00:00:00Z"}));
+    assert_eq!(error, "States.Runtime");
+    assert_eq!(cause, in_w("Wait state delay is too long."));
+    let (error, cause) = wait_on("SecondsPath", json!({"path": 3_000_000_000_u64}));
+    assert_eq!(
+        (error.as_str(), cause),
+        ("States.Runtime", in_w("Wait state delay is too long."))
+    );
+    // Within reach: a year ahead waits.
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.t", "End": true}}});
+    let o = run(d, json!({"t": "2025-01-01T00:00:00Z"}));
+    assert_eq!(o.status, ExecutionStatus::Succeeded);
+}
+
+#[test]
+fn max_concurrency_path_takes_numeric_strings_and_refuses_the_rest() {
+    let d = |c: serde_json::Value| {
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "MaxConcurrencyPath": "$.c",
+                "ItemsPath": "$.w",
+                "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$", "End": true}}}}}}),
+            json!({"c": c, "w": [4, 4, 4]}),
+        )
+    };
+    let (def, input) = d(json!("2"));
+    let o = run(def, input);
+    assert_eq!((o.end_time - t0()).num_seconds(), 8);
+    for (value, shown) in [
+        (json!("two"), "two"),
+        (json!(1.5), "1.5"),
+        (json!(true), "true"),
+    ] {
+        let (def, input) = d(value);
+        let (error, cause) = run(def, input).failed();
+        assert_eq!(error, "States.Runtime");
+        assert_eq!(
+            cause,
+            format!(
+                "An error occurred while executing the state 'M' (entered at the event id #2). The MaxConcurrencyPath field refers to value \"{shown}\" which is not a valid integer: $.c"
+            )
+        );
+    }
+}

@@ -75,11 +75,30 @@ fn format_too_many_arguments_fails() {
     );
 }
 
+/// Recorded against Step Functions: an object or array argument is written the way Java writes a
+/// Map or a List, strings inside without quotes, members in their order.
 #[test]
-fn format_object_argument_fails() {
+fn format_writes_objects_and_arrays_as_java_does() {
     assert_eq!(
-        err("States.Format('{}', $.o)", json!({"o": {"a": 1}})).0,
-        "States.IntrinsicFailure"
+        ok(
+            "States.Format('{}', $.o)",
+            json!({"o": {"Arg1": 1, "Arg2": []}})
+        ),
+        json!("{Arg1=1, Arg2=[]}")
+    );
+    assert_eq!(
+        ok(
+            "States.Format('list: {}', $.a)",
+            json!({"a": [1, "two", true, null]})
+        ),
+        json!("list: [1, two, true, null]")
+    );
+    assert_eq!(
+        ok(
+            "States.Format('{} and {}', $.o, $.e)",
+            json!({"o": {"z": {"y": [{"x": "w"}]}, "a": 2.5}, "e": {}})
+        ),
+        json!("{z={y=[{x=w}]}, a=2.5} and {}")
     );
 }
 
@@ -100,6 +119,16 @@ fn string_to_json_guide_example() {
         ),
         json!({"number": 20})
     );
+}
+
+/// Recorded against Step Functions: the empty string is `null`.
+#[test]
+fn string_to_json_of_the_empty_string_is_null() {
+    assert_eq!(
+        ok("States.StringToJson($.s)", json!({"s": ""})),
+        Value::Null
+    );
+    assert_eq!(ok("States.StringToJson('')", json!({})), Value::Null);
 }
 
 #[test]
@@ -399,12 +428,38 @@ fn math_add_guide_example() {
     );
 }
 
+/// Recorded against Step Functions: non-integer arguments are accepted, each rounded as Java's
+/// `Math.round` rounds (half up: 1.5 -> 2, -1.5 -> -1) before the sum.
 #[test]
-fn math_add_non_integer_fails() {
+fn math_add_rounds_non_integers_half_up() {
+    for (a, b, sum) in [
+        (json!(1.5), json!(1), 3),
+        (json!(-1.5), json!(0), -1),
+        (json!(2.5), json!(-2.5), 1),
+        (json!(0.49), json!(0.5), 1),
+        (json!(-0.5), json!(-0.51), -1),
+        (json!(10.2), json!(-3.7), 6),
+    ] {
+        assert_eq!(
+            ok("States.MathAdd($.a, $.b)", json!({"a": a, "b": b})),
+            json!(sum),
+            "{a} + {b}"
+        );
+    }
+    assert_eq!(ok("States.MathAdd(1.5, 1)", json!({})), json!(3));
     assert_eq!(
-        err("States.MathAdd(1.5, 1)", json!({})).0,
+        err("States.MathAdd($.a, 1)", json!({"a": "1"})).0,
         "States.IntrinsicFailure"
     );
+}
+
+/// Recorded against Step Functions: non-integer bounds are accepted.
+#[test]
+fn math_random_takes_non_integer_bounds() {
+    let n = ok("States.MathRandom($.s, $.e)", json!({"s": 1.2, "e": 4.6}))
+        .as_i64()
+        .unwrap();
+    assert!((1..5).contains(&n), "{n}");
 }
 
 #[test]

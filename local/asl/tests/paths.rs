@@ -54,6 +54,18 @@ fn bracket_notation_with_quotes() {
     assert_eq!(sel("$[\"foo\"]", spec_doc()).unwrap(), json!(123));
 }
 
+/// Recorded against Step Functions: bracket notation with escaped quotes inside the key selects
+/// that key (a backslash escapes the next character; quotes of the other kind need no escape).
+#[test]
+fn bracket_notation_with_escaped_quotes_in_the_key() {
+    // The path text `$['Test\""Name"']` names the key `Test\""Name"` with its escapes removed.
+    let doc = json!({"Test\"\"Name\"": 1, "Test\\\"\"Name\"": 2});
+    assert_eq!(sel(r#"$['Test\""Name"']"#, doc.clone()).unwrap(), json!(1));
+    assert_eq!(sel(r#"$['Test\\""Name"']"#, doc.clone()).unwrap(), json!(2));
+    assert_eq!(sel(r#"$["it's"]"#, json!({"it's": 3})).unwrap(), json!(3));
+    assert_eq!(sel(r#"$['it\'s']"#, json!({"it's": 4})).unwrap(), json!(4));
+}
+
 #[test]
 fn bracket_notation_allows_spaces_and_dots_in_names() {
     let doc = json!({"a b": {"c.d": 1}});
@@ -387,8 +399,7 @@ fn context_object_execution_fields() {
             "start.$": "$$.Execution.StartTime",
             "redrive.$": "$$.Execution.RedriveCount",
             "smid.$": "$$.StateMachine.Id",
-            "entered.$": "$$.State.EnteredTime",
-            "retry.$": "$$.State.RetryCount"
+            "entered.$": "$$.State.EnteredTime"
         }}),
         json!({"k": "v"}),
     )
@@ -402,9 +413,24 @@ fn context_object_execution_fields() {
             "start": "2024-01-01T00:00:00.000Z",
             "redrive": 0,
             "smid": "arn:aws:states:us-east-1:123456789012:stateMachine:Test",
-            "entered": "2024-01-01T00:00:00.000Z",
-            "retry": 0
+            "entered": "2024-01-01T00:00:00.000Z"
         })
+    );
+}
+
+/// Recorded against Step Functions: a Pass state's context object has exactly `Execution`,
+/// `StateMachine` and `State {Name, EnteredTime}` (no `RetryCount`: a Pass state cannot retry).
+#[test]
+fn a_pass_state_s_context_object_has_exactly_these_members() {
+    let out = pass(json!({"Parameters": {"c.$": "$$"}}), json!({"k": "v"})).unwrap();
+    let ctx = out["c"].as_object().unwrap();
+    assert_eq!(
+        ctx.keys().collect::<Vec<_>>(),
+        ["Execution", "State", "StateMachine"]
+    );
+    assert_eq!(
+        out["c"]["State"],
+        json!({"EnteredTime": "2024-01-01T00:00:00.000Z", "Name": "P"})
     );
 }
 

@@ -59,15 +59,7 @@ fn event_not_object() {
 #[test]
 fn event_missing_each_mandatory_field() {
     let full: serde_json::Value = serde_json::from_str(EVENT).unwrap();
-    for field in [
-        "id",
-        "account",
-        "source",
-        "time",
-        "region",
-        "resources",
-        "detail-type",
-    ] {
+    for field in ["id", "account", "source", "time", "region", "detail-type"] {
         let mut ev = full.clone();
         ev.as_object_mut().unwrap().remove(field);
         let e = test_event_pattern(r#"{"source": ["com.aws.kyc"]}"#, &ev.to_string()).unwrap_err();
@@ -76,6 +68,30 @@ fn event_missing_each_mandatory_field() {
             "without {field}"
         );
     }
+}
+
+/// Recorded against EventBridge: the API reference lists `resources` as required, but the service
+/// matches an event without it (and without `detail`).
+#[test]
+fn resources_and_detail_are_not_mandatory() {
+    let mut ev: serde_json::Value = serde_json::from_str(EVENT).unwrap();
+    ev.as_object_mut().unwrap().remove("resources");
+    assert_eq!(
+        test_event_pattern(r#"{"source": ["com.aws.kyc"]}"#, &ev.to_string()),
+        Ok(true)
+    );
+    ev.as_object_mut().unwrap().remove("detail");
+    assert_eq!(
+        test_event_pattern(
+            r#"{"detail-type": ["New account approved"]}"#,
+            &ev.to_string()
+        ),
+        Ok(true)
+    );
+    assert_eq!(
+        test_event_pattern(r#"{"resources": ["arn:x"]}"#, &ev.to_string()),
+        Ok(false)
+    );
 }
 
 #[test]

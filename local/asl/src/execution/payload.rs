@@ -52,6 +52,16 @@ impl Execution {
                 "Name": c.state_machine_name,
             },
         });
+        // Only the states that can retry (Task, Parallel, Map) count retries; recorded against
+        // Step Functions: a Pass state's context object has exactly `Execution`, `StateMachine`
+        // and `State {Name, EnteredTime}`.
+        if !matches!(
+            state.kind,
+            StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_)
+        ) && let Some(Value::Object(s)) = ctx.get_mut("State")
+        {
+            s.remove("RetryCount");
+        }
         if let (Some((k, v)), Value::Object(m)) = (extra, &mut ctx) {
             m.insert(k.to_string(), v);
         }

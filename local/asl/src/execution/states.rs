@@ -129,8 +129,8 @@ impl Execution {
             }
             StateKind::Succeed => self.finish_passthrough(frame, state, effective, None, now),
             StateKind::Fail { error, cause } => {
-                let e = self.fail_text(frame, state, error);
-                let c = self.fail_text(frame, state, cause);
+                let e = self.fail_text(frame, state, error, "ErrorPath");
+                let c = self.fail_text(frame, state, cause, "CausePath");
                 match (e, c) {
                     (Ok(e), Ok(c)) => Flow::Finished(Err(StateError::new(e, c))),
                     (Err(x), _) | (_, Err(x)) => Flow::Finished(Err(x)),
@@ -182,36 +182,52 @@ impl Execution {
                 let until = match w {
                     WaitFor::Seconds(s) => Ok(later(now, secs(*s))),
                     WaitFor::Timestamp(t) => Ok(t.with_timezone(&Utc)),
-                    WaitFor::SecondsPath(p) => match self.resolve_path(frame, state, p, &effective)
-                    {
-                        Ok(v) => match v.as_u64().or_else(|| {
-                            v.as_f64()
-                                .filter(|f| *f >= 0.0 && f.fract() == 0.0)
-                                .map(|f| f as u64)
-                        }) {
-                            Some(s) => Ok(later(now, secs(s))),
-                            None => Err(runtime(
+                    WaitFor::SecondsPath(p) => {
+                        match self.resolve_path(frame, state, p, &effective) {
+                            Ok(v) => wait_seconds(&v, p.text())
+                                .and_then(|s| wait_until(now, s))
+                                .map_err(|detail| runtime(state, frame, &detail)),
+                            Err(PathEvalError::NoResults { .. }) => Err(runtime(
                                 state,
                                 frame,
                                 &format!(
-                                    "The SecondsPath parameter does not reference a valid integer value: {v}"
+                                    "The SecondsPath parameter does not reference an input value: {}",
+                                    p.text()
                                 ),
                             )),
-                        },
-                        Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
-                    },
+                            Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
+                        }
+                    }
                     WaitFor::TimestampPath(p) => {
                         match self.resolve_path(frame, state, p, &effective) {
                             Ok(v) => match v.as_str().and_then(crate::choice::parse_timestamp) {
-                                Some(t) => Ok(t.with_timezone(&Utc)),
+                                Some(t) => {
+                                    let t = t.with_timezone(&Utc);
+                                    let ahead = (t - now).num_seconds();
+                                    if ahead > MAX_WAIT_SECONDS {
+                                        Err(runtime(state, frame, WAIT_TOO_LONG))
+                                    } else {
+                                        Ok(t)
+                                    }
+                                }
                                 None => Err(runtime(
                                     state,
                                     frame,
                                     &format!(
-                                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"
+                                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                                        p.text(),
+                                        java_text(&v)
                                     ),
                                 )),
                             },
+                            Err(PathEvalError::NoResults { .. }) => Err(runtime(
+                                state,
+                                frame,
+                                &format!(
+                                    "The TimestampPath parameter does not reference an input value: {}",
+                                    p.text()
+                                ),
+                            )),
                             Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
                         }
                     }
@@ -298,14 +314,17 @@ impl Execution {
                 let max_concurrency = match &spec.max_concurrency {
                     Seconds::Fixed(n) => usize::try_from(*n).unwrap_or(usize::MAX),
                     Seconds::Path(p) => match self.resolve_path(frame, state, p, &effective) {
-                        Ok(v) => match v.as_u64() {
-                            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
-                            None => {
+                        // Recorded against Step Functions: a numeric string is accepted.
+                        Ok(v) => match java_text(&v).parse::<u64>() {
+                            Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+                            Err(_) => {
                                 return Flow::Finished(Err(runtime(
                                     state,
                                     frame,
                                     &format!(
-                                        "The MaxConcurrencyPath field references an invalid value: {v}"
+                                        "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
+                                        java_text(&v),
+                                        p.text()
                                     ),
                                 )));
                             }
@@ -391,6 +410,7 @@ impl Execution {
         frame: &Frame,
         state: &State,
         t: &FailText,
+        field: &str,
     ) -> Result<String, StateError> {
         match t {
             FailText::Absent => Ok(String::new()),
@@ -398,6 +418,16 @@ impl Execution {
             FailText::Path(p) => match self.resolve_path(frame, state, p, &frame.input) {
                 Ok(Value::String(s)) => Ok(s),
                 Ok(other) => Ok(other.to_string()),
+                // Recorded against Step Functions.
+                Err(PathEvalError::NoResults { .. }) => Err(runtime(
+                    state,
+                    frame,
+                    &format!(
+                        "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{}'",
+                        p.text(),
+                        json_text(&frame.input)
+                    ),
+                )),
                 Err(e) => Err(path_error(&state.name, frame.entered_event, p, e)),
             },
             FailText::Call(call) => {
@@ -609,4 +639,44 @@ impl Execution {
             },
         }
     }
+}
+
+/// The longest wait the service schedules: a delay must fit Java's `int` seconds (recorded against
+/// Step Functions: a timestamp decades ahead fails with States.Runtime "Wait state delay is too
+/// long.").
+const MAX_WAIT_SECONDS: i64 = i32::MAX as i64;
+
+const WAIT_TOO_LONG: &str = "Wait state delay is too long.";
+
+/// A value as the service reads it as text (Jackson's `asText`): a string without quotes, anything
+/// else as its JSON.
+fn java_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// SecondsPath's value as the service reads it: the value's text parsed as a `long` (so `10` and
+/// `"10"` wait ten seconds, `1.5` is refused), never negative. Causes recorded against Step
+/// Functions: "The SecondsPath parameter references a negative value: $.path == -1", "The
+/// SecondsPath parameter cannot be parsed as a long value: $.path == 1.5".
+fn wait_seconds(v: &Value, path: &str) -> Result<u64, String> {
+    let text = java_text(v);
+    match text.parse::<i64>() {
+        Ok(n) if n < 0 => Err(format!(
+            "The SecondsPath parameter references a negative value: {path} == {text}"
+        )),
+        Ok(n) => Ok(n.unsigned_abs()),
+        Err(_) => Err(format!(
+            "The SecondsPath parameter cannot be parsed as a long value: {path} == {text}"
+        )),
+    }
+}
+
+fn wait_until(now: DateTime<Utc>, seconds: u64) -> Result<DateTime<Utc>, String> {
+    if seconds > MAX_WAIT_SECONDS.unsigned_abs() {
+        return Err(WAIT_TOO_LONG.to_owned());
+    }
+    Ok(later(now, secs(seconds)))
 }

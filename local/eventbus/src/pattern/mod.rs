@@ -245,16 +245,10 @@ fn branch_matches(branch: &Branch, flat: &FlatEvent<'_>, remap: Option<&[u32]>) 
     consistency::consistent_choice(&candidates, flat)
 }
 
-/// Fields TestEventPattern requires in the event (TestEventPattern API reference).
-pub const TEST_EVENT_REQUIRED_FIELDS: [&str; 7] = [
-    "id",
-    "account",
-    "source",
-    "time",
-    "region",
-    "resources",
-    "detail-type",
-];
+/// Fields TestEventPattern requires in the event. The API reference lists `resources` too, but
+/// the service matches events without it (recorded against EventBridge); `detail` may be absent.
+pub const TEST_EVENT_REQUIRED_FIELDS: [&str; 6] =
+    ["id", "account", "source", "time", "region", "detail-type"];
 
 /// Longest `EventPattern` PutRule and TestEventPattern accept.
 pub const MAX_EVENT_PATTERN_LENGTH: usize = 4096;
