@@ -988,3 +988,13 @@ fn max_concurrency_path_takes_numeric_strings_and_refuses_the_rest() {
         );
     }
 }
+
+#[test]
+fn a_constant_timestamp_decades_ahead_is_too_long_too() {
+    let d = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": "2100-01-01T00:00:00Z", "End": true}}});
+    let (error, cause) = run(d, json!({})).failed();
+    assert_eq!(
+        (error.as_str(), cause),
+        ("States.Runtime", in_w("Wait state delay is too long."))
+    );
+}

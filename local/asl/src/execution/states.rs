@@ -180,8 +180,11 @@ impl Execution {
             }
             StateKind::Wait(w) => {
                 let until = match w {
-                    WaitFor::Seconds(s) => Ok(later(now, secs(*s))),
-                    WaitFor::Timestamp(t) => Ok(t.with_timezone(&Utc)),
+                    WaitFor::Seconds(s) => {
+                        wait_until(now, *s).map_err(|detail| runtime(state, frame, &detail))
+                    }
+                    WaitFor::Timestamp(t) => wait_for_timestamp(now, t.with_timezone(&Utc))
+                        .map_err(|detail| runtime(state, frame, &detail)),
                     WaitFor::SecondsPath(p) => {
                         match self.resolve_path(frame, state, p, &effective) {
                             Ok(v) => wait_seconds(&v, p.text())
@@ -201,15 +204,8 @@ impl Execution {
                     WaitFor::TimestampPath(p) => {
                         match self.resolve_path(frame, state, p, &effective) {
                             Ok(v) => match v.as_str().and_then(crate::choice::parse_timestamp) {
-                                Some(t) => {
-                                    let t = t.with_timezone(&Utc);
-                                    let ahead = (t - now).num_seconds();
-                                    if ahead > MAX_WAIT_SECONDS {
-                                        Err(runtime(state, frame, WAIT_TOO_LONG))
-                                    } else {
-                                        Ok(t)
-                                    }
-                                }
+                                Some(t) => wait_for_timestamp(now, t.with_timezone(&Utc))
+                                    .map_err(|detail| runtime(state, frame, &detail)),
                                 None => Err(runtime(
                                     state,
                                     frame,
@@ -672,6 +668,13 @@ fn wait_seconds(v: &Value, path: &str) -> Result<u64, String> {
             "The SecondsPath parameter cannot be parsed as a long value: {path} == {text}"
         )),
     }
+}
+
+fn wait_for_timestamp(now: DateTime<Utc>, t: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if (t - now).num_seconds() > MAX_WAIT_SECONDS {
+        return Err(WAIT_TOO_LONG.to_owned());
+    }
+    Ok(t)
 }
 
 fn wait_until(now: DateTime<Utc>, seconds: u64) -> Result<DateTime<Utc>, String> {
