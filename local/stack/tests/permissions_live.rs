@@ -42,10 +42,7 @@ async fn a_task_the_role_may_not_make_fails_as_lambda_reports_access_denied() {
     let arn = h.start_kyc("app-denied", detail("app-denied")).await;
     // Lambda.AWSLambdaException is in the task's retrier (3 attempts, at most 8 s apart): let the
     // manual clock run through them.
-    for _ in 0..6 {
-        h.advance(10).await;
-    }
-    let d = h.wait_status(&arn, "FAILED").await;
+    let d = h.advance_until_status(&arn, "FAILED", 10, 500).await;
     assert_eq!(d["error"], "Lambda.AWSLambdaException");
     // Only the identity check ran: the risk profile was never invoked.
     let invoked: Vec<String> = h.lambda.calls().into_iter().map(|(f, _)| f).collect();

@@ -437,6 +437,26 @@ impl Harness {
     }
 
     /// Advances the manual clock and lets the runners react.
+    /// Advances the clock `seconds` at a time until the execution has `status` (at most `steps`
+    /// times): each retry is scheduled only once the attempt before it has failed, which takes
+    /// longer on a loaded machine than one fixed pause.
+    pub async fn advance_until_status(
+        &self,
+        arn: &str,
+        status: &str,
+        seconds: u64,
+        steps: usize,
+    ) -> Value {
+        for _ in 0..steps {
+            let d = self.describe(arn).await;
+            if d["status"] == status {
+                return d;
+            }
+            self.advance(seconds).await;
+        }
+        self.wait_status(arn, status).await
+    }
+
     pub async fn advance(&self, seconds: u64) {
         self.clock.advance(Duration::from_secs(seconds));
         for _ in 0..5 {
