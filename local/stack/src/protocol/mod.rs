@@ -4,7 +4,9 @@
 //! JSON services (Step Functions, EventBridge, CloudWatch Logs, SQS) are all
 //! `POST /` with `X-Amz-Target: <Prefix>.<Operation>`; they are routed here by
 //! the target prefix to a [`JsonService`]. REST services (Lambda) bring their
-//! own `axum::Router`, merged in front of the JSON dispatcher.
+//! own `axum::Router`, merged in front of the JSON dispatcher. Every route is
+//! behind the same layers ([`middleware`]): request id, admission, callers, and
+//! the operation boundary (each service's body limit, the permission check).
 
 pub mod admission;
 pub mod callers;
