@@ -18,14 +18,20 @@
 //! - A [`FaultPlan`] is consulted on every attempt (fault injection).
 
 mod api;
+mod async_invoke;
 mod async_queue;
 mod config;
+mod configuration;
 mod dead_letter;
 mod error;
 mod faults;
+mod function;
 mod instance;
+mod invoke;
 mod logs;
 mod names;
+mod registry;
+mod request;
 mod runtime_api;
 mod service;
 
