@@ -14,11 +14,12 @@
 //! ([`client`]); `serve --faults FILE.json` starts with a plan ([`FaultPlanDocument`], the
 //! same JSON as `POST /_local/faults`).
 //!
-//! One job a file: the plan a client sends ([`plan`](FaultPlanDocument)) and why one is refused
-//! ([`ControlError`]); the faults in force, each kind with its checks and its listing (`lambda.rs`:
-//! [`LambdaFaults`]; `targets.rs`: rule-target faults; `service_delays.rs`: [`ServiceDelays`] by
-//! [`Namespace`]); the façade over them ([`FaultControl`], `control.rs`); where delays apply
-//! (`delay.rs`); the control API and its client ([`api`], [`client`]).
+//! One job a file: the plan a client sends (`plan.rs`: [`FaultPlanDocument`]) and why a request
+//! is refused (`error.rs`: [`ControlError`]); the faults in force, each kind with its checks and
+//! its listing (`lambda.rs`: [`LambdaFaults`]; `targets.rs`: rule-target faults;
+//! `service_delays.rs`: [`ServiceDelays`] by [`Namespace`], `namespace.rs`); the façade over them
+//! (`control.rs`: [`FaultControl`]); where delays apply (`delay.rs`); the control API and its
+//! client ([`api`], [`client`]).
 
 pub mod api;
 pub mod client;

@@ -1,5 +1,6 @@
-//! Rule-target faults: the entries in force (what was asked; [`TargetFaults`](crate::services::events::TargetFaults), EventBridge's, holds
-//! the live countdown), how a requested one is checked and its rule resolved, and how one is listed.
+//! Rule-target faults: the entries in force (what was asked; EventBridge's
+//! [`TargetFaults`](crate::services::events::TargetFaults) holds the live countdown),
+//! how a requested one is checked and its rule resolved, and how one is listed.
 
 use serde_json::{Value, json};
 
@@ -9,7 +10,8 @@ use crate::services::context::Context;
 use crate::services::events::{InjectedError, TargetFault};
 use crate::store::eventbridge;
 
-/// A rule-target fault in force, as asked (the live countdown is in [`TargetFaults`](crate::services::events::TargetFaults)).
+/// A rule-target fault in force, as asked (the live countdown is in
+/// [`TargetFaults`](crate::services::events::TargetFaults)).
 #[derive(Debug, Clone)]
 pub(super) struct TargetEntry {
     pub(super) id: u64,
@@ -42,8 +44,8 @@ impl TargetEntry {
         }
     }
 
-    /// The entry as the control API lists it; `live` is what [`TargetFaults`](crate::services::events::TargetFaults) holds now (the
-    /// `remaining` count).
+    /// The entry as the control API lists it; `live` is what
+    /// [`TargetFaults`](crate::services::events::TargetFaults) holds now (the `remaining` count).
     pub(super) fn view(&self, live: &[(String, String, TargetFault)]) -> Value {
         let mut v = json!({
             "id": self.id,
