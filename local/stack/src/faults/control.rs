@@ -47,7 +47,7 @@ struct Resolved {
 impl FaultControl {
     /// The control of a stack: installs its Lambda fault plan on `lambda`, sets rule-target faults
     /// in `targets` (the EventBridge service's), and owns `delays` (shared with the wrappers that
-    /// apply them, see [`DelayedService`]).
+    /// apply them, see [`DelayedService`](super::DelayedService)).
     pub fn new(
         stack: Arc<Context>,
         lambda: LambdaService,
