@@ -164,7 +164,7 @@ pub async fn start_with_faults(
             &delays,
             clock,
         )
-        .merge(control.router());
+        .merge(crate::faults::api::router(Arc::clone(&control)));
         // Logs and SQS are registered by the server too; these replace them by target prefix.
         let services: Vec<Arc<dyn crate::protocol::JsonService>> = vec![
             Arc::clone(&stepfunctions) as _,

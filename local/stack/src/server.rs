@@ -111,7 +111,7 @@ pub struct TemplateSource {
 }
 
 /// Services and routes plugged in beside the built-in ones (Step Functions,
-/// EventBridge, Lambda), built once the [`Stack`] exists.
+/// EventBridge, Lambda), built once the shared [`Context`] exists.
 #[derive(Default)]
 pub struct Extensions {
     /// More JSON services (by their target prefix).

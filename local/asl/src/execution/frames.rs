@@ -7,35 +7,22 @@ use serde_json::Value;
 
 use super::*;
 
+/// Why an execution ends before its states do.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Ending {
+    /// StopExecution.
+    Stopped,
+    /// `TimeoutSeconds` of the state machine ran out.
+    TimedOut,
+}
+
 impl Execution {
     pub(super) fn fire_timers(&mut self, now: DateTime<Utc>) {
         if let Some(d) = self.st.deadline
             && d <= now
         {
-            let def = Arc::clone(&self.def);
-            let roots: Vec<u64> = self
-                .st
-                .frames
-                .iter()
-                .filter(|(_, f)| f.parent.is_none())
-                .map(|(id, _)| *id)
-                .collect();
-            for fid in roots {
-                self.abort_frame(&def, fid, now);
-            }
-            let last = self.st.next_event - 1;
-            self.emit(
-                now,
-                EventType::ExecutionTimedOut,
-                last,
-                Some(EventDetails::ExecutionTimedOut(ErrorDetails {
-                    error: Some(errors::TIMEOUT.to_string()),
-                    cause: Some("The execution timed out".to_string()),
-                })),
-            );
-            self.end(
-                ExecutionStatus::TimedOut,
-                None,
+            self.abort_execution(
+                Ending::TimedOut,
                 Some(errors::TIMEOUT.to_string()),
                 Some("The execution timed out".to_string()),
                 now,
@@ -137,6 +124,48 @@ impl Execution {
                 _ => {}
             }
         }
+    }
+
+    /// Ends a running execution early (StopExecution or its timeout): aborts every top-level frame
+    /// (and so everything below), records `ExecutionAborted` / `ExecutionTimedOut` with `error` and
+    /// `cause`, and ends with the matching status.
+    pub(super) fn abort_execution(
+        &mut self,
+        ending: Ending,
+        error: Option<String>,
+        cause: Option<String>,
+        now: DateTime<Utc>,
+    ) {
+        let def = Arc::clone(&self.def);
+        let roots: Vec<u64> = self
+            .st
+            .frames
+            .iter()
+            .filter(|(_, f)| f.parent.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        for fid in roots {
+            self.abort_frame(&def, fid, now);
+        }
+        let details = ErrorDetails {
+            error: error.clone(),
+            cause: cause.clone(),
+        };
+        let (status, event, details) = match ending {
+            Ending::Stopped => (
+                ExecutionStatus::Aborted,
+                EventType::ExecutionAborted,
+                EventDetails::ExecutionAborted(details),
+            ),
+            Ending::TimedOut => (
+                ExecutionStatus::TimedOut,
+                EventType::ExecutionTimedOut,
+                EventDetails::ExecutionTimedOut(details),
+            ),
+        };
+        let last = self.st.next_event - 1;
+        self.emit(now, event, last, Some(details));
+        self.end(status, None, error, cause, now);
     }
 
     /// Removes a frame and everything below it, cancelling tasks and recording Aborted events.

@@ -786,28 +786,7 @@ impl Execution {
         if self.st.status != ExecutionStatus::Running {
             return Err(InputError::NotRunning);
         }
-        let root: Vec<u64> = self
-            .st
-            .frames
-            .iter()
-            .filter(|(_, f)| f.parent.is_none())
-            .map(|(id, _)| *id)
-            .collect();
-        let def = Arc::clone(&self.def);
-        for fid in root {
-            self.abort_frame(&def, fid, now);
-        }
-        let last = self.st.next_event - 1;
-        self.emit(
-            now,
-            EventType::ExecutionAborted,
-            last,
-            Some(EventDetails::ExecutionAborted(ErrorDetails {
-                error: error.clone(),
-                cause: cause.clone(),
-            })),
-        );
-        self.end(ExecutionStatus::Aborted, None, error, cause, now);
+        self.abort_execution(frames::Ending::Stopped, error, cause, now);
         Ok(())
     }
 

@@ -21,7 +21,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use serde_json::{Value, json};
 
-use super::{ControlError, FaultControl, FaultPlanDocument};
+use super::control::FaultControl;
+use super::error::ControlError;
+use super::plan::FaultPlanDocument;
 
 /// The path of the control API.
 pub const FAULTS_PATH: &str = "/_local/faults";

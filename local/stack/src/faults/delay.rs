@@ -20,7 +20,8 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use serde_json::Value;
 
-use super::{Namespace, ServiceDelays};
+use super::namespace::Namespace;
+use super::service_delays::ServiceDelays;
 use crate::clock::SharedClock;
 use crate::lambda::{InvocationType, InvokeOutcome, LambdaError};
 use crate::protocol::error::AwsError;
@@ -279,7 +280,7 @@ mod tests {
         let delays = Arc::new(ServiceDelays::default());
         delays.lock_write().insert(
             namespace,
-            super::super::DelayEntry {
+            super::super::service_delays::DelayEntry {
                 id: 1,
                 base: Duration::from_secs(10),
                 jitter: Duration::ZERO,

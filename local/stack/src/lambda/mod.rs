@@ -2,7 +2,8 @@
 //!
 //! - [`LambdaService`]: register functions ([`FunctionConfig`]), invoke them
 //!   ([`LambdaService::invoke`], [`LambdaService::invoke_with`]), list them,
-//!   and serve the REST API ([`LambdaService::router`]).
+//!   and serve the REST API ([`api`]: each route an operation on the one
+//!   operation shape, behind the stack's layers through [`LambdaFront`]).
 //! - Each function instance is a real process started on first use with its own
 //!   Runtime API listener (`AWS_LAMBDA_RUNTIME_API=127.0.0.1:<port>`), kept warm
 //!   and reused; more instances start while all are busy, up to the function's
@@ -18,14 +19,20 @@
 //! - A [`FaultPlan`] is consulted on every attempt (fault injection).
 
 pub mod api;
+mod async_invoke;
 mod async_queue;
 mod config;
+mod configuration;
 mod dead_letter;
 mod error;
 mod faults;
+mod function;
 mod instance;
+mod invoke;
 mod logs;
 mod names;
+mod registry;
+mod request;
 mod runtime_api;
 mod service;
 
