@@ -763,12 +763,14 @@ impl Operation<LogsService> for PutResourcePolicy {
         svc: Arc<LogsService>,
         req: PutResourcePolicyRequest,
     ) -> Result<PutResourcePolicyResponse, AwsError> {
-        // The template's `AWS::Logs::ResourcePolicy` is put the same way.
+        // A service method: a template's `AWS::Logs::ResourcePolicy` is put by the same logic
+        // (`LogsService::ensure_resource_policy`, at start-up).
         Ok(svc.put_resource_policy(req).await?)
     }
 }
 
-/// `DescribeResourcePolicies`: every policy, by name; `limit` 1 to 50.
+/// `DescribeResourcePolicies`: every policy, by name, a page at a time (`limit` 1 to 50, checked
+/// by its `impl Validate`).
 pub struct DescribeResourcePolicies;
 
 impl Operation<LogsService> for DescribeResourcePolicies {
