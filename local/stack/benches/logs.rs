@@ -8,8 +8,11 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use emulator::clock::SystemClock;
+use emulator::protocol::operation::Operation;
 use emulator::services::logs::filter::FilterPattern;
-use emulator::services::logs::{FilterLogEventsRequest, InputLogEvent, LogsService};
+use emulator::services::logs::{
+    FilterLogEvents, FilterLogEventsRequest, InputLogEvent, LogsService,
+};
 use emulator::store::Store;
 
 const EVENT: &str = r#"{"version":"0","id":"6a7e8feb","detail-type":"New account approved","source":"com.aws.kyc","account":"000000000000","time":"2026-11-21T10:00:00Z","region":"us-east-1","resources":[],"detail":{"applicationId":"app-42","decision":"APPROVE","riskLevel":"LOW","reasons":[]}}"#;
@@ -124,11 +127,14 @@ fn filter(c: &mut Criterion) {
     group.bench_function("json_one_hit_in_10k", |b| {
         b.iter(|| {
             let out = runtime
-                .block_on(logs.filter_log_events(FilterLogEventsRequest {
-                    log_group_name: Some("/g".into()),
-                    filter_pattern: Some("{ $.detail.applicationId = \"app-9999\" }".into()),
-                    ..FilterLogEventsRequest::default()
-                }))
+                .block_on(FilterLogEvents::run(
+                    Arc::clone(&logs),
+                    FilterLogEventsRequest {
+                        log_group_name: Some("/g".into()),
+                        filter_pattern: Some("{ $.detail.applicationId = \"app-9999\" }".into()),
+                        ..FilterLogEventsRequest::default()
+                    },
+                ))
                 .expect("filter");
             assert_eq!(out.events.len(), 1);
         });

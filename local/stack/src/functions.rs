@@ -458,6 +458,8 @@ pub fn start_lambda(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::operation::Operation;
+    use crate::services::logs::GetLogEvents;
     use crate::template::{EventInvokeConfigModel, FunctionModel};
     use std::collections::BTreeMap;
 
@@ -647,15 +649,17 @@ mod tests {
         })
         .await
         .unwrap();
-        let out = logs
-            .get_log_events(crate::services::logs::GetLogEventsRequest {
+        let out = GetLogEvents::run(
+            Arc::clone(&logs),
+            crate::services::logs::GetLogEventsRequest {
                 log_group_name: Some("/aws/lambda/f".into()),
                 log_stream_name: "2026/11/21/[$LATEST]abc".into(),
                 start_from_head: Some(true),
                 ..Default::default()
-            })
-            .await
-            .unwrap();
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(out.events[0].message, "START RequestId: x Version: $LATEST");
     }
 }

@@ -210,21 +210,26 @@ impl Operation<LambdaService> for ListFunctions {
         service: Arc<LambdaService>,
         input: ListFunctionsInput,
     ) -> Result<ListFunctionsOutput, AwsError> {
-        // MaxItems above 50 is accepted and still gives pages of 50.
-        let size = FUNCTIONS.size(input.max_items.map(|n| n.min(50)), &ERRORS)?;
+        // MaxItems above 50 is accepted (Validate) and still gives pages of 50.
+        let page = FUNCTIONS.request(
+            "",
+            input.max_items.map(|n| n.min(50)),
+            input.marker.as_deref(),
+            &ERRORS,
+        )?;
         let all = service.list_functions();
-        let start = match FUNCTIONS.position("", input.marker.as_deref())? {
+        let start = match &page.position {
             None => 0,
-            Some(name) => match all.iter().position(|f| f.function_name == name) {
+            Some(name) => match all.iter().position(|f| &f.function_name == name) {
                 Some(i) => i + 1,
-                None => return Err((FUNCTIONS.invalid_token)(&name)),
+                None => return Err((FUNCTIONS.invalid_token)(name)),
             },
         };
-        let functions: Vec<_> = all.iter().skip(start).take(size).cloned().collect();
+        let functions: Vec<_> = all.iter().skip(start).take(page.size).cloned().collect();
         let next_marker = functions
             .last()
             .filter(|_| start + functions.len() < all.len())
-            .map(|last| FUNCTIONS.token("", &last.function_name));
+            .map(|last| page.next_token(&last.function_name));
         Ok(ListFunctionsOutput {
             functions,
             next_marker,

@@ -2,12 +2,15 @@
 //!
 //! An operation is a type that implements [`Operation`]: its name in `X-Amz-Target`, a typed
 //! input (serde, plus the API reference's constraints through [`Validate`]), a typed output, and
-//! one async function from the one to the other that returns the service's errors as
-//! [`AwsError`]. A service lists its operations once in an [`Operations`] registry; the registry
-//! decodes the input (a missing required member and a member of the wrong JSON type are reported
-//! the way that service's front end reports them: [`ErrorVocabulary`]), checks the constraints,
-//! runs the operation and encodes its output. Listings page through one [`Paginator`] with opaque
-//! tokens ([`super::tokens`]).
+//! one async function from the one to the other, holding the operation's logic, that returns the
+//! service's errors as [`AwsError`]. Every service writes its operations this way, by hand (one
+//! `pub struct` and its `impl Operation` each). A service lists its operations once in an
+//! [`Operations`] registry; the registry decodes the input (a missing required member and a
+//! member of the wrong JSON type are reported the way that service's front end reports them:
+//! [`ErrorVocabulary`]), checks the constraints, runs the operation and encodes its output.
+//! Listings page through one [`Paginator`] with opaque tokens ([`super::tokens`]):
+//! [`Paginator::request`] checks a listing's page size and token once, before anything is read,
+//! and what follows pages with the checked [`PageRequest`].
 //!
 //! Adding an operation: a `struct`, its `Input` / `Output` types, `impl Operation`, and one
 //! `.with::<TheOperation>()` line in the service's registry (`local/stack/README.md`, "Adding an
@@ -130,48 +133,6 @@ pub async fn run_checked<S: Send + Sync + 'static, O: Operation<S>>(
     input.validate(&mut check);
     check.finish(errors)?;
     O::run(service, input).await
-}
-
-/// Declares one [`Operation`] type per operation of a service whose semantics are methods of
-/// the service, and the service's registry of them:
-///
-/// ```ignore
-/// operations! {
-///     service EventsService, errors ERRORS, registry OPERATIONS;
-///     PutRule(PutRuleRequest) -> PutRuleOutput = |svc, req| svc.op_put_rule(req);
-/// }
-/// ```
-///
-/// Each body is a future of `Result<Output, AwsError>`.
-#[macro_export]
-macro_rules! operations {
-    (
-        service $service:ty, errors $errors:expr, registry $registry:ident;
-        $($op:ident($input:ty) -> $output:ty = |$svc:ident, $req:ident| $body:expr;)*
-    ) => {
-        $(
-            #[doc = concat!("`", stringify!($op), "`.")]
-            pub struct $op;
-
-            impl $crate::protocol::operation::Operation<$service> for $op {
-                const NAME: &'static str = stringify!($op);
-                type Input = $input;
-                type Output = $output;
-
-                async fn run(
-                    $svc: ::std::sync::Arc<$service>,
-                    $req: $input,
-                ) -> ::std::result::Result<$output, $crate::protocol::error::AwsError> {
-                    $body.await
-                }
-            }
-        )*
-
-        static $registry: ::std::sync::LazyLock<$crate::protocol::operation::Operations<$service>> =
-            ::std::sync::LazyLock::new(|| {
-                $crate::protocol::operation::Operations::new(&$errors)$(.with::<$op>())*
-            });
-    };
 }
 
 /// The constraints of the API reference that serde does not check: lengths, ranges, patterns
@@ -364,12 +325,28 @@ pub struct Paginator {
 }
 
 impl Paginator {
-    /// The page size asked for, checked against the listing's limits.
-    pub fn size(
+    /// A listing's request, checked once, before anything is read: the page size asked for
+    /// against the listing's limits, and the token (one this listing issued for the same
+    /// `within`, see [`Paginator::position`]). What follows pages with the checked request.
+    pub fn request(
         &self,
-        requested: Option<i64>,
+        within: &str,
+        requested_size: Option<i64>,
+        token: Option<&str>,
         errors: &ErrorVocabulary,
-    ) -> Result<usize, AwsError> {
+    ) -> Result<PageRequest, AwsError> {
+        let size = self.size(requested_size, errors)?;
+        let position = self.position(within, token)?;
+        Ok(PageRequest {
+            size,
+            position,
+            scope: self.scope_of(within),
+            token: token.map(str::to_owned),
+            invalid_token: self.invalid_token,
+        })
+    }
+
+    fn size(&self, requested: Option<i64>, errors: &ErrorVocabulary) -> Result<usize, AwsError> {
         match requested {
             None => Ok(self.default_size),
             Some(0) if self.zero_is_default => Ok(self.default_size),
@@ -410,27 +387,49 @@ impl Paginator {
             format!("{}:{within}", self.scope)
         }
     }
+}
 
-    /// The page at `token` of `items` (a listing held whole: the position is an offset).
-    pub fn page<T>(
-        &self,
-        within: &str,
-        items: Vec<T>,
-        requested: Option<i64>,
-        token: Option<&str>,
-        errors: &ErrorVocabulary,
-    ) -> Result<Page<T>, AwsError> {
-        let size = self.size(requested, errors)?;
-        let offset = match self.position(within, token)? {
-            None => 0,
-            Some(p) => p
-                .parse::<usize>()
-                .map_err(|_| (self.invalid_token)(token.unwrap_or("")))?,
-        };
+/// A listing's request as [`Paginator::request`] checked it: the page size and where the page
+/// starts. Listings held whole page with [`PageRequest::page`]; listings read a page at a time
+/// (in SQL) read `size` and `position` and hand out [`PageRequest::next_token`].
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// The page size, within the listing's limits.
+    pub size: usize,
+    /// What the token stood for (an offset, a name, an id); `None` for the first page.
+    pub position: Option<String>,
+    /// The listing's token scope, narrowed to its arguments.
+    scope: String,
+    /// The token as sent, for the error that refuses a position the listing cannot read.
+    token: Option<String>,
+    invalid_token: fn(&str) -> AwsError,
+}
+
+impl PageRequest {
+    /// The position read as a number (an offset, a keyset id); a position that is not one is the
+    /// listing's invalid-token error.
+    pub fn position_as<T: std::str::FromStr>(&self) -> Result<Option<T>, AwsError> {
+        self.position
+            .as_deref()
+            .map(|p| {
+                p.parse::<T>()
+                    .map_err(|_| (self.invalid_token)(self.token.as_deref().unwrap_or("")))
+            })
+            .transpose()
+    }
+
+    /// The token of the page that starts at `position`, for the same listing and arguments.
+    pub fn next_token(&self, position: &str) -> String {
+        tokens::seal(&self.scope, position)
+    }
+
+    /// The requested page of `items` (a listing held whole: the position is an offset).
+    pub fn page<T>(&self, items: Vec<T>) -> Result<Page<T>, AwsError> {
+        let offset = self.position_as::<usize>()?.unwrap_or(0);
         let total = items.len();
-        let end = offset.saturating_add(size);
-        let items: Vec<T> = items.into_iter().skip(offset).take(size).collect();
-        let next_token = (end < total).then(|| self.token(within, &end.to_string()));
+        let end = offset.saturating_add(self.size);
+        let items: Vec<T> = items.into_iter().skip(offset).take(self.size).collect();
+        let next_token = (end < total).then(|| self.next_token(&end.to_string()));
         Ok(Page { items, next_token })
     }
 }
@@ -570,12 +569,20 @@ mod tests {
         invalid_token,
     };
 
+    /// The page at `token` of `items`: the request checked, then the page taken.
+    fn page_of(
+        within: &str,
+        items: Vec<u32>,
+        size: Option<i64>,
+        token: Option<&str>,
+    ) -> Result<Page<u32>, AwsError> {
+        LISTING.request(within, size, token, &ERRORS)?.page(items)
+    }
+
     #[test]
     fn pages_walk_the_listing_with_opaque_tokens() {
         let items: Vec<u32> = (0..5).collect();
-        let first = LISTING
-            .page("", items.clone(), None, None, &ERRORS)
-            .unwrap();
+        let first = page_of("", items.clone(), None, None).unwrap();
         assert_eq!(first.items, vec![0, 1]);
         let token = first.next_token.unwrap();
         assert_ne!(token, "2", "the offset is sealed, not sent bare");
@@ -583,53 +590,84 @@ mod tests {
         altered[0] = if altered[0] == b'A' { b'B' } else { b'A' };
         let altered = String::from_utf8(altered).unwrap();
         assert_eq!(
-            LISTING
-                .page("", items.clone(), None, Some(&altered), &ERRORS)
+            page_of("", items.clone(), None, Some(&altered))
                 .unwrap_err()
                 .code,
             "InvalidToken"
         );
-        let second = LISTING
-            .page("", items.clone(), Some(3), Some(&token), &ERRORS)
-            .unwrap();
+        let second = page_of("", items.clone(), Some(3), Some(&token)).unwrap();
         assert_eq!(second.items, vec![2, 3, 4]);
         assert!(second.next_token.is_none());
-        let zero = LISTING
-            .page("", items.clone(), Some(0), None, &ERRORS)
-            .unwrap();
+        let zero = page_of("", items.clone(), Some(0), None).unwrap();
         assert_eq!(zero.items.len(), 2);
     }
 
     #[test]
     fn sizes_and_tokens_are_checked() {
         let items: Vec<u32> = (0..5).collect();
-        let err = LISTING
-            .page("", items.clone(), Some(4), None, &ERRORS)
-            .unwrap_err();
+        let err = page_of("", items.clone(), Some(4), None).unwrap_err();
         assert_eq!(
             err.message.as_deref(),
             Some(
                 "1 validation error detected: Value '4' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 3"
             )
         );
-        let err = LISTING
-            .page("", items.clone(), None, Some("2"), &ERRORS)
-            .unwrap_err();
+        let err = page_of("", items.clone(), None, Some("2")).unwrap_err();
         assert_eq!(err.code, "InvalidToken");
         let other = Paginator {
             scope: "test:Other",
             ..LISTING
         };
         let foreign = other.token("", "2");
-        let err = LISTING
-            .page("", items.clone(), None, Some(&foreign), &ERRORS)
-            .unwrap_err();
+        let err = page_of("", items.clone(), None, Some(&foreign)).unwrap_err();
         assert_eq!(err.code, "InvalidToken");
         // A token of the same listing with other arguments.
         let narrowed = LISTING.token("machine-a", "2");
-        let err = LISTING
-            .page("machine-b", items, None, Some(&narrowed), &ERRORS)
-            .unwrap_err();
+        let err = page_of("machine-b", items, None, Some(&narrowed)).unwrap_err();
         assert_eq!(err.code, "InvalidToken");
+    }
+
+    #[test]
+    fn a_request_is_checked_once_before_the_listing_is_read() {
+        // A bad size and a bad token are each refused by `request`, before any item exists.
+        let err = LISTING.request("", Some(9), None, &ERRORS).unwrap_err();
+        assert_eq!(err.code, "ValidationException");
+        let err = LISTING.request("", Some(-1), None, &ERRORS).unwrap_err();
+        assert_eq!(
+            err.message.as_deref(),
+            Some(
+                "1 validation error detected: Value '-1' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"
+            )
+        );
+        let err = LISTING
+            .request("", None, Some("never-issued"), &ERRORS)
+            .unwrap_err();
+        assert_eq!(
+            (err.code.as_str(), err.message.as_deref()),
+            ("InvalidToken", Some("Invalid Token: 'never-issued'"))
+        );
+        // A checked request carries its size and position; paging does not check them again.
+        let token = LISTING.token("machine-a", "1");
+        let request = LISTING
+            .request("machine-a", Some(3), Some(&token), &ERRORS)
+            .unwrap();
+        assert_eq!((request.size, request.position.as_deref()), (3, Some("1")));
+        assert_eq!(request.position_as::<i64>().unwrap(), Some(1));
+        let page = request.page((0..5).collect::<Vec<u32>>()).unwrap();
+        assert_eq!(page.items, vec![1, 2, 3]);
+        // The next token is the same listing's, with the same arguments.
+        let next = page.next_token.unwrap();
+        assert_eq!(
+            LISTING
+                .position("machine-a", Some(&next))
+                .unwrap()
+                .as_deref(),
+            Some("4")
+        );
+        assert!(LISTING.position("machine-b", Some(&next)).is_err());
+        // A token this listing issued whose position is not an offset is refused by the page.
+        let named = LISTING.token("", "some-name");
+        let request = LISTING.request("", None, Some(&named), &ERRORS).unwrap();
+        assert_eq!(request.page(vec![0u32]).unwrap_err().code, "InvalidToken");
     }
 }

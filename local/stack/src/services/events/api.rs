@@ -1,8 +1,9 @@
 //! The operations of EventBridge, one type each ([`crate::protocol::operation::Operation`]: typed
-//! request, typed response, AWS errors), registered once by name in [`OPERATIONS`]. Their
-//! semantics live in `impl EventsService` below, one method per operation.
+//! request, typed response, AWS errors, the operation's logic in its `run`), registered once by
+//! name in [`OPERATIONS`]. What several operations share (the bus a request names, a stored rule,
+//! bus policies, a rule's state) is in `impl EventsService`.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use eventbus::model::{self, DEFAULT_BUS, PutRuleRequest, RuleState, Target};
 use eventbus::put_events::PutEventsRequestEntry;
@@ -14,7 +15,7 @@ use super::{EventsService, store_error};
 use crate::protocol::ServiceFuture;
 use crate::protocol::error::AwsError;
 use crate::protocol::null_member_message;
-use crate::protocol::operation::{ErrorVocabulary, Paginator, Validate};
+use crate::protocol::operation::{ErrorVocabulary, Operation, Operations, Paginator, Validate};
 use crate::store::StoreError;
 use crate::store::eventbridge::{self, EventBusRecord, RuleRecord};
 
@@ -392,15 +393,8 @@ pub struct ListRuleNamesOutput {
     next_token: Option<String>,
 }
 
+/// What several operations share.
 impl EventsService {
-    async fn op_put_events(&self, req: PutEventsRequest) -> Result<PutEventsOutput, AwsError> {
-        let outcome = self.put_entries(req.entries, None).await?;
-        Ok(PutEventsOutput {
-            entries: outcome.entries,
-            failed_entry_count: outcome.failed_entry_count,
-        })
-    }
-
     /// The bus a parameter names, which must exist.
     fn existing_bus(&self, param: Option<&str>) -> Result<String, AwsError> {
         if let Some(p) = param {
@@ -420,8 +414,121 @@ impl EventsService {
         }
     }
 
-    async fn op_create_event_bus(
+    async fn bus_policy(&self, bus: &str) -> Result<Option<String>, AwsError> {
+        let name = bus.to_owned();
+        Ok(self
+            .stack
+            .store
+            .call(move |c| eventbridge::get_event_bus(c, &name))
+            .await
+            .map_err(store_error)?
+            .and_then(|b| b.policy))
+    }
+
+    /// Stores a bus policy (checked as IAM parses it first) and tells the permission plane.
+    async fn store_bus_policy(
         &self,
+        bus: &str,
+        arn: &str,
+        policy: Option<String>,
+    ) -> Result<(), AwsError> {
+        let attached = match &policy {
+            Some(text) => Some(
+                crate::permissions::model::Attached::parse(
+                    "events",
+                    &format!("event bus policy of {bus}"),
+                    vec![arn.to_owned()],
+                    text,
+                )
+                .map_err(|e| {
+                    AwsError::client("ValidationException", format!("Invalid policy: {e}"))
+                })?,
+            ),
+            None => None,
+        };
+        let name = bus.to_owned();
+        self.stack
+            .store
+            .write(move |tx| eventbridge::set_event_bus_policy(tx, &name, policy.as_deref()))
+            .await
+            .map_err(store_error)?;
+        let key = format!("events:{arn}");
+        match attached {
+            Some(a) => self.stack.permissions.set_resource_policy(&key, a),
+            None => self.stack.permissions.remove_resource_policy(&key),
+        }
+        Ok(())
+    }
+
+    async fn stored_rule(&self, bus: &str, name: &str) -> Result<RuleRecord, AwsError> {
+        let (b, n) = (bus.to_owned(), name.to_owned());
+        self.stack
+            .store
+            .call(move |c| eventbridge::get_rule(c, &b, &n))
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| rule_not_found(name, bus))
+    }
+
+    /// EnableRule / DisableRule: the rule's state, stored and routed.
+    async fn set_state(&self, req: RuleRequest, state: RuleState) -> Result<Empty, AwsError> {
+        model::validate_rule_name(&req.name).map_err(api_error)?;
+        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
+        let _guard = self.writes.lock().await;
+        let rule = self.stored_rule(&bus, &req.name).await?;
+        let updated = RuleRecord {
+            state: state_name(state),
+            ..rule
+        };
+        self.stack
+            .store
+            .write(move |tx| eventbridge::upsert_rule(tx, &updated))
+            .await
+            .map_err(store_error)?;
+        if let Some(r) = self
+            .routing
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .rule_mut(&bus, &req.name)
+        {
+            r.rule.state = state;
+        }
+        Ok(Empty {})
+    }
+}
+
+// ----- the operations -----------------------------------------------------------------------
+
+/// `PutEvents`.
+pub struct PutEvents;
+
+impl Operation<EventsService> for PutEvents {
+    const NAME: &'static str = "PutEvents";
+    type Input = PutEventsRequest;
+    type Output = PutEventsOutput;
+
+    async fn run(
+        svc: Arc<EventsService>,
+        req: PutEventsRequest,
+    ) -> Result<PutEventsOutput, AwsError> {
+        let outcome = svc.put_entries(req.entries, None).await?;
+        Ok(PutEventsOutput {
+            entries: outcome.entries,
+            failed_entry_count: outcome.failed_entry_count,
+        })
+    }
+}
+
+/// `CreateEventBus`.
+pub struct CreateEventBus;
+
+impl Operation<EventsService> for CreateEventBus {
+    const NAME: &'static str = "CreateEventBus";
+    type Input = CreateEventBusRequest;
+    type Output = CreateEventBusOutput;
+
+    async fn run(
+        svc: Arc<EventsService>,
         req: CreateEventBusRequest,
     ) -> Result<CreateEventBusOutput, AwsError> {
         model::validate_bus_name(&req.name).map_err(api_error)?;
@@ -433,18 +540,18 @@ impl EventsService {
                 "Partner event sources are not supported by the local stack.",
             ));
         }
-        let _guard = self.writes.lock().await;
+        let _guard = svc.writes.lock().await;
         let record = EventBusRecord {
             name: req.name.clone(),
-            arn: model::bus_arn(&self.stack.region, &self.stack.account_id, &req.name),
+            arn: model::bus_arn(&svc.stack.region, &svc.stack.account_id, &req.name),
             description: req.description.clone(),
             policy: None,
-            created_ms: self.stack.clock.now_millis(),
+            created_ms: svc.stack.clock.now_millis(),
             origin: "api".into(),
         };
         let name = req.name.clone();
         let rec = record.clone();
-        let created = self
+        let created = svc
             .stack
             .store
             .write(move |tx| {
@@ -462,7 +569,7 @@ impl EventsService {
                 format!("Event bus {} already exists.", req.name),
             ));
         }
-        self.routing
+        svc.routing
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .buses
@@ -473,15 +580,24 @@ impl EventsService {
             description: record.description,
         })
     }
+}
 
-    async fn op_delete_event_bus(&self, req: NameRequest) -> Result<Empty, AwsError> {
+/// `DeleteEventBus`.
+pub struct DeleteEventBus;
+
+impl Operation<EventsService> for DeleteEventBus {
+    const NAME: &'static str = "DeleteEventBus";
+    type Input = NameRequest;
+    type Output = Empty;
+
+    async fn run(svc: Arc<EventsService>, req: NameRequest) -> Result<Empty, AwsError> {
         if req.name == DEFAULT_BUS {
             return Err(validation("Cannot delete event bus default."));
         }
         model::validate_bus_name(&req.name).map_err(api_error)?;
-        let _guard = self.writes.lock().await;
+        let _guard = svc.writes.lock().await;
         let name = req.name.clone();
-        let has_rules = self
+        let has_rules = svc
             .stack
             .store
             .write(move |tx| {
@@ -500,20 +616,29 @@ impl EventsService {
             )));
         }
         // Deleting a bus that does not exist succeeds, as on AWS.
-        self.routing
+        svc.routing
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .buses
             .remove(&req.name);
         Ok(Empty {})
     }
+}
 
-    async fn op_describe_event_bus(
-        &self,
+/// `DescribeEventBus`.
+pub struct DescribeEventBus;
+
+impl Operation<EventsService> for DescribeEventBus {
+    const NAME: &'static str = "DescribeEventBus";
+    type Input = DescribeEventBusRequest;
+    type Output = EventBusOut;
+
+    async fn run(
+        svc: Arc<EventsService>,
         req: DescribeEventBusRequest,
     ) -> Result<EventBusOut, AwsError> {
-        let bus = self.existing_bus(req.name.as_deref())?;
-        let found = self
+        let bus = svc.existing_bus(req.name.as_deref())?;
+        let found = svc
             .stack
             .store
             .call(move |c| eventbridge::get_event_bus(c, &bus))
@@ -524,14 +649,22 @@ impl EventsService {
             None => Err(bus_not_found(model::bus_name_of(req.name.as_deref()))),
         }
     }
+}
 
-    /// PutPermission (EventBridge API reference): a whole `Policy`, or one statement — `Sid` =
-    /// `StatementId`, the `Principal` account (or `*`) may `events:PutEvents` on the bus, with an
-    /// optional `Condition` — added to (or replacing the same `Sid` in) the bus's policy.
-    async fn op_put_permission(&self, req: PutPermissionRequest) -> Result<Empty, AwsError> {
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let arn = eventbus::model::bus_arn(&self.stack.region, &self.stack.account_id, &bus);
-        let current = self.bus_policy(&bus).await?;
+/// PutPermission (EventBridge API reference): a whole `Policy`, or one statement — `Sid` =
+/// `StatementId`, the `Principal` account (or `*`) may `events:PutEvents` on the bus, with an
+/// optional `Condition` — added to (or replacing the same `Sid` in) the bus's policy.
+pub struct PutPermission;
+
+impl Operation<EventsService> for PutPermission {
+    const NAME: &'static str = "PutPermission";
+    type Input = PutPermissionRequest;
+    type Output = Empty;
+
+    async fn run(svc: Arc<EventsService>, req: PutPermissionRequest) -> Result<Empty, AwsError> {
+        let bus = svc.existing_bus(req.event_bus_name.as_deref())?;
+        let arn = eventbus::model::bus_arn(&svc.stack.region, &svc.stack.account_id, &bus);
+        let current = svc.bus_policy(&bus).await?;
         let policy = match req.policy {
             Some(policy) => {
                 if req.statement_id.is_some() || req.principal.is_some() || req.action.is_some() {
@@ -603,16 +736,24 @@ impl EventsService {
                 doc.to_string()
             }
         };
-        self.store_bus_policy(&bus, &arn, Some(policy)).await?;
+        svc.store_bus_policy(&bus, &arn, Some(policy)).await?;
         Ok(Empty {})
     }
+}
 
-    /// RemovePermission: one statement by `StatementId`, or every one (`RemoveAllPermissions`).
-    async fn op_remove_permission(&self, req: RemovePermissionRequest) -> Result<Empty, AwsError> {
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let arn = eventbus::model::bus_arn(&self.stack.region, &self.stack.account_id, &bus);
+/// RemovePermission: one statement by `StatementId`, or every one (`RemoveAllPermissions`).
+pub struct RemovePermission;
+
+impl Operation<EventsService> for RemovePermission {
+    const NAME: &'static str = "RemovePermission";
+    type Input = RemovePermissionRequest;
+    type Output = Empty;
+
+    async fn run(svc: Arc<EventsService>, req: RemovePermissionRequest) -> Result<Empty, AwsError> {
+        let bus = svc.existing_bus(req.event_bus_name.as_deref())?;
+        let arn = eventbus::model::bus_arn(&svc.stack.region, &svc.stack.account_id, &bus);
         if req.remove_all_permissions == Some(true) {
-            self.store_bus_policy(&bus, &arn, None).await?;
+            svc.store_bus_policy(&bus, &arn, None).await?;
             return Ok(Empty {});
         }
         let sid = req.statement_id.unwrap_or_default();
@@ -622,7 +763,7 @@ impl EventsService {
                 "Statement with the provided id does not exist.",
             )
         };
-        let mut doc = self
+        let mut doc = svc
             .bus_policy(&bus)
             .await?
             .and_then(|p| serde_json::from_str::<Value>(&p).ok())
@@ -642,91 +783,58 @@ impl EventsService {
             doc["Statement"] = Value::Array(kept);
             Some(doc.to_string())
         };
-        self.store_bus_policy(&bus, &arn, policy).await?;
+        svc.store_bus_policy(&bus, &arn, policy).await?;
         Ok(Empty {})
     }
+}
 
-    async fn bus_policy(&self, bus: &str) -> Result<Option<String>, AwsError> {
-        let name = bus.to_owned();
-        Ok(self
-            .stack
-            .store
-            .call(move |c| eventbridge::get_event_bus(c, &name))
-            .await
-            .map_err(store_error)?
-            .and_then(|b| b.policy))
-    }
+/// `ListEventBuses`.
+pub struct ListEventBuses;
 
-    /// Stores a bus policy (checked as IAM parses it first) and tells the permission plane.
-    async fn store_bus_policy(
-        &self,
-        bus: &str,
-        arn: &str,
-        policy: Option<String>,
-    ) -> Result<(), AwsError> {
-        let attached = match &policy {
-            Some(text) => Some(
-                crate::permissions::model::Attached::parse(
-                    "events",
-                    &format!("event bus policy of {bus}"),
-                    vec![arn.to_owned()],
-                    text,
-                )
-                .map_err(|e| {
-                    AwsError::client("ValidationException", format!("Invalid policy: {e}"))
-                })?,
-            ),
-            None => None,
-        };
-        let name = bus.to_owned();
-        self.stack
-            .store
-            .write(move |tx| eventbridge::set_event_bus_policy(tx, &name, policy.as_deref()))
-            .await
-            .map_err(store_error)?;
-        let key = format!("events:{arn}");
-        match attached {
-            Some(a) => self.stack.permissions.set_resource_policy(&key, a),
-            None => self.stack.permissions.remove_resource_policy(&key),
-        }
-        Ok(())
-    }
+impl Operation<EventsService> for ListEventBuses {
+    const NAME: &'static str = "ListEventBuses";
+    type Input = ListRequest;
+    type Output = ListEventBusesOutput;
 
-    async fn op_list_event_buses(
-        &self,
+    async fn run(
+        svc: Arc<EventsService>,
         req: ListRequest,
     ) -> Result<ListEventBusesOutput, AwsError> {
-        EVENT_BUSES.size(req.limit, &ERRORS)?;
-        let buses = self
+        let prefix = req.name_prefix.unwrap_or_default();
+        let request =
+            EVENT_BUSES.request(&prefix, req.limit, req.next_token.as_deref(), &ERRORS)?;
+        let buses = svc
             .stack
             .store
             .call(eventbridge::list_event_buses)
             .await
             .map_err(store_error)?;
-        let prefix = req.name_prefix.unwrap_or_default();
         let matching: Vec<EventBusOut> = buses
             .into_iter()
             .filter(|b| b.name.starts_with(&prefix))
             .map(EventBusOut::from)
             .collect();
-        let page = EVENT_BUSES.page(
-            &prefix,
-            matching,
-            req.limit,
-            req.next_token.as_deref(),
-            &ERRORS,
-        )?;
+        let page = request.page(matching)?;
         Ok(ListEventBusesOutput {
             event_buses: page.items,
             next_token: page.next_token,
         })
     }
+}
 
-    async fn op_put_rule(&self, req: PutRuleRequest) -> Result<PutRuleOutput, AwsError> {
+/// `PutRule`.
+pub struct PutRule;
+
+impl Operation<EventsService> for PutRule {
+    const NAME: &'static str = "PutRule";
+    type Input = PutRuleRequest;
+    type Output = PutRuleOutput;
+
+    async fn run(svc: Arc<EventsService>, req: PutRuleRequest) -> Result<PutRuleOutput, AwsError> {
         let (rule, _pattern) = model::put_rule(&req).map_err(api_error)?;
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let arn = model::rule_arn(&self.stack.region, &self.stack.account_id, &bus, &rule.name);
-        let _guard = self.writes.lock().await;
+        let bus = svc.existing_bus(req.event_bus_name.as_deref())?;
+        let arn = model::rule_arn(&svc.stack.region, &svc.stack.account_id, &bus, &rule.name);
+        let _guard = svc.writes.lock().await;
         let record = RuleRecord {
             bus_name: bus.clone(),
             name: rule.name.clone(),
@@ -737,10 +845,10 @@ impl EventsService {
             description: rule.description.clone(),
             role_arn: rule.role_arn.clone(),
             managed_by: None,
-            created_ms: self.stack.clock.now_millis(),
+            created_ms: svc.stack.clock.now_millis(),
             origin: "api".into(),
         };
-        self.stack
+        svc.stack
             .store
             .write(move |tx| {
                 // An update keeps where the rule came from (template or API).
@@ -750,7 +858,7 @@ impl EventsService {
             })
             .await
             .map_err(store_error)?;
-        let mut routing = self.routing.write().unwrap_or_else(|e| e.into_inner());
+        let mut routing = svc.routing.write().unwrap_or_else(|e| e.into_inner());
         let targets = routing
             .rule_mut(&bus, &rule.name)
             .map(|r| r.rule.targets.clone())
@@ -758,83 +866,76 @@ impl EventsService {
         routing.put_rule(arn.clone(), model::Rule { targets, ..rule });
         Ok(PutRuleOutput { rule_arn: arn })
     }
+}
 
-    async fn stored_rule(&self, bus: &str, name: &str) -> Result<RuleRecord, AwsError> {
-        let (b, n) = (bus.to_owned(), name.to_owned());
-        self.stack
-            .store
-            .call(move |c| eventbridge::get_rule(c, &b, &n))
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| rule_not_found(name, bus))
-    }
+/// `DescribeRule`.
+pub struct DescribeRule;
 
-    async fn op_describe_rule(&self, req: RuleRequest) -> Result<DescribeRuleOutput, AwsError> {
+impl Operation<EventsService> for DescribeRule {
+    const NAME: &'static str = "DescribeRule";
+    type Input = RuleRequest;
+    type Output = DescribeRuleOutput;
+
+    async fn run(
+        svc: Arc<EventsService>,
+        req: RuleRequest,
+    ) -> Result<DescribeRuleOutput, AwsError> {
         model::validate_rule_name(&req.name).map_err(api_error)?;
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let rule = self.stored_rule(&bus, &req.name).await?;
+        let bus = svc.existing_bus(req.event_bus_name.as_deref())?;
+        let rule = svc.stored_rule(&bus, &req.name).await?;
         Ok(DescribeRuleOutput {
             rule: rule.into(),
-            created_by: self.stack.account_id.clone(),
+            created_by: svc.stack.account_id.clone(),
         })
     }
+}
 
-    async fn op_list_rules(&self, req: ListRequest) -> Result<ListRulesOutput, AwsError> {
-        RULES.size(req.limit, &ERRORS)?;
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let within = format!("{bus}:{}", req.name_prefix.as_deref().unwrap_or(""));
+/// `ListRules`.
+pub struct ListRules;
+
+impl Operation<EventsService> for ListRules {
+    const NAME: &'static str = "ListRules";
+    type Input = ListRequest;
+    type Output = ListRulesOutput;
+
+    async fn run(svc: Arc<EventsService>, req: ListRequest) -> Result<ListRulesOutput, AwsError> {
+        let within = format!(
+            "{}:{}",
+            model::bus_name_of(req.event_bus_name.as_deref()),
+            req.name_prefix.as_deref().unwrap_or("")
+        );
+        let request = RULES.request(&within, req.limit, req.next_token.as_deref(), &ERRORS)?;
+        let bus = svc.existing_bus(req.event_bus_name.as_deref())?;
         let prefix = req.name_prefix.clone();
-        let rules = self
+        let rules = svc
             .stack
             .store
             .call(move |c| eventbridge::list_rules(c, &bus, prefix.as_deref()))
             .await
             .map_err(store_error)?;
         let items: Vec<RuleOut> = rules.into_iter().map(RuleOut::from).collect();
-        let page = RULES.page(
-            &within,
-            items,
-            req.limit,
-            req.next_token.as_deref(),
-            &ERRORS,
-        )?;
+        let page = request.page(items)?;
         Ok(ListRulesOutput {
             rules: page.items,
             next_token: page.next_token,
         })
     }
+}
 
-    async fn op_set_state(&self, req: RuleRequest, state: RuleState) -> Result<Empty, AwsError> {
-        model::validate_rule_name(&req.name).map_err(api_error)?;
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let _guard = self.writes.lock().await;
-        let rule = self.stored_rule(&bus, &req.name).await?;
-        let updated = RuleRecord {
-            state: state_name(state),
-            ..rule
-        };
-        self.stack
-            .store
-            .write(move |tx| eventbridge::upsert_rule(tx, &updated))
-            .await
-            .map_err(store_error)?;
-        if let Some(r) = self
-            .routing
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .rule_mut(&bus, &req.name)
-        {
-            r.rule.state = state;
-        }
-        Ok(Empty {})
-    }
+/// `DeleteRule`.
+pub struct DeleteRule;
 
-    async fn op_delete_rule(&self, req: RuleRequest) -> Result<Empty, AwsError> {
+impl Operation<EventsService> for DeleteRule {
+    const NAME: &'static str = "DeleteRule";
+    type Input = RuleRequest;
+    type Output = Empty;
+
+    async fn run(svc: Arc<EventsService>, req: RuleRequest) -> Result<Empty, AwsError> {
         model::validate_rule_name(&req.name).map_err(api_error)?;
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let _guard = self.writes.lock().await;
+        let bus = svc.existing_bus(req.event_bus_name.as_deref())?;
+        let _guard = svc.writes.lock().await;
         let (b, n) = (bus.clone(), req.name.clone());
-        let has_targets = self
+        let has_targets = svc
             .stack
             .store
             .write(move |tx| {
@@ -850,26 +951,38 @@ impl EventsService {
             return Err(validation("Rule can't be deleted since it has targets."));
         }
         // Deleting a rule that does not exist succeeds, as on AWS.
-        self.routing
+        svc.routing
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove_rule(&bus, &req.name);
         Ok(Empty {})
     }
+}
 
-    async fn op_put_targets(&self, req: PutTargetsRequest) -> Result<TargetsOutput, AwsError> {
+/// `PutTargets`.
+pub struct PutTargets;
+
+impl Operation<EventsService> for PutTargets {
+    const NAME: &'static str = "PutTargets";
+    type Input = PutTargetsRequest;
+    type Output = TargetsOutput;
+
+    async fn run(
+        svc: Arc<EventsService>,
+        req: PutTargetsRequest,
+    ) -> Result<TargetsOutput, AwsError> {
         model::validate_rule_name(&req.rule).map_err(|e| {
             api_error(model::ApiError {
                 message: e.message.replace("at 'name'", "at 'rule'"),
                 ..e
             })
         })?;
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let _guard = self.writes.lock().await;
-        let stored = self.stored_rule(&bus, &req.rule).await?;
+        let bus = svc.existing_bus(req.event_bus_name.as_deref())?;
+        let _guard = svc.writes.lock().await;
+        let stored = svc.stored_rule(&bus, &req.rule).await?;
         let existing = {
             let (b, n) = (bus.clone(), req.rule.clone());
-            self.stack
+            svc.stack
                 .store
                 .call(move |c| eventbridge::list_targets(c, &b, &n))
                 .await
@@ -903,7 +1016,7 @@ impl EventsService {
                 .iter()
                 .map(|t| routing::target_to_record(&bus, &req.rule, t))
                 .collect();
-            self.stack
+            svc.stack
                 .store
                 .write(move |tx| {
                     for r in &records {
@@ -913,7 +1026,7 @@ impl EventsService {
                 })
                 .await
                 .map_err(store_error)?;
-            if let Some(r) = self
+            if let Some(r) = svc
                 .routing
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
@@ -927,16 +1040,25 @@ impl EventsService {
             failed_entries: failed,
         })
     }
+}
 
-    async fn op_remove_targets(
-        &self,
+/// `RemoveTargets`.
+pub struct RemoveTargets;
+
+impl Operation<EventsService> for RemoveTargets {
+    const NAME: &'static str = "RemoveTargets";
+    type Input = RemoveTargetsRequest;
+    type Output = TargetsOutput;
+
+    async fn run(
+        svc: Arc<EventsService>,
         req: RemoveTargetsRequest,
     ) -> Result<TargetsOutput, AwsError> {
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let _guard = self.writes.lock().await;
-        self.stored_rule(&bus, &req.rule).await?;
+        let bus = svc.existing_bus(req.event_bus_name.as_deref())?;
+        let _guard = svc.writes.lock().await;
+        svc.stored_rule(&bus, &req.rule).await?;
         let (b, n, ids) = (bus.clone(), req.rule.clone(), req.ids.clone());
-        self.stack
+        svc.stack
             .store
             .write(move |tx| {
                 for id in &ids {
@@ -946,7 +1068,7 @@ impl EventsService {
             })
             .await
             .map_err(store_error)?;
-        if let Some(r) = self
+        if let Some(r) = svc
             .routing
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -960,45 +1082,65 @@ impl EventsService {
             failed_entries: Vec::new(),
         })
     }
+}
 
-    async fn op_list_targets(
-        &self,
+/// `ListTargetsByRule`.
+pub struct ListTargetsByRule;
+
+impl Operation<EventsService> for ListTargetsByRule {
+    const NAME: &'static str = "ListTargetsByRule";
+    type Input = ListTargetsByRuleRequest;
+    type Output = ListTargetsOutput;
+
+    async fn run(
+        svc: Arc<EventsService>,
         req: ListTargetsByRuleRequest,
     ) -> Result<ListTargetsOutput, AwsError> {
-        TARGETS.size(req.limit, &ERRORS)?;
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let within = format!("{bus}:{}", req.rule);
-        self.stored_rule(&bus, &req.rule).await?;
+        let within = format!(
+            "{}:{}",
+            model::bus_name_of(req.event_bus_name.as_deref()),
+            req.rule
+        );
+        let request = TARGETS.request(&within, req.limit, req.next_token.as_deref(), &ERRORS)?;
+        let bus = svc.existing_bus(req.event_bus_name.as_deref())?;
+        svc.stored_rule(&bus, &req.rule).await?;
         let (b, n) = (bus, req.rule.clone());
-        let targets = self
+        let targets = svc
             .stack
             .store
             .call(move |c| eventbridge::list_targets(c, &b, &n))
             .await
             .map_err(store_error)?;
         let items: Vec<Target> = targets.iter().map(routing::target_from_record).collect();
-        let page = TARGETS.page(
-            &within,
-            items,
-            req.limit,
-            req.next_token.as_deref(),
-            &ERRORS,
-        )?;
+        let page = request.page(items)?;
         Ok(ListTargetsOutput {
             targets: page.items,
             next_token: page.next_token,
         })
     }
+}
 
-    async fn op_list_rule_names_by_target(
-        &self,
+/// `ListRuleNamesByTarget`.
+pub struct ListRuleNamesByTarget;
+
+impl Operation<EventsService> for ListRuleNamesByTarget {
+    const NAME: &'static str = "ListRuleNamesByTarget";
+    type Input = ListRuleNamesByTargetRequest;
+    type Output = ListRuleNamesOutput;
+
+    async fn run(
+        svc: Arc<EventsService>,
         req: ListRuleNamesByTargetRequest,
     ) -> Result<ListRuleNamesOutput, AwsError> {
-        RULE_NAMES.size(req.limit, &ERRORS)?;
-        let bus = self.existing_bus(req.event_bus_name.as_deref())?;
-        let within = format!("{bus}:{}", req.target_arn);
+        let within = format!(
+            "{}:{}",
+            model::bus_name_of(req.event_bus_name.as_deref()),
+            req.target_arn
+        );
+        let request = RULE_NAMES.request(&within, req.limit, req.next_token.as_deref(), &ERRORS)?;
+        let bus = svc.existing_bus(req.event_bus_name.as_deref())?;
         let names: Vec<String> = {
-            let routing = self.routing.read().unwrap_or_else(|e| e.into_inner());
+            let routing = svc.routing.read().unwrap_or_else(|e| e.into_inner());
             let mut names: Vec<String> = routing
                 .buses
                 .get(&bus)
@@ -1013,13 +1155,7 @@ impl EventsService {
             names.sort();
             names
         };
-        let page = RULE_NAMES.page(
-            &within,
-            names,
-            req.limit,
-            req.next_token.as_deref(),
-            &ERRORS,
-        )?;
+        let page = request.page(names)?;
         Ok(ListRuleNamesOutput {
             rule_names: page.items,
             next_token: page.next_token,
@@ -1027,43 +1163,81 @@ impl EventsService {
     }
 }
 
-fn op_test_event_pattern(req: TestEventPatternRequest) -> Result<TestEventPatternOutput, AwsError> {
-    match eventbus::test_event_pattern(&req.event_pattern, &req.event) {
-        Ok(result) => Ok(TestEventPatternOutput { result }),
-        Err(e) => Err(AwsError::client(e.code, e.message)),
+/// `TestEventPattern`: whether the pattern matches the event.
+pub struct TestEventPattern;
+
+impl Operation<EventsService> for TestEventPattern {
+    const NAME: &'static str = "TestEventPattern";
+    type Input = TestEventPatternRequest;
+    type Output = TestEventPatternOutput;
+
+    async fn run(
+        svc: Arc<EventsService>,
+        req: TestEventPatternRequest,
+    ) -> Result<TestEventPatternOutput, AwsError> {
+        // Matching is CPU work: on an engine thread, off the async workers.
+        svc.stack
+            .engines
+            .run(
+                move || match eventbus::test_event_pattern(&req.event_pattern, &req.event) {
+                    Ok(result) => Ok(TestEventPatternOutput { result }),
+                    Err(e) => Err(AwsError::client(e.code, e.message)),
+                },
+            )
+            .await
+            .unwrap_or_else(|| Err(AwsError::internal("the matcher failed")))
+    }
+}
+
+/// `EnableRule`.
+pub struct EnableRule;
+
+impl Operation<EventsService> for EnableRule {
+    const NAME: &'static str = "EnableRule";
+    type Input = RuleRequest;
+    type Output = Empty;
+
+    async fn run(svc: Arc<EventsService>, req: RuleRequest) -> Result<Empty, AwsError> {
+        svc.set_state(req, RuleState::Enabled).await
+    }
+}
+
+/// `DisableRule`.
+pub struct DisableRule;
+
+impl Operation<EventsService> for DisableRule {
+    const NAME: &'static str = "DisableRule";
+    type Input = RuleRequest;
+    type Output = Empty;
+
+    async fn run(svc: Arc<EventsService>, req: RuleRequest) -> Result<Empty, AwsError> {
+        svc.set_state(req, RuleState::Disabled).await
     }
 }
 
 // ----- the registry -------------------------------------------------------------------------
 
-crate::operations! {
-    service EventsService, errors ERRORS, registry OPERATIONS;
-    PutEvents(PutEventsRequest) -> PutEventsOutput = |svc, req| svc.op_put_events(req);
-    TestEventPattern(TestEventPatternRequest) -> TestEventPatternOutput = |svc, req| async move {
-        // Matching is CPU work: on an engine thread, off the async workers.
-        svc.stack
-            .engines
-            .run(move || op_test_event_pattern(req))
-            .await
-            .unwrap_or_else(|| Err(AwsError::internal("the matcher failed")))
-    };
-    CreateEventBus(CreateEventBusRequest) -> CreateEventBusOutput = |svc, req| svc.op_create_event_bus(req);
-    DeleteEventBus(NameRequest) -> Empty = |svc, req| svc.op_delete_event_bus(req);
-    DescribeEventBus(DescribeEventBusRequest) -> EventBusOut = |svc, req| svc.op_describe_event_bus(req);
-    PutPermission(PutPermissionRequest) -> Empty = |svc, req| svc.op_put_permission(req);
-    RemovePermission(RemovePermissionRequest) -> Empty = |svc, req| svc.op_remove_permission(req);
-    ListEventBuses(ListRequest) -> ListEventBusesOutput = |svc, req| svc.op_list_event_buses(req);
-    PutRule(PutRuleRequest) -> PutRuleOutput = |svc, req| svc.op_put_rule(req);
-    DescribeRule(RuleRequest) -> DescribeRuleOutput = |svc, req| svc.op_describe_rule(req);
-    ListRules(ListRequest) -> ListRulesOutput = |svc, req| svc.op_list_rules(req);
-    EnableRule(RuleRequest) -> Empty = |svc, req| svc.op_set_state(req, RuleState::Enabled);
-    DisableRule(RuleRequest) -> Empty = |svc, req| svc.op_set_state(req, RuleState::Disabled);
-    DeleteRule(RuleRequest) -> Empty = |svc, req| svc.op_delete_rule(req);
-    PutTargets(PutTargetsRequest) -> TargetsOutput = |svc, req| svc.op_put_targets(req);
-    RemoveTargets(RemoveTargetsRequest) -> TargetsOutput = |svc, req| svc.op_remove_targets(req);
-    ListTargetsByRule(ListTargetsByRuleRequest) -> ListTargetsOutput = |svc, req| svc.op_list_targets(req);
-    ListRuleNamesByTarget(ListRuleNamesByTargetRequest) -> ListRuleNamesOutput = |svc, req| svc.op_list_rule_names_by_target(req);
-}
+static OPERATIONS: LazyLock<Operations<EventsService>> = LazyLock::new(|| {
+    Operations::new(&ERRORS)
+        .with::<PutEvents>()
+        .with::<TestEventPattern>()
+        .with::<CreateEventBus>()
+        .with::<DeleteEventBus>()
+        .with::<DescribeEventBus>()
+        .with::<PutPermission>()
+        .with::<RemovePermission>()
+        .with::<ListEventBuses>()
+        .with::<PutRule>()
+        .with::<DescribeRule>()
+        .with::<ListRules>()
+        .with::<EnableRule>()
+        .with::<DisableRule>()
+        .with::<DeleteRule>()
+        .with::<PutTargets>()
+        .with::<RemoveTargets>()
+        .with::<ListTargetsByRule>()
+        .with::<ListRuleNamesByTarget>()
+});
 
 /// Runs one operation by name, once the service's state is loaded.
 pub(super) fn call(svc: Arc<EventsService>, operation: String, input: Value) -> ServiceFuture {

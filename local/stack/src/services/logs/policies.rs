@@ -2,6 +2,7 @@
 //! DeleteResourcePolicy; CloudWatch Logs API reference): account-wide documents that let AWS
 //! services (EventBridge, Route 53, ...) write to the account's log groups. Kept in SQLite and
 //! given to the permission plane, which evaluates them when EventBridge delivers to a log group.
+//! The operations themselves are in `api.rs`.
 
 use std::sync::Arc;
 
@@ -27,23 +28,23 @@ pub struct PutResourcePolicyRequest {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DescribeResourcePoliciesRequest {
-    next_token: Option<String>,
-    limit: Option<i64>,
+    pub(super) next_token: Option<String>,
+    pub(super) limit: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteResourcePolicyRequest {
-    policy_name: Option<String>,
+    pub(super) policy_name: Option<String>,
 }
 
 /// A resource policy as the API answers it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourcePolicy {
-    policy_name: String,
-    policy_document: String,
-    last_updated_time: i64,
+    pub(super) policy_name: String,
+    pub(super) policy_document: String,
+    pub(super) last_updated_time: i64,
 }
 
 /// PutResourcePolicy output.
@@ -57,12 +58,13 @@ pub struct PutResourcePolicyResponse {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DescribeResourcePoliciesResponse {
-    resource_policies: Vec<ResourcePolicy>,
+    pub(super) resource_policies: Vec<ResourcePolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    next_token: Option<String>,
+    pub(super) next_token: Option<String>,
 }
 
-fn key(name: &str) -> String {
+/// The policy's key in the permission plane.
+pub(super) fn policy_key(name: &str) -> String {
     format!("logs:{name}")
 }
 
@@ -87,12 +89,13 @@ impl LogsService {
         let attached = Attached::parse("logs", name, self.scope(), document)
             .map_err(|e| LogsError::InvalidParameter(format!("Invalid policy document: {e}")))?;
         if let Some(plane) = self.permissions.get() {
-            plane.set_resource_policy(&key(name), attached);
+            plane.set_resource_policy(&policy_key(name), attached);
         }
         Ok(())
     }
 
-    async fn stored_policies(&self) -> Result<Vec<(String, String, i64)>, LogsError> {
+    /// Every stored policy: name, document, last update, by name.
+    pub(super) async fn stored_policies(&self) -> Result<Vec<(String, String, i64)>, LogsError> {
         Ok(self.store.call(records::list_resource_policies).await?)
     }
 
@@ -110,7 +113,8 @@ impl LogsService {
         .map(|_| ())
     }
 
-    /// PutResourcePolicy: creates or replaces a policy.
+    /// PutResourcePolicy: creates or replaces a policy (the operation, and a template's
+    /// `AWS::Logs::ResourcePolicy` through [`LogsService::ensure_resource_policy`]).
     pub(super) async fn put_resource_policy(
         &self,
         req: PutResourcePolicyRequest,
@@ -151,77 +155,5 @@ impl LogsService {
                 last_updated_time: now,
             },
         })
-    }
-
-    /// DescribeResourcePolicies: every policy, by name; `limit` 1 to 50.
-    pub(super) async fn describe_resource_policies(
-        &self,
-        req: DescribeResourcePoliciesRequest,
-    ) -> Result<DescribeResourcePoliciesResponse, LogsError> {
-        let limit = match req.limit {
-            None => 50,
-            Some(l @ 1..=50) => l as usize,
-            Some(_) => {
-                return Err(LogsError::InvalidParameter(
-                    "1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value between 1 and 50".into(),
-                ));
-            }
-        };
-        let all = self.stored_policies().await?;
-        let start = match &req.next_token {
-            None => 0,
-            Some(token) => all
-                .iter()
-                .position(|(name, _, _)| name > token)
-                .filter(|_| all.iter().any(|(n, _, _)| n == token))
-                .ok_or_else(|| {
-                    LogsError::InvalidParameter("The specified nextToken is invalid.".into())
-                })?,
-        };
-        let next_token = all
-            .get(start + limit - 1)
-            .filter(|_| start + limit < all.len())
-            .map(|(last, _, _)| last.clone());
-        let resource_policies = all
-            .into_iter()
-            .skip(start)
-            .take(limit)
-            .map(
-                |(policy_name, policy_document, last_updated_time)| ResourcePolicy {
-                    policy_name,
-                    policy_document,
-                    last_updated_time,
-                },
-            )
-            .collect();
-        Ok(DescribeResourcePoliciesResponse {
-            resource_policies,
-            next_token,
-        })
-    }
-
-    /// DeleteResourcePolicy.
-    pub(super) async fn delete_resource_policy(
-        &self,
-        req: DeleteResourcePolicyRequest,
-    ) -> Result<(), LogsError> {
-        let name = req
-            .policy_name
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| LogsError::InvalidParameter("policyName is required".into()))?;
-        let n = name.clone();
-        let deleted = self
-            .store
-            .write(move |tx| records::delete_resource_policy(tx, &n))
-            .await?;
-        if !deleted {
-            return Err(LogsError::ResourceNotFound(format!(
-                "Policy with name [{name}] does not exist"
-            )));
-        }
-        if let Some(plane) = self.permissions.get() {
-            plane.remove_resource_policy(&key(&name));
-        }
-        Ok(())
     }
 }

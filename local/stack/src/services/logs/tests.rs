@@ -731,3 +731,94 @@ async fn filter_scans_across_chunks_and_pages() {
     .unwrap_err();
     assert_eq!(err.code, "InvalidParameterException");
 }
+
+#[tokio::test]
+async fn describe_resource_policies_pages_with_the_describe_tokens() {
+    let (svc, _) = service();
+    let document = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]})
+    .to_string();
+    for name in ["c", "a", "b"] {
+        call(
+            &svc,
+            "PutResourcePolicy",
+            json!({"policyName": name, "policyDocument": document}),
+        )
+        .await
+        .unwrap();
+    }
+    let names = |page: &Value| -> Vec<String> {
+        page["resourcePolicies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["policyName"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = call(&svc, "DescribeResourcePolicies", json!({"limit": 2}))
+        .await
+        .unwrap();
+    assert_eq!(names(&first), ["a", "b"]);
+    let token = first["nextToken"].as_str().unwrap().to_owned();
+    assert_ne!(
+        token, "b",
+        "the position is sealed, not the last name sent bare"
+    );
+    let second = call(
+        &svc,
+        "DescribeResourcePolicies",
+        json!({"limit": 2, "nextToken": token}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(&second), ["c"]);
+    assert!(second.get("nextToken").is_none());
+    let all = call(&svc, "DescribeResourcePolicies", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(names(&all), ["a", "b", "c"]);
+    assert!(all.get("nextToken").is_none());
+    // The limit is worded as before; a token never issued, or issued by another listing, is
+    // refused.
+    for limit in [0, 51] {
+        let err = call(&svc, "DescribeResourcePolicies", json!({"limit": limit}))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.code.as_str(), err.message.as_deref()),
+            (
+                "InvalidParameterException",
+                Some(
+                    "1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value between 1 and 50"
+                )
+            )
+        );
+    }
+    call(&svc, "CreateLogGroup", json!({"logGroupName": "/g1"}))
+        .await
+        .unwrap();
+    call(&svc, "CreateLogGroup", json!({"logGroupName": "/g2"}))
+        .await
+        .unwrap();
+    let groups = call(&svc, "DescribeLogGroups", json!({"limit": 1}))
+        .await
+        .unwrap();
+    let foreign = groups["nextToken"].as_str().unwrap().to_owned();
+    for token in ["b", foreign.as_str()] {
+        let err = call(
+            &svc,
+            "DescribeResourcePolicies",
+            json!({"nextToken": token}),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            (err.code.as_str(), err.message.as_deref()),
+            (
+                "InvalidParameterException",
+                Some("The specified nextToken is invalid.")
+            )
+        );
+    }
+}

@@ -247,12 +247,12 @@ impl Operation<SqsService> for ListQueues {
         svc: Arc<SqsService>,
         req: ListQueuesRequest,
     ) -> Result<ListQueuesResponse, AwsError> {
-        let after = QUEUES.position("", req.next_token.as_deref())?;
-        let limit = QUEUES.size(req.max_results, &ERRORS)?;
+        let request = QUEUES.request("", req.max_results, req.next_token.as_deref(), &ERRORS)?;
+        let limit = request.size;
         let mut names = svc
             .queue_names(
                 req.queue_name_prefix.unwrap_or_default(),
-                after.unwrap_or_default(),
+                request.position.clone().unwrap_or_default(),
                 i64::try_from(limit).unwrap_or(1000) + 1,
             )
             .await?;
@@ -262,7 +262,7 @@ impl Operation<SqsService> for ListQueues {
         let next_token = names
             .last()
             .filter(|_| more && req.max_results.is_some())
-            .map(|last| QUEUES.token("", last));
+            .map(|last| request.next_token(last));
         Ok(ListQueuesResponse {
             queue_urls: names.iter().map(|n| svc.queue_url(n)).collect(),
             next_token,

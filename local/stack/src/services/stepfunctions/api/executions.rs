@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use super::{
-    ERRORS, MAX_PAYLOAD, StepFunctionsService, check_name, invalid_token, listing, load_execution,
+    ERRORS, MAX_PAYLOAD, StepFunctionsService, check_name, listing, load_execution,
     load_state_machine, seconds, store_error, validation,
 };
 use crate::protocol::error::AwsError;
@@ -320,8 +320,12 @@ impl Operation<StepFunctionsService> for ListExecutions {
         };
         // A token names the listing it came from: the machine and the status filter.
         let within = format!("{sm_arn}:{}", input.status_filter.as_deref().unwrap_or(""));
-        EXECUTIONS.size(input.max_results, &ERRORS)?;
-        EXECUTIONS.position(&within, input.next_token.as_deref())?;
+        let request = EXECUTIONS.request(
+            &within,
+            input.max_results,
+            input.next_token.as_deref(),
+            &ERRORS,
+        )?;
         load_state_machine(&svc, &sm_arn).await?;
         let status = input.status_filter;
         let all = svc
@@ -342,13 +346,7 @@ impl Operation<StepFunctionsService> for ListExecutions {
                 redrive_count: e.redrive_count,
             })
             .collect();
-        let page = EXECUTIONS.page(
-            &within,
-            items,
-            input.max_results,
-            input.next_token.as_deref(),
-            &ERRORS,
-        )?;
+        let page = request.page(items)?;
         Ok(ListExecutionsOutput {
             executions: page.items,
             next_token: page.next_token,
@@ -393,15 +391,15 @@ impl Operation<StepFunctionsService> for GetExecutionHistory {
         svc: Arc<StepFunctionsService>,
         input: HistoryInput,
     ) -> Result<HistoryOutput, AwsError> {
-        let size = HISTORY.size(input.max_results, &ERRORS)? as i64;
         let arn = input.execution_arn;
-        let after = match HISTORY.position(&arn, input.next_token.as_deref())? {
-            None => None,
-            Some(p) => Some(
-                p.parse::<i64>()
-                    .map_err(|_| invalid_token(input.next_token.as_deref().unwrap_or("")))?,
-            ),
-        };
+        let request = HISTORY.request(
+            &arn,
+            input.max_results,
+            input.next_token.as_deref(),
+            &ERRORS,
+        )?;
+        let after = request.position_as::<i64>()?;
+        let size = request.size as i64;
         load_execution(&svc, &arn).await?;
         let reverse = input.reverse_order.unwrap_or(false);
         let key = arn.clone();
@@ -425,7 +423,7 @@ impl Operation<StepFunctionsService> for GetExecutionHistory {
             events.push(event);
         }
         let next_token = match (more, last) {
-            (true, Some(last)) => Some(HISTORY.token(&arn, &last.to_string())),
+            (true, Some(last)) => Some(request.next_token(&last.to_string())),
             _ => None,
         };
         Ok(HistoryOutput { events, next_token })

@@ -303,8 +303,12 @@ impl Operation<StepFunctionsService> for ListStateMachines {
         input: ListInput,
     ) -> Result<ListStateMachinesOutput, AwsError> {
         // The arguments are checked before anything is read.
-        STATE_MACHINES.size(input.max_results, &super::ERRORS)?;
-        STATE_MACHINES.position("", input.next_token.as_deref())?;
+        let request = STATE_MACHINES.request(
+            "",
+            input.max_results,
+            input.next_token.as_deref(),
+            &super::ERRORS,
+        )?;
         let all = svc
             .stack
             .store
@@ -321,13 +325,7 @@ impl Operation<StepFunctionsService> for ListStateMachines {
                 kind: sm.kind,
             })
             .collect();
-        let page = STATE_MACHINES.page(
-            "",
-            items,
-            input.max_results,
-            input.next_token.as_deref(),
-            &super::ERRORS,
-        )?;
+        let page = request.page(items)?;
         Ok(ListStateMachinesOutput {
             state_machines: page.items,
             next_token: page.next_token,
