@@ -180,7 +180,13 @@ pub async fn start_with_faults(
         Extensions {
             services,
             rest: Some(rest),
-            rest_fronts: vec![(crate::lambda::PATH_PREFIX, lambda_front)],
+            rest_fronts: vec![
+                (crate::lambda::PATH_PREFIX, lambda_front),
+                (
+                    crate::faults::api::FAULTS_PATH,
+                    Arc::new(crate::faults::api::ControlFront),
+                ),
+            ],
         }
     })
     .await?;

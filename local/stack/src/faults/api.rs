@@ -9,7 +9,8 @@
 //!
 //! A refused request gets `{"code": ..., "message": ...}`: 400 `ValidationError` (not JSON, wrong
 //! shape, a bad value), 400 `UnknownFunction` / `UnknownRuleTarget`, 404 `FaultNotFound`,
-//! 405 `MethodNotAllowed`, 413 `ValidationError` (a body over 2 MB).
+//! 405 `MethodNotAllowed`, 413 `ValidationError` (a body over 2 MiB, refused by the stack's layers through
+//! [`ControlFront`]).
 
 use std::sync::Arc;
 
@@ -27,6 +28,46 @@ use super::plan::FaultPlanDocument;
 
 /// The path of the control API.
 pub const FAULTS_PATH: &str = "/_local/faults";
+
+/// The largest fault plan the control API reads.
+pub const MAX_PLAN_BYTES: usize = 2 * 1024 * 1024;
+
+/// The control API as the stack's layers see it (`protocol::middleware`): its body limit, no
+/// operation for the permission plane (it is not an AWS API), and its own error shape.
+pub struct ControlFront;
+
+impl crate::protocol::middleware::Front for ControlFront {
+    fn max_request_bytes(&self, _: &axum::http::request::Parts) -> usize {
+        MAX_PLAN_BYTES
+    }
+
+    fn too_large(
+        &self,
+        _: &axum::http::request::Parts,
+        limit: usize,
+    ) -> crate::protocol::error::AwsError {
+        crate::protocol::error::AwsError::client(
+            "ValidationError",
+            format!("length limit exceeded: the control API reads at most {limit} bytes"),
+        )
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    }
+
+    fn operation(
+        &self,
+        _: &axum::http::request::Parts,
+        _: &Bytes,
+    ) -> Option<crate::protocol::middleware::NamedOperation> {
+        None
+    }
+
+    fn error_response(&self, error: crate::protocol::error::AwsError, _: &str) -> Response {
+        reply(
+            error.status,
+            &json!({"code": error.code, "message": error.message.unwrap_or_default()}),
+        )
+    }
+}
 
 /// The routes, to merge into the stack's server.
 pub fn router(control: Arc<FaultControl>) -> Router {
@@ -69,7 +110,7 @@ async fn add(
 ) -> Response {
     let body = match body {
         Ok(body) => body,
-        // Too large (over axum's 2 MB default) or unreadable: still a JSON answer.
+        // Unreadable (the layers refuse a body over MAX_PLAN_BYTES): still a JSON answer.
         Err(rejection) => {
             return reply(
                 rejection.status(),
