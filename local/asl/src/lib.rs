@@ -20,6 +20,7 @@ pub mod eval;
 pub mod execution;
 pub mod history;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod limits;
 pub mod path;
 pub mod template;
