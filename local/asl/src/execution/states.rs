@@ -430,40 +430,39 @@ impl Execution {
                     return Flow::Finished(Err(e));
                 };
                 let jmax = jspec.and_then(|j| j.max_concurrency.as_ref());
-                let max_concurrency = match &spec.max_concurrency {
-                    _ if jmax.is_some() => {
-                        let q = jmax.cloned().unwrap_or_else(|| unreachable_query());
-                        match self.query_uint(frame, state, &q, "MaxConcurrency", 0) {
-                            Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
-                            Err(e) => return self.handle_error(frame, state, e, now),
-                        }
-                    }
-                    Seconds::Fixed(n) => usize::try_from(*n).unwrap_or(usize::MAX),
-                    Seconds::Path(p) => match self.resolve_path(frame, state, p, &effective) {
-                        // Recorded against Step Functions: a numeric string is accepted.
-                        Ok(v) => match java_text(&v).parse::<u64>() {
-                            Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
-                            Err(_) => {
-                                return Flow::Finished(Err(runtime(
-                                    state,
-                                    frame,
-                                    &format!(
-                                        "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
-                                        java_text(&v),
-                                        p.text()
-                                    ),
+                let max_concurrency = match (&spec.max_concurrency, jmax) {
+                    (_, Some(q)) => match self.query_uint(frame, state, q, "MaxConcurrency", 0) {
+                        Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+                        Err(e) => return self.handle_error(frame, state, e, now),
+                    },
+                    (Seconds::Fixed(n), None) => usize::try_from(*n).unwrap_or(usize::MAX),
+                    (Seconds::Path(p), None) => {
+                        match self.resolve_path(frame, state, p, &effective) {
+                            // Recorded against Step Functions: a numeric string is accepted.
+                            Ok(v) => match java_text(&v).parse::<u64>() {
+                                Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+                                Err(_) => {
+                                    return Flow::Finished(Err(runtime(
+                                        state,
+                                        frame,
+                                        &format!(
+                                            "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
+                                            java_text(&v),
+                                            p.text()
+                                        ),
+                                    )));
+                                }
+                            },
+                            Err(e) => {
+                                return Flow::Finished(Err(path_error(
+                                    &state.name,
+                                    frame.entered_event,
+                                    p,
+                                    e,
                                 )));
                             }
-                        },
-                        Err(e) => {
-                            return Flow::Finished(Err(path_error(
-                                &state.name,
-                                frame.entered_event,
-                                p,
-                                e,
-                            )));
                         }
-                    },
+                    }
                 };
                 let mut inputs = VecDeque::with_capacity(items.len());
                 let selector = jspec.and_then(|j| j.item_selector.as_ref());
@@ -902,9 +901,4 @@ fn wait_until(now: DateTime<Utc>, seconds: u64) -> Result<DateTime<Utc>, String>
         return Err(WAIT_TOO_LONG.to_owned());
     }
     Ok(later(now, secs(seconds)))
-}
-
-/// Never called: a JSONata `MaxConcurrency` is present whenever this is reached.
-fn unreachable_query() -> crate::jsonata::Query {
-    crate::jsonata::Query::compile(&Value::from(0), "MaxConcurrency", "", &mut Vec::new())
 }
