@@ -36,6 +36,18 @@ fn loop_definition() -> Arc<Definition> {
     )
 }
 
+/// The same loop in JSONata: Init, Check, Dec x LOOPS, Done (same number of transitions).
+fn jsonata_loop_definition() -> Arc<Definition> {
+    Arc::new(
+        Definition::from_value(json!({"QueryLanguage": "JSONata", "StartAt": "Init", "States": {
+            "Init": {"Type": "Pass", "Output": {"n": "{% $states.input.n %}"}, "Next": "Check"},
+            "Check": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.n > 0 %}", "Next": "Dec"}], "Default": "Done"},
+            "Dec": {"Type": "Pass", "Output": {"n": "{% $states.input.n - 1 %}"}, "Next": "Check"},
+            "Done": {"Type": "Succeed"}}}))
+        .unwrap(),
+    )
+}
+
 fn kyc_definition() -> Arc<Definition> {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -112,6 +124,15 @@ fn bench(c: &mut Criterion) {
     let def = loop_definition();
     let transitions = run(&def, json!({"n": LOOPS}), &|_| Value::Null);
     let mut g = c.benchmark_group("pass_choice_loop");
+    g.throughput(Throughput::Elements(transitions));
+    g.bench_function(format!("{transitions}_transitions"), |b| {
+        b.iter(|| run(&def, json!({"n": LOOPS}), &|_| Value::Null))
+    });
+    g.finish();
+
+    let def = jsonata_loop_definition();
+    let transitions = run(&def, json!({"n": LOOPS}), &|_| Value::Null);
+    let mut g = c.benchmark_group("pass_choice_loop_jsonata");
     g.throughput(Throughput::Elements(transitions));
     g.bench_function(format!("{transitions}_transitions"), |b| {
         b.iter(|| run(&def, json!({"n": LOOPS}), &|_| Value::Null))

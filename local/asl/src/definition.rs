@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::choice::{self, ChoiceRule, Condition, OPERATORS, Op, Operand, OperandKind};
 use crate::intrinsic::Intrinsic;
+use crate::jsonata::Query;
 use crate::path::Path;
 use crate::template::Template;
 
@@ -288,7 +289,76 @@ pub struct State {
     pub transition: Transition,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+    /// The JSONata fields of a state whose QueryLanguage is JSONata (`None` for JSONPath).
+    pub jsonata: Option<Box<JsonataSpec>>,
 }
+
+/// The fields of a JSONata state. Each is a [`Query`]: a JSON value whose `{% ... %}` strings are
+/// JSONata expressions. The JSONPath fields of such a state are absent (identity), so the
+/// execution reads these instead.
+#[derive(Clone, Debug, Default)]
+pub struct JsonataSpec {
+    /// Task / Parallel `Arguments`.
+    pub arguments: Option<Query>,
+    /// `Output` (all states but Fail).
+    pub output: Option<Query>,
+    pub assign: Option<Query>,
+    /// Task `TimeoutSeconds` / `HeartbeatSeconds`.
+    pub timeout: Option<Query>,
+    pub heartbeat: Option<Query>,
+    /// Wait `Seconds` / `Timestamp`.
+    pub seconds: Option<Query>,
+    pub timestamp: Option<Query>,
+    /// Fail `Error` / `Cause`.
+    pub error: Option<Query>,
+    pub cause: Option<Query>,
+    /// Choice rules (`Condition`, `Next`, `Assign`, `Output`).
+    pub choices: Vec<JsonataRule>,
+    /// Map `Items`, `ItemSelector`, `MaxConcurrency`.
+    pub items: Option<Query>,
+    pub item_selector: Option<Query>,
+    pub max_concurrency: Option<Query>,
+    /// `Output` / `Assign` of each catcher, in the order of [`State::catch`].
+    pub catchers: Vec<JsonataCatcher>,
+}
+
+/// A Choice rule of a JSONata state.
+#[derive(Clone, Debug)]
+pub struct JsonataRule {
+    pub condition: Query,
+    pub next: usize,
+    pub assign: Option<Query>,
+    pub output: Option<Query>,
+}
+
+/// A catcher's JSONata fields.
+#[derive(Clone, Debug, Default)]
+pub struct JsonataCatcher {
+    pub output: Option<Query>,
+    pub assign: Option<Query>,
+}
+
+/// Fields only a JSONPath state has (developer guide, the state pages' "JSONPath only" fields).
+const JSONPATH_ONLY: &[&str] = &[
+    "InputPath",
+    "OutputPath",
+    "ResultPath",
+    "Parameters",
+    "ResultSelector",
+    "Result",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "ItemsPath",
+    "MaxConcurrencyPath",
+    "ErrorPath",
+    "CausePath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+];
+/// Fields only a JSONata state has.
+const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items"];
 
 impl Definition {
     /// Parses and validates a JSON definition.
@@ -372,6 +442,7 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
         "Pass" => &[
             "Next",
             "End",
+            "Output",
             "InputPath",
             "OutputPath",
             "ResultPath",
@@ -388,6 +459,8 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
             "Parameters",
             "ResultSelector",
             "Resource",
+            "Arguments",
+            "Output",
             "TimeoutSeconds",
             "TimeoutSecondsPath",
             "HeartbeatSeconds",
@@ -397,7 +470,14 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
             "Assign",
             "Credentials",
         ],
-        "Choice" => &["InputPath", "OutputPath", "Choices", "Default", "Assign"],
+        "Choice" => &[
+            "InputPath",
+            "OutputPath",
+            "Output",
+            "Choices",
+            "Default",
+            "Assign",
+        ],
         "Wait" => &[
             "Next",
             "End",
@@ -408,8 +488,9 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
             "Timestamp",
             "TimestampPath",
             "Assign",
+            "Output",
         ],
-        "Succeed" => &["InputPath", "OutputPath"],
+        "Succeed" => &["InputPath", "OutputPath", "Output"],
         "Fail" => &["Error", "ErrorPath", "Cause", "CausePath"],
         "Parallel" => &[
             "Next",
@@ -420,6 +501,8 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
             "Parameters",
             "ResultSelector",
             "Branches",
+            "Arguments",
+            "Output",
             "Retry",
             "Catch",
             "Assign",
@@ -433,6 +516,8 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
             "Parameters",
             "ResultSelector",
             "ItemsPath",
+            "Items",
+            "Output",
             "ItemSelector",
             "ItemProcessor",
             "Iterator",
@@ -465,6 +550,8 @@ struct Validator {
     warnings: Vec<Diagnostic>,
     /// Every state name in the whole definition, to find duplicates across branches.
     seen_names: HashSet<String>,
+    /// QueryLanguage of the enclosing state machines (true: JSONata), innermost last.
+    lang: Vec<bool>,
 }
 
 type Parsed = (StateMachine, Option<String>, Option<String>, Option<u64>);
@@ -509,30 +596,53 @@ impl Validator {
             );
         }
         let timeout_seconds = self.opt_uint(top, "TimeoutSeconds", "", 1, MAX_SECONDS);
-        self.query_language(top, "");
         let machine = self.machine(top, "", 0);
         machine.map(|m| (m, comment, version, timeout_seconds))
     }
 
-    fn query_language(&mut self, m: &Map<String, Value>, loc: &str) {
-        if let Some(q) = self.opt_str(m, "QueryLanguage", loc) {
-            match q {
-                "JSONPath" => {}
-                // JSONata is planned; until it lands it is refused rather than run wrongly.
-                "JSONata" => self.schema(
-                    "QueryLanguage 'JSONata' is not supported by this engine yet (only JSONPath is)",
-                    Some(&format!("{loc}/QueryLanguage")),
-                ),
-                _ => self.schema(
+    /// `QueryLanguage` of a machine or state: `Some(true)` for JSONata. Where the enclosing state
+    /// machine is JSONata, `JSONPath` is refused: the developer guide lets a state opt into
+    /// JSONata in a JSONPath state machine, not the other way round ("If JSONata is specified at
+    /// the top level, JSONPath cannot be used in the state machine definition").
+    fn query_language(&mut self, m: &Map<String, Value>, loc: &str) -> Option<bool> {
+        let q = self.opt_str(m, "QueryLanguage", loc)?;
+        let jsonata = match q {
+            "JSONPath" => false,
+            "JSONata" => true,
+            _ => {
+                self.schema(
                     "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]",
                     Some(&format!("{loc}/QueryLanguage")),
-                ),
+                );
+                return None;
             }
+        };
+        if !jsonata && self.lang.last() == Some(&true) {
+            self.schema(
+                "The QueryLanguage 'JSONPath' cannot be used inside a state machine whose QueryLanguage is 'JSONata'",
+                Some(&format!("{loc}/QueryLanguage")),
+            );
         }
+        Some(jsonata)
     }
 
-    /// Parses `StartAt` + `States` of a machine located at `loc` ("" for the top level).
+    /// Parses `StartAt` + `States` of a machine located at `loc` ("" for the top level); its
+    /// `QueryLanguage` (or the enclosing one) is the default of its states.
     fn machine(&mut self, m: &Map<String, Value>, loc: &str, depth: usize) -> Option<StateMachine> {
+        let inherited = self.lang.last().copied().unwrap_or(false);
+        let own = self.query_language(m, loc);
+        self.lang.push(own.unwrap_or(inherited));
+        let r = self.machine_states(m, loc, depth);
+        self.lang.pop();
+        r
+    }
+
+    fn machine_states(
+        &mut self,
+        m: &Map<String, Value>,
+        loc: &str,
+        depth: usize,
+    ) -> Option<StateMachine> {
         if depth > MAX_DEPTH {
             self.push(
                 DiagnosticCode::TooDeeplyNested,
@@ -650,6 +760,9 @@ impl Validator {
             if let StateKind::Choice { choices, default } = &s.kind {
                 targets.extend(choices.iter().map(|c| c.next));
                 targets.extend(default.iter().copied());
+            }
+            if let Some(j) = &s.jsonata {
+                targets.extend(j.choices.iter().map(|c| c.next));
             }
             targets.extend(s.catch.iter().map(|c| c.next));
             queue.extend(targets.into_iter().filter(|t| *t < states.len()));
@@ -946,7 +1059,50 @@ impl Validator {
             }
         }
         self.opt_str(m, "Comment", loc);
-        self.query_language(m, loc);
+        let own_lang = self.query_language(m, loc);
+        let jsonata = own_lang.unwrap_or(self.lang.last().copied().unwrap_or(false));
+        let (refused, lang) = if jsonata {
+            (JSONPATH_ONLY, "JSONata")
+        } else {
+            (JSONATA_ONLY, "JSONPath")
+        };
+        for k in m.keys() {
+            if refused.contains(&k.as_str()) && allowed.contains(&k.as_str()) {
+                self.schema(
+                    format!("Field '{k}' is not supported when the QueryLanguage is {lang}"),
+                    Some(loc),
+                );
+            }
+        }
+        // A JSONata state's fields are read into a JsonataSpec; the JSONPath parsers below see
+        // the state without the fields whose JSONata form they would misread.
+        let original = m;
+        let stripped;
+        let m = if jsonata {
+            let mut c = m.clone();
+            for k in [
+                "TimeoutSeconds",
+                "HeartbeatSeconds",
+                "Seconds",
+                "Timestamp",
+                "Error",
+                "Cause",
+                "ItemSelector",
+                "MaxConcurrency",
+                "Assign",
+                "Catch",
+                "Choices",
+            ] {
+                c.remove(k);
+            }
+            if ty == "Wait" {
+                c.insert("Seconds".into(), Value::from(0));
+            }
+            stripped = c;
+            &stripped
+        } else {
+            m
+        };
 
         // Next / End: exactly one for the states that continue.
         let transition = if matches!(ty, "Choice" | "Succeed" | "Fail") {
@@ -1015,10 +1171,17 @@ impl Validator {
         } else {
             Vec::new()
         };
-        let catch = if allowed.contains(&"Catch") {
-            self.catchers(m, loc, by_name)
+        let (catch, jsonata_catchers) = if allowed.contains(&"Catch") {
+            self.catchers(original, loc, by_name, jsonata)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
+        };
+        let spec = if jsonata {
+            let mut spec = self.jsonata_spec(ty, original, loc, by_name);
+            spec.catchers = jsonata_catchers;
+            Some(Box::new(spec))
+        } else {
+            None
         };
 
         let kind = match ty {
@@ -1037,6 +1200,10 @@ impl Validator {
                 }
             }
             "Task" => StateKind::Task(self.task(m, loc)?),
+            "Choice" if jsonata => StateKind::Choice {
+                choices: Vec::new(),
+                default: self.choice_default(m, loc, by_name),
+            },
             "Choice" => self.choice_state(m, loc, by_name)?,
             "Wait" => StateKind::Wait(self.wait(m, loc)?),
             "Succeed" => StateKind::Succeed,
@@ -1075,6 +1242,7 @@ impl Validator {
             transition,
             retry,
             catch,
+            jsonata: spec,
         })
     }
 
@@ -1200,18 +1368,20 @@ impl Validator {
         m: &Map<String, Value>,
         loc: &str,
         by_name: &HashMap<String, usize>,
-    ) -> Vec<Catcher> {
+        jsonata: bool,
+    ) -> (Vec<Catcher>, Vec<JsonataCatcher>) {
         let Some(v) = m.get("Catch") else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let Some(arr) = v.as_array() else {
             self.schema(
                 "The value for the field 'Catch' must be an ARRAY",
                 Some(&format!("{loc}/Catch")),
             );
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let mut out = Vec::new();
+        let mut jout = Vec::new();
         for (i, c) in arr.iter().enumerate() {
             let cloc = format!("{loc}/Catch[{i}]");
             let Some(cm) = c.as_object() else {
@@ -1220,9 +1390,24 @@ impl Validator {
             };
             self.unknown_fields(
                 cm,
-                &["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"],
+                &[
+                    "ErrorEquals",
+                    "Next",
+                    "ResultPath",
+                    "Output",
+                    "Assign",
+                    "Comment",
+                ],
                 &cloc,
             );
+            let refused = if jsonata { "ResultPath" } else { "Output" };
+            if cm.contains_key(refused) {
+                let lang = if jsonata { "JSONata" } else { "JSONPath" };
+                self.schema(
+                    format!("Field '{refused}' is not supported when the QueryLanguage is {lang}"),
+                    Some(&cloc),
+                );
+            }
             let error_equals = self.error_equals(cm, &cloc);
             if error_equals.iter().any(|e| e == crate::errors::ALL) && i + 1 != arr.len() {
                 self.schema(
@@ -1239,8 +1424,16 @@ impl Validator {
                     usize::MAX
                 }
             };
-            let result_path = self.result_path(cm, &cloc);
-            let assign = self.assign(cm, &cloc);
+            let (result_path, assign) = if jsonata {
+                let field = format!("Catch[{i}]");
+                jout.push(JsonataCatcher {
+                    output: self.query(cm, "Output", &format!("{field}/Output"), &cloc),
+                    assign: self.jsonata_assign(cm, &format!("{field}/Assign"), &cloc),
+                });
+                (ResultPath::Replace, None)
+            } else {
+                (self.result_path(cm, &cloc), self.assign(cm, &cloc))
+            };
             out.push(Catcher {
                 error_equals,
                 next,
@@ -1248,7 +1441,7 @@ impl Validator {
                 assign,
             });
         }
-        out
+        (out, jout)
     }
 
     fn seconds(&mut self, m: &Map<String, Value>, key: &str, loc: &str) -> Option<Seconds> {
@@ -1467,17 +1660,7 @@ impl Validator {
                 None => ok = false,
             }
         }
-        let default = match m.get("Default") {
-            None => None,
-            Some(Value::String(d)) => Some(self.target(d, by_name, &format!("{loc}/Default"))),
-            Some(_) => {
-                self.schema(
-                    "The value for the field 'Default' must be a STRING",
-                    Some(&format!("{loc}/Default")),
-                );
-                None
-            }
-        };
+        let default = self.choice_default(m, loc, by_name);
         ok.then_some(StateKind::Choice {
             choices: rules,
             default,
@@ -1497,7 +1680,12 @@ impl Validator {
                 ops.push(k);
             } else if k == "Variable" || k == "Comment" || (top && (k == "Next" || k == "Assign")) {
             } else {
-                self.schema(format!("Field '{k}' is not supported"), Some(loc));
+                let msg = if top && matches!(k, "Condition" | "Output") {
+                    format!("Field '{k}' is not supported when the QueryLanguage is JSONPath")
+                } else {
+                    format!("Field '{k}' is not supported")
+                };
+                self.schema(msg, Some(loc));
                 return None;
             }
         }
@@ -1635,6 +1823,306 @@ impl Validator {
                 })
             }
         }
+    }
+
+    fn choice_default(
+        &mut self,
+        m: &Map<String, Value>,
+        loc: &str,
+        by_name: &HashMap<String, usize>,
+    ) -> Option<usize> {
+        match m.get("Default") {
+            None => None,
+            Some(Value::String(d)) => Some(self.target(d, by_name, &format!("{loc}/Default"))),
+            Some(_) => {
+                self.schema(
+                    "The value for the field 'Default' must be a STRING",
+                    Some(&format!("{loc}/Default")),
+                );
+                None
+            }
+        }
+    }
+
+    /// Compiles `m[key]` of a JSONata state as a [`Query`] named `field` in run-time errors.
+    fn query(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        field: &str,
+        loc: &str,
+    ) -> Option<Query> {
+        let v = m.get(key)?;
+        let floc = format!("{loc}/{key}");
+        self.no_dollar_keys(v, &floc);
+        let mut problems = Vec::new();
+        let q = Query::compile(v, field, &floc, &mut problems);
+        for (l, msg) in problems {
+            self.schema(msg, Some(&l));
+        }
+        Some(q)
+    }
+
+    /// JSONata states do not use `.$` keys (paths and intrinsic functions are JSONPath).
+    fn no_dollar_keys(&mut self, v: &Value, loc: &str) {
+        match v {
+            Value::Object(m) => {
+                for (k, c) in m {
+                    let cloc = format!("{loc}/{k}");
+                    if k.ends_with(".$") && c.is_string() {
+                        self.schema(
+                            format!("The field '{k}' is not supported when the QueryLanguage is JSONata: JSONata fields do not end with '.$' (use a '{{% ... %}}' expression)"),
+                            Some(&cloc),
+                        );
+                    }
+                    self.no_dollar_keys(c, &cloc);
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    self.no_dollar_keys(c, &format!("{loc}[{i}]"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `Assign` of a JSONata state, rule or catcher: an object of variable names.
+    fn jsonata_assign(&mut self, m: &Map<String, Value>, field: &str, loc: &str) -> Option<Query> {
+        let v = m.get("Assign")?;
+        let floc = format!("{loc}/Assign");
+        let Some(obj) = v.as_object() else {
+            self.schema(
+                "The value for the field 'Assign' must be an OBJECT",
+                Some(&floc),
+            );
+            return None;
+        };
+        for k in obj.keys() {
+            let valid = k.chars().next().is_some_and(crate::path::is_ident_start)
+                && k.chars().all(crate::path::is_ident_char)
+                && k.chars().count() <= 80;
+            if !valid || k == "states" {
+                self.schema(
+                    format!("The variable name '{k}' is invalid: it must start with a letter or '_', contain only letters, digits and '_', be at most 80 characters and not be 'states'"),
+                    Some(&format!("{floc}/{k}")),
+                );
+            }
+        }
+        self.query(m, "Assign", field, loc)
+    }
+
+    /// A number field of a JSONata state: a literal integer in `min..=max`, or an expression.
+    fn jsonata_number(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        loc: &str,
+        min: u64,
+        max: u64,
+    ) -> Option<Query> {
+        match m.get(key)? {
+            Value::String(_) => self.query(m, key, key, loc),
+            Value::Number(_) => {
+                self.opt_uint(m, key, loc, min, max)?;
+                self.query(m, key, key, loc)
+            }
+            _ => {
+                self.schema(
+                    format!(
+                        "The value for the field '{key}' must be an integer or a JSONata expression"
+                    ),
+                    Some(&format!("{loc}/{key}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// A string field of a JSONata state: a literal or an expression.
+    fn jsonata_string(&mut self, m: &Map<String, Value>, key: &str, loc: &str) -> Option<Query> {
+        match m.get(key)? {
+            Value::String(_) => self.query(m, key, key, loc),
+            _ => {
+                self.schema(
+                    format!("The value for the field '{key}' must be a STRING"),
+                    Some(&format!("{loc}/{key}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// The JSONata fields of a state of type `ty`.
+    fn jsonata_spec(
+        &mut self,
+        ty: &str,
+        m: &Map<String, Value>,
+        loc: &str,
+        by_name: &HashMap<String, usize>,
+    ) -> JsonataSpec {
+        let mut spec = JsonataSpec {
+            arguments: self.query(m, "Arguments", "Arguments", loc),
+            output: self.query(m, "Output", "Output", loc),
+            assign: self.jsonata_assign(m, "Assign", loc),
+            ..JsonataSpec::default()
+        };
+        match ty {
+            "Task" => {
+                spec.timeout = self.jsonata_number(m, "TimeoutSeconds", loc, 1, MAX_SECONDS);
+                spec.heartbeat = self.jsonata_number(m, "HeartbeatSeconds", loc, 1, MAX_SECONDS);
+                if let (Some(t), Some(h)) = (
+                    spec.timeout.as_ref().and_then(|q| q.literal()?.as_u64()),
+                    spec.heartbeat.as_ref().and_then(|q| q.literal()?.as_u64()),
+                ) && h >= t
+                {
+                    self.schema(
+                        "The value for the field 'HeartbeatSeconds' must be smaller than the value for the field 'TimeoutSeconds'",
+                        Some(&format!("{loc}/HeartbeatSeconds")),
+                    );
+                }
+            }
+            "Wait" => {
+                let present: Vec<&str> = ["Seconds", "Timestamp"]
+                    .into_iter()
+                    .filter(|k| m.contains_key(*k))
+                    .collect();
+                if present.len() != 1 {
+                    self.schema(
+                        "Exactly one of the fields 'Seconds' or 'Timestamp' is required",
+                        Some(loc),
+                    );
+                }
+                spec.seconds = self.jsonata_number(m, "Seconds", loc, 0, MAX_SECONDS);
+                spec.timestamp = self.jsonata_string(m, "Timestamp", loc);
+                if let Some(Value::String(t)) = spec.timestamp.as_ref().and_then(Query::literal)
+                    && choice::parse_timestamp(t).is_none()
+                {
+                    self.schema(
+                        "The value for the field 'Timestamp' must be a valid RFC3339 timestamp",
+                        Some(&format!("{loc}/Timestamp")),
+                    );
+                }
+            }
+            "Fail" => {
+                spec.error = self.jsonata_string(m, "Error", loc);
+                spec.cause = self.jsonata_string(m, "Cause", loc);
+            }
+            "Map" => {
+                spec.items = self.query(m, "Items", "Items", loc);
+                if let Some(v) = spec.items.as_ref().and_then(Query::literal)
+                    && !v.is_array()
+                {
+                    self.schema(
+                        "The value for the field 'Items' must be an ARRAY or a JSONata expression",
+                        Some(&format!("{loc}/Items")),
+                    );
+                }
+                spec.item_selector = self.query(m, "ItemSelector", "ItemSelector", loc);
+                spec.max_concurrency =
+                    self.jsonata_number(m, "MaxConcurrency", loc, 0, MAX_SECONDS);
+                // Accepted and checked, not used (as for JSONPath): the inline Map has no
+                // tolerated failures.
+                for k in ["ToleratedFailureCount", "ToleratedFailurePercentage"] {
+                    self.query(m, k, k, loc);
+                }
+            }
+            "Choice" => spec.choices = self.jsonata_rules(m, loc, by_name),
+            _ => {}
+        }
+        spec
+    }
+
+    /// Choice rules of a JSONata state: `Condition` (a Boolean expression), `Next`, and their own
+    /// `Assign` and `Output`.
+    fn jsonata_rules(
+        &mut self,
+        m: &Map<String, Value>,
+        loc: &str,
+        by_name: &HashMap<String, usize>,
+    ) -> Vec<JsonataRule> {
+        let choices = match m.get("Choices") {
+            Some(Value::Array(a)) if !a.is_empty() => a,
+            Some(_) => {
+                self.schema(
+                    "The value for the field 'Choices' must be a non-empty ARRAY",
+                    Some(&format!("{loc}/Choices")),
+                );
+                return Vec::new();
+            }
+            None => {
+                self.schema("These fields are required: [Choices]", Some(loc));
+                return Vec::new();
+            }
+        };
+        let mut rules = Vec::new();
+        for (i, c) in choices.iter().enumerate() {
+            let cloc = format!("{loc}/Choices[{i}]");
+            let field = format!("Choices[{i}]");
+            let Some(cm) = c.as_object() else {
+                self.schema("A choice rule must be an OBJECT", Some(&cloc));
+                continue;
+            };
+            for k in cm.keys() {
+                if !matches!(
+                    k.as_str(),
+                    "Condition" | "Next" | "Assign" | "Output" | "Comment"
+                ) {
+                    let known = k == "Variable"
+                        || matches!(k.as_str(), "And" | "Or" | "Not")
+                        || OPERATORS
+                            .iter()
+                            .any(|(n, _)| *n == k.as_str() || k.strip_suffix("Path") == Some(*n));
+                    let msg = if known {
+                        format!("Field '{k}' is not supported when the QueryLanguage is JSONata")
+                    } else {
+                        format!("Field '{k}' is not supported")
+                    };
+                    self.schema(msg, Some(&cloc));
+                }
+            }
+            let next = match cm.get("Next") {
+                Some(Value::String(n)) => self.target(n, by_name, &format!("{cloc}/Next")),
+                Some(_) => {
+                    self.schema(
+                        "The value for the field 'Next' must be a STRING",
+                        Some(&format!("{cloc}/Next")),
+                    );
+                    usize::MAX
+                }
+                None => {
+                    self.schema("These fields are required: [Next]", Some(&cloc));
+                    usize::MAX
+                }
+            };
+            let condition = match cm.get("Condition") {
+                Some(Value::String(_) | Value::Bool(_)) => {
+                    self.query(cm, "Condition", &format!("{field}/Condition"), &cloc)
+                }
+                Some(_) => {
+                    self.schema(
+                        "The value for the field 'Condition' must be a BOOLEAN or a JSONata expression",
+                        Some(&format!("{cloc}/Condition")),
+                    );
+                    None
+                }
+                None => {
+                    self.schema("These fields are required: [Condition]", Some(&cloc));
+                    None
+                }
+            };
+            let assign = self.jsonata_assign(cm, &format!("{field}/Assign"), &cloc);
+            let output = self.query(cm, "Output", &format!("{field}/Output"), &cloc);
+            if let Some(condition) = condition {
+                rules.push(JsonataRule {
+                    condition,
+                    next,
+                    assign,
+                    output,
+                });
+            }
+        }
+        rules
     }
 
     fn parallel(&mut self, m: &Map<String, Value>, loc: &str, depth: usize) -> Option<StateKind> {

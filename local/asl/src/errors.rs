@@ -14,6 +14,10 @@ pub const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
 pub const PARAMETER_PATH_FAILURE: &str = "States.ParameterPathFailure";
 pub const BRANCH_FAILED: &str = "States.BranchFailed";
 pub const PERMISSIONS: &str = "States.Permissions";
+/// A JSONata state failed to evaluate an expression (error-handling chapter: "Query evaluation
+/// failed in a JSONata state, such as a JSONata type error, an incorrectly typed result, or an
+/// undefined result").
+pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 
 /// An error raised inside a state: what Retry / Catch see and Catch hands on as
 /// `{"Error": ..., "Cause": ...}`.

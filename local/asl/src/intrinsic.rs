@@ -537,7 +537,7 @@ fn format_template(template: &str, args: &[Value]) -> Result<String, IntrinsicEr
     Ok(out)
 }
 
-fn hash_hex(algo: &str, data: &[u8]) -> Option<String> {
+pub(crate) fn hash_hex(algo: &str, data: &[u8]) -> Option<String> {
     use sha2::Digest as _;
     let bytes: Vec<u8> = match algo {
         "MD5" => md5::Md5::digest(data).to_vec(),

@@ -9,8 +9,8 @@
 //!   [`driver::Clock`] (a [`driver::ManualClock`] makes waits and timeouts instant in tests).
 //! - [`history::HistoryEvent`] serializes to `GetExecutionHistory`'s JSON.
 //!
-//! Only the JSONPath query language is implemented; JSONata definitions are refused with a
-//! validation error.
+//! Both query languages are implemented: JSONPath (the default) and JSONata
+//! (`"QueryLanguage": "JSONata"` at the top level or per state; [`jsonata`] wraps the evaluator).
 
 pub mod choice;
 pub mod definition;
@@ -20,6 +20,7 @@ pub mod eval;
 pub mod execution;
 pub mod history;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod limits;
 pub mod path;
 pub mod template;

@@ -119,11 +119,38 @@ impl Execution {
             // The first matching retrier decides; an exhausted one falls through to Catch.
             break;
         }
-        for c in &state.catch {
+        for (ci, c) in state.catch.iter().enumerate() {
             if !errors::matches(&c.error_equals, &err.error) {
                 continue;
             }
             let error_output = err.to_output();
+            if let Some(spec) = state.jsonata.as_deref() {
+                // JSONata catcher: `Assign` and `Output` read `$states.errorOutput`; without
+                // `Output` the error output is the state's output.
+                let jc = spec.catchers.get(ci).cloned().unwrap_or_default();
+                let input = std::mem::take(&mut frame.input);
+                let assigned = match &jc.assign {
+                    Some(q) => self
+                        .eval_query(frame, state, q, &input, None, Some(&error_output), None)
+                        .map(Some),
+                    None => Ok(None),
+                };
+                let output = match (&assigned, &jc.output) {
+                    (Err(_), _) => Ok(Value::Null),
+                    (Ok(_), Some(q)) => {
+                        self.eval_query(frame, state, q, &input, None, Some(&error_output), None)
+                    }
+                    (Ok(_), None) => Ok(error_output),
+                };
+                frame.input = input;
+                let (assigned, output) = match (assigned, output) {
+                    (Ok(a), Ok(o)) => (a, o),
+                    (Err(e), _) | (_, Err(e)) => return Flow::Finished(Err(e)),
+                };
+                return self
+                    .exit_state(frame, state, output, assigned, Some(c.next), now)
+                    .unwrap_or_else(|e| Flow::Finished(Err(e)));
+            }
             if result_too_deep(&c.result_path, &error_output) {
                 return Flow::Finished(Err(depth_limit(&state.name)));
             }

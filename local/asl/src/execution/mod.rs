@@ -34,6 +34,7 @@ use crate::template::{Template, TemplateError};
 mod catch;
 mod frames;
 mod payload;
+mod query;
 mod states;
 
 /// Step Functions' payload quota: 256 KiB for state input / output and task results.

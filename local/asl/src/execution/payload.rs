@@ -129,6 +129,9 @@ impl Execution {
         result: Value,
         now: DateTime<Utc>,
     ) -> Flow {
+        if state.jsonata.is_some() {
+            return self.finish_jsonata(frame, state, Some(result), None, now);
+        }
         let selected = match &state.result_selector {
             Some(t) => match self.eval_template(frame, state, t, &result, None) {
                 Ok(v) => v,
@@ -206,6 +209,9 @@ impl Execution {
         choice: Option<(usize, Option<Template>)>,
         now: DateTime<Utc>,
     ) -> Flow {
+        if state.jsonata.is_some() {
+            return self.finish_jsonata(frame, state, None, None, now);
+        }
         // The state-level Assign always applies; a matched Choice rule's Assign is added on
         // top of it (developer guide, Choice state: "Assign field (Optional)").
         let mut assigned: Option<Value> = None;

@@ -116,6 +116,102 @@ impl Execution {
             Err(e) => return self.handle_error(frame, state, e, now),
         };
         match &state.kind {
+            StateKind::Pass { .. } if state.jsonata.is_some() => {
+                self.finish_jsonata(frame, state, None, None, now)
+            }
+            StateKind::Fail { .. } if state.jsonata.is_some() => {
+                let spec = state.jsonata.as_deref().cloned().unwrap_or_default();
+                let mut text = |q: Option<&crate::jsonata::Query>, field: &str| match q {
+                    None => Ok(String::new()),
+                    Some(q) => self.query_string(frame, state, q, field),
+                };
+                let e = text(spec.error.as_ref(), "Error");
+                let c = e.as_ref().ok().map(|_| text(spec.cause.as_ref(), "Cause"));
+                match (e, c) {
+                    (Ok(e), Some(Ok(c))) => Flow::Finished(Err(StateError::new(e, c))),
+                    (Err(x), _) | (_, Some(Err(x))) => Flow::Finished(Err(x)),
+                    (Ok(_), None) => Flow::Finished(Err(StateError::new(errors::RUNTIME, ""))),
+                }
+            }
+            StateKind::Choice { default, .. } if state.jsonata.is_some() => {
+                let rules = state
+                    .jsonata
+                    .as_deref()
+                    .map(|s| s.choices.as_slice())
+                    .unwrap_or_default();
+                for (i, rule) in rules.iter().enumerate() {
+                    let input = std::mem::take(&mut frame.input);
+                    let r =
+                        self.eval_query(frame, state, &rule.condition, &input, None, None, None);
+                    frame.input = input;
+                    match r {
+                        Ok(Value::Bool(true)) => {
+                            return self.finish_jsonata(
+                                frame,
+                                state,
+                                None,
+                                Some((rule.next, Some(rule))),
+                                now,
+                            );
+                        }
+                        Ok(Value::Bool(false)) => {}
+                        Ok(other) => {
+                            return Flow::Finished(Err(super::query::unexpected_type(
+                                state,
+                                frame,
+                                &format!("Choices[{i}]/Condition"),
+                                "a boolean",
+                                &other,
+                            )));
+                        }
+                        Err(e) => return Flow::Finished(Err(e)),
+                    }
+                }
+                match default {
+                    Some(d) => self.finish_jsonata(frame, state, None, Some((*d, None)), now),
+                    None => Flow::Finished(Err(StateError::new(
+                        errors::NO_CHOICE_MATCHED,
+                        "No Matches!",
+                    ))),
+                }
+            }
+            StateKind::Wait(_) if state.jsonata.is_some() => {
+                let spec = state.jsonata.as_deref().cloned().unwrap_or_default();
+                let until = match (&spec.seconds, &spec.timestamp) {
+                    (Some(q), _) => self
+                        .query_uint(frame, state, q, "Seconds", 0)
+                        .and_then(|s| wait_until(now, s).map_err(|d| runtime(state, frame, &d))),
+                    (None, Some(q)) => {
+                        self.query_string(frame, state, q, "Timestamp")
+                            .and_then(|t| match crate::choice::parse_timestamp(&t) {
+                                Some(t) => wait_for_timestamp(now, t.with_timezone(&Utc))
+                                    .map_err(|d| runtime(state, frame, &d)),
+                                None => Err(super::query::unexpected_type(
+                                    state,
+                                    frame,
+                                    "Timestamp",
+                                    "an RFC3339 timestamp",
+                                    &Value::String(t),
+                                )),
+                            })
+                    }
+                    (None, None) => Ok(now),
+                };
+                match until {
+                    Ok(until) => {
+                        frame.phase = Phase::Wait {
+                            until,
+                            fired: until <= now,
+                        };
+                        if until <= now {
+                            Flow::Continue
+                        } else {
+                            Flow::Blocked
+                        }
+                    }
+                    Err(e) => Flow::Finished(Err(e)),
+                }
+            }
             StateKind::Pass { result } => {
                 let r = match (result, &state.parameters) {
                     (Some(r), _) => Ok(r.clone()),
@@ -245,12 +341,21 @@ impl Execution {
             }
             StateKind::Task(_) => Flow::Blocked, // dispatched above
             StateKind::Parallel { branches } => {
-                let branch_input = match &state.parameters {
-                    Some(t) => match self.eval_template(frame, state, t, &effective, None) {
-                        Ok(v) => v,
-                        Err(e) => return self.handle_error(frame, state, e, now),
-                    },
-                    None => effective,
+                let arguments = state.jsonata.as_deref().and_then(|j| j.arguments.as_ref());
+                let branch_input = match (arguments, &state.parameters) {
+                    (Some(q), _) => {
+                        match self.eval_query(frame, state, q, &effective, None, None, None) {
+                            Ok(v) => v,
+                            Err(e) => return self.handle_error(frame, state, e, now),
+                        }
+                    }
+                    (None, Some(t)) => {
+                        match self.eval_template(frame, state, t, &effective, None) {
+                            Ok(v) => v,
+                            Err(e) => return self.handle_error(frame, state, e, now),
+                        }
+                    }
+                    (None, None) => effective,
                 };
                 let started =
                     self.emit(now, EventType::ParallelStateStarted, frame.last_event, None);
@@ -283,9 +388,26 @@ impl Execution {
                 Flow::Blocked
             }
             StateKind::Map(spec) => {
-                let items = match &spec.items_path {
-                    None => effective.clone(),
-                    Some(p) => match self.resolve_path(frame, state, p, &effective) {
+                let jspec = state.jsonata.as_deref();
+                let items = match (jspec.and_then(|j| j.items.as_ref()), &spec.items_path) {
+                    (Some(q), _) => {
+                        match self.eval_query(frame, state, q, &effective, None, None, None) {
+                            Ok(Value::Array(a)) => Value::Array(a),
+                            Ok(other) => {
+                                return self.handle_error(
+                                    frame,
+                                    state,
+                                    super::query::unexpected_type(
+                                        state, frame, "Items", "an array", &other,
+                                    ),
+                                    now,
+                                );
+                            }
+                            Err(e) => return self.handle_error(frame, state, e, now),
+                        }
+                    }
+                    (None, None) => effective.clone(),
+                    (None, Some(p)) => match self.resolve_path(frame, state, p, &effective) {
                         Ok(v) => v,
                         Err(e) => {
                             return self.handle_error(
@@ -307,36 +429,60 @@ impl Execution {
                     );
                     return Flow::Finished(Err(e));
                 };
-                let max_concurrency = match &spec.max_concurrency {
-                    Seconds::Fixed(n) => usize::try_from(*n).unwrap_or(usize::MAX),
-                    Seconds::Path(p) => match self.resolve_path(frame, state, p, &effective) {
-                        // Recorded against Step Functions: a numeric string is accepted.
-                        Ok(v) => match java_text(&v).parse::<u64>() {
-                            Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
-                            Err(_) => {
-                                return Flow::Finished(Err(runtime(
-                                    state,
-                                    frame,
-                                    &format!(
-                                        "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
-                                        java_text(&v),
-                                        p.text()
-                                    ),
+                let jmax = jspec.and_then(|j| j.max_concurrency.as_ref());
+                let max_concurrency = match (&spec.max_concurrency, jmax) {
+                    (_, Some(q)) => match self.query_uint(frame, state, q, "MaxConcurrency", 0) {
+                        Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+                        Err(e) => return self.handle_error(frame, state, e, now),
+                    },
+                    (Seconds::Fixed(n), None) => usize::try_from(*n).unwrap_or(usize::MAX),
+                    (Seconds::Path(p), None) => {
+                        match self.resolve_path(frame, state, p, &effective) {
+                            // Recorded against Step Functions: a numeric string is accepted.
+                            Ok(v) => match java_text(&v).parse::<u64>() {
+                                Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+                                Err(_) => {
+                                    return Flow::Finished(Err(runtime(
+                                        state,
+                                        frame,
+                                        &format!(
+                                            "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
+                                            java_text(&v),
+                                            p.text()
+                                        ),
+                                    )));
+                                }
+                            },
+                            Err(e) => {
+                                return Flow::Finished(Err(path_error(
+                                    &state.name,
+                                    frame.entered_event,
+                                    p,
+                                    e,
                                 )));
                             }
-                        },
-                        Err(e) => {
-                            return Flow::Finished(Err(path_error(
-                                &state.name,
-                                frame.entered_event,
-                                p,
-                                e,
-                            )));
                         }
-                    },
+                    }
                 };
                 let mut inputs = VecDeque::with_capacity(items.len());
+                let selector = jspec.and_then(|j| j.item_selector.as_ref());
                 for (i, item) in items.into_iter().enumerate() {
+                    if let Some(q) = selector {
+                        let extra = json!({"Item": {"Index": i, "Value": item}});
+                        match self.eval_query(
+                            frame,
+                            state,
+                            q,
+                            &effective,
+                            None,
+                            None,
+                            Some(("Map", extra)),
+                        ) {
+                            Ok(v) => inputs.push_back((i as u64, v)),
+                            Err(e) => return self.handle_error(frame, state, e, now),
+                        }
+                        continue;
+                    }
                     let input = match &spec.item_selector {
                         Some(t) => {
                             let extra = json!({"Item": {"Index": i, "Value": item}});
@@ -485,26 +631,66 @@ impl Execution {
             let c = self.next_random();
             format!("AQ{task_id:08x}{a:016x}{b:016x}{c:016x}")
         };
-        let timeout = match self.seconds_value(
-            frame,
-            state,
-            task.timeout.as_ref(),
-            effective,
-            "TimeoutSecondsPath",
-        ) {
+        let timeout = match state.jsonata.as_deref().map(|j| j.timeout.clone()) {
+            Some(Some(q)) => self
+                .query_uint(frame, state, &q, "TimeoutSeconds", 1)
+                .map(Some),
+            Some(None) => Ok(None),
+            None => self.seconds_value(
+                frame,
+                state,
+                task.timeout.as_ref(),
+                effective,
+                "TimeoutSecondsPath",
+            ),
+        };
+        let timeout = match timeout {
             Ok(t) => t,
             Err(e) => return self.handle_error(frame, state, e, now),
         };
-        let heartbeat = match self.seconds_value(
-            frame,
-            state,
-            task.heartbeat.as_ref(),
-            effective,
-            "HeartbeatSecondsPath",
-        ) {
+        let heartbeat = match state.jsonata.as_deref().map(|j| j.heartbeat.clone()) {
+            Some(Some(q)) => self
+                .query_uint(frame, state, &q, "HeartbeatSeconds", 1)
+                .map(Some),
+            Some(None) => Ok(None),
+            None => self.seconds_value(
+                frame,
+                state,
+                task.heartbeat.as_ref(),
+                effective,
+                "HeartbeatSecondsPath",
+            ),
+        };
+        let heartbeat = match heartbeat {
             Ok(t) => t,
             Err(e) => return self.handle_error(frame, state, e, now),
         };
+        let arguments = state.jsonata.as_deref().and_then(|j| j.arguments.as_ref());
+        if let Some(q) = arguments {
+            let extra = Some(("Task", json!({ "Token": token })));
+            let input = std::mem::take(&mut frame.input);
+            let r = self.eval_query(frame, state, q, &input, None, None, extra);
+            frame.input = input;
+            match r {
+                Ok(v) => {
+                    return self.dispatch_task(
+                        fid,
+                        frame,
+                        state,
+                        task,
+                        v,
+                        timeout,
+                        heartbeat,
+                        token,
+                        task_id,
+                        wants_token,
+                        integration,
+                        now,
+                    );
+                }
+                Err(e) => return self.handle_error(frame, state, e, now),
+            }
+        }
         let params = match &state.parameters {
             Some(t) => {
                 let extra = Some(("Task", json!({ "Token": token })));
@@ -515,6 +701,39 @@ impl Execution {
             }
             None => effective.clone(),
         };
+        self.dispatch_task(
+            fid,
+            frame,
+            state,
+            task,
+            params,
+            timeout,
+            heartbeat,
+            token,
+            task_id,
+            wants_token,
+            integration,
+            now,
+        )
+    }
+
+    /// Records the task's events and hands it to the host.
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch_task(
+        &mut self,
+        fid: u64,
+        frame: &mut Frame,
+        state: &State,
+        task: &crate::definition::TaskSpec,
+        params: Value,
+        timeout: Option<u64>,
+        heartbeat: Option<u64>,
+        token: String,
+        task_id: u64,
+        wants_token: bool,
+        integration: Integration,
+        now: DateTime<Utc>,
+    ) -> Flow {
         let params_text = json_text(&params);
         if params_text.len() > MAX_PAYLOAD_BYTES {
             return self.handle_error(frame, state, data_limit(&state.name), now);
