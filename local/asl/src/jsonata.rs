@@ -77,9 +77,13 @@ pub fn malformed_expression(s: &str) -> bool {
 impl JsonataExpr {
     /// Compiles the text of an expression (without `{%`/`%}`); the error is `CODE: message`.
     pub fn compile(text: &str) -> Result<JsonataExpr, String> {
+        JsonataExpr::compile_coded(text).map_err(|e| format!("{}: {}", e.code(), e.message()))
+    }
+
+    /// [`JsonataExpr::compile`] with the error as JSONata's (code and message apart).
+    fn compile_coded(text: &str) -> Result<JsonataExpr, jlens_core::Error> {
         let text = text.trim();
-        let expr =
-            Expression::compile(text).map_err(|e| format!("{}: {}", e.code(), e.message()))?;
+        let expr = Expression::compile(text)?;
         let mut names = BTreeSet::new();
         let mut refused: Option<&'static str> = None;
         expr.ast().root.walk(&mut |n| match &n.kind {
@@ -97,8 +101,7 @@ impl JsonataExpr {
             _ => {}
         });
         if let Some(token) = refused {
-            let e = jlens_core::Error::new("S0211").with("token", token);
-            return Err(format!("{}: {}", e.code(), e.message()));
+            return Err(jlens_core::Error::new("S0211").with("token", token));
         }
         Ok(JsonataExpr {
             reads_context: reads_context(text),
@@ -201,15 +204,7 @@ impl Query {
         }
         let rng = Arc::new(AtomicU64::new(scope.rng.get()));
         let bindings = self.bindings(scope, &rng);
-        let options = Options::new()
-            .timeout(TIMEOUT)
-            .max_depth(MAX_EVAL_DEPTH)
-            .max_steps(MAX_STEPS)
-            .max_string_length(MAX_BUILD_BYTES)
-            .max_array_length(MAX_ARRAY_ITEMS)
-            .max_result_size(MAX_BUILD_BYTES)
-            .now(scope.now_millis)
-            .seed(splitmix64(scope.rng.get() ^ 0x5eed_5eed_5eed_5eed));
+        let options = options(scope.now_millis, scope.rng.get());
         let out = eval_node(&self.node, &bindings, &options);
         scope.rng.set(rng.load(Ordering::Relaxed));
         let v = out?;
@@ -230,6 +225,7 @@ impl Query {
                 b = b.var(name.clone(), v.clone());
             }
         }
+        b = bind_functions(b, &self.names, rng);
         if self.names.contains("states") {
             let mut states = Map::new();
             states.insert("input".into(), scope.input.clone());
@@ -244,26 +240,75 @@ impl Query {
             }
             b = b.var("states", Value::Object(states));
         }
-        let f = functions();
-        for (name, func) in [
-            ("partition", &f.partition),
-            ("range", &f.range),
-            ("hash", &f.hash),
-            ("parse", &f.parse),
-            ("eval", &f.eval),
-        ] {
-            if self.names.contains(name) {
-                b = b.function(name, func.clone());
-            }
-        }
-        if self.names.contains("random") {
-            b = b.function("random", random_function(Arc::clone(rng)));
-        }
-        if self.names.contains("uuid") {
-            b = b.function("uuid", uuid_function(Arc::clone(rng)));
-        }
         b
     }
+}
+
+/// The limits, clock and seed of one evaluation.
+fn options(now_millis: i64, rng: u64) -> Options {
+    Options::new()
+        .timeout(TIMEOUT)
+        .max_depth(MAX_EVAL_DEPTH)
+        .max_steps(MAX_STEPS)
+        .max_string_length(MAX_BUILD_BYTES)
+        .max_array_length(MAX_ARRAY_ITEMS)
+        .max_result_size(MAX_BUILD_BYTES)
+        .now(now_millis)
+        .seed(splitmix64(rng ^ 0x5eed_5eed_5eed_5eed))
+}
+
+/// Binds the functions Step Functions adds (those the expression names) over JSONata's own.
+fn bind_functions(mut b: Bindings, names: &BTreeSet<String>, rng: &Arc<AtomicU64>) -> Bindings {
+    let f = functions();
+    for (name, func) in [
+        ("partition", &f.partition),
+        ("range", &f.range),
+        ("hash", &f.hash),
+        ("parse", &f.parse),
+        ("eval", &f.eval),
+    ] {
+        if names.contains(name) {
+            b = b.function(name, func.clone());
+        }
+    }
+    if names.contains("random") {
+        b = b.function("random", random_function(Arc::clone(rng)));
+    }
+    if names.contains("uuid") {
+        b = b.function("uuid", uuid_function(Arc::clone(rng)));
+    }
+    b
+}
+
+/// Evaluates one expression (the text between `{%` and `%}`) against `input` as its context
+/// (`$`), outside any state: the same compilation (`??`/`?:` refused), limits and functions as
+/// a state's expressions, with `$states` and every workflow variable unbound, `$now()` at the
+/// current time and a fixed random seed. `Ok(None)` is undefined; an error is JSONata's
+/// `(code, message)` (`States` for the functions Step Functions adds, `States.DataLimitExceeded`
+/// for a result nested deeper than [`MAX_VALUE_DEPTH`]). For differential tests against the
+/// reference implementation.
+pub fn evaluate_standalone(expr: &str, input: &Value) -> Result<Option<Value>, (String, String)> {
+    let coded = |e: jlens_core::Error| (e.code().to_string(), e.message());
+    let compiled = JsonataExpr::compile_coded(expr).map_err(coded)?;
+    let seed = 7;
+    let rng = Arc::new(AtomicU64::new(seed));
+    let bindings = bind_functions(Bindings::new(), &compiled.names, &rng);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let v = compiled
+        .expr
+        .evaluate_with(Some(input), &bindings, &options(now, seed))
+        .map_err(coded)?;
+    if let Some(v) = &v
+        && limits::depth(v) > MAX_VALUE_DEPTH
+    {
+        return Err((
+            "States.DataLimitExceeded".to_string(),
+            format!("The result is nested deeper than {MAX_VALUE_DEPTH} levels"),
+        ));
+    }
+    Ok(v)
 }
 
 fn compile_node(
