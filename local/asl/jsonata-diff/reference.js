@@ -13,6 +13,7 @@
 //   "function": true   the result is (or holds) a function, lambda or regex (result "<function>"
 //                      at the top level; JSON.stringify drops nested ones)
 //   "nonfinite": true  the result holds Infinity/-Infinity/NaN (JSON.stringify writes null)
+//   "undefined_in_array": true  an array of the result holds undefined (JSON.stringify writes null)
 //   "utf16": true      a string of the result holds a lone UTF-16 surrogate (written as U+FFFD,
 //                      which JSON parsers other than JavaScript's refuse)
 //   "internal": true   the error is a JavaScript error of jsonata-js itself (TypeError,
@@ -41,6 +42,7 @@ if (process.argv[2] === '--child') {
         const s = JSON.stringify(r, (k, v) => {
           if (isFn(v)) { flags.function = true; return undefined; }
           if (typeof v === 'number' && !Number.isFinite(v)) flags.nonfinite = true;
+          if (Array.isArray(v) && v.some((x) => x === undefined)) flags.undefined_in_array = true;
           if (typeof v === 'string' && /[\ud800-\udfff]/.test(v) && !v.isWellFormed()) {
             flags.utf16 = true;
             return v.toWellFormed();

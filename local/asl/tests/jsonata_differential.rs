@@ -4,7 +4,8 @@
 //! thousand generated cases.
 //!
 //! 1. `python3 local/asl/jsonata-diff/gen_cases.py` writes the cases (seeded, deterministic);
-//!    `JSONATA_DIFF_CASES=N` asks for exactly N of them instead of the default set.
+//!    `JSONATA_DIFF_CASES=N` asks for exactly N of them instead of the default set;
+//!    `JSONATA_DIFF_CASES_FILE=cases.jsonl` runs one's own cases instead.
 //! 2. `node local/asl/jsonata-diff/reference.js` evaluates them with jsonata@2.0.6 (needs
 //!    `npm ci --prefix local/asl/jsonata-diff`; without it this test fails and says so).
 //! 3. Each case is evaluated by the engine on a worker thread, under a per-case deadline.
@@ -88,7 +89,7 @@ impl Outcome {
 
 struct Reference {
     outcome: Outcome,
-    /// `function`, `nonfinite`, `utf16`, `internal` (see reference.js).
+    /// `function`, `nonfinite`, `undefined_in_array`, `utf16`, `internal` (see reference.js).
     flags: Vec<String>,
 }
 
@@ -113,6 +114,10 @@ fn out_dir() -> PathBuf {
 }
 
 fn generate(out: &Path) -> Vec<Case> {
+    if let Ok(own) = std::env::var("JSONATA_DIFF_CASES_FILE") {
+        std::fs::copy(&own, out).expect("copy JSONATA_DIFF_CASES_FILE");
+        return read_cases(out);
+    }
     let mut cmd = Command::new("python3");
     cmd.arg(diff_dir().join("gen_cases.py"))
         .arg("--out")
@@ -126,7 +131,11 @@ fn generate(out: &Path) -> Vec<Case> {
     }
     let status = cmd.status().expect("run python3 gen_cases.py");
     assert!(status.success(), "gen_cases.py failed: {status}");
-    std::fs::read_to_string(out)
+    read_cases(out)
+}
+
+fn read_cases(path: &Path) -> Vec<Case> {
+    std::fs::read_to_string(path)
         .expect("read cases")
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -189,11 +198,17 @@ fn reference(cases_file: &Path, out: &Path) -> (BTreeMap<u64, Reference>, String
             } else {
                 Outcome::Value(v["result"].clone())
             };
-            let flags = ["function", "nonfinite", "utf16", "internal"]
-                .iter()
-                .filter(|f| v.get(**f).is_some())
-                .map(|f| (*f).to_string())
-                .collect();
+            let flags = [
+                "function",
+                "nonfinite",
+                "undefined_in_array",
+                "utf16",
+                "internal",
+            ]
+            .iter()
+            .filter(|f| v.get(**f).is_some())
+            .map(|f| (*f).to_string())
+            .collect();
             (id, Reference { outcome, flags })
         })
         .collect();
