@@ -40,6 +40,7 @@ def run_once(checkout: Path, target: Path, workflows: int, out: Path) -> dict:
         "--hostile",
         "--memory-budget-mib",
         "1024",
+        "--json",
     ]
     with open(out, "w") as stdout, open(out.with_suffix(".log"), "w") as stderr:
         code = subprocess.run(cmd, cwd=checkout, env=env, stdout=stdout, stderr=stderr, timeout=1200).returncode
