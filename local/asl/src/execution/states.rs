@@ -197,20 +197,7 @@ impl Execution {
                     }
                     (None, None) => Ok(now),
                 };
-                match until {
-                    Ok(until) => {
-                        frame.phase = Phase::Wait {
-                            until,
-                            fired: until <= now,
-                        };
-                        if until <= now {
-                            Flow::Continue
-                        } else {
-                            Flow::Blocked
-                        }
-                    }
-                    Err(e) => Flow::Finished(Err(e)),
-                }
+                wait_flow(frame, until, now)
             }
             StateKind::Pass { result } => {
                 let r = match (result, &state.parameters) {
@@ -324,20 +311,7 @@ impl Execution {
                         }
                     }
                 };
-                match until {
-                    Ok(until) => {
-                        frame.phase = Phase::Wait {
-                            until,
-                            fired: until <= now,
-                        };
-                        if until <= now {
-                            Flow::Continue
-                        } else {
-                            Flow::Blocked
-                        }
-                    }
-                    Err(e) => Flow::Finished(Err(e)),
-                }
+                wait_flow(frame, until, now)
             }
             StateKind::Task(_) => Flow::Blocked, // dispatched above
             StateKind::Parallel { branches } => {
@@ -901,4 +875,27 @@ fn wait_until(now: DateTime<Utc>, seconds: u64) -> Result<DateTime<Utc>, String>
         return Err(WAIT_TOO_LONG.to_owned());
     }
     Ok(later(now, secs(seconds)))
+}
+
+/// A Wait state's deadline set on its frame (or its failure): blocked until then, or on at once
+/// when it has passed.
+fn wait_flow(
+    frame: &mut Frame,
+    until: Result<DateTime<Utc>, StateError>,
+    now: DateTime<Utc>,
+) -> Flow {
+    match until {
+        Ok(until) => {
+            frame.phase = Phase::Wait {
+                until,
+                fired: until <= now,
+            };
+            if until <= now {
+                Flow::Continue
+            } else {
+                Flow::Blocked
+            }
+        }
+        Err(e) => Flow::Finished(Err(e)),
+    }
 }
