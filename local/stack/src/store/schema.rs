@@ -238,4 +238,13 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (resource_arn, key)
     ) WITHOUT ROWID;
     "#,
+    // 7: Step Functions activities (CreateActivity, DescribeActivity, ListActivities,
+    // DeleteActivity); an activity's tags are in `states_tags` and go with it.
+    r#"
+    CREATE TABLE states_activities (
+        arn        TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];

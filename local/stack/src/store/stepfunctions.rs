@@ -1,4 +1,4 @@
-//! Step Functions records: state machines, executions, history, task tokens.
+//! Step Functions records: state machines, activities, tags, executions, history, task tokens.
 //!
 //! Functions take a `&Connection` (a `&Transaction` derefs to one) so a service
 //! composes several of them into one transaction via [`crate::store::Store::write`].
@@ -154,6 +154,73 @@ pub fn list_tags(
     )?;
     let rows = select.query_map([resource_arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Removes the tags with these keys from a resource (keys it does not have are ignored).
+pub fn delete_tags(
+    conn: &Connection,
+    resource_arn: &str,
+    keys: &[String],
+) -> Result<(), StoreError> {
+    let mut delete =
+        conn.prepare_cached("DELETE FROM states_tags WHERE resource_arn = ?1 AND key = ?2")?;
+    for key in keys {
+        delete.execute(params![resource_arn, key])?;
+    }
+    Ok(())
+}
+
+/// An activity row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityRecord {
+    /// ARN (key).
+    pub arn: String,
+    /// Name (unique).
+    pub name: String,
+    /// CreationDate, ms.
+    pub created_ms: i64,
+}
+
+fn activity_row(r: &Row<'_>) -> rusqlite::Result<ActivityRecord> {
+    Ok(ActivityRecord {
+        arn: r.get(0)?,
+        name: r.get(1)?,
+        created_ms: r.get(2)?,
+    })
+}
+
+/// Inserts an activity; false (and nothing changed) when one with its ARN exists.
+pub fn insert_activity(conn: &Connection, a: &ActivityRecord) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "INSERT INTO states_activities (arn, name, created_ms) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (arn) DO NOTHING",
+        params![a.arn, a.name, a.created_ms],
+    )? > 0)
+}
+
+/// One activity.
+pub fn get_activity(conn: &Connection, arn: &str) -> Result<Option<ActivityRecord>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT arn, name, created_ms FROM states_activities WHERE arn = ?1",
+            [arn],
+            activity_row,
+        )
+        .optional()?)
+}
+
+/// All activities, by name.
+pub fn list_activities(conn: &Connection) -> Result<Vec<ActivityRecord>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT arn, name, created_ms FROM states_activities ORDER BY name")?;
+    let rows = stmt.query_map([], activity_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes an activity and its tags; true when it existed.
+pub fn delete_activity(conn: &Connection, arn: &str) -> Result<bool, StoreError> {
+    conn.execute("DELETE FROM states_tags WHERE resource_arn = ?1", [arn])?;
+    Ok(conn.execute("DELETE FROM states_activities WHERE arn = ?1", [arn])? > 0)
 }
 
 /// An execution row.

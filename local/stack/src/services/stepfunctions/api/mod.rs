@@ -1,12 +1,15 @@
 //! The operations of Step Functions, one type each ([`crate::protocol::operation::Operation`]):
-//! `state_machines.rs` (create, describe, list, update, delete, validate, tags),
+//! `state_machines.rs` (create, describe, list, update, delete, validate), `activities.rs`
+//! (create, describe, list, delete), `tags.rs` (tag, untag, list tags of either),
 //! `executions.rs` (start, describe, list, history, stop), `callbacks.rs` (SendTask*). This
 //! module holds what they share: the service's error vocabulary, names and ARNs, loading records,
 //! and the one registry from operation name to operation.
 
+mod activities;
 mod callbacks;
 mod executions;
 mod state_machines;
+mod tags;
 
 use std::sync::{Arc, LazyLock};
 
@@ -42,7 +45,13 @@ static OPERATIONS: LazyLock<Operations<StepFunctionsService>> = LazyLock::new(||
         .with::<state_machines::UpdateStateMachine>()
         .with::<state_machines::DeleteStateMachine>()
         .with::<state_machines::ValidateStateMachineDefinition>()
-        .with::<state_machines::ListTagsForResource>()
+        .with::<tags::ListTagsForResource>()
+        .with::<tags::TagResource>()
+        .with::<tags::UntagResource>()
+        .with::<activities::CreateActivity>()
+        .with::<activities::DescribeActivity>()
+        .with::<activities::ListActivities>()
+        .with::<activities::DeleteActivity>()
         .with::<executions::StartExecution>()
         .with::<executions::DescribeExecution>()
         .with::<executions::ListExecutions>()
@@ -63,6 +72,10 @@ pub(super) fn call(svc: Arc<StepFunctionsService>, operation: &str, input: Value
 pub fn operation_names() -> Vec<&'static str> {
     OPERATIONS.names()
 }
+
+/// The output of operations that answer nothing (`{}`).
+#[derive(Debug, serde::Serialize)]
+pub struct Empty {}
 
 fn validation(message: impl Into<String>) -> AwsError {
     ERRORS.validation(message)
@@ -96,7 +109,7 @@ fn seconds(ms: i64) -> f64 {
 
 // ----- names and ARNs -----------------------------------------------------------------------
 
-/// Names of state machines and executions: 1..=80 characters, none of the characters the API
+/// Names of state machines, activities and executions: 1..=80 characters, none of the characters the API
 /// reference excludes (white space, brackets, wildcards, specials, control characters).
 pub(super) fn check_name(name: &str) -> Result<(), AwsError> {
     let bad = |c: char| {

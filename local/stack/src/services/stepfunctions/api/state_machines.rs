@@ -1,5 +1,5 @@
 //! State machines: CreateStateMachine, DescribeStateMachine, ListStateMachines,
-//! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition, ListTagsForResource.
+//! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition (their tags: `tags.rs`).
 
 use std::sync::Arc;
 
@@ -7,8 +7,9 @@ use asl::Definition;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::tags::{Tag, check_tag_count, check_tags, tag_pairs};
 use super::{
-    StepFunctionsService, check_name, listing, load_state_machine, parse_arn, seconds,
+    Empty, StepFunctionsService, check_name, listing, load_state_machine, parse_arn, seconds,
     state_machine_arn, store_error,
 };
 use crate::protocol::error::AwsError;
@@ -74,13 +75,6 @@ pub(super) fn configurations(sm: &StateMachineRecord) -> (Value, Value) {
     (logging_json(sm), tracing_json(sm))
 }
 
-/// A tag as the API shapes it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Tag {
-    key: String,
-    value: Option<String>,
-}
-
 // ----- CreateStateMachine -------------------------------------------------------------------
 
 #[derive(Debug, Deserialize)]
@@ -104,18 +98,7 @@ impl Validate for CreateStateMachineInput {
             logging_level(self.logging_configuration.as_ref()),
             LOG_LEVELS,
         );
-        if let Some(tags) = &self.tags {
-            for (i, tag) in tags.iter().enumerate() {
-                let n = i + 1;
-                check.length(&format!("tags.{n}.member.key"), Some(&tag.key), 1, 128);
-                check.length(
-                    &format!("tags.{n}.member.value"),
-                    tag.value.as_deref(),
-                    0,
-                    256,
-                );
-            }
-        }
+        check_tags(check, self.tags.as_deref());
     }
 }
 
@@ -143,13 +126,9 @@ impl Operation<StepFunctionsService> for CreateStateMachine {
         check_logging(input.logging_configuration.as_ref())?;
         svc.definition(&input.definition)?;
         let arn = state_machine_arn(&svc, &input.name);
+        let tags = tag_pairs(input.tags);
+        check_tag_count(tags.len(), &arn)?;
         let now = svc.stack.clock.now_millis();
-        let tags: Vec<(String, String)> = input
-            .tags
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| (t.key, t.value.unwrap_or_default()))
-            .collect();
         let record = StateMachineRecord {
             arn: arn.clone(),
             name: input.name,
@@ -418,9 +397,6 @@ impl Operation<StepFunctionsService> for UpdateStateMachine {
 
 // ----- DeleteStateMachine -------------------------------------------------------------------
 
-#[derive(Debug, Serialize)]
-pub struct Empty {}
-
 pub struct DeleteStateMachine;
 
 impl Operation<StepFunctionsService> for DeleteStateMachine {
@@ -504,69 +480,6 @@ impl Operation<StepFunctionsService> for ValidateStateMachineDefinition {
             result: if diagnostics.is_empty() { "OK" } else { "FAIL" },
             diagnostics,
             truncated: false,
-        })
-    }
-}
-
-// ----- ListTagsForResource ------------------------------------------------------------------
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListTagsInput {
-    resource_arn: String,
-}
-
-impl Validate for ListTagsInput {
-    fn validate(&self, check: &mut Check) {
-        check.length("resourceArn", Some(&self.resource_arn), 1, 256);
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct ListTagsOutput {
-    tags: Vec<Tag>,
-}
-
-/// ListTagsForResource (API reference): the tags of a state machine (an activity's too, once
-/// activities exist); a resource that does not exist is `ResourceNotFound`.
-pub struct ListTagsForResource;
-
-impl Operation<StepFunctionsService> for ListTagsForResource {
-    const NAME: &'static str = "ListTagsForResource";
-    type Input = ListTagsInput;
-    type Output = ListTagsOutput;
-
-    async fn run(
-        svc: Arc<StepFunctionsService>,
-        input: ListTagsInput,
-    ) -> Result<ListTagsOutput, AwsError> {
-        let arn = input.resource_arn;
-        parse_arn(&arn, "stateMachine")?;
-        let key = arn.clone();
-        let found = svc
-            .stack
-            .store
-            .call(move |c| {
-                let exists =
-                    records::get_state_machine(c, &key)?.is_some_and(|sm| sm.status == "ACTIVE");
-                exists.then(|| records::list_tags(c, &key)).transpose()
-            })
-            .await
-            .map_err(store_error)?;
-        let Some(tags) = found else {
-            return Err(AwsError::client(
-                "ResourceNotFound",
-                format!("Resource not found: '{arn}'"),
-            ));
-        };
-        Ok(ListTagsOutput {
-            tags: tags
-                .into_iter()
-                .map(|(key, value)| Tag {
-                    key,
-                    value: Some(value),
-                })
-                .collect(),
         })
     }
 }

@@ -1,0 +1,243 @@
+//! Activities: CreateActivity, DescribeActivity, ListActivities, DeleteActivity.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::tags::{Tag, check_tag_count, check_tags, tag_pairs};
+use super::{Empty, StepFunctionsService, check_name, listing, parse_arn, seconds, store_error};
+use crate::protocol::error::AwsError;
+use crate::protocol::operation::{Check, Operation, Paginator, Validate};
+use crate::store::StoreError;
+use crate::store::stepfunctions::{self as records, ActivityRecord};
+
+fn activity_arn(svc: &StepFunctionsService, name: &str) -> String {
+    format!(
+        "arn:aws:states:{}:{}:activity:{name}",
+        svc.stack.region, svc.stack.account_id
+    )
+}
+
+// ----- CreateActivity -----------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateActivityInput {
+    name: String,
+    tags: Option<Vec<Tag>>,
+}
+
+impl Validate for CreateActivityInput {
+    fn validate(&self, check: &mut Check) {
+        check.length("name", Some(&self.name), 1, 80);
+        check_tags(check, self.tags.as_deref());
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateActivityOutput {
+    activity_arn: String,
+    creation_date: f64,
+}
+
+/// CreateActivity (API reference): idempotent by name: an activity that exists is answered
+/// with its ARN and creation date, and the request's tags are ignored; `InvalidName`,
+/// `TooManyTags`.
+pub struct CreateActivity;
+
+impl Operation<StepFunctionsService> for CreateActivity {
+    const NAME: &'static str = "CreateActivity";
+    type Input = CreateActivityInput;
+    type Output = CreateActivityOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: CreateActivityInput,
+    ) -> Result<CreateActivityOutput, AwsError> {
+        check_name(&input.name)?;
+        let arn = activity_arn(&svc, &input.name);
+        let tags = tag_pairs(input.tags);
+        check_tag_count(tags.len(), &arn)?;
+        let record = ActivityRecord {
+            arn: arn.clone(),
+            name: input.name,
+            created_ms: svc.stack.clock.now_millis(),
+        };
+        let created = svc
+            .stack
+            .store
+            .write(move |c| {
+                if let Some(existing) = records::get_activity(c, &record.arn)? {
+                    return Ok::<_, StoreError>(existing.created_ms);
+                }
+                records::insert_activity(c, &record)?;
+                records::put_tags(c, &record.arn, &tags)?;
+                Ok(record.created_ms)
+            })
+            .await
+            .map_err(store_error)?;
+        Ok(CreateActivityOutput {
+            activity_arn: arn,
+            creation_date: seconds(created),
+        })
+    }
+}
+
+// ----- DescribeActivity ---------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityArnInput {
+    activity_arn: String,
+}
+
+impl Validate for ActivityArnInput {
+    fn validate(&self, check: &mut Check) {
+        check.length("activityArn", Some(&self.activity_arn), 1, 256);
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeActivityOutput {
+    activity_arn: String,
+    name: String,
+    creation_date: f64,
+}
+
+/// DescribeActivity (API reference): `ActivityDoesNotExist`, `InvalidArn`.
+pub struct DescribeActivity;
+
+impl Operation<StepFunctionsService> for DescribeActivity {
+    const NAME: &'static str = "DescribeActivity";
+    type Input = ActivityArnInput;
+    type Output = DescribeActivityOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: ActivityArnInput,
+    ) -> Result<DescribeActivityOutput, AwsError> {
+        let arn = input.activity_arn;
+        parse_arn(&arn, "activity")?;
+        let key = arn.clone();
+        let activity = svc
+            .stack
+            .store
+            .call(move |c| records::get_activity(c, &key))
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| {
+                AwsError::client(
+                    "ActivityDoesNotExist",
+                    format!("Activity Does Not Exist: '{arn}'"),
+                )
+            })?;
+        Ok(DescribeActivityOutput {
+            creation_date: seconds(activity.created_ms),
+            activity_arn: activity.arn,
+            name: activity.name,
+        })
+    }
+}
+
+// ----- ListActivities -----------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListActivitiesInput {
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+impl Validate for ListActivitiesInput {
+    fn validate(&self, check: &mut Check) {
+        check.range("maxResults", self.max_results, 0, 1000);
+        check.length("nextToken", self.next_token.as_deref(), 1, 1024);
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityListItem {
+    activity_arn: String,
+    name: String,
+    creation_date: f64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListActivitiesOutput {
+    activities: Vec<ActivityListItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+const ACTIVITIES: Paginator = listing("states:ListActivities");
+
+/// ListActivities (API reference): by name, 100 a page unless `maxResults` says (0: the
+/// default); `InvalidToken`.
+pub struct ListActivities;
+
+impl Operation<StepFunctionsService> for ListActivities {
+    const NAME: &'static str = "ListActivities";
+    type Input = ListActivitiesInput;
+    type Output = ListActivitiesOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: ListActivitiesInput,
+    ) -> Result<ListActivitiesOutput, AwsError> {
+        let request = ACTIVITIES.request(
+            "",
+            input.max_results,
+            input.next_token.as_deref(),
+            &super::ERRORS,
+        )?;
+        let all = svc
+            .stack
+            .store
+            .call(records::list_activities)
+            .await
+            .map_err(store_error)?;
+        let items: Vec<ActivityListItem> = all
+            .into_iter()
+            .map(|a| ActivityListItem {
+                creation_date: seconds(a.created_ms),
+                activity_arn: a.arn,
+                name: a.name,
+            })
+            .collect();
+        let page = request.page(items)?;
+        Ok(ListActivitiesOutput {
+            activities: page.items,
+            next_token: page.next_token,
+        })
+    }
+}
+
+// ----- DeleteActivity -----------------------------------------------------------------------
+
+/// DeleteActivity (API reference): the activity and its tags; an activity that does not exist
+/// is no error; `InvalidArn`.
+pub struct DeleteActivity;
+
+impl Operation<StepFunctionsService> for DeleteActivity {
+    const NAME: &'static str = "DeleteActivity";
+    type Input = ActivityArnInput;
+    type Output = Empty;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: ActivityArnInput,
+    ) -> Result<Empty, AwsError> {
+        parse_arn(&input.activity_arn, "activity")?;
+        let arn = input.activity_arn;
+        svc.stack
+            .store
+            .write(move |c| records::delete_activity(c, &arn))
+            .await
+            .map_err(store_error)?;
+        Ok(Empty {})
+    }
+}
