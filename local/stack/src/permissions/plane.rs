@@ -254,7 +254,8 @@ impl PermissionPlane {
     /// Step Functions StartExecution / StartSyncExecution / DescribeStateMachine / ListExecutions
     /// (the state machine), DescribeExecution / StopExecution / GetExecutionHistory (the
     /// execution), SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (`*`: IAM lists no
-    /// resource type for them); EventBridge PutEvents (each entry's bus); CloudWatch Logs
+    /// resource type for them), TagResource / UntagResource / ListTagsForResource (the state
+    /// machine or activity), CreateActivity / DescribeActivity / DeleteActivity (the activity); EventBridge PutEvents (each entry's bus); CloudWatch Logs
     /// PutLogEvents / CreateLogStream (the stream / group); SQS SendMessage, SendMessageBatch,
     /// ReceiveMessage, DeleteMessage (the queue); Lambda (`prefix` `lambda`) Invoke
     /// (`lambda:InvokeFunction`), GetFunction, GetFunctionConfiguration (the function, qualified
@@ -293,6 +294,21 @@ impl PermissionPlane {
             ("AWSStepFunctions", "SendTaskSuccess" | "SendTaskFailure" | "SendTaskHeartbeat") => {
                 ("states", vec!["*".to_owned()])
             }
+            ("AWSStepFunctions", "TagResource" | "UntagResource" | "ListTagsForResource") => {
+                ("states", field("resourceArn").into_iter().collect())
+            }
+            ("AWSStepFunctions", "DescribeActivity" | "DeleteActivity") => {
+                ("states", field("activityArn").into_iter().collect())
+            }
+            ("AWSStepFunctions", "CreateActivity") => (
+                "states",
+                field("name")
+                    .map(|name| {
+                        format!("arn:{partition}:states:{region}:{account}:activity:{name}")
+                    })
+                    .into_iter()
+                    .collect(),
+            ),
             ("AWSEvents", "PutEvents") => (
                 "events",
                 super::arns::entry_bus_arns(input.get("Entries"), region, account),
