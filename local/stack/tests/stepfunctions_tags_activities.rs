@@ -31,7 +31,10 @@ impl WireError {
 }
 
 async fn wire(h: &Harness, op: &str, input: Value) -> Result<Value, WireError> {
-    let addr = h.server.as_ref().unwrap().local_addr;
+    wire_at(h.server.as_ref().unwrap().local_addr, op, input).await
+}
+
+async fn wire_at(addr: std::net::SocketAddr, op: &str, input: Value) -> Result<Value, WireError> {
     let response = common::call(
         addr,
         &format!("AWSStepFunctions.{op}"),
@@ -670,4 +673,348 @@ async fn the_aws_cli_tags_and_lists_activities() {
         "{}",
         unknown.stderr
     );
+}
+
+// ----- activity workers ---------------------------------------------------------------------
+
+fn activity_machine(activity: &str) -> String {
+    json!({"StartAt": "Work", "States": {
+        "Work": {"Type": "Task", "Resource": activity, "HeartbeatSeconds": 300, "Next": "Done"},
+        "Done": {"Type": "Pass", "End": true}
+    }})
+    .to_string()
+}
+
+async fn activity_and_machine(h: &Harness, name: &str) -> (String, String) {
+    let activity = ok(h, "CreateActivity", json!({"name": name})).await["activityArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sm = ok(
+        h,
+        "CreateStateMachine",
+        json!({"name": format!("{name}-machine"), "definition": activity_machine(&activity), "roleArn": ROLE}),
+    )
+    .await["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (activity, sm)
+}
+
+async fn start_execution(h: &Harness, sm: &str, name: &str, input: Value) -> String {
+    ok(
+        h,
+        "StartExecution",
+        json!({"stateMachineArn": sm, "name": name, "input": input.to_string()}),
+    )
+    .await["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// GetActivityTask until a task is handed out (the execution queues it once its runner turns).
+async fn poll_task(h: &Harness, activity: &str, worker: &str) -> Value {
+    for _ in 0..200 {
+        let addr = h.server.as_ref().unwrap().local_addr;
+        let input = json!({"activityArn": activity, "workerName": worker});
+        let poll = tokio::spawn(async move { wire_at(addr, "GetActivityTask", input).await });
+        // Nothing queued yet: the poll waits; let the clock run out its 60 seconds.
+        for _ in 0..100 {
+            if poll.is_finished() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if !poll.is_finished() {
+            h.clock.advance(Duration::from_secs(60));
+        }
+        let got = poll.await.unwrap().unwrap();
+        if got.get("taskToken").is_some() {
+            return got;
+        }
+    }
+    panic!("no task for {activity}");
+}
+
+async fn history_types(h: &Harness, execution: &str) -> Vec<String> {
+    ok(h, "GetExecutionHistory", json!({"executionArn": execution})).await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_worker_completes_an_activity_task() {
+    let h = Harness::kyc(&[]).await;
+    let (activity, sm) = activity_and_machine(&h, "approve").await;
+    let execution = start_execution(&h, &sm, "e1", json!({"applicationId": "a-1"})).await;
+    let task = poll_task(&h, &activity, "worker-1").await;
+    assert_eq!(task["input"], json!({"applicationId": "a-1"}).to_string());
+    let token = task["taskToken"].as_str().unwrap().to_owned();
+
+    // Taken: the next poll finds nothing, and answers no token after 60 seconds.
+    let addr = h.server.as_ref().unwrap().local_addr;
+    let input = json!({"activityArn": activity});
+    let again = tokio::spawn(async move { wire_at(addr, "GetActivityTask", input).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!again.is_finished(), "the poll waits");
+    h.clock.advance(Duration::from_secs(59));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!again.is_finished(), "for 60 seconds");
+    h.clock.advance(Duration::from_secs(1));
+    assert_eq!(again.await.unwrap().unwrap(), json!({}));
+
+    assert_eq!(
+        ok(&h, "SendTaskHeartbeat", json!({"taskToken": token})).await,
+        json!({})
+    );
+    ok(
+        &h,
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": json!({"approved": true}).to_string()}),
+    )
+    .await;
+    let done = h.wait_status(&execution, "SUCCEEDED").await;
+    assert_eq!(done["output"], json!({"approved": true}).to_string());
+    let types = history_types(&h, &execution).await;
+    for t in ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"] {
+        assert!(types.iter().any(|x| x == t), "{t} in {types:?}");
+    }
+    let scheduled = ok(
+        &h,
+        "GetExecutionHistory",
+        json!({"executionArn": execution}),
+    )
+    .await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "ActivityScheduled")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        scheduled["activityScheduledEventDetails"]["resource"],
+        activity.as_str()
+    );
+    // Answered: the token is spent.
+    let late = err(
+        &h,
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{}"}),
+    )
+    .await;
+    assert_eq!(late.code, "TaskTimedOut");
+}
+
+#[tokio::test]
+async fn a_waiting_poll_gets_the_task_queued_while_it_waits() {
+    let h = Harness::kyc(&[]).await;
+    let (activity, sm) = activity_and_machine(&h, "later").await;
+    let addr = h.server.as_ref().unwrap().local_addr;
+    let input = json!({"activityArn": activity, "workerName": "early"});
+    let poll = tokio::spawn(async move { wire_at(addr, "GetActivityTask", input).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!poll.is_finished());
+    let execution = start_execution(&h, &sm, "e1", json!({"n": 1})).await;
+    let task = tokio::time::timeout(Duration::from_secs(10), poll)
+        .await
+        .expect("woken by the queued task")
+        .unwrap()
+        .unwrap();
+    assert_eq!(task["input"], json!({"n": 1}).to_string());
+    ok(
+        &h,
+        "SendTaskFailure",
+        json!({"taskToken": task["taskToken"], "error": "Rejected", "cause": "not today"}),
+    )
+    .await;
+    let failed = h.wait_status(&execution, "FAILED").await;
+    assert_eq!(failed["error"], "Rejected");
+    assert_eq!(failed["cause"], "not today");
+    assert!(
+        history_types(&h, &execution)
+            .await
+            .iter()
+            .any(|t| t == "ActivityFailed")
+    );
+}
+
+#[tokio::test]
+async fn tasks_are_handed_out_oldest_first_and_not_after_their_execution_ends() {
+    let h = Harness::kyc(&[]).await;
+    let (activity, sm) = activity_and_machine(&h, "queue").await;
+    let first = start_execution(&h, &sm, "first", json!({"n": 1})).await;
+    h.wait_history_event(&first, "ActivityStarted").await;
+    h.clock.advance(Duration::from_millis(10));
+    let second = start_execution(&h, &sm, "second", json!({"n": 2})).await;
+    h.wait_history_event(&second, "ActivityStarted").await;
+    h.clock.advance(Duration::from_millis(10));
+    let third = start_execution(&h, &sm, "third", json!({"n": 3})).await;
+    h.wait_history_event(&third, "ActivityStarted").await;
+    // The second execution stops: its task is no longer handed out.
+    ok(&h, "StopExecution", json!({"executionArn": second})).await;
+    h.wait_status(&second, "ABORTED").await;
+    let one = poll_task(&h, &activity, "w").await;
+    assert_eq!(one["input"], json!({"n": 1}).to_string());
+    let three = poll_task(&h, &activity, "w").await;
+    assert_eq!(three["input"], json!({"n": 3}).to_string());
+    for (task, execution) in [(one, &first), (three, &third)] {
+        ok(
+            &h,
+            "SendTaskSuccess",
+            json!({"taskToken": task["taskToken"], "output": "{}"}),
+        )
+        .await;
+        h.wait_status(execution, "SUCCEEDED").await;
+    }
+}
+
+#[tokio::test]
+async fn get_activity_task_errors() {
+    let h = Harness::kyc(&[]).await;
+    let unknown = err(
+        &h,
+        "GetActivityTask",
+        json!({"activityArn": format!("{ACTIVITY_PREFIX}never")}),
+    )
+    .await;
+    assert_eq!(unknown.code, "ActivityDoesNotExist");
+    assert_eq!(
+        unknown.message(),
+        format!("Activity Does Not Exist: '{ACTIVITY_PREFIX}never'")
+    );
+    let bad = err(
+        &h,
+        "GetActivityTask",
+        json!({"activityArn": format!("{SM_PREFIX}kyc-onboarding")}),
+    )
+    .await;
+    assert_eq!(bad.code, "InvalidArn");
+    ok(&h, "CreateActivity", json!({"name": "named"})).await;
+    let long_worker = err(
+        &h,
+        "GetActivityTask",
+        json!({"activityArn": format!("{ACTIVITY_PREFIX}named"), "workerName": "w".repeat(81)}),
+    )
+    .await;
+    assert_eq!(long_worker.code, "ValidationException");
+    assert!(
+        long_worker
+            .message()
+            .ends_with("at 'workerName' failed to satisfy constraint: Member must have length less than or equal to 80"),
+        "{long_worker:?}"
+    );
+    let missing = err(&h, "GetActivityTask", json!({})).await;
+    assert_eq!(missing.code, "ValidationException");
+
+    // A Task state on an activity that does not exist fails.
+    let sm = ok(
+        &h,
+        "CreateStateMachine",
+        json!({"name": "orphan", "definition": activity_machine(&format!("{ACTIVITY_PREFIX}never")), "roleArn": ROLE}),
+    )
+    .await["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let execution = start_execution(&h, &sm, "e1", json!({})).await;
+    let failed = h.wait_status(&execution, "FAILED").await;
+    assert_eq!(failed["error"], "ActivityDoesNotExist");
+}
+
+#[tokio::test]
+async fn the_aws_cli_works_an_activity_task() {
+    let cli = common::aws_cli();
+    let h = Harness::kyc(&[]).await;
+    let endpoint = h.server.as_ref().unwrap().endpoint().to_owned();
+    let (activity, sm) = activity_and_machine(&h, "cli-worker").await;
+    let execution = start_execution(&h, &sm, "cli-e1", json!({"applicationId": "cli"})).await;
+    h.wait_history_event(&execution, "ActivityStarted").await;
+    let got = common::aws(
+        &cli,
+        &endpoint,
+        &[
+            "stepfunctions",
+            "get-activity-task",
+            "--activity-arn",
+            &activity,
+            "--worker-name",
+            "cli",
+        ],
+    )
+    .await;
+    assert!(got.success, "{}", got.stderr);
+    let task = got.json();
+    assert_eq!(task["input"], json!({"applicationId": "cli"}).to_string());
+    let token = task["taskToken"].as_str().unwrap();
+    let sent = common::aws(
+        &cli,
+        &endpoint,
+        &[
+            "stepfunctions",
+            "send-task-success",
+            "--task-token",
+            token,
+            "--task-output",
+            r#"{"ok":true}"#,
+        ],
+    )
+    .await;
+    assert!(sent.success, "{}", sent.stderr);
+    let done = h.wait_status(&execution, "SUCCEEDED").await;
+    assert_eq!(done["output"], r#"{"ok":true}"#);
+}
+
+#[tokio::test]
+async fn a_queued_activity_task_survives_a_restart() {
+    use emulator::clock::ManualClock;
+    use emulator::server::StateLocation;
+    use stepfunctions_support::{FakeLambda, temp_state_dir};
+
+    let dir = temp_state_dir();
+    let clock = ManualClock::new(START_MS);
+    let first = Harness::start(
+        StateLocation::Directory(dir.clone()),
+        clock.clone(),
+        &[],
+        FakeLambda::kyc(),
+    )
+    .await;
+    let (activity, sm) = activity_and_machine(&first, "durable").await;
+    let execution = start_execution(&first, &sm, "e1", json!({"n": 7})).await;
+    first
+        .wait_history_event(&execution, "ActivityStarted")
+        .await;
+    first.stop().await;
+
+    let second = Harness::start(
+        StateLocation::Directory(dir.clone()),
+        clock.clone(),
+        &[],
+        FakeLambda::kyc(),
+    )
+    .await;
+    let task = poll_task(&second, &activity, "after-restart").await;
+    assert_eq!(task["input"], json!({"n": 7}).to_string());
+    // Handed out once: the next poll answers no token.
+    let addr = second.server.as_ref().unwrap().local_addr;
+    let input = json!({"activityArn": activity});
+    let again = tokio::spawn(async move { wire_at(addr, "GetActivityTask", input).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(again.await.unwrap().unwrap(), json!({}));
+    ok(
+        &second,
+        "SendTaskSuccess",
+        json!({"taskToken": task["taskToken"], "output": "{\"n\":8}"}),
+    )
+    .await;
+    let done = second.wait_status(&execution, "SUCCEEDED").await;
+    assert_eq!(done["output"], "{\"n\":8}");
+    second.stop().await;
+    std::fs::remove_dir_all(&dir).ok();
 }

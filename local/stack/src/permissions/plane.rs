@@ -255,7 +255,8 @@ impl PermissionPlane {
     /// (the state machine), DescribeExecution / StopExecution / GetExecutionHistory (the
     /// execution), SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (`*`: IAM lists no
     /// resource type for them), TagResource / UntagResource / ListTagsForResource (the state
-    /// machine or activity), CreateActivity / DescribeActivity / DeleteActivity (the activity); EventBridge PutEvents (each entry's bus); CloudWatch Logs
+    /// machine or activity), CreateActivity / DescribeActivity / DeleteActivity /
+    /// GetActivityTask (the activity); EventBridge PutEvents (each entry's bus); CloudWatch Logs
     /// PutLogEvents / CreateLogStream (the stream / group); SQS SendMessage, SendMessageBatch,
     /// ReceiveMessage, DeleteMessage (the queue); Lambda (`prefix` `lambda`) Invoke
     /// (`lambda:InvokeFunction`), GetFunction, GetFunctionConfiguration (the function, qualified
@@ -297,7 +298,7 @@ impl PermissionPlane {
             ("AWSStepFunctions", "TagResource" | "UntagResource" | "ListTagsForResource") => {
                 ("states", field("resourceArn").into_iter().collect())
             }
-            ("AWSStepFunctions", "DescribeActivity" | "DeleteActivity") => {
+            ("AWSStepFunctions", "DescribeActivity" | "DeleteActivity" | "GetActivityTask") => {
                 ("states", field("activityArn").into_iter().collect())
             }
             ("AWSStepFunctions", "CreateActivity") => (

@@ -247,4 +247,19 @@ pub const MIGRATIONS: &[&str] = &[
         created_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 8: activity tasks waiting for a worker (Task states whose Resource is an activity), keyed
+    // by their task token; GetActivityTask takes the oldest whose token still waits. A row goes
+    // when its token is answered or its execution ends.
+    r#"
+    CREATE TABLE states_activity_tasks (
+        token         TEXT PRIMARY KEY,
+        activity_arn  TEXT NOT NULL,
+        execution_arn TEXT NOT NULL,
+        input         TEXT NOT NULL,
+        queued_ms     INTEGER NOT NULL,
+        worker_name   TEXT,
+        taken_ms      INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX states_activity_tasks_queue ON states_activity_tasks (activity_arn, queued_ms);
+    "#,
 ];

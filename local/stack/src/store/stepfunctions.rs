@@ -10,10 +10,15 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 
-/// The waiting tokens of a finished execution can no longer be answered.
+/// The waiting tokens of a finished execution can no longer be answered (nor its activity tasks
+/// taken).
 pub fn expire_task_tokens(c: &Connection, execution_arn: &str) -> Result<(), StoreError> {
     c.execute(
         "UPDATE task_tokens SET status = 'TIMED_OUT' WHERE execution_arn = ?1 AND status = 'WAITING'",
+        [execution_arn],
+    )?;
+    c.execute(
+        "DELETE FROM states_activity_tasks WHERE execution_arn = ?1",
         [execution_arn],
     )?;
     Ok(())
@@ -221,6 +226,73 @@ pub fn list_activities(conn: &Connection) -> Result<Vec<ActivityRecord>, StoreEr
 pub fn delete_activity(conn: &Connection, arn: &str) -> Result<bool, StoreError> {
     conn.execute("DELETE FROM states_tags WHERE resource_arn = ?1", [arn])?;
     Ok(conn.execute("DELETE FROM states_activities WHERE arn = ?1", [arn])? > 0)
+}
+
+/// An activity task waiting for a worker (or taken by one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityTaskRecord {
+    /// The task token (key).
+    pub token: String,
+    /// The activity.
+    pub activity_arn: String,
+    /// The execution whose Task state waits.
+    pub execution_arn: String,
+    /// The task's input, JSON text.
+    pub input: String,
+    /// Queued at, ms.
+    pub queued_ms: i64,
+}
+
+/// Queues an activity task (a task queued already, dispatched again after a restart, stays as
+/// it was).
+pub fn queue_activity_task(conn: &Connection, t: &ActivityTaskRecord) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO states_activity_tasks (token, activity_arn, execution_arn, input, queued_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (token) DO NOTHING",
+        params![
+            t.token,
+            t.activity_arn,
+            t.execution_arn,
+            t.input,
+            t.queued_ms
+        ],
+    )?;
+    Ok(())
+}
+
+/// Takes the oldest task of an activity that no worker has taken and whose token still waits,
+/// for `worker_name`.
+pub fn take_activity_task(
+    conn: &Connection,
+    activity_arn: &str,
+    worker_name: Option<&str>,
+    now_ms: i64,
+) -> Result<Option<ActivityTaskRecord>, StoreError> {
+    let task = conn
+        .query_row(
+            "SELECT a.token, a.activity_arn, a.execution_arn, a.input, a.queued_ms \
+             FROM states_activity_tasks a JOIN task_tokens t ON t.token = a.token \
+             WHERE a.activity_arn = ?1 AND a.taken_ms IS NULL AND t.status = 'WAITING' \
+             ORDER BY a.queued_ms, a.token LIMIT 1",
+            [activity_arn],
+            |r| {
+                Ok(ActivityTaskRecord {
+                    token: r.get(0)?,
+                    activity_arn: r.get(1)?,
+                    execution_arn: r.get(2)?,
+                    input: r.get(3)?,
+                    queued_ms: r.get(4)?,
+                })
+            },
+        )
+        .optional()?;
+    if let Some(t) = &task {
+        conn.execute(
+            "UPDATE states_activity_tasks SET taken_ms = ?2, worker_name = ?3 WHERE token = ?1",
+            params![t.token, now_ms, worker_name],
+        )?;
+    }
+    Ok(task)
 }
 
 /// An execution row.
@@ -502,10 +574,18 @@ pub fn complete_task_token(
     status: &str,
     result: Option<&str>,
 ) -> Result<bool, StoreError> {
-    Ok(conn.execute(
+    let moved = conn.execute(
         "UPDATE task_tokens SET status = ?2, result = ?3 WHERE token = ?1 AND status = 'WAITING'",
         params![token, status, result],
-    )? > 0)
+    )? > 0;
+    if moved {
+        // An activity task answered (or timed out) is no longer for a worker.
+        conn.execute(
+            "DELETE FROM states_activity_tasks WHERE token = ?1",
+            [token],
+        )?;
+    }
+    Ok(moved)
 }
 
 /// Marks a WAITING token's request as accepted by the integration (`result` = `SUBMITTED` while

@@ -11,6 +11,7 @@ use super::StepFunctionsService;
 use super::model::TaskResult;
 use crate::lambda::{InvocationType, InvokeOutcome, LambdaError};
 use crate::services::sqs::MessageAttributeValue;
+use crate::store::stepfunctions as records;
 
 /// What a dispatched task produced.
 pub(super) enum Outcome {
@@ -18,6 +19,8 @@ pub(super) enum Outcome {
     Done(TaskResult),
     /// A `.waitForTaskToken` request was accepted; the task now waits for its token.
     Submitted(Value),
+    /// An activity task was queued for a worker; the task now waits for its token.
+    Queued,
 }
 
 fn failed(error: impl Into<String>, cause: impl Into<String>) -> Outcome {
@@ -79,7 +82,49 @@ pub(super) async fn run(
                 other => other,
             }
         }
-        Integration::Activity => unsupported(&task.resource),
+        Integration::Activity => queue_activity_task(svc, task, execution_arn).await,
+    }
+}
+
+/// A Task state whose `Resource` is an activity: its input is queued for the activity's workers
+/// (GetActivityTask hands it out with the task token, SendTask* answers it). An activity that
+/// does not exist fails the task (`ActivityDoesNotExist`).
+async fn queue_activity_task(
+    svc: &StepFunctionsService,
+    task: &TaskRequest,
+    execution_arn: &str,
+) -> Outcome {
+    let Some(token) = task.task_token.clone() else {
+        return unsupported(&task.resource);
+    };
+    let record = records::ActivityTaskRecord {
+        token,
+        activity_arn: task.resource.clone(),
+        execution_arn: execution_arn.to_owned(),
+        input: task.parameters.to_string(),
+        queued_ms: svc.stack.clock.now_millis(),
+    };
+    let queued = svc
+        .stack
+        .store
+        .write(move |c| {
+            if records::get_activity(c, &record.activity_arn)?.is_none() {
+                return Ok::<_, crate::store::StoreError>(false);
+            }
+            records::queue_activity_task(c, &record)?;
+            Ok(true)
+        })
+        .await;
+    match queued {
+        Ok(true) => {
+            svc.activity_tasks.notify_waiters();
+            Outcome::Queued
+        }
+        Ok(false) => failed(
+            "ActivityDoesNotExist",
+            format!("Activity Does Not Exist: '{}'", task.resource),
+        ),
+        Err(e) => failed("States.Runtime", format!("storage failed: {e}")),
     }
 }
 

@@ -73,6 +73,8 @@ pub struct StepFunctionsService {
     /// Parsed definitions by definition text (state machines and their executions share them).
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     me: Weak<StepFunctionsService>,
+    /// Woken when an activity task is queued (GetActivityTask's long poll).
+    activity_tasks: tokio::sync::Notify,
 }
 
 impl StepFunctionsService {
@@ -99,6 +101,7 @@ impl StepFunctionsService {
             resuming: tokio::sync::Mutex::new(()),
             definitions: Mutex::new(HashMap::new()),
             me: me.clone(),
+            activity_tasks: tokio::sync::Notify::new(),
         })
     }
 

@@ -60,6 +60,13 @@ pub enum RunnerMessage {
         /// The integration's response (TaskSubmitted output).
         output: Value,
     },
+    /// An activity task was queued for a worker (GetActivityTask); it waits for its token.
+    Queued {
+        /// Engine task id.
+        task_id: u64,
+        /// The token it waits on.
+        token: String,
+    },
     /// SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat; answered once persisted.
     Callback {
         /// The token.

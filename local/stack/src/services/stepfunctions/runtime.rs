@@ -275,6 +275,14 @@ impl Runner {
                     self.tokens.push(TokenUpdate::Submitted(token));
                 }
             }
+            RunnerMessage::Queued { task_id, token } => {
+                self.in_flight.remove(&task_id);
+                // Unless a worker answered already: the token waits, a restart does not queue
+                // the task again.
+                if self.ex.task_for_token(&token).is_some() {
+                    self.tokens.push(TokenUpdate::Submitted(token));
+                }
+            }
             RunnerMessage::Callback {
                 token,
                 action,
@@ -446,6 +454,14 @@ impl Runner {
                 | (Outcome::Done(TaskResult::Succeeded(output)), _) => RunnerMessage::TaskDone {
                     task_id,
                     result: TaskResult::Succeeded(output),
+                },
+                (Outcome::Queued, Some(token)) => RunnerMessage::Queued { task_id, token },
+                (Outcome::Queued, None) => RunnerMessage::TaskDone {
+                    task_id,
+                    result: TaskResult::Failed {
+                        error: "States.Runtime".into(),
+                        cause: "an activity task without a task token".into(),
+                    },
                 },
                 (Outcome::Done(result), _) => RunnerMessage::TaskDone { task_id, result },
             };

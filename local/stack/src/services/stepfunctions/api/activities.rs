@@ -1,6 +1,8 @@
-//! Activities: CreateActivity, DescribeActivity, ListActivities, DeleteActivity.
+//! Activities: CreateActivity, DescribeActivity, ListActivities, DeleteActivity, and their
+//! workers' GetActivityTask (Task states whose `Resource` is an activity queue their input for it).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -239,5 +241,98 @@ impl Operation<StepFunctionsService> for DeleteActivity {
             .await
             .map_err(store_error)?;
         Ok(Empty {})
+    }
+}
+
+// ----- GetActivityTask ----------------------------------------------------------------------
+
+/// How long GetActivityTask waits for a task (API reference: "up to 60 seconds").
+const POLL_MS: i64 = 60_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetActivityTaskInput {
+    activity_arn: String,
+    worker_name: Option<String>,
+}
+
+impl Validate for GetActivityTaskInput {
+    fn validate(&self, check: &mut Check) {
+        check.length("activityArn", Some(&self.activity_arn), 1, 256);
+        check.length("workerName", self.worker_name.as_deref(), 1, 80);
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetActivityTaskOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<String>,
+}
+
+/// GetActivityTask (API reference): the oldest task of the activity that no worker has taken,
+/// with its token (SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat answer it) and input;
+/// waits up to 60 seconds for one, then answers no token. `ActivityDoesNotExist`, `InvalidArn`.
+pub struct GetActivityTask;
+
+impl Operation<StepFunctionsService> for GetActivityTask {
+    const NAME: &'static str = "GetActivityTask";
+    type Input = GetActivityTaskInput;
+    type Output = GetActivityTaskOutput;
+
+    async fn run(
+        svc: Arc<StepFunctionsService>,
+        input: GetActivityTaskInput,
+    ) -> Result<GetActivityTaskOutput, AwsError> {
+        let arn = input.activity_arn;
+        parse_arn(&arn, "activity")?;
+        let clock = &svc.stack.clock;
+        let deadline = clock.now_millis().saturating_add(POLL_MS);
+        loop {
+            // Registered before looking, so a task queued in between wakes this poll.
+            let queued = svc.activity_tasks.notified();
+            tokio::pin!(queued);
+            queued.as_mut().enable();
+            let (key, worker, now) = (arn.clone(), input.worker_name.clone(), clock.now_millis());
+            let taken = svc
+                .stack
+                .store
+                .write(move |c| {
+                    if records::get_activity(c, &key)?.is_none() {
+                        return Ok::<_, StoreError>(None);
+                    }
+                    records::take_activity_task(c, &key, worker.as_deref(), now).map(Some)
+                })
+                .await
+                .map_err(store_error)?;
+            match taken {
+                None => {
+                    return Err(AwsError::client(
+                        "ActivityDoesNotExist",
+                        format!("Activity Does Not Exist: '{arn}'"),
+                    ));
+                }
+                Some(Some(task)) => {
+                    return Ok(GetActivityTaskOutput {
+                        task_token: Some(task.token),
+                        input: Some(task.input),
+                    });
+                }
+                Some(None) => {}
+            }
+            let left = deadline.saturating_sub(clock.now_millis());
+            if left <= 0 {
+                return Ok(GetActivityTaskOutput {
+                    task_token: None,
+                    input: None,
+                });
+            }
+            tokio::select! {
+                () = &mut queued => {}
+                () = clock.sleep(Duration::from_millis(u64::try_from(left).unwrap_or(0))) => {}
+            }
+        }
     }
 }

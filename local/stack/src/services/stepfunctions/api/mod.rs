@@ -1,6 +1,6 @@
 //! The operations of Step Functions, one type each ([`crate::protocol::operation::Operation`]):
 //! `state_machines.rs` (create, describe, list, update, delete, validate), `activities.rs`
-//! (create, describe, list, delete), `tags.rs` (tag, untag, list tags of either),
+//! (create, describe, list, delete, GetActivityTask), `tags.rs` (tag, untag, list tags of either),
 //! `executions.rs` (start, describe, list, history, stop), `callbacks.rs` (SendTask*). This
 //! module holds what they share: the service's error vocabulary, names and ARNs, loading records,
 //! and the one registry from operation name to operation.
@@ -52,6 +52,7 @@ static OPERATIONS: LazyLock<Operations<StepFunctionsService>> = LazyLock::new(||
         .with::<activities::DescribeActivity>()
         .with::<activities::ListActivities>()
         .with::<activities::DeleteActivity>()
+        .with::<activities::GetActivityTask>()
         .with::<executions::StartExecution>()
         .with::<executions::DescribeExecution>()
         .with::<executions::ListExecutions>()
