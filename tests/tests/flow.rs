@@ -1187,10 +1187,11 @@ async fn restart_mid_review(target: &mut Target) {
 async fn unknown_operation(target: &Target) {
     let error = target
         .sfn
-        .list_activities()
+        .list_state_machine_versions()
+        .state_machine_arn("arn:aws:states:us-east-1:000000000000:stateMachine:none")
         .send()
         .await
-        .expect_err("kyc-local does not implement ListActivities");
+        .expect_err("kyc-local does not implement ListStateMachineVersions");
     let status = error.raw_response().map(|r| r.status().as_u16());
     let error = error.into_service_error();
     assert_eq!(error.code(), Some("UnknownOperationException"), "{error:?}");
