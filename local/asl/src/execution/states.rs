@@ -605,36 +605,27 @@ impl Execution {
             let c = self.next_random();
             format!("AQ{task_id:08x}{a:016x}{b:016x}{c:016x}")
         };
-        let timeout = match state.jsonata.as_deref().map(|j| j.timeout.clone()) {
-            Some(Some(q)) => self
-                .query_uint(frame, state, &q, "TimeoutSeconds", 1)
-                .map(Some),
-            Some(None) => Ok(None),
-            None => self.seconds_value(
-                frame,
-                state,
-                task.timeout.as_ref(),
-                effective,
-                "TimeoutSecondsPath",
-            ),
-        };
+        let jsonata = state.jsonata.as_deref();
+        let timeout = self.task_seconds(
+            frame,
+            state,
+            jsonata.map(|j| j.timeout.as_ref()),
+            task.timeout.as_ref(),
+            effective,
+            ("TimeoutSeconds", "TimeoutSecondsPath"),
+        );
         let timeout = match timeout {
             Ok(t) => t,
             Err(e) => return self.handle_error(frame, state, e, now),
         };
-        let heartbeat = match state.jsonata.as_deref().map(|j| j.heartbeat.clone()) {
-            Some(Some(q)) => self
-                .query_uint(frame, state, &q, "HeartbeatSeconds", 1)
-                .map(Some),
-            Some(None) => Ok(None),
-            None => self.seconds_value(
-                frame,
-                state,
-                task.heartbeat.as_ref(),
-                effective,
-                "HeartbeatSecondsPath",
-            ),
-        };
+        let heartbeat = self.task_seconds(
+            frame,
+            state,
+            jsonata.map(|j| j.heartbeat.as_ref()),
+            task.heartbeat.as_ref(),
+            effective,
+            ("HeartbeatSeconds", "HeartbeatSecondsPath"),
+        );
         let heartbeat = match heartbeat {
             Ok(t) => t,
             Err(e) => return self.handle_error(frame, state, e, now),
@@ -800,6 +791,24 @@ impl Execution {
             outcome: None,
         };
         Flow::Blocked
+    }
+
+    /// A Task's `TimeoutSeconds` / `HeartbeatSeconds`: the JSONata expression of a JSONata state
+    /// (`jsonata` is `Some`), else the JSONPath number or path.
+    fn task_seconds(
+        &mut self,
+        frame: &Frame,
+        state: &State,
+        jsonata: Option<Option<&crate::jsonata::Query>>,
+        jsonpath: Option<&Seconds>,
+        effective: &Value,
+        (field, path_field): (&str, &str),
+    ) -> Result<Option<u64>, StateError> {
+        match jsonata {
+            Some(Some(q)) => self.query_uint(frame, state, q, field, 1).map(Some),
+            Some(None) => Ok(None),
+            None => self.seconds_value(frame, state, jsonpath, effective, path_field),
+        }
     }
 
     pub(super) fn seconds_value(
