@@ -60,6 +60,8 @@ pub enum EventType {
     ActivitySucceeded,
     ActivityFailed,
     ActivityTimedOut,
+    /// A JSONata expression of a state failed (`States.QueryEvaluationError`).
+    EvaluationFailed,
 }
 
 /// `{"truncated": false}` (the engine never truncates).
@@ -88,6 +90,20 @@ pub struct OutputDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
     pub output_details: DataDetails,
+}
+
+/// `EvaluationFailedEventDetails`: a JSONata expression failed in `state`; `location` names the
+/// field (API reference: "This event will only be present in state machines that have
+/// QueryLanguage set to JSONata, or individual states set to JSONata").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvaluationFailedDetails {
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// `{error, cause}` of failed / aborted / timed-out events.
@@ -253,6 +269,8 @@ pub enum EventDetails {
     ActivityFailed(ErrorDetails),
     #[serde(rename = "activityTimedOutEventDetails")]
     ActivityTimedOut(ErrorDetails),
+    #[serde(rename = "evaluationFailedEventDetails")]
+    EvaluationFailed(EvaluationFailedDetails),
     #[serde(rename = "mapStateStartedEventDetails")]
     MapStateStarted(MapStateStartedDetails),
     #[serde(rename = "mapIterationStartedEventDetails")]

@@ -914,3 +914,142 @@ fn status_of_a_failed_query_is_failed() {
     );
     assert_eq!(run(d, json!({})).status, ExecutionStatus::Failed);
 }
+
+// ----- EvaluationFailed --------------------------------------------------------------------------
+// API reference, EvaluationFailedEventDetails: "details about an evaluation failure that occurred
+// while processing a state, for example, when a JSONata expression throws an error. This event will
+// only be present in state machines that have QueryLanguage set to JSONata, or individual states
+// set to JSONata." Members: state, error, cause, location.
+
+fn evaluation_failed(o: &common::Outcome) -> Vec<Value> {
+    o.events
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .filter(|e| e["type"] == "EvaluationFailed")
+        .collect()
+}
+
+#[test]
+fn evaluation_failed_recorded_before_execution_failed() {
+    let d = jsonata(
+        json!({"P": {"Type": "Pass", "Output": "{% $states.input.a.b %}", "End": true}}),
+        "P",
+    );
+    let o = run(d, json!({"a": 1}));
+    let (error, cause) = o.failed();
+    assert_eq!(error, "States.QueryEvaluationError");
+    let types = o.types();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "EvaluationFailed",
+            "ExecutionFailed"
+        ]
+    );
+    let ev = &evaluation_failed(&o)[0];
+    let details = &ev["evaluationFailedEventDetails"];
+    assert_eq!(details["state"], "P");
+    assert_eq!(details["error"], "States.QueryEvaluationError");
+    assert_eq!(details["cause"], cause.as_str());
+    assert_eq!(details["location"], "Output");
+    // The events stay one chain: the failure follows the evaluation failure.
+    let all: Vec<Value> = o
+        .events
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
+    assert_eq!(ev["previousEventId"], all[1]["id"]);
+    assert_eq!(all[3]["previousEventId"], ev["id"]);
+}
+
+#[test]
+fn evaluation_failed_names_each_field() {
+    let cases = [
+        (
+            json!({"Type": "Pass", "Assign": {"x": "{% $nothing.y %}"}, "End": true}),
+            "Assign",
+        ),
+        (
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Arguments": "{% $states.input.nope %}", "End": true}),
+            "Arguments",
+        ),
+        (
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": "{% 'ten' %}", "End": true}),
+            "TimeoutSeconds",
+        ),
+        (
+            json!({"Type": "Wait", "Seconds": "{% -1 %}", "End": true}),
+            "Seconds",
+        ),
+        (
+            json!({"Type": "Fail", "Error": "{% $states.input.none %}", "Cause": "c"}),
+            "Error",
+        ),
+        (
+            json!({"Type": "Map", "Items": "{% 5 %}", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Succeed"}}}, "End": true}),
+            "Items",
+        ),
+    ];
+    for (state, field) in cases {
+        let o = run_with(jsonata(json!({ "S": state }), "S"), json!({}), |_, _| {
+            ok(json!({}))
+        });
+        assert_eq!(o.failed().0, "States.QueryEvaluationError", "{field}");
+        let evs = evaluation_failed(&o);
+        assert_eq!(evs.len(), 1, "{field}: {:?}", o.types());
+        assert_eq!(evs[0]["evaluationFailedEventDetails"]["location"], field);
+        assert_eq!(evs[0]["evaluationFailedEventDetails"]["state"], "S");
+    }
+}
+
+#[test]
+fn evaluation_failed_choice_condition() {
+    let d = jsonata(
+        json!({"C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.x > 1 %}", "Next": "D"}], "Default": "D"},
+               "D": {"Type": "Succeed"}}),
+        "C",
+    );
+    let o = run(d, json!({"x": "a string"}));
+    assert_eq!(o.failed().0, "States.QueryEvaluationError");
+    let evs = evaluation_failed(&o);
+    assert_eq!(evs.len(), 1);
+    assert_eq!(evs[0]["evaluationFailedEventDetails"]["location"], "Condition");
+}
+
+#[test]
+fn evaluation_failed_recorded_when_caught_and_on_each_retry() {
+    // Caught: the evaluation failure is still in the history, before the state is left.
+    let d = jsonata(
+        json!({"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Output": "{% $states.result.a.b %}",
+                     "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "H"}], "End": true},
+               "H": {"Type": "Succeed"}}),
+        "T",
+    );
+    let o = run_with(d, json!({}), |_, _| ok(json!({"a": 1})));
+    o.ok();
+    let types = o.types();
+    let at = types.iter().position(|t| t == "EvaluationFailed").unwrap();
+    assert_eq!(types[at + 1], "TaskStateExited", "{types:?}");
+    assert_eq!(evaluation_failed(&o).len(), 1);
+
+    // Retried twice, then failed: one event per failed evaluation.
+    let d = jsonata(
+        json!({"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Output": "{% $states.result.a.b %}",
+                     "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1}], "End": true}}),
+        "T",
+    );
+    let o = run_with(d, json!({}), |_, _| ok(json!({"a": 1})));
+    assert_eq!(o.failed().0, "States.QueryEvaluationError");
+    assert_eq!(evaluation_failed(&o).len(), 3);
+}
+
+#[test]
+fn no_evaluation_failed_in_jsonpath_states() {
+    // A JSONPath intrinsic failure is States.Runtime, with no EvaluationFailed event.
+    let d = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"x.$": "States.StringToJson($.s)"}, "End": true}}});
+    let o = run(d, json!({"s": "{not json"}));
+    let _ = o.failed();
+    assert!(evaluation_failed(&o).is_empty(), "{:?}", o.types());
+}

@@ -90,6 +90,14 @@ impl Execution {
         err: StateError,
         now: DateTime<Utc>,
     ) -> Flow {
+        if let Some(d) = self.evaluation_failed.take() {
+            frame.last_event = self.emit(
+                now,
+                EventType::EvaluationFailed,
+                frame.last_event,
+                Some(EventDetails::EvaluationFailed(d)),
+            );
+        }
         for (i, r) in state.retry.iter().enumerate() {
             if !errors::matches(&r.error_equals, &err.error) {
                 continue;
@@ -131,15 +139,31 @@ impl Execution {
                 let input = std::mem::take(&mut frame.input);
                 let assigned = match &jc.assign {
                     Some(q) => self
-                        .eval_query(frame, state, q, &input, None, Some(&error_output), None)
+                        .eval_query(
+                            frame,
+                            state,
+                            q,
+                            "Assign",
+                            &input,
+                            None,
+                            Some(&error_output),
+                            None,
+                        )
                         .map(Some),
                     None => Ok(None),
                 };
                 let output = match (&assigned, &jc.output) {
                     (Err(_), _) => Ok(Value::Null),
-                    (Ok(_), Some(q)) => {
-                        self.eval_query(frame, state, q, &input, None, Some(&error_output), None)
-                    }
+                    (Ok(_), Some(q)) => self.eval_query(
+                        frame,
+                        state,
+                        q,
+                        "Output",
+                        &input,
+                        None,
+                        Some(&error_output),
+                        None,
+                    ),
                     (Ok(_), None) => Ok(error_output),
                 };
                 frame.input = input;

@@ -373,6 +373,9 @@ pub struct Execution {
     st: ExecutionState,
     /// Bytes of state output produced in the current `advance` call.
     turn_bytes: usize,
+    /// A JSONata expression that just failed: recorded as `EvaluationFailed` right before the next
+    /// event (the state's retry, catch or failure), so that it precedes what the failure caused.
+    evaluation_failed: Option<EvaluationFailedDetails>,
 }
 
 /// Result of running a frame for a while.
@@ -474,6 +477,7 @@ impl Execution {
         let mut ex = Execution {
             def,
             turn_bytes: 0,
+            evaluation_failed: None,
             st: ExecutionState {
                 input: input.clone(),
                 start_time: now,
@@ -518,6 +522,7 @@ impl Execution {
             def,
             st: state,
             turn_bytes: 0,
+            evaluation_failed: None,
         }
     }
 
@@ -933,6 +938,25 @@ impl Execution {
     }
 
     fn emit(
+        &mut self,
+        now: DateTime<Utc>,
+        ty: EventType,
+        prev: u64,
+        details: Option<EventDetails>,
+    ) -> u64 {
+        let prev = match self.evaluation_failed.take() {
+            Some(d) => self.push_event(
+                now,
+                EventType::EvaluationFailed,
+                prev,
+                Some(EventDetails::EvaluationFailed(d)),
+            ),
+            None => prev,
+        };
+        self.push_event(now, ty, prev, details)
+    }
+
+    fn push_event(
         &mut self,
         now: DateTime<Utc>,
         ty: EventType,

@@ -17,6 +17,7 @@ impl Execution {
         frame: &Frame,
         state: &State,
         query: &Query,
+        field: &str,
         input: &Value,
         result: Option<&Value>,
         error_output: Option<&Value>,
@@ -45,12 +46,33 @@ impl Execution {
         let next = rng.get();
         self.st.rng = next;
         r.map_err(|e| match e {
-            QueryError::Evaluation(msg) => StateError::new(
-                errors::QUERY_EVALUATION_ERROR,
-                runtime_cause(&state.name, frame.entered_event, &msg),
+            QueryError::Evaluation(msg) => self.evaluation_failed(
+                state,
+                field,
+                StateError::new(
+                    errors::QUERY_EVALUATION_ERROR,
+                    runtime_cause(&state.name, frame.entered_event, &msg),
+                ),
             ),
             QueryError::TooDeep => depth_limit(&state.name),
         })
+    }
+
+    /// Notes `err` of the JSONata field `field` for the `EvaluationFailed` event (recorded before
+    /// whatever the failure leads to) and hands it back.
+    pub(super) fn evaluation_failed(
+        &mut self,
+        state: &State,
+        field: &str,
+        err: StateError,
+    ) -> StateError {
+        self.evaluation_failed = Some(EvaluationFailedDetails {
+            state: state.name.clone(),
+            error: Some(err.error.clone()),
+            cause: Some(err.cause.clone()),
+            location: Some(field.to_owned()),
+        });
+        err
     }
 
     /// A number field (`TimeoutSeconds`, `Seconds`, `MaxConcurrency`): an integer `>= min`.
@@ -62,10 +84,10 @@ impl Execution {
         field: &str,
         min: u64,
     ) -> Result<u64, StateError> {
-        let v = self.eval_query(frame, state, query, &frame.input, None, None, None)?;
+        let v = self.eval_query(frame, state, query, field, &frame.input, None, None, None)?;
         match v.as_u64().filter(|n| *n >= min) {
             Some(n) => Ok(n),
-            None => Err(unexpected_type(
+            None => Err(self.unexpected_type(
                 state,
                 frame,
                 field,
@@ -87,9 +109,9 @@ impl Execution {
         query: &Query,
         field: &str,
     ) -> Result<String, StateError> {
-        match self.eval_query(frame, state, query, &frame.input, None, None, None)? {
+        match self.eval_query(frame, state, query, field, &frame.input, None, None, None)? {
             Value::String(s) => Ok(s),
-            other => Err(unexpected_type(state, frame, field, "a string", &other)),
+            other => Err(self.unexpected_type(state, frame, field, "a string", &other)),
         }
     }
 
@@ -121,7 +143,16 @@ impl Execution {
             .flatten()
         {
             let input = std::mem::take(&mut frame.input);
-            let r = self.eval_query(frame, state, q, &input, result.as_ref(), None, None);
+            let r = self.eval_query(
+                frame,
+                state,
+                q,
+                "Assign",
+                &input,
+                result.as_ref(),
+                None,
+                None,
+            );
             frame.input = input;
             match r {
                 Ok(Value::Object(m)) => match &mut assigned {
@@ -138,7 +169,16 @@ impl Execution {
         let output = match output_query {
             Some(q) => {
                 let input = std::mem::take(&mut frame.input);
-                let r = self.eval_query(frame, state, q, &input, result.as_ref(), None, None);
+                let r = self.eval_query(
+                    frame,
+                    state,
+                    q,
+                    "Output",
+                    &input,
+                    result.as_ref(),
+                    None,
+                    None,
+                );
                 frame.input = input;
                 match r {
                     Ok(v) => v,
@@ -177,25 +217,30 @@ impl Execution {
     }
 }
 
-/// `States.QueryEvaluationError` for a value of the wrong type (the error-handling chapter lists
-/// "an incorrectly typed result" among its causes; the wording here is the engine's).
-pub(super) fn unexpected_type(
-    state: &State,
-    frame: &Frame,
-    field: &str,
-    expected: &str,
-    v: &Value,
-) -> StateError {
-    StateError::new(
-        errors::QUERY_EVALUATION_ERROR,
-        runtime_cause(
-            &state.name,
-            frame.entered_event,
-            &format!(
-                "The value of the field '{field}' is of an unexpected type: expected {expected}, got {} {}",
-                type_name(v),
-                json_text(v)
+impl Execution {
+    /// `States.QueryEvaluationError` for a value of the wrong type (the error-handling chapter lists
+    /// "an incorrectly typed result" among its causes; the wording here is the engine's), noted for
+    /// the `EvaluationFailed` event.
+    pub(super) fn unexpected_type(
+        &mut self,
+        state: &State,
+        frame: &Frame,
+        field: &str,
+        expected: &str,
+        v: &Value,
+    ) -> StateError {
+        let err = StateError::new(
+            errors::QUERY_EVALUATION_ERROR,
+            runtime_cause(
+                &state.name,
+                frame.entered_event,
+                &format!(
+                    "The value of the field '{field}' is of an unexpected type: expected {expected}, got {} {}",
+                    type_name(v),
+                    json_text(v)
+                ),
             ),
-        ),
-    )
+        );
+        self.evaluation_failed(state, field, err)
+    }
 }

@@ -141,8 +141,16 @@ impl Execution {
                     .unwrap_or_default();
                 for (i, rule) in rules.iter().enumerate() {
                     let input = std::mem::take(&mut frame.input);
-                    let r =
-                        self.eval_query(frame, state, &rule.condition, &input, None, None, None);
+                    let r = self.eval_query(
+                        frame,
+                        state,
+                        &rule.condition,
+                        "Condition",
+                        &input,
+                        None,
+                        None,
+                        None,
+                    );
                     frame.input = input;
                     match r {
                         Ok(Value::Bool(true)) => {
@@ -156,7 +164,7 @@ impl Execution {
                         }
                         Ok(Value::Bool(false)) => {}
                         Ok(other) => {
-                            return Flow::Finished(Err(super::query::unexpected_type(
+                            return Flow::Finished(Err(self.unexpected_type(
                                 state,
                                 frame,
                                 &format!("Choices[{i}]/Condition"),
@@ -186,7 +194,7 @@ impl Execution {
                             .and_then(|t| match crate::choice::parse_timestamp(&t) {
                                 Some(t) => wait_for_timestamp(now, t.with_timezone(&Utc))
                                     .map_err(|d| runtime(state, frame, &d)),
-                                None => Err(super::query::unexpected_type(
+                                None => Err(self.unexpected_type(
                                     state,
                                     frame,
                                     "Timestamp",
@@ -318,7 +326,16 @@ impl Execution {
                 let arguments = state.jsonata.as_deref().and_then(|j| j.arguments.as_ref());
                 let branch_input = match (arguments, &state.parameters) {
                     (Some(q), _) => {
-                        match self.eval_query(frame, state, q, &effective, None, None, None) {
+                        match self.eval_query(
+                            frame,
+                            state,
+                            q,
+                            "Arguments",
+                            &effective,
+                            None,
+                            None,
+                            None,
+                        ) {
                             Ok(v) => v,
                             Err(e) => return self.handle_error(frame, state, e, now),
                         }
@@ -365,17 +382,14 @@ impl Execution {
                 let jspec = state.jsonata.as_deref();
                 let items = match (jspec.and_then(|j| j.items.as_ref()), &spec.items_path) {
                     (Some(q), _) => {
-                        match self.eval_query(frame, state, q, &effective, None, None, None) {
+                        match self
+                            .eval_query(frame, state, q, "Items", &effective, None, None, None)
+                        {
                             Ok(Value::Array(a)) => Value::Array(a),
                             Ok(other) => {
-                                return self.handle_error(
-                                    frame,
-                                    state,
-                                    super::query::unexpected_type(
-                                        state, frame, "Items", "an array", &other,
-                                    ),
-                                    now,
-                                );
+                                let e =
+                                    self.unexpected_type(state, frame, "Items", "an array", &other);
+                                return self.handle_error(frame, state, e, now);
                             }
                             Err(e) => return self.handle_error(frame, state, e, now),
                         }
@@ -447,6 +461,7 @@ impl Execution {
                             frame,
                             state,
                             q,
+                            "ItemSelector",
                             &effective,
                             None,
                             None,
@@ -634,7 +649,7 @@ impl Execution {
         if let Some(q) = arguments {
             let extra = Some(("Task", json!({ "Token": token })));
             let input = std::mem::take(&mut frame.input);
-            let r = self.eval_query(frame, state, q, &input, None, None, extra);
+            let r = self.eval_query(frame, state, q, "Arguments", &input, None, None, extra);
             frame.input = input;
             match r {
                 Ok(v) => {
