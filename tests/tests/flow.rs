@@ -18,9 +18,8 @@ use serde_json::{Value, json};
 // Paths through the state machine (the states each kind of application enters, in order)
 // -------------------------------------------------------------------------------------------------
 
-const TO_RISK: [&str; 7] = [
+const TO_RISK: [&str; 6] = [
     "Route application",
-    "Use given application id",
     "Check identity",
     "Publish identity check completed",
     "Identity verified?",
@@ -41,7 +40,7 @@ fn declined_by_risk() -> Vec<String> {
 }
 
 fn declined_by_identity() -> Vec<String> {
-    path(&TO_RISK[..5], &["Publish declined by identity", "Declined"])
+    path(&TO_RISK[..4], &["Publish declined by identity", "Declined"])
 }
 
 fn after_review(tail: &[&str]) -> Vec<String> {
@@ -68,9 +67,9 @@ fn review_timed_out() -> Vec<String> {
     after_review(&["Publish declined review timed out", "Declined"])
 }
 
-fn invalid_application(first: &str) -> Vec<String> {
+fn invalid_application() -> Vec<String> {
     path(
-        &["Route application", first, "Check identity"],
+        &["Route application", "Check identity"],
         &["Publish declined invalid application", "Declined"],
     )
 }
@@ -783,9 +782,9 @@ async fn original_sample(target: &Target) {
         .collect();
     for submitted in &sent {
         let run = follow(target, &ledger, submitted).await;
-        // No applicationId in the sample: the execution name stands in for it.
-        let mut states = approved_automatically();
-        states[1] = "Use execution name as application id".to_owned();
+        // No applicationId in the sample: the execution name stands in for it ("Route application"
+        // assigns it), on the same path.
+        let states = approved_automatically();
         expect_outcome(
             target,
             &run,
@@ -1023,7 +1022,7 @@ async fn invalid_applications(target: &Target) {
         let run = follow(target, &ledger, submitted).await;
         expect_invalid(&run, message);
         assert_eq!(run.execution.status, "SUCCEEDED", "{:?}", run.execution);
-        assert_eq!(run.states, invalid_application("Use given application id"));
+        assert_eq!(run.states, invalid_application());
         target
             .check_status_logger(&run.execution, &["RUNNING", "SUCCEEDED"])
             .await;
@@ -1060,10 +1059,7 @@ async fn invalid_execution_inputs(target: &Target) {
         };
         expect_invalid(&run, message);
         assert_eq!(run.execution.status, "SUCCEEDED", "{:?}", run.execution);
-        assert_eq!(
-            run.states,
-            invalid_application("Use execution name as application id")
-        );
+        assert_eq!(run.states, invalid_application());
         target
             .check_status_logger(&run.execution, &["RUNNING", "SUCCEEDED"])
             .await;
@@ -1089,7 +1085,6 @@ async fn invalid_execution_inputs(target: &Target) {
         target.visited_states(&arn).await,
         [
             "Route application",
-            "Reject input without detail",
             "Publish processing failed",
             "Processing failed"
         ]

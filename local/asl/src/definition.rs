@@ -235,7 +235,47 @@ pub struct MapSpec {
     pub processor: Box<StateMachine>,
     /// 0 means no limit.
     pub max_concurrency: Seconds,
+    /// `ProcessorConfig.Mode: DISTRIBUTED`: each iteration is a child workflow execution of a
+    /// Map Run (developer guide, "Distributed mode").
+    pub distributed: Option<Box<DistributedMap>>,
 }
+
+/// The fields only a Distributed Map has.
+#[derive(Clone, Debug)]
+pub struct DistributedMap {
+    /// `ProcessorConfig.ExecutionType`: `STANDARD` or `EXPRESS`.
+    pub execution_type: String,
+    pub label: Option<String>,
+    pub batcher: Option<ItemBatcher>,
+    pub tolerated_failure_count: Option<Number>,
+    pub tolerated_failure_percentage: Option<Number>,
+}
+
+/// `ItemBatcher`: items grouped into `{"Items": [...]}` per child execution.
+#[derive(Clone, Debug)]
+pub struct ItemBatcher {
+    pub max_items: Option<Number>,
+    pub max_bytes: Option<Number>,
+    pub batch_input: Option<BatchInput>,
+}
+
+/// `BatchInput`: a payload template (JSONPath) or JSONata.
+#[derive(Clone, Debug)]
+pub enum BatchInput {
+    Template(Template),
+    Query(Query),
+}
+
+/// A number given literally, by reference path (`...Path`) or by a JSONata expression.
+#[derive(Clone, Debug)]
+pub enum Number {
+    Fixed(f64),
+    Path(Path),
+    Query(Query),
+}
+
+/// The largest batch `MaxInputBytesPerBatch` allows (256 KiB, the payload quota).
+pub const MAX_BATCH_BYTES: u64 = 256 * 1024;
 
 #[derive(Clone, Debug)]
 pub enum StateKind {
@@ -1092,6 +1132,9 @@ impl Validator {
                 "Assign",
                 "Catch",
                 "Choices",
+                "ItemBatcher",
+                "ToleratedFailureCount",
+                "ToleratedFailurePercentage",
             ] {
                 c.remove(k);
             }
@@ -1216,7 +1259,7 @@ impl Validator {
                         Some(loc),
                     );
                 }
-                self.map(m, loc, depth)?
+                self.map(m, original, jsonata, loc, depth)?
             }
             _ => return None,
         };
@@ -2021,11 +2064,6 @@ impl Validator {
                 spec.item_selector = self.query(m, "ItemSelector", "ItemSelector", loc);
                 spec.max_concurrency =
                     self.jsonata_number(m, "MaxConcurrency", loc, 0, MAX_SECONDS);
-                // Accepted and checked, not used (as for JSONPath): the inline Map has no
-                // tolerated failures.
-                for k in ["ToleratedFailureCount", "ToleratedFailurePercentage"] {
-                    self.query(m, k, k, loc);
-                }
             }
             "Choice" => spec.choices = self.jsonata_rules(m, loc, by_name),
             _ => {}
@@ -2169,15 +2207,14 @@ impl Validator {
         ok.then_some(StateKind::Parallel { branches })
     }
 
-    fn map(&mut self, m: &Map<String, Value>, loc: &str, depth: usize) -> Option<StateKind> {
-        for unsupported in ["ItemReader", "ResultWriter", "ItemBatcher"] {
-            if m.contains_key(unsupported) {
-                self.schema(
-                    format!("Field '{unsupported}' (Distributed Map) is not supported by this engine yet"),
-                    Some(loc),
-                );
-            }
-        }
+    fn map(
+        &mut self,
+        m: &Map<String, Value>,
+        original: &Map<String, Value>,
+        jsonata: bool,
+        loc: &str,
+        depth: usize,
+    ) -> Option<StateKind> {
         let (key, proc_value) = match (m.get("ItemProcessor"), m.get("Iterator")) {
             (Some(_), Some(_)) => {
                 self.schema(
@@ -2212,6 +2249,8 @@ impl Validator {
             ],
             &ploc,
         );
+        let mut mode_distributed = false;
+        let mut execution_type = "STANDARD".to_string();
         if let Some(cfg) = pm.get("ProcessorConfig") {
             let Some(cm) = cfg.as_object() else {
                 self.schema(
@@ -2223,14 +2262,16 @@ impl Validator {
             let cloc = format!("{ploc}/ProcessorConfig");
             self.unknown_fields(cm, &["Mode", "ExecutionType"], &cloc);
             match self.opt_str(cm, "Mode", &cloc) {
-                None | Some("INLINE") | Some("DISTRIBUTED") => {}
+                None | Some("INLINE") => {}
+                Some("DISTRIBUTED") => mode_distributed = true,
                 Some(_) => self.schema(
                     "The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED]",
                     Some(&format!("{cloc}/Mode")),
                 ),
             }
             match self.opt_str(cm, "ExecutionType", &cloc) {
-                None | Some("STANDARD") | Some("EXPRESS") => {}
+                None => {}
+                Some(t @ ("STANDARD" | "EXPRESS")) => execution_type = t.to_string(),
                 Some(_) => self.schema(
                     "The value for the field 'ExecutionType' must be one of [STANDARD, EXPRESS]",
                     Some(&format!("{cloc}/ExecutionType")),
@@ -2267,13 +2308,211 @@ impl Validator {
                 .map_or(Seconds::Fixed(0), Seconds::Path),
             (false, false) => Seconds::Fixed(0),
         };
+        let distributed =
+            self.distributed_map(original, jsonata, mode_distributed, execution_type, loc);
         Some(StateKind::Map(MapSpec {
             items_path,
             item_selector,
             processor: Box::new(processor?),
             max_concurrency,
+            distributed: distributed.map(Box::new),
         }))
     }
+
+    /// The Distributed Map fields (`Label`, `ItemBatcher`, `ToleratedFailure*`), refused on an
+    /// inline Map; `ItemReader` / `ResultWriter` read from and write to Amazon S3, which kyc-local
+    /// does not serve, so they are refused with that reason.
+    fn distributed_map(
+        &mut self,
+        m: &Map<String, Value>,
+        jsonata: bool,
+        distributed: bool,
+        execution_type: String,
+        loc: &str,
+    ) -> Option<DistributedMap> {
+        for k in ["ItemReader", "ResultWriter"] {
+            if m.contains_key(k) {
+                self.schema(
+                    format!("Field '{k}' is not supported by kyc-local: it reads or writes Amazon S3, which kyc-local does not serve (give the items in the state input with ItemsPath or Items)"),
+                    Some(&format!("{loc}/{k}")),
+                );
+            }
+        }
+        const ONLY_DISTRIBUTED: [&str; 6] = [
+            "Label",
+            "ItemBatcher",
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+        ];
+        if !distributed {
+            for k in ONLY_DISTRIBUTED {
+                if m.contains_key(k) {
+                    self.schema(
+                        format!("Field '{k}' is only supported by a Map state in DISTRIBUTED mode (ItemProcessor.ProcessorConfig.Mode)"),
+                        Some(&format!("{loc}/{k}")),
+                    );
+                }
+            }
+            return None;
+        }
+        let label = match m.get("Label") {
+            None => None,
+            Some(Value::String(l)) if valid_label(l) => Some(l.clone()),
+            Some(_) => {
+                self.schema(
+                    "The value for the field 'Label' must be a STRING of at most 40 characters without white space, brackets, wildcards, special characters or control characters",
+                    Some(&format!("{loc}/Label")),
+                );
+                None
+            }
+        };
+        let batcher = match m.get("ItemBatcher") {
+            None => None,
+            Some(Value::Object(b)) => self.item_batcher(b, jsonata, &format!("{loc}/ItemBatcher")),
+            Some(_) => {
+                self.schema(
+                    "The value for the field 'ItemBatcher' must be an OBJECT",
+                    Some(&format!("{loc}/ItemBatcher")),
+                );
+                None
+            }
+        };
+        let tolerated_failure_count =
+            self.number_field(m, "ToleratedFailureCount", jsonata, loc, 0.0, None, true);
+        let tolerated_failure_percentage = self.number_field(
+            m,
+            "ToleratedFailurePercentage",
+            jsonata,
+            loc,
+            0.0,
+            Some(100.0),
+            false,
+        );
+        Some(DistributedMap {
+            execution_type,
+            label,
+            batcher,
+            tolerated_failure_count,
+            tolerated_failure_percentage,
+        })
+    }
+
+    fn item_batcher(
+        &mut self,
+        b: &Map<String, Value>,
+        jsonata: bool,
+        loc: &str,
+    ) -> Option<ItemBatcher> {
+        let allowed: &[&str] = if jsonata {
+            &["MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput"]
+        } else {
+            &[
+                "MaxItemsPerBatch",
+                "MaxItemsPerBatchPath",
+                "MaxInputBytesPerBatch",
+                "MaxInputBytesPerBatchPath",
+                "BatchInput",
+            ]
+        };
+        self.unknown_fields(b, allowed, loc);
+        let max_items = self.number_field(b, "MaxItemsPerBatch", jsonata, loc, 1.0, None, true);
+        let max_bytes = self.number_field(
+            b,
+            "MaxInputBytesPerBatch",
+            jsonata,
+            loc,
+            1.0,
+            Some(MAX_BATCH_BYTES as f64),
+            true,
+        );
+        if max_items.is_none()
+            && max_bytes.is_none()
+            && !b.contains_key("MaxItemsPerBatch")
+            && !b.contains_key("MaxItemsPerBatchPath")
+            && !b.contains_key("MaxInputBytesPerBatch")
+            && !b.contains_key("MaxInputBytesPerBatchPath")
+        {
+            self.schema(
+                "An ItemBatcher must specify at least one of MaxItemsPerBatch, MaxItemsPerBatchPath, MaxInputBytesPerBatch or MaxInputBytesPerBatchPath",
+                Some(loc),
+            );
+        }
+        let batch_input = match b.get("BatchInput") {
+            None => None,
+            Some(_) if jsonata => self
+                .query(b, "BatchInput", "BatchInput", loc)
+                .map(BatchInput::Query),
+            Some(_) => self
+                .template(b, "BatchInput", loc)
+                .map(BatchInput::Template),
+        };
+        Some(ItemBatcher {
+            max_items,
+            max_bytes,
+            batch_input,
+        })
+    }
+
+    /// `key` (a number in `min..=max`, an integer when `integer`; a JSONata expression in a
+    /// JSONata state) or `keyPath` (a reference path, JSONPath only); not both.
+    #[allow(clippy::too_many_arguments)]
+    fn number_field(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        jsonata: bool,
+        loc: &str,
+        min: f64,
+        max: Option<f64>,
+        integer: bool,
+    ) -> Option<Number> {
+        let path_key = format!("{key}Path");
+        if m.contains_key(key) && m.contains_key(&path_key) {
+            self.schema(
+                format!("The fields '{key}' and '{path_key}' are mutually exclusive"),
+                Some(loc),
+            );
+            return None;
+        }
+        if m.contains_key(&path_key) {
+            return self
+                .reference_path_field(m, &path_key, loc)
+                .map(Number::Path);
+        }
+        let v = m.get(key)?;
+        if jsonata && v.is_string() {
+            return self.query(m, key, key, loc).map(Number::Query);
+        }
+        let n = v
+            .as_f64()
+            .filter(|n| *n >= min && max.is_none_or(|x| *n <= x) && (!integer || n.fract() == 0.0));
+        match n {
+            Some(n) => Some(Number::Fixed(n)),
+            None => {
+                let kind = if integer { "an integer" } else { "a number" };
+                let range = match max {
+                    Some(x) => format!("between {min} and {x}"),
+                    None => format!("greater than or equal to {min}"),
+                };
+                self.schema(
+                    format!("The value for the field '{key}' must be {kind} {range}"),
+                    Some(&format!("{loc}/{key}")),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// A Distributed Map `Label`: at most 40 characters, none of the characters a name may not
+/// have (developer guide, Distributed Map fields: "Label").
+fn valid_label(l: &str) -> bool {
+    let bad =
+        |c: char| c.is_whitespace() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c) || c.is_control();
+    let n = l.chars().count();
+    (1..=40).contains(&n) && !l.chars().any(bad)
 }
 
 /// `arn:partition:service:region:account:resource` (region/account may be empty).

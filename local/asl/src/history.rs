@@ -44,6 +44,12 @@ pub enum EventType {
     MapIterationSucceeded,
     MapIterationFailed,
     MapIterationAborted,
+    /// A Distributed Map's Map Run (its iterations are child workflow executions, with their own
+    /// histories; the parent records the run).
+    MapRunStarted,
+    MapRunSucceeded,
+    MapRunFailed,
+    MapRunAborted,
     TaskScheduled,
     TaskStarted,
     TaskSubmitted,
@@ -217,6 +223,12 @@ pub struct MapStateStartedDetails {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapRunStartedDetails {
+    pub map_run_arn: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MapIterationDetails {
     pub name: String,
     pub index: u64,
@@ -281,6 +293,10 @@ pub enum EventDetails {
     MapIterationFailed(MapIterationDetails),
     #[serde(rename = "mapIterationAbortedEventDetails")]
     MapIterationAborted(MapIterationDetails),
+    #[serde(rename = "mapRunStartedEventDetails")]
+    MapRunStarted(MapRunStartedDetails),
+    #[serde(rename = "mapRunFailedEventDetails")]
+    MapRunFailed(ErrorDetails),
 }
 
 /// One entry of the execution history.

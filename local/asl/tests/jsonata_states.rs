@@ -1015,7 +1015,10 @@ fn evaluation_failed_choice_condition() {
     assert_eq!(o.failed().0, "States.QueryEvaluationError");
     let evs = evaluation_failed(&o);
     assert_eq!(evs.len(), 1);
-    assert_eq!(evs[0]["evaluationFailedEventDetails"]["location"], "Condition");
+    assert_eq!(
+        evs[0]["evaluationFailedEventDetails"]["location"],
+        "Condition"
+    );
 }
 
 #[test]

@@ -18,6 +18,11 @@ const IDENTITY_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:ident
 const RISK_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:risk-profile";
 
 fn project_definition() -> Arc<Definition> {
+    project_definition_with(600, 86400)
+}
+
+/// The definition with the review's heartbeat and timeout substituted.
+fn project_definition_with(heartbeat: u64, timeout: u64) -> Arc<Definition> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../statemachine/kyc.asl.yaml"
@@ -28,8 +33,8 @@ fn project_definition() -> Arc<Definition> {
         .replace("${EventBusName}", "CentralEventBus")
         .replace("${IdentityCheckFunctionArn}", IDENTITY_ARN)
         .replace("${RiskProfileFunctionArn}", RISK_ARN)
-        .replace("${ReviewHeartbeatSeconds}", "600")
-        .replace("${ReviewTimeoutSeconds}", "86400")
+        .replace("${ReviewHeartbeatSeconds}", &heartbeat.to_string())
+        .replace("${ReviewTimeoutSeconds}", &timeout.to_string())
         .replace("${MaxInvalidReviews}", "3");
     let yaml: Value = serde_yaml::from_str(&text).expect("valid YAML");
     match Definition::from_value(yaml) {
@@ -112,12 +117,21 @@ fn start(
     identity: impl Fn(usize) -> TaskOutcome + 'static,
     risk: impl Fn(usize) -> TaskOutcome + 'static,
 ) -> Driver<Kyc, ManualClock> {
+    start_with(project_definition(), input, identity, risk)
+}
+
+fn start_with(
+    definition: Arc<Definition>,
+    input: Value,
+    identity: impl Fn(usize) -> TaskOutcome + 'static,
+    risk: impl Fn(usize) -> TaskOutcome + 'static,
+) -> Driver<Kyc, ManualClock> {
     let c = ExecutionContext::new(
         "arn:aws:states:us-east-1:123456789012:stateMachine:Kyc",
         "run-42",
         "arn:aws:iam::123456789012:role/R",
     );
-    let ex = Execution::start(project_definition(), input, c, t0());
+    let ex = Execution::start(definition, input, c, t0());
     Driver::new(
         ex,
         Kyc {
@@ -312,4 +326,131 @@ fn input_without_detail_ends_in_processing_failed() {
     let status = block_on(d.run());
     assert_eq!(terminal_events(&d), vec!["KYC processing failed"]);
     assert_eq!(status, ExecutionStatus::Failed);
+}
+
+/// The states an execution entered, in order (each is one state transition on the bill).
+fn entered(d: &mut Driver<Kyc, ManualClock>) -> Vec<String> {
+    d.execution
+        .take_events()
+        .iter()
+        .filter_map(|e| match &e.details {
+            Some(asl::EventDetails::StateEntered(s)) => Some(s.name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn automatic_approval_takes_eight_transitions() {
+    // The JSONata definition computes the application id in "Route application" (no Pass state
+    // to move data): 8 states where the JSONPath version entered 9 (BENCHMARKS.md, cost per path).
+    let mut d = start(request(application()), |_| verified(), |_| risk("APPROVE"));
+    assert_eq!(block_on(d.run()), ExecutionStatus::Succeeded);
+    assert_eq!(
+        entered(&mut d),
+        [
+            "Route application",
+            "Check identity",
+            "Publish identity check completed",
+            "Identity verified?",
+            "Assess risk",
+            "Risk decision?",
+            "Publish approved automatically",
+            "Approved"
+        ]
+    );
+}
+
+#[test]
+fn execution_output_is_the_outcome_without_the_application() {
+    let mut d = start(request(application()), |_| verified(), |_| risk("DECLINE"));
+    assert_eq!(block_on(d.run()), ExecutionStatus::Succeeded);
+    let output = d.execution.output().unwrap().clone();
+    assert_eq!(output["applicationId"], "app-1");
+    assert_eq!(output["risk"]["decision"], "DECLINE");
+    assert_eq!(output["identity"]["identityVerified"], true);
+    assert_eq!(output["review"], Value::Null);
+    assert_eq!(
+        output["reviews"],
+        json!({"invalid": 0, "lastProblem": null})
+    );
+    let text = output.to_string();
+    assert!(
+        !text.contains("Test Customer") && !text.contains("1 Main St"),
+        "{text}"
+    );
+}
+
+#[test]
+fn review_heartbeat_not_below_the_timeout_is_lowered() {
+    // HeartbeatSeconds must be below TimeoutSeconds; a template that sets them the other way round
+    // gets timeout - 1 (the expression in "Request manual review").
+    let mut d = start_with(
+        project_definition_with(100, 50),
+        request(application()),
+        |_| verified(),
+        |_| risk("REVIEW"),
+    );
+    assert_eq!(block_on(d.run()), ExecutionStatus::Succeeded);
+    assert_eq!(terminal_events(&d), vec!["New account declined"]);
+    assert_eq!((asl::driver::Clock::now(&d.clock) - t0()).num_seconds(), 49);
+    let scheduled: Vec<Value> = d
+        .execution
+        .take_events()
+        .iter()
+        .filter_map(|e| match &e.details {
+            Some(asl::EventDetails::TaskScheduled(t)) => Some(json!({
+                "timeout": t.timeout_in_seconds, "heartbeat": t.heartbeat_in_seconds})),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        scheduled.contains(&json!({"timeout": 50, "heartbeat": 49})),
+        "{scheduled:?}"
+    );
+}
+
+fn invalid_review(d: &mut Driver<Kyc, ManualClock>, n: usize, by_hand: bool) {
+    assert_eq!(block_on(d.run_until_idle()), ExecutionStatus::Running);
+    let token = d.runner.review_tokens.borrow()[n].clone();
+    let request = d.runner.published.borrow().last().unwrap().1.clone();
+    assert_eq!(request["invalidReviews"], json!(n));
+    let id = d.execution.task_for_token(&token).unwrap();
+    if by_hand {
+        d.execution
+            .task_succeeded(id, json!({"decision": "MAYBE"}), t0())
+            .unwrap();
+    } else {
+        d.execution
+            .task_failed(
+                id,
+                Some("ReviewInvalid".into()),
+                Some("decision must be APPROVE or DECLINE".into()),
+                t0(),
+            )
+            .unwrap();
+    }
+}
+
+#[test]
+fn invalid_reviews_are_counted_until_the_application_is_declined() {
+    let mut d = start(request(application()), |_| verified(), |_| risk("REVIEW"));
+    invalid_review(&mut d, 0, false);
+    invalid_review(&mut d, 1, true);
+    // The third request says what was wrong with the second review.
+    assert_eq!(block_on(d.run_until_idle()), ExecutionStatus::Running);
+    assert_eq!(
+        d.runner.published.borrow().last().unwrap().1["previousReview"],
+        json!({"Error": "ReviewInvalid", "Cause": "The review output has no decision APPROVE or DECLINE"})
+    );
+    invalid_review(&mut d, 2, false);
+    assert_eq!(block_on(d.run()), ExecutionStatus::Succeeded);
+    assert_eq!(terminal_events(&d), vec!["New account declined"]);
+    let declined = d.runner.published.borrow().last().unwrap().1.clone();
+    assert_eq!(declined["reasons"], json!(["ReviewInvalid"]));
+    assert_eq!(
+        declined["lastInvalidReview"],
+        json!({"Error": "ReviewInvalid", "Cause": "decision must be APPROVE or DECLINE"})
+    );
+    assert_eq!(d.runner.review_tokens.borrow().len(), 3);
 }

@@ -666,7 +666,7 @@ fn distributed_map_item_reader_is_refused_clearly() {
         c,
         vec![(
             DiagnosticCode::SchemaValidationFailed,
-            Some("/States/S".into())
+            Some("/States/S/ItemReader".into())
         )]
     );
 }

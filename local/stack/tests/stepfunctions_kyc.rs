@@ -642,6 +642,17 @@ async fn execution_logs_follow_the_template_logging_configuration() {
     let last = records.last().unwrap();
     assert_eq!(last["type"], "ExecutionSucceeded");
     assert!(last["details"].get("output").is_none());
+    // Nor the workflow variables a state assigned (the JSONata definition assigns the application
+    // in "Route application"): they are execution data too; the history keeps them.
+    let assigning: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["details"].get("assignedVariablesDetails").is_some())
+        .collect();
+    assert!(!assigning.is_empty());
+    for r in &assigning {
+        assert!(r["details"].get("assignedVariables").is_none(), "{r}");
+    }
+    assert!(history.iter().any(|e| e.to_string().contains("\"assignedVariables\"")));
     let stream = out["events"][0]["logStreamName"].as_str().unwrap();
     assert!(
         stream.starts_with("states/kyc-onboarding/2026-01-01-00-00/"),

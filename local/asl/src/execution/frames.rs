@@ -112,7 +112,9 @@ impl Execution {
                             )
                         }
                     };
+                    let was = self.quiet_for(fid);
                     let id = self.emit(now, ty, last, Some(details));
+                    self.quiet = was;
                     if let Some(f) = self.st.frames.get_mut(&fid) {
                         f.last_event = id;
                         if let Phase::Task { outcome, .. } = &mut f.phase {
@@ -170,6 +172,12 @@ impl Execution {
 
     /// Removes a frame and everything below it, cancelling tasks and recording Aborted events.
     pub(super) fn abort_frame(&mut self, def: &Definition, fid: u64, now: DateTime<Utc>) {
+        let was = self.quiet_for(fid);
+        self.abort_frame_quietly(def, fid, now);
+        self.quiet = was;
+    }
+
+    fn abort_frame_quietly(&mut self, def: &Definition, fid: u64, now: DateTime<Utc>) {
         let Some(frame) = self.st.frames.remove(&fid) else {
             return;
         };
@@ -212,6 +220,9 @@ impl Execution {
                         .get(&c)
                         .map(|f| (f.last_event, f.parent.as_ref().map_or(0, |p| p.slot)));
                     self.abort_frame(def, c, now);
+                    if ch.map_run.is_some() {
+                        continue;
+                    }
                     if let (ChildKind::Map, Some((last, index))) = (&ch.kind, info) {
                         let name = name.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
                         self.emit(
@@ -227,6 +238,7 @@ impl Execution {
                 }
                 aborted_type = Some(match ch.kind {
                     ChildKind::Parallel => EventType::ParallelStateAborted,
+                    ChildKind::Map if ch.map_run.is_some() => EventType::MapRunAborted,
                     ChildKind::Map => EventType::MapStateAborted,
                 });
             }
@@ -262,11 +274,13 @@ impl Execution {
             let Some(mut frame) = self.st.frames.remove(&fid) else {
                 return;
             };
+            self.quiet = frame.quiet;
             let flow = match machine_at(def, &frame.machine).and_then(|m| m.states.get(frame.state))
             {
                 Some(state) => self.step(def, fid, &mut frame, state, now),
                 None => Flow::Finished(Err(StateError::new(errors::RUNTIME, "Unknown state"))),
             };
+            self.quiet = false;
             match flow {
                 Flow::Continue => {
                     self.st.frames.insert(fid, frame);
@@ -276,7 +290,9 @@ impl Execution {
                     return;
                 }
                 Flow::Finished(result) => {
+                    self.quiet = frame.quiet;
                     self.frame_finished(def, fid, frame, result, now);
+                    self.quiet = false;
                     return;
                 }
             }
@@ -321,6 +337,29 @@ impl Execution {
     }
 
     pub(super) fn child_finished(
+        &mut self,
+        def: &Definition,
+        child_fid: u64,
+        link: ParentLink,
+        child_last: u64,
+        result: Result<Value, StateError>,
+        now: DateTime<Utc>,
+    ) {
+        let was = self.quiet_for(link.frame);
+        let map_run = matches!(
+            self.st.frames.get(&link.frame).map(|f| &f.phase),
+            Some(Phase::Children(ch)) if ch.map_run.is_some()
+        );
+        if map_run {
+            self.map_run_child_finished(def, child_fid, link, result, now);
+        } else {
+            self.branch_finished(def, child_fid, link, child_last, result, now);
+        }
+        self.quiet = was;
+    }
+
+    /// A Parallel branch or an inline Map iteration ended.
+    fn branch_finished(
         &mut self,
         def: &Definition,
         child_fid: u64,
@@ -455,15 +494,21 @@ impl Execution {
             .map(|s| s.name.clone())
             .unwrap_or_default();
         let start_at = spec.processor.start_at;
-        let started = self.emit(
-            now,
-            EventType::MapIterationStarted,
-            last,
-            Some(EventDetails::MapIterationStarted(MapIterationDetails {
-                name,
-                index,
-            })),
-        );
+        // A Distributed Map's iterations are child executions: no iteration events here.
+        let map_run = matches!(&p.phase, Phase::Children(ch) if ch.map_run.is_some());
+        let started = if map_run {
+            last
+        } else {
+            self.emit(
+                now,
+                EventType::MapIterationStarted,
+                last,
+                Some(EventDetails::MapIterationStarted(MapIterationDetails {
+                    name,
+                    index,
+                })),
+            )
+        };
         machine_path.push((state_idx, 0));
         let slot = usize::try_from(index).unwrap_or(usize::MAX);
         let child = self.spawn(
@@ -477,6 +522,9 @@ impl Execution {
             started,
             now,
         );
+        if map_run && let Some(f) = self.st.frames.get_mut(&child) {
+            f.quiet = true;
+        }
         if let Some(Frame {
             phase: Phase::Children(ch),
             last_event,

@@ -32,6 +32,7 @@ use crate::path::{Path, PathEvalError};
 use crate::template::{Template, TemplateError};
 
 mod catch;
+mod distributed;
 mod frames;
 mod payload;
 mod query;
@@ -265,6 +266,9 @@ enum ChildKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Children {
     kind: ChildKind,
+    /// A Distributed Map's run (its children are child workflow executions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    map_run: Option<Box<distributed::MapRun>>,
     /// Inputs of the iterations not started yet (Map), in order, with their index.
     pending: VecDeque<(u64, Value)>,
     running: BTreeSet<u64>,
@@ -323,6 +327,9 @@ struct Frame {
     entered_time: DateTime<Utc>,
     retry_counts: Vec<u64>,
     retry_total: u64,
+    /// A frame of a Distributed Map's child execution (its events are not this history's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    quiet: bool,
     /// JSON text of `input` when it is at hand (the previous state's Exited output), so the
     /// Entered event does not serialize it again. Not persisted.
     #[serde(skip)]
@@ -376,6 +383,9 @@ pub struct Execution {
     /// A JSONata expression that just failed: recorded as `EvaluationFailed` right before the next
     /// event (the state's retry, catch or failure), so that it precedes what the failure caused.
     evaluation_failed: Option<EvaluationFailedDetails>,
+    /// Set while the engine works on a frame of a Distributed Map's child execution: its events
+    /// belong to the child's own history, not to this one, so they are not recorded.
+    quiet: bool,
 }
 
 /// Result of running a frame for a while.
@@ -478,6 +488,7 @@ impl Execution {
             def,
             turn_bytes: 0,
             evaluation_failed: None,
+            quiet: false,
             st: ExecutionState {
                 input: input.clone(),
                 start_time: now,
@@ -523,6 +534,7 @@ impl Execution {
             st: state,
             turn_bytes: 0,
             evaluation_failed: None,
+            quiet: false,
         }
     }
 
@@ -747,6 +759,7 @@ impl Execution {
         let (fid, resource) = self.task_frame(task_id)?;
         let last = self.st.frames.get(&fid).map_or(0, |f| f.last_event);
         let (rt, r) = resource_names(&resource);
+        let was = self.quiet_for(fid);
         let id = self.emit(
             now,
             EventType::TaskSubmitted,
@@ -758,6 +771,7 @@ impl Execution {
                 output_details: DataDetails::default(),
             })),
         );
+        self.quiet = was;
         if let Some(f) = self.st.frames.get_mut(&fid) {
             f.last_event = id;
         }
@@ -825,6 +839,21 @@ impl Execution {
         now: DateTime<Utc>,
     ) -> Result<(), InputError> {
         let (fid, resource) = self.task_frame(task_id)?;
+        let was = self.quiet_for(fid);
+        let r = self.finish_task_of(fid, task_id, &resource, outcome, now);
+        self.quiet = was;
+        r
+    }
+
+    fn finish_task_of(
+        &mut self,
+        fid: u64,
+        task_id: u64,
+        resource: &str,
+        outcome: TaskOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), InputError> {
+        let resource = resource.to_string();
         self.forget_task(task_id);
         let last = self.st.frames.get(&fid).map_or(0, |f| f.last_event);
         let integration = Integration::of(&resource);
@@ -944,6 +973,10 @@ impl Execution {
         prev: u64,
         details: Option<EventDetails>,
     ) -> u64 {
+        if self.quiet {
+            self.evaluation_failed = None;
+            return prev;
+        }
         let prev = match self.evaluation_failed.take() {
             Some(d) => self.push_event(
                 now,
@@ -1000,11 +1033,18 @@ impl Execution {
                 entered_time: now,
                 retry_counts: Vec::new(),
                 retry_total: 0,
+                quiet: false,
                 input_text: None,
             },
         );
         self.st.ready.push_back(id);
         id
+    }
+
+    /// Records events (or not) for the frame `fid` from now on; gives the previous setting.
+    fn quiet_for(&mut self, fid: u64) -> bool {
+        let q = self.st.frames.get(&fid).is_some_and(|f| f.quiet);
+        std::mem::replace(&mut self.quiet, q)
     }
 
     fn end(

@@ -83,17 +83,25 @@ impl Execution {
                 }
                 let ty = match ch.kind {
                     ChildKind::Parallel => EventType::ParallelStateSucceeded,
+                    ChildKind::Map if ch.map_run.is_some() => EventType::MapRunSucceeded,
                     ChildKind::Map => EventType::MapStateSucceeded,
                 };
                 frame.last_event = self.emit(now, ty, frame.last_event, None);
                 self.finish_with_result(frame, state, Value::Array(ch.results), now)
             }
             Phase::ChildrenFailed(e) => {
-                let ty = match state.kind {
-                    StateKind::Map(_) => EventType::MapStateFailed,
-                    _ => EventType::ParallelStateFailed,
+                frame.last_event = match &state.kind {
+                    StateKind::Map(spec) if spec.distributed.is_some() => self.emit(
+                        now,
+                        EventType::MapRunFailed,
+                        frame.last_event,
+                        Some(EventDetails::MapRunFailed(error_details(&e))),
+                    ),
+                    StateKind::Map(_) => {
+                        self.emit(now, EventType::MapStateFailed, frame.last_event, None)
+                    }
+                    _ => self.emit(now, EventType::ParallelStateFailed, frame.last_event, None),
                 };
-                frame.last_event = self.emit(now, ty, frame.last_event, None);
                 self.handle_error(frame, state, e, now)
             }
         }
@@ -370,6 +378,7 @@ impl Execution {
                 }
                 frame.phase = Phase::Children(Children {
                     kind: ChildKind::Parallel,
+                    map_run: None,
                     pending: VecDeque::new(),
                     running,
                     results: vec![Value::Null; branches.len()],
@@ -490,6 +499,19 @@ impl Execution {
                     };
                     inputs.push_back((i as u64, input));
                 }
+                if let Some(d) = spec.distributed.as_deref() {
+                    return self.start_map_run(
+                        def,
+                        fid,
+                        frame,
+                        state,
+                        d,
+                        inputs,
+                        max_concurrency,
+                        &effective,
+                        now,
+                    );
+                }
                 let n = inputs.len();
                 frame.last_event = self.emit(
                     now,
@@ -515,6 +537,7 @@ impl Execution {
                 let rest = inputs.split_off(first);
                 frame.phase = Phase::Children(Children {
                     kind: ChildKind::Map,
+                    map_run: None,
                     pending: rest,
                     running: BTreeSet::new(),
                     results: vec![Value::Null; n],

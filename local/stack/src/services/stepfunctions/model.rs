@@ -221,7 +221,9 @@ pub fn strip_execution_data(event: &mut Value) {
             if key.ends_with("EventDetails")
                 && let Some(d) = details.as_object_mut()
             {
-                for member in ["input", "output", "parameters"] {
+                // Assigned variables are execution data too (a JSONata state assigns what it
+                // reads: the KYC definition's $application holds the applicant).
+                for member in ["input", "output", "parameters", "assignedVariables"] {
                     d.remove(member);
                 }
             }
