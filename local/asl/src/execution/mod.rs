@@ -34,8 +34,12 @@ use crate::template::{Template, TemplateError};
 mod catch;
 mod frames;
 mod payload;
+mod probe;
 mod query;
 mod states;
+
+pub use probe::{Inspection, InspectionErrorDetails};
+pub(crate) use probe::{Probe, ProbeExit, seed_variables};
 
 /// Step Functions' payload quota: 256 KiB for state input / output and task results.
 pub const MAX_PAYLOAD_BYTES: usize = 262_144;
@@ -373,6 +377,9 @@ pub struct Execution {
     st: ExecutionState,
     /// Bytes of state output produced in the current `advance` call.
     turn_bytes: usize,
+    /// Set only by [`crate::test_state`]: records the data flow of the one state it runs and
+    /// stops at that state's end (its transition, retry or failure). Never persisted.
+    probe: Option<Box<Probe>>,
 }
 
 /// Result of running a frame for a while.
@@ -474,6 +481,7 @@ impl Execution {
         let mut ex = Execution {
             def,
             turn_bytes: 0,
+            probe: None,
             st: ExecutionState {
                 input: input.clone(),
                 start_time: now,
@@ -518,6 +526,7 @@ impl Execution {
             def,
             st: state,
             turn_bytes: 0,
+            probe: None,
         }
     }
 
