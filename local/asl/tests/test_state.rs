@@ -228,7 +228,11 @@ fn task_without_mock_waits_for_the_host() {
     assert_eq!(out.status, TestStatus::Succeeded);
     assert_eq!(out.output, Some(json!({"application": {"n": 1}, "identity": {"verified": false}})));
 
-    let mut r = TestRun::start(TestStateInput::new(LAMBDA_TASK), now()).unwrap();
+    let mut r = TestRun::start(
+        TestStateInput::new(LAMBDA_TASK).with_input(json!({"application": {}})),
+        now(),
+    )
+    .unwrap();
     r.task_failed("Lambda.ServiceException", "down");
     assert_eq!(r.outcome().unwrap().status, TestStatus::Retriable);
 }
@@ -418,6 +422,15 @@ fn refused_requests() {
         let out = run(TestStateInput::new(&def).with_mock(Mock::Result(json!({"ok": 1}))));
         assert_eq!(out.output, Some(json!({"ok": 1})));
     }
+}
+
+#[test]
+fn input_path_failure_is_a_runtime_error_never_retried() {
+    // States.Runtime is neither retried nor caught (States.ALL excludes it).
+    let out = run(TestStateInput::new(LAMBDA_TASK).with_mock(Mock::Result(json!({}))));
+    assert_eq!(out.status, TestStatus::Failed);
+    assert_eq!(out.error.as_deref(), Some("States.Runtime"));
+    assert!(out.cause.unwrap().contains("Invalid path '$.application'"));
 }
 
 #[test]
