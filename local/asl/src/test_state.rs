@@ -218,8 +218,8 @@ impl TestRun {
             retrier_retry_count: req.retrier_retry_count,
             ..Probe::default()
         };
-        let mut ex = Execution::start(Arc::new(def), req.input.clone(), context, now)
-            .with_probe(probe);
+        let mut ex =
+            Execution::start(Arc::new(def), req.input.clone(), context, now).with_probe(probe);
         seed_variables(&mut ex, req.variables.clone());
         let mut run = TestRun {
             ex,

@@ -12,7 +12,10 @@ fn now() -> chrono::DateTime<Utc> {
 
 fn run(req: TestStateInput) -> asl::test_state::TestStateOutcome {
     let mut r = TestRun::start(req, now()).expect("valid request");
-    assert!(r.pending_task().is_none(), "no task should wait for the host");
+    assert!(
+        r.pending_task().is_none(),
+        "no task should wait for the host"
+    );
     r.outcome().expect("finished")
 }
 
@@ -47,13 +50,18 @@ fn pass_records_every_jsonpath_step() {
     assert_eq!(i.after_input_path, Some(json!({"b": 7})));
     assert_eq!(i.after_parameters, Some(json!({"x": 7})));
     assert_eq!(i.result, Some(json!({"x": 7})));
-    assert_eq!(i.after_result_path, Some(json!({"a": {"b": 7}, "r": {"x": 7}})));
+    assert_eq!(
+        i.after_result_path,
+        Some(json!({"a": {"b": 7}, "r": {"x": 7}}))
+    );
     assert_eq!(i.after_result_selector, None);
 }
 
 #[test]
 fn end_state_has_no_next_state() {
-    let out = run(TestStateInput::new(r#"{"Type": "Pass", "Result": 1, "End": true}"#));
+    let out = run(TestStateInput::new(
+        r#"{"Type": "Pass", "Result": 1, "End": true}"#,
+    ));
     assert_eq!(out.status, TestStatus::Succeeded);
     assert_eq!(out.output, Some(json!(1)));
     assert_eq!(out.next_state, None);
@@ -85,8 +93,10 @@ fn choice_without_match_fails() {
 #[test]
 fn wait_does_not_sleep() {
     let started = std::time::Instant::now();
-    let out = run(TestStateInput::new(r#"{"Type": "Wait", "Seconds": 86400, "Next": "After"}"#)
-        .with_input(json!({"k": 1})));
+    let out = run(
+        TestStateInput::new(r#"{"Type": "Wait", "Seconds": 86400, "Next": "After"}"#)
+            .with_input(json!({"k": 1})),
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(out.status, TestStatus::Succeeded);
     assert_eq!(out.next_state.as_deref(), Some("After"));
@@ -95,8 +105,10 @@ fn wait_does_not_sleep() {
 
 #[test]
 fn succeed_and_fail_states() {
-    let ok = run(TestStateInput::new(r#"{"Type": "Succeed", "OutputPath": "$.a"}"#)
-        .with_input(json!({"a": 2})));
+    let ok = run(
+        TestStateInput::new(r#"{"Type": "Succeed", "OutputPath": "$.a"}"#)
+            .with_input(json!({"a": 2})),
+    );
     assert_eq!(ok.status, TestStatus::Succeeded);
     assert_eq!(ok.output, Some(json!(2)));
     assert_eq!(ok.next_state, None);
@@ -114,7 +126,9 @@ fn succeed_and_fail_states() {
 fn task_with_mocked_result_runs_result_processing() {
     let out = run(TestStateInput::new(LAMBDA_TASK)
         .with_input(json!({"application": {"name": "Ann"}}))
-        .with_mock(Mock::Result(json!({"Payload": {"ok": true}, "StatusCode": 200}))));
+        .with_mock(Mock::Result(
+            json!({"Payload": {"ok": true}, "StatusCode": 200}),
+        )));
     assert_eq!(out.status, TestStatus::Succeeded);
     assert_eq!(out.next_state.as_deref(), Some("Done"));
     // ResultPath places the result into the raw state input (not InputPath's selection).
@@ -191,7 +205,9 @@ fn mocked_error_caught_gives_caught_error() {
     assert_eq!(out.cause.as_deref(), Some("boom"));
     assert_eq!(
         out.output,
-        Some(json!({"application": {"a": 1}, "error": {"Error": "Lambda.Unknown", "Cause": "boom"}}))
+        Some(
+            json!({"application": {"a": 1}, "error": {"Error": "Lambda.Unknown", "Cause": "boom"}})
+        )
     );
     let d = out.inspection.error_details.unwrap();
     assert_eq!(d.catch_index, Some(0));
@@ -226,7 +242,10 @@ fn task_without_mock_waits_for_the_host() {
     r.task_succeeded(json!({"Payload": {"ok": false}}));
     let out = r.outcome().unwrap();
     assert_eq!(out.status, TestStatus::Succeeded);
-    assert_eq!(out.output, Some(json!({"application": {"n": 1}, "identity": {"verified": false}})));
+    assert_eq!(
+        out.output,
+        Some(json!({"application": {"n": 1}, "identity": {"verified": false}}))
+    );
 
     let mut r = TestRun::start(
         TestStateInput::new(LAMBDA_TASK).with_input(json!({"application": {}})),
@@ -316,9 +335,7 @@ fn variables_are_visible_and_reported() {
         out.inspection.variables,
         Some(json!({"limit": 10, "doubled": 20}))
     );
-    let failed = run(
-        TestStateInput::new(r#"{"Type": "Fail", "Error": "E"}"#).with_variables(vars),
-    );
+    let failed = run(TestStateInput::new(r#"{"Type": "Fail", "Error": "E"}"#).with_variables(vars));
     assert_eq!(failed.inspection.variables, Some(json!({"limit": 10})));
 }
 
@@ -331,7 +348,12 @@ fn context_object_members_can_be_given() {
     .with_mock(Mock::Result(json!({}))));
     let params = out.inspection.after_parameters.unwrap();
     assert_eq!(params["Payload"]["name"], json!("exec-42"));
-    assert!(params["Payload"]["sm"].as_str().unwrap().contains(":stateMachine:"));
+    assert!(
+        params["Payload"]["sm"]
+            .as_str()
+            .unwrap()
+            .contains(":stateMachine:")
+    );
 }
 
 #[test]

@@ -115,12 +115,7 @@ impl Execution {
     }
 
     /// The probed state left with `output` for `next`: record it and end the run there.
-    pub(super) fn probe_exit(
-        &mut self,
-        frame: &Frame,
-        output: Value,
-        next: Option<usize>,
-    ) -> Flow {
+    pub(super) fn probe_exit(&mut self, frame: &Frame, output: Value, next: Option<usize>) -> Flow {
         let next_name = next.and_then(|n| {
             machine_at(&self.def, &frame.machine)
                 .and_then(|m| m.states.get(n))

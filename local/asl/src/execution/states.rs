@@ -352,7 +352,9 @@ impl Execution {
                     (None, None) => effective,
                 };
                 match (arguments, &state.parameters) {
-                    (Some(_), _) => self.inspect(|i| i.after_arguments = Some(branch_input.clone())),
+                    (Some(_), _) => {
+                        self.inspect(|i| i.after_arguments = Some(branch_input.clone()))
+                    }
                     (None, Some(_)) => {
                         self.inspect(|i| i.after_parameters = Some(branch_input.clone()))
                     }
@@ -361,7 +363,13 @@ impl Execution {
                 let started =
                     self.emit(now, EventType::ParallelStateStarted, frame.last_event, None);
                 if let Some(mocked) = self.take_children_mock() {
-                    return self.finish_mocked(frame, state, EventType::ParallelStateSucceeded, mocked, now);
+                    return self.finish_mocked(
+                        frame,
+                        state,
+                        EventType::ParallelStateSucceeded,
+                        mocked,
+                        now,
+                    );
                 }
                 frame.last_event = started;
                 let mut running = BTreeSet::new();
@@ -528,7 +536,13 @@ impl Execution {
                     })),
                 );
                 if let Some(mocked) = self.take_children_mock() {
-                    return self.finish_mocked(frame, state, EventType::MapStateSucceeded, mocked, now);
+                    return self.finish_mocked(
+                        frame,
+                        state,
+                        EventType::MapStateSucceeded,
+                        mocked,
+                        now,
+                    );
                 }
                 if n == 0 {
                     frame.last_event =
