@@ -568,6 +568,7 @@ async fn aws_env(endpoint: &str, env: &[(&str, &str)], args: &[&str]) -> common:
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_PAGER", "")
+        .env("AWS_MAX_ATTEMPTS", "1")
         .env_remove("AWS_DISABLE_HOST_PREFIX_INJECTION");
     for (k, v) in env {
         command.env(k, v);
@@ -610,118 +611,110 @@ async fn the_aws_cli_needs_the_host_prefix_turned_off() {
     assert_eq!(plain.json()["status"], "SUCCEEDED");
 }
 
-/// The commands of README "Unit-testing a state with TestState", as written there (`$ENDPOINT`
-/// is kyc-local's address, the definition file a temporary one).
+/// The shell commands of README "Unit-testing a state with TestState", run as written (by `sh`,
+/// in a temporary directory, with the README's endpoint replaced by this server's).
+fn readme_commands() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let section = readme
+        .split("## Unit-testing a state with TestState")
+        .nth(1)
+        .expect("the README section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("its sh block");
+    let mut commands = Vec::new();
+    let mut current = String::new();
+    for line in block.lines() {
+        let line = line.trim_end();
+        if current.is_empty() && (line.is_empty() || line.starts_with('#')) {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(part) => current.push_str(part),
+            None => {
+                current.push_str(line);
+                commands.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    commands
+}
+
 #[tokio::test]
 async fn the_readme_test_state_commands() {
     let h = Harness::kyc(&[]).await;
     let endpoint = h.server.as_ref().unwrap().endpoint().to_owned();
-    let env = [("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")];
+    let cli = common::aws_cli();
     let dir = stepfunctions_support::temp_state_dir();
-    let file = dir.join("kyc.json");
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+    let commands = readme_commands();
+    assert_eq!(commands.len(), 5, "{commands:#?}");
+    assert_eq!(commands[0], "export AWS_DISABLE_HOST_PREFIX_INJECTION=true");
+    let mut outputs = Vec::new();
+    for command in &commands[1..] {
+        let script = format!(
+            "{}; {}",
+            commands[0],
+            command.replace("http://127.0.0.1:4566", &endpoint)
+        );
+        let output = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(&script)
+            .current_dir(&dir)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    cli.parent().unwrap().display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_PAGER", "")
+            .output()
+            .await
             .unwrap();
-
-    // 1. The deployed definition, substitutions applied.
-    let described = aws_env(
-        &endpoint,
-        &env,
-        &[
-            "stepfunctions",
-            "describe-state-machine",
-            "--state-machine-arn",
-            KYC_ARN,
-            "--query",
-            "definition",
-            "--output",
-            "text",
-        ],
-    )
-    .await;
-    assert!(described.success, "{}", described.stderr);
-    std::fs::write(&file, &described.stdout).unwrap();
-    let definition = format!("file://{}", file.display());
-    assert!(readme.contains("--query definition --output text > kyc.json"));
-
+        assert!(
+            output.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        outputs.push(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    // 1. The deployed definition, as JSON, in kyc.json.
+    let definition: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("kyc.json")).unwrap()).unwrap();
+    assert!(definition["States"]["Check identity"].is_object());
+    let json = |i: usize| -> Value { serde_json::from_str(&outputs[i]).unwrap() };
     // 2. The Choice.
-    let input = r#"{"identity": {"identityVerified": false}}"#;
-    assert!(readme.contains(input));
-    let choice = aws_env(
-        &endpoint,
-        &env,
-        &[
-            "stepfunctions",
-            "test-state",
-            "--definition",
-            &definition,
-            "--state-name",
-            "Identity verified?",
-            "--input",
-            input,
-        ],
-    )
-    .await;
-    assert!(choice.success, "{}", choice.stderr);
-    assert_eq!(choice.json()["nextState"], "Publish declined by identity");
-    assert_eq!(choice.json()["status"], "SUCCEEDED");
-
-    // 3. The Lambda task with a mocked result.
-    let app = r#"{"applicationId": "app-1", "application": {"customerName": "Ann"}}"#;
-    let result_mock = r#"{"result": "{\"Payload\": {\"applicationId\": \"app-1\", \"identityVerified\": true, \"checks\": {}, \"reasons\": []}}"}"#;
-    assert!(readme.contains(app) && readme.contains(result_mock));
-    let mocked = aws_env(
-        &endpoint,
-        &env,
-        &[
-            "stepfunctions",
-            "test-state",
-            "--definition",
-            &definition,
-            "--state-name",
-            "Check identity",
-            "--input",
-            app,
-            "--mock",
-            result_mock,
-            "--inspection-level",
-            "DEBUG",
-        ],
-    )
-    .await;
-    assert!(mocked.success, "{}", mocked.stderr);
-    let out = mocked.json();
+    assert_eq!(json(1)["status"], "SUCCEEDED");
+    assert_eq!(json(1)["nextState"], "Publish declined by identity");
+    // 3. The mocked Lambda result.
+    let out = json(2);
     assert_eq!(out["status"], "SUCCEEDED");
     assert_eq!(out["nextState"], "Publish identity check completed");
     assert_eq!(parsed(&out["output"])["identity"]["identityVerified"], true);
-    assert!(out["inspectionData"]["afterResultSelector"].is_string());
-
-    // 4. The same task with a mocked error its Catch handles.
-    let error_mock =
-        r#"{"errorOutput": {"error": "InvalidApplication", "cause": "customerName is missing"}}"#;
-    assert!(readme.contains(error_mock));
-    let caught = aws_env(
-        &endpoint,
-        &env,
-        &[
-            "stepfunctions",
-            "test-state",
-            "--definition",
-            &definition,
-            "--state-name",
-            "Check identity",
-            "--input",
-            app,
-            "--mock",
-            error_mock,
-        ],
-    )
-    .await;
-    assert!(caught.success, "{}", caught.stderr);
-    let out = caught.json();
+    assert_eq!(
+        parsed(&out["inspectionData"]["afterResultSelector"]),
+        json!({"applicationId": "app-1", "identityVerified": true, "checks": {}, "reasons": []})
+    );
+    // 4. The mocked error, caught.
+    let out = json(3);
     assert_eq!(out["status"], "CAUGHT_ERROR");
     assert_eq!(out["nextState"], "Publish declined invalid application");
     assert_eq!(out["error"], "InvalidApplication");
+    assert_eq!(
+        parsed(&out["output"])["error"],
+        json!({"Error": "InvalidApplication", "Cause": "customerName is missing"})
+    );
+    // Mocks call nothing.
     assert!(h.lambda.calls().is_empty());
     let _ = std::fs::remove_dir_all(dir);
 }
