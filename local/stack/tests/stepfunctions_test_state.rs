@@ -611,6 +611,36 @@ async fn the_aws_cli_needs_the_host_prefix_turned_off() {
     assert_eq!(plain.json()["status"], "SUCCEEDED");
 }
 
+#[tokio::test]
+async fn a_sync_prefixed_host_is_served_like_the_host_it_prefixes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let h = Harness::kyc(&[]).await;
+    let addr = h.server.as_ref().unwrap().local_addr;
+    let body = json!({"definition": r#"{"Type": "Pass", "End": true}"#}).to_string();
+    for (host, served) in [
+        (format!("sync-localhost:{}", addr.port()), true),
+        (format!("sync-127.0.0.1:{}", addr.port()), true),
+        (format!("sync-evil.example:{}", addr.port()), false),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nX-Amz-Target: AWSStepFunctions.TestState\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n{body}",
+            common::JSON_10,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        let status_line = answer.lines().next().unwrap_or_default().to_owned();
+        if served {
+            assert!(status_line.contains(" 200 "), "{host}: {answer}");
+            assert!(answer.contains("SUCCEEDED"), "{host}: {answer}");
+        } else {
+            assert!(status_line.contains(" 403 "), "{host}: {answer}");
+        }
+    }
+}
+
 /// The shell commands of README "Unit-testing a state with TestState", run as written (by `sh`,
 /// in a temporary directory, with the README's endpoint replaced by this server's).
 fn readme_commands() -> Vec<String> {
