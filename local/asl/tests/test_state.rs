@@ -209,6 +209,8 @@ fn mocked_error_caught_gives_caught_error() {
             json!({"application": {"a": 1}, "error": {"Error": "Lambda.Unknown", "Cause": "boom"}})
         )
     );
+    // The catcher's ResultPath is the last step of the data flow.
+    assert_eq!(out.inspection.after_result_path, out.output);
     let d = out.inspection.error_details.unwrap();
     assert_eq!(d.catch_index, Some(0));
     assert_eq!(d.retry_index, None);

@@ -357,6 +357,27 @@ async fn map_and_parallel_with_mocks() {
     assert_eq!(parsed(&out["output"]), json!([{"b": 1}]));
 }
 
+#[tokio::test]
+async fn context_and_reveal_secrets() {
+    let h = Harness::kyc(&[]).await;
+    let out = ok(
+        &h,
+        json!({
+            "definition": r#"{"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f", "Payload": {"execution.$": "$$.Execution.Name", "entered.$": "$$.State.EnteredTime"}}, "End": true}"#,
+            "context": r#"{"Execution": {"Name": "given-name"}, "State": {"EnteredTime": "2026-01-01T00:00:00Z"}}"#,
+            "mock": {"result": "{}"},
+            "revealSecrets": true,
+            "inspectionLevel": "DEBUG"
+        }),
+    )
+    .await;
+    assert_eq!(out["status"], "SUCCEEDED");
+    assert_eq!(
+        parsed(&out["inspectionData"]["afterParameters"])["Payload"],
+        json!({"execution": "given-name", "entered": "2026-01-01T00:00:00Z"})
+    );
+}
+
 // ----- real integrations ------------------------------------------------------------------------
 
 #[tokio::test]
@@ -526,6 +547,26 @@ async fn refused_requests() {
             json!({"definition": pass, "variables": "[1]"}),
             "ValidationException",
             "variables",
+        ),
+        (
+            json!({"definition": task, "mock": {"result": format!("\"{}\"", "x".repeat(262_145))}}),
+            "ValidationException",
+            "mock.result",
+        ),
+        (
+            json!({"definition": pass, "variables": format!("{{\"v\": \"{}\"}}", "x".repeat(262_145))}),
+            "ValidationException",
+            "variables",
+        ),
+        (
+            json!({"definition": pass, "stateName": "x".repeat(81)}),
+            "ValidationException",
+            "stateName",
+        ),
+        (
+            json!({"definition": task, "mock": {"result": "{}"}, "stateConfiguration": {"mapIterationFailureCount": 1}}),
+            "ValidationException",
+            "mapIterationFailureCount",
         ),
         (
             json!({"definition": pass, "stateConfiguration": {"retrierRetryCount": -1}}),

@@ -185,7 +185,10 @@ impl Execution {
                 None => None,
             };
             let output = match apply_result_path(&c.result_path, &frame.input, error_output) {
-                Ok(v) => v,
+                Ok(v) => {
+                    self.inspect(|i| i.after_result_path = Some(v.clone()));
+                    v
+                }
                 Err(path) => {
                     return Flow::Finished(Err(StateError::new(
                         errors::RESULT_PATH_MATCH_FAILURE,
