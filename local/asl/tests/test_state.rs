@@ -467,3 +467,20 @@ fn payload_limit_applies_to_mocked_results() {
     assert_eq!(out.status, TestStatus::Failed);
     assert_eq!(out.error.as_deref(), Some("States.DataLimitExceeded"));
 }
+
+#[test]
+fn a_map_whose_item_selector_multiplies_the_input_stops_at_the_payload_quota() {
+    // 20,000 items, each selecting the whole 200 KB input: 4 GB if built; TestState stops at
+    // 256 KiB of iteration inputs (the size of the `afterItemSelector` text it answers).
+    let input = json!({"xs": vec![0; 20_000], "pad": "x".repeat(200_000)});
+    let started = std::time::Instant::now();
+    let out = run(TestStateInput::new(
+        r#"{"Type": "Map", "ItemsPath": "$.xs", "ItemSelector": {"all.$": "$"},
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true}"#,
+    )
+    .with_input(input)
+    .with_mock(Mock::Result(json!([]))));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(out.status, TestStatus::Failed);
+    assert_eq!(out.error.as_deref(), Some("States.DataLimitExceeded"));
+}

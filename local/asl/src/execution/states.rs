@@ -481,7 +481,19 @@ impl Execution {
                 };
                 let mut inputs = VecDeque::with_capacity(items.len());
                 let selector = jspec.and_then(|j| j.item_selector.as_ref());
+                // TestState answers the iterations' inputs as one `afterItemSelector` text, a
+                // `SensitiveData` of at most 256 KiB: a probed Map stops building them beyond that.
+                let probed = self.probed(frame);
+                let mut selected_bytes = 0usize;
                 for (i, item) in items.into_iter().enumerate() {
+                    if probed {
+                        if selected_bytes > MAX_PAYLOAD_BYTES {
+                            return self.handle_error(frame, state, data_limit(&state.name), now);
+                        }
+                        if let Some((_, last)) = inputs.back() {
+                            selected_bytes += payload_size(last);
+                        }
+                    }
                     if let Some(q) = selector {
                         let extra = json!({"Item": {"Index": i, "Value": item}});
                         match self.eval_query(
@@ -517,7 +529,13 @@ impl Execution {
                     inputs.push_back((i as u64, input));
                 }
                 let n = inputs.len();
-                if self.probed(frame) {
+                if probed
+                    && selected_bytes + inputs.back().map_or(0, |(_, v)| payload_size(v))
+                        > MAX_PAYLOAD_BYTES
+                {
+                    return self.handle_error(frame, state, data_limit(&state.name), now);
+                }
+                if probed {
                     let selected: Vec<Value> = inputs.iter().map(|(_, v)| v.clone()).collect();
                     let has_selector = selector.is_some() || spec.item_selector.is_some();
                     self.inspect(|i| {
