@@ -424,6 +424,27 @@ impl Definition {
         Definition::from_value(value)
     }
 
+    /// Every diagnostic of a definition, the warnings (NO_DOLLAR, PASS_RESULT_IS_STATIC) of an
+    /// invalid one included: ValidateStateMachineDefinition reports both. Errors come first.
+    pub fn diagnose(json: &str) -> Vec<Diagnostic> {
+        let value = match serde_json::from_str::<Value>(json) {
+            Ok(v) if !json.trim().is_empty() => v,
+            _ => {
+                return Definition::parse(json)
+                    .err()
+                    .map(|e| e.diagnostics)
+                    .unwrap_or_default();
+            }
+        };
+        let mut v = Validator::default();
+        let parsed = v.definition(&value);
+        if v.diags.is_empty() && parsed.is_none() {
+            v.schema("Invalid State Machine Definition", None);
+        }
+        v.diags.extend(v.warnings);
+        v.diags
+    }
+
     /// Validates an already-parsed JSON definition.
     pub fn from_value(value: Value) -> Result<Definition, InvalidDefinition> {
         let mut v = Validator::default();

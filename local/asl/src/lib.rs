@@ -8,6 +8,8 @@
 //! - [`driver::Driver`] runs an execution end to end over a [`driver::TaskRunner`] and a
 //!   [`driver::Clock`] (a [`driver::ManualClock`] makes waits and timeouts instant in tests).
 //! - [`history::HistoryEvent`] serializes to `GetExecutionHistory`'s JSON.
+//! - [`test_state::TestRun`] runs one state on its own, as the `TestState` API does (status,
+//!   next state, inspection data, mocks, Retry / Catch verdicts).
 //!
 //! Both query languages are implemented: JSONPath (the default) and JSONata
 //! (`"QueryLanguage": "JSONata"` at the top level or per state; [`jsonata`] wraps the evaluator).
@@ -24,6 +26,7 @@ pub mod jsonata;
 pub mod limits;
 pub mod path;
 pub mod template;
+pub mod test_state;
 
 pub use definition::{Definition, Diagnostic, DiagnosticCode, InvalidDefinition, Severity};
 pub use errors::StateError;

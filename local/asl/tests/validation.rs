@@ -1079,3 +1079,37 @@ fn clean_definition_has_no_warnings() {
     .unwrap();
     assert!(d.warnings.is_empty());
 }
+
+#[test]
+fn diagnose_reports_warnings_of_an_invalid_definition_after_its_errors() {
+    let text = serde_json::json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Parameters": {"x": "$.y"}, "Next": "Nowhere"}
+    }})
+    .to_string();
+    let all = asl::Definition::diagnose(&text);
+    let codes: Vec<(&str, asl::Severity)> =
+        all.iter().map(|d| (d.code.as_str(), d.severity)).collect();
+    assert_eq!(
+        codes,
+        [
+            ("MISSING_TRANSITION_TARGET", asl::Severity::Error),
+            ("MISSING_END_STATE", asl::Severity::Error),
+            ("NO_DOLLAR", asl::Severity::Warning),
+        ]
+    );
+    // The same errors as parse, in the same order.
+    let parsed = asl::Definition::parse(&text).unwrap_err().diagnostics;
+    assert_eq!(parsed[..], all[..2]);
+    assert_eq!(
+        asl::Definition::diagnose("")[0].code.as_str(),
+        "MISSING_DESCRIPTION"
+    );
+    assert_eq!(
+        asl::Definition::diagnose("{")[0].code.as_str(),
+        "INVALID_JSON_DESCRIPTION"
+    );
+    assert!(
+        asl::Definition::diagnose(r#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}"#)
+            .is_empty()
+    );
+}

@@ -652,7 +652,11 @@ async fn execution_logs_follow_the_template_logging_configuration() {
     for r in &assigning {
         assert!(r["details"].get("assignedVariables").is_none(), "{r}");
     }
-    assert!(history.iter().any(|e| e.to_string().contains("\"assignedVariables\"")));
+    assert!(
+        history
+            .iter()
+            .any(|e| e.to_string().contains("\"assignedVariables\""))
+    );
     let stream = out["events"][0]["logStreamName"].as_str().unwrap();
     assert!(
         stream.starts_with("states/kyc-onboarding/2026-01-01-00-00/"),

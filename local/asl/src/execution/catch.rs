@@ -70,6 +70,9 @@ impl Execution {
                 assigned_variables_details: details_assigned,
             })),
         );
+        if self.probed(frame) {
+            return Ok(self.probe_exit(frame, output, next));
+        }
         match next {
             Some(n) => {
                 frame.state = n;
@@ -115,6 +118,19 @@ impl Execution {
                     delay *= rnd;
                 }
                 let delay_ms = (delay * 1000.0).clamp(0.0, 1.0e15) as i64;
+                if self.probed(frame) {
+                    // TestState does not retry: it reports the retrier and its back-off.
+                    let backoff = (delay_ms / 1000).unsigned_abs();
+                    if let Some(p) = self.probe_mut() {
+                        p.seen.error_details = Some(InspectionErrorDetails {
+                            retry_index: Some(i),
+                            retry_backoff_interval_seconds: Some(backoff),
+                            catch_index: None,
+                        });
+                        p.exit = Some(ProbeExit::Retriable { error: err.clone() });
+                    }
+                    return Flow::Finished(Err(err));
+                }
                 if let Some(c) = frame.retry_counts.get_mut(i) {
                     *c += 1;
                 }
@@ -132,6 +148,13 @@ impl Execution {
                 continue;
             }
             let error_output = err.to_output();
+            if let Some(p) = self.probe_mut() {
+                p.seen.error_details = Some(InspectionErrorDetails {
+                    catch_index: Some(ci),
+                    ..InspectionErrorDetails::default()
+                });
+                p.caught = Some(err.clone());
+            }
             if let Some(spec) = state.jsonata.as_deref() {
                 // JSONata catcher: `Assign` and `Output` read `$states.errorOutput`; without
                 // `Output` the error output is the state's output.
@@ -186,7 +209,10 @@ impl Execution {
                 None => None,
             };
             let output = match apply_result_path(&c.result_path, &frame.input, error_output) {
-                Ok(v) => v,
+                Ok(v) => {
+                    self.inspect(|i| i.after_result_path = Some(v.clone()));
+                    v
+                }
                 Err(path) => {
                     return Flow::Finished(Err(StateError::new(
                         errors::RESULT_PATH_MATCH_FAILURE,

@@ -35,8 +35,12 @@ mod catch;
 mod distributed;
 mod frames;
 mod payload;
+mod probe;
 mod query;
 mod states;
+
+pub use probe::{Inspection, InspectionErrorDetails};
+pub(crate) use probe::{Probe, ProbeExit, seed_variables};
 
 /// Step Functions' payload quota: 256 KiB for state input / output and task results.
 pub const MAX_PAYLOAD_BYTES: usize = 262_144;
@@ -386,6 +390,9 @@ pub struct Execution {
     /// Set while the engine works on a frame of a Distributed Map's child execution: its events
     /// belong to the child's own history, not to this one, so they are not recorded.
     quiet: bool,
+    /// Set only by [`crate::test_state`]: records the data flow of the one state it runs and
+    /// stops at that state's end (its transition, retry or failure). Never persisted.
+    probe: Option<Box<Probe>>,
 }
 
 /// Result of running a frame for a while.
@@ -489,6 +496,7 @@ impl Execution {
             turn_bytes: 0,
             evaluation_failed: None,
             quiet: false,
+            probe: None,
             st: ExecutionState {
                 input: input.clone(),
                 start_time: now,
@@ -535,6 +543,7 @@ impl Execution {
             turn_bytes: 0,
             evaluation_failed: None,
             quiet: false,
+            probe: None,
         }
     }
 

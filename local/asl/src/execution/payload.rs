@@ -65,6 +65,7 @@ impl Execution {
         if let (Some((k, v)), Value::Object(m)) = (extra, &mut ctx) {
             m.insert(k.to_string(), v);
         }
+        self.probe_context(&mut ctx);
         ctx
     }
 
@@ -139,6 +140,9 @@ impl Execution {
             },
             None => result,
         };
+        if state.result_selector.is_some() {
+            self.inspect(|i| i.after_result_selector = Some(selected.clone()));
+        }
         let assigned = match &state.assign {
             Some(t) => match self.eval_template(frame, state, t, &selected, None) {
                 Ok(v) => Some(v),
@@ -177,7 +181,10 @@ impl Execution {
             }
         };
         let combined = match combined {
-            Ok(v) => v,
+            Ok(v) => {
+                self.inspect(|i| i.after_result_path = Some(v.clone()));
+                v
+            }
             Err(path) => {
                 let e = StateError::new(
                     errors::RESULT_PATH_MATCH_FAILURE,

@@ -21,6 +21,13 @@ impl Execution {
                 frame.entered_time = now;
                 frame.retry_counts = vec![0; state.retry.len()];
                 frame.retry_total = 0;
+                if self.probed(frame)
+                    && let Some(n) = self.probe().map(|p| p.retrier_retry_count)
+                {
+                    // TestState's retrierRetryCount: the retries already made.
+                    frame.retry_counts = vec![n; state.retry.len()];
+                    frame.retry_total = n;
+                }
                 let ty = entered_type(&state.kind);
                 let id = self.emit(
                     now,
@@ -46,6 +53,7 @@ impl Execution {
                 outcome: Some(o), ..
             } => match o {
                 TaskOutcome::Succeeded(result) => {
+                    self.inspect(|i| i.result = Some(result.clone()));
                     if limits::depth(&result) > MAX_VALUE_DEPTH {
                         return self.handle_error(frame, state, depth_limit(&state.name), now);
                     }
@@ -123,6 +131,9 @@ impl Execution {
             Ok(v) => v,
             Err(e) => return self.handle_error(frame, state, e, now),
         };
+        if state.jsonata.is_none() {
+            self.inspect(|i| i.after_input_path = Some(effective.clone()));
+        }
         match &state.kind {
             StateKind::Pass { .. } if state.jsonata.is_some() => {
                 self.finish_jsonata(frame, state, None, None, now)
@@ -218,11 +229,20 @@ impl Execution {
             StateKind::Pass { result } => {
                 let r = match (result, &state.parameters) {
                     (Some(r), _) => Ok(r.clone()),
-                    (None, Some(t)) => self.eval_template(frame, state, t, &effective, None),
+                    (None, Some(t)) => {
+                        let r = self.eval_template(frame, state, t, &effective, None);
+                        if let Ok(v) = &r {
+                            self.inspect(|i| i.after_parameters = Some(v.clone()));
+                        }
+                        r
+                    }
                     (None, None) => Ok(effective),
                 };
                 match r {
-                    Ok(v) => self.finish_with_result(frame, state, v, now),
+                    Ok(v) => {
+                        self.inspect(|i| i.result = Some(v.clone()));
+                        self.finish_with_result(frame, state, v, now)
+                    }
                     Err(e) => self.handle_error(frame, state, e, now),
                 }
             }
@@ -356,8 +376,26 @@ impl Execution {
                     }
                     (None, None) => effective,
                 };
+                match (arguments, &state.parameters) {
+                    (Some(_), _) => {
+                        self.inspect(|i| i.after_arguments = Some(branch_input.clone()))
+                    }
+                    (None, Some(_)) => {
+                        self.inspect(|i| i.after_parameters = Some(branch_input.clone()))
+                    }
+                    (None, None) => {}
+                }
                 let started =
                     self.emit(now, EventType::ParallelStateStarted, frame.last_event, None);
+                if let Some(mocked) = self.take_children_mock() {
+                    return self.finish_mocked(
+                        frame,
+                        state,
+                        EventType::ParallelStateSucceeded,
+                        mocked,
+                        now,
+                    );
+                }
                 frame.last_event = started;
                 let mut running = BTreeSet::new();
                 for (b, branch) in branches.iter().enumerate() {
@@ -416,6 +454,9 @@ impl Execution {
                         }
                     },
                 };
+                if spec.items_path.is_some() && jspec.is_none() {
+                    self.inspect(|i| i.after_items_path = Some(items.clone()));
+                }
                 let Value::Array(items) = items else {
                     let e = runtime(
                         state,
@@ -463,7 +504,19 @@ impl Execution {
                 };
                 let mut inputs = VecDeque::with_capacity(items.len());
                 let selector = jspec.and_then(|j| j.item_selector.as_ref());
+                // TestState answers the iterations' inputs as one `afterItemSelector` text, a
+                // `SensitiveData` of at most 256 KiB: a probed Map stops building them beyond that.
+                let probed = self.probed(frame);
+                let mut selected_bytes = 0usize;
                 for (i, item) in items.into_iter().enumerate() {
+                    if probed {
+                        if selected_bytes > MAX_PAYLOAD_BYTES {
+                            return self.handle_error(frame, state, data_limit(&state.name), now);
+                        }
+                        if let Some((_, last)) = inputs.back() {
+                            selected_bytes += payload_size(last);
+                        }
+                    }
                     if let Some(q) = selector {
                         let extra = json!({"Item": {"Index": i, "Value": item}});
                         match self.eval_query(
@@ -513,6 +566,22 @@ impl Execution {
                     );
                 }
                 let n = inputs.len();
+                if probed
+                    && selected_bytes + inputs.back().map_or(0, |(_, v)| payload_size(v))
+                        > MAX_PAYLOAD_BYTES
+                {
+                    return self.handle_error(frame, state, data_limit(&state.name), now);
+                }
+                if probed {
+                    let selected: Vec<Value> = inputs.iter().map(|(_, v)| v.clone()).collect();
+                    let has_selector = selector.is_some() || spec.item_selector.is_some();
+                    self.inspect(|i| {
+                        if has_selector {
+                            i.after_item_selector = Some(Value::Array(selected));
+                        }
+                        i.max_concurrency = Some(max_concurrency as u64);
+                    });
+                }
                 frame.last_event = self.emit(
                     now,
                     EventType::MapStateStarted,
@@ -521,6 +590,15 @@ impl Execution {
                         length: n as u64,
                     })),
                 );
+                if let Some(mocked) = self.take_children_mock() {
+                    return self.finish_mocked(
+                        frame,
+                        state,
+                        EventType::MapStateSucceeded,
+                        mocked,
+                        now,
+                    );
+                }
                 if n == 0 {
                     frame.last_event =
                         self.emit(now, EventType::MapStateSucceeded, frame.last_event, None);
@@ -556,6 +634,26 @@ impl Execution {
                 }
                 Flow::Blocked
             }
+        }
+    }
+
+    /// A probed Map / Parallel state with a mocked outcome: the mocked result goes through the
+    /// state's result processing, the mocked error through its Retry / Catch.
+    fn finish_mocked(
+        &mut self,
+        frame: &mut Frame,
+        state: &State,
+        succeeded: EventType,
+        mocked: Result<Value, StateError>,
+        now: DateTime<Utc>,
+    ) -> Flow {
+        match mocked {
+            Ok(result) => {
+                frame.last_event = self.emit(now, succeeded, frame.last_event, None);
+                self.inspect(|i| i.result = Some(result.clone()));
+                self.finish_with_result(frame, state, result, now)
+            }
+            Err(e) => self.handle_error(frame, state, e, now),
         }
     }
 
@@ -626,6 +724,10 @@ impl Execution {
                 Err(e) => return self.handle_error(frame, state, e, now),
             },
         };
+        if state.jsonata.is_none() && self.probe().is_some() {
+            let v = effective.clone();
+            self.inspect(|i| i.after_input_path = Some(v));
+        }
         let integration = Integration::of(&task.resource);
         let wants_token = matches!(
             integration,
@@ -676,6 +778,7 @@ impl Execution {
             frame.input = input;
             match r {
                 Ok(v) => {
+                    self.inspect(|i| i.after_arguments = Some(v.clone()));
                     return self.dispatch_task(
                         fid,
                         frame,
@@ -698,7 +801,10 @@ impl Execution {
             Some(t) => {
                 let extra = Some(("Task", json!({ "Token": token })));
                 match self.eval_template(frame, state, t, effective, extra) {
-                    Ok(v) => v,
+                    Ok(v) => {
+                        self.inspect(|i| i.after_parameters = Some(v.clone()));
+                        v
+                    }
                     Err(e) => return self.handle_error(frame, state, e, now),
                 }
             }

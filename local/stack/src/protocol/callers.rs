@@ -2,7 +2,8 @@
 //! on this machine, and only the web pages the user allows:
 //!
 //! - **Host**: a loopback name (`localhost`, `*.localhost`, `127.0.0.0/8`, `::1`), the address the
-//!   stack is bound to, or a name given with `--allowed-host`. Anything else is refused: a web page
+//!   stack is bound to, or a name given with `--allowed-host`, each also with the `sync-` prefix
+//!   the SDKs put in front of the host for TestState and StartSyncExecution. Anything else is refused: a web page
 //!   that rebinds its own DNS name to 127.0.0.1 still sends its own name as Host, so it cannot read
 //!   execution histories or complete reviews through the victim's browser.
 //! - **Origin**: a request from a web page carries `Origin`; it is served only when that origin was
@@ -39,6 +40,13 @@ impl CallerPolicy {
     /// Whether `host` (a Host header value, with or without port) may be served.
     pub fn host_allowed(&self, host: &str) -> bool {
         let name = host_name(host).to_ascii_lowercase();
+        // The SDKs send TestState and StartSyncExecution to `sync-<endpoint host>` (the
+        // operations' `hostPrefix`): a name the user made resolve (`sync-localhost` in
+        // /etc/hosts) is served like the name it prefixes.
+        let name = match name.strip_prefix("sync-") {
+            Some(rest) if !rest.is_empty() => rest.to_owned(),
+            _ => name,
+        };
         if name == "localhost" || name.ends_with(".localhost") {
             return true;
         }
@@ -212,6 +220,9 @@ mod tests {
             "::1",
             "app.test:4566",
             "APP.test",
+            "sync-localhost:4566",
+            "sync-127.0.0.1:4566",
+            "sync-app.test",
         ] {
             assert!(p.host_allowed(ok), "{ok}");
         }
@@ -222,6 +233,8 @@ mod tests {
             "10.0.0.1:4566",
             "[2001:db8::1]:4566",
             "app.test.evil",
+            "sync-evil.example",
+            "sync-",
             "",
         ] {
             assert!(!p.host_allowed(refused), "{refused}");

@@ -30,14 +30,30 @@ fn failed(error: impl Into<String>, cause: impl Into<String>) -> Outcome {
     })
 }
 
-/// Runs one task.
+/// Runs one task of an execution, with its state machine's role.
 pub(super) async fn run(
     svc: &StepFunctionsService,
     task: &TaskRequest,
     execution_arn: &str,
     state_machine_arn: &str,
 ) -> Outcome {
-    if let Some(denied) = permission_denied(svc, task, state_machine_arn) {
+    let role = svc
+        .stack
+        .permissions
+        .state_machine_role(state_machine_arn)
+        .map(str::to_owned);
+    run_as(svc, task, execution_arn, state_machine_arn, role.as_deref()).await
+}
+
+/// Runs one task with `role` (TestState names its role itself); `None`: no role to evaluate.
+pub(super) async fn run_as(
+    svc: &StepFunctionsService,
+    task: &TaskRequest,
+    execution_arn: &str,
+    state_machine_arn: &str,
+    role: Option<&str>,
+) -> Outcome {
+    if let Some(denied) = permission_denied(svc, task, role) {
         return denied;
     }
     match &task.integration {
@@ -136,13 +152,13 @@ async fn queue_activity_task(
 fn permission_denied(
     svc: &StepFunctionsService,
     task: &TaskRequest,
-    state_machine_arn: &str,
+    role: Option<&str>,
 ) -> Option<Outcome> {
     let plane = &svc.stack.permissions;
     if plane.mode() == crate::permissions::IamMode::Off {
         return None;
     }
-    let role = plane.state_machine_role(state_machine_arn)?.to_owned();
+    let role = role?.to_owned();
     let (region, account) = (&svc.stack.region, &svc.stack.account_id);
     use crate::permissions::arns;
     let calls: Vec<(&str, String, String)> = match &task.integration {

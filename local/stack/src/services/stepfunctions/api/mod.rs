@@ -1,7 +1,8 @@
 //! The operations of Step Functions, one type each ([`crate::protocol::operation::Operation`]):
 //! `state_machines.rs` (create, describe, list, update, delete, validate), `activities.rs`
 //! (create, describe, list, delete, GetActivityTask), `tags.rs` (tag, untag, list tags of either),
-//! `executions.rs` (start, describe, list, history, stop), `callbacks.rs` (SendTask*). This
+//! `executions.rs` (start, describe, list, history, stop), `callbacks.rs` (SendTask*),
+//! `test_state.rs` (TestState). This
 //! module holds what they share: the service's error vocabulary, names and ARNs, loading records,
 //! and the one registry from operation name to operation.
 
@@ -10,6 +11,7 @@ mod callbacks;
 mod executions;
 mod state_machines;
 mod tags;
+mod test_state;
 
 use std::sync::{Arc, LazyLock};
 
@@ -45,6 +47,7 @@ static OPERATIONS: LazyLock<Operations<StepFunctionsService>> = LazyLock::new(||
         .with::<state_machines::UpdateStateMachine>()
         .with::<state_machines::DeleteStateMachine>()
         .with::<state_machines::ValidateStateMachineDefinition>()
+        .with::<test_state::TestState>()
         .with::<tags::ListTagsForResource>()
         .with::<tags::TagResource>()
         .with::<tags::UntagResource>()
