@@ -81,11 +81,16 @@ async fn kyc_definition(h: &Harness) -> (String, String) {
     )
 }
 
+/// The workflow variables of the KYC definition (JSONata) once the identity is checked: what
+/// "Route application" and "Check identity" assign.
 fn application() -> Value {
     json!({
         "applicationId": "app-1",
         "application": {"customerName": "Ann", "customerAddress": "1 Road", "scenario": "approve"},
-        "identity": {"identityVerified": true, "checks": {}, "reasons": []}
+        "identity": {"identityVerified": true, "checks": {}, "reasons": []},
+        "risk": null,
+        "review": null,
+        "reviews": {"invalid": 0, "lastProblem": null}
     })
 }
 
@@ -140,19 +145,24 @@ async fn a_pass_state_at_each_inspection_level() {
 async fn the_kyc_choice_state_names_the_next_state() {
     let h = Harness::kyc(&[]).await;
     let (definition, _) = kyc_definition(&h).await;
-    let mut input = application();
+    // The Choice reads the workflow variable $identity (TestState's `variables`); a Choice passes
+    // its input on.
+    let mut variables = application();
+    let input = json!({"Entries": [{"EventId": "e-1"}], "FailedEntryCount": 0});
     let verified = ok(
         &h,
-        json!({"definition": definition, "stateName": "Identity verified?", "input": input.to_string()}),
+        json!({"definition": definition, "stateName": "Identity verified?", "input": input.to_string(),
+               "variables": variables.to_string()}),
     )
     .await;
     assert_eq!(verified["status"], "SUCCEEDED");
     assert_eq!(verified["nextState"], "Assess risk");
     assert_eq!(parsed(&verified["output"]), input);
-    input["identity"]["identityVerified"] = json!(false);
+    variables["identity"]["identityVerified"] = json!(false);
     let declined = ok(
         &h,
-        json!({"definition": definition, "stateName": "Identity verified?", "input": input.to_string()}),
+        json!({"definition": definition, "stateName": "Identity verified?", "input": input.to_string(),
+               "variables": variables.to_string()}),
     )
     .await;
     assert_eq!(declined["nextState"], "Publish declined by identity");
@@ -162,16 +172,19 @@ async fn the_kyc_choice_state_names_the_next_state() {
 async fn check_identity_with_mocks_every_status() {
     let h = Harness::kyc(&[]).await;
     let (definition, _) = kyc_definition(&h).await;
-    let input =
-        json!({"applicationId": "app-1", "application": {"customerName": "Ann"}}).to_string();
-    let base = json!({"definition": definition, "stateName": "Check identity", "input": input, "inspectionLevel": "DEBUG"});
+    // What "Route application" assigned before.
+    let variables = json!({"applicationId": "app-1", "application": {"customerName": "Ann"},
+        "identity": null, "risk": null, "review": null, "reviews": {"invalid": 0, "lastProblem": null}});
+    let base = json!({"definition": definition, "stateName": "Check identity", "input": "{}",
+        "variables": variables.to_string(), "inspectionLevel": "DEBUG"});
     let with = |mock: Value| {
         let mut r = base.clone();
         r["mock"] = mock;
         r
     };
 
-    // SUCCEEDED: the mocked Lambda response goes through ResultSelector and ResultPath.
+    // SUCCEEDED: the mocked Lambda response is the state's output, and Assign takes $identity
+    // from it.
     let out = ok(
         &h,
         with(json!({"result": identity_payload(true).to_string()})),
@@ -179,20 +192,17 @@ async fn check_identity_with_mocks_every_status() {
     .await;
     assert_eq!(out["status"], "SUCCEEDED");
     assert_eq!(out["nextState"], "Publish identity check completed");
-    let output = parsed(&out["output"]);
-    assert_eq!(output["identity"]["identityVerified"], true);
-    assert_eq!(output["applicationId"], "app-1");
+    assert_eq!(parsed(&out["output"]), identity_payload(true));
     let i = &out["inspectionData"];
     assert_eq!(
-        parsed(&i["afterParameters"])["Payload"],
+        parsed(&i["afterArguments"])["Payload"],
         json!({"applicationId": "app-1", "application": {"customerName": "Ann"}})
     );
     assert_eq!(parsed(&i["result"]), identity_payload(true));
     assert_eq!(
-        parsed(&i["afterResultSelector"]),
+        parsed(&i["variables"])["identity"],
         json!({"applicationId": "app-1", "identityVerified": true, "checks": {"document": "VALID"}, "reasons": []})
     );
-    assert_eq!(parsed(&i["afterResultPath"]), output);
     // No Lambda was called.
     assert!(h.lambda.calls().is_empty());
 
@@ -206,10 +216,10 @@ async fn check_identity_with_mocks_every_status() {
     assert_eq!(out["nextState"], "Publish declined invalid application");
     assert_eq!(out["error"], "InvalidApplication");
     assert_eq!(out["cause"], "customerName is missing");
-    assert_eq!(
-        parsed(&out["output"])["error"],
-        json!({"Error": "InvalidApplication", "Cause": "customerName is missing"})
-    );
+    // A JSONata catcher without Output passes the error output on; its Assign keeps it in $error.
+    let error = json!({"Error": "InvalidApplication", "Cause": "customerName is missing"});
+    assert_eq!(parsed(&out["output"]), error);
+    assert_eq!(parsed(&out["inspectionData"]["variables"])["error"], error);
     assert_eq!(
         out["inspectionData"]["errorDetails"],
         json!({"catchIndex": 0})
@@ -236,7 +246,7 @@ async fn check_identity_with_mocks_every_status() {
     r["stateConfiguration"] = json!({"retrierRetryCount": 3});
     let out = ok(&h, r).await;
     assert_eq!(out["status"], "CAUGHT_ERROR");
-    assert_eq!(out["nextState"], "Describe failure");
+    assert_eq!(out["nextState"], "Publish processing failed");
     assert_eq!(
         out["inspectionData"]["errorDetails"],
         json!({"catchIndex": 1})
@@ -384,24 +394,29 @@ async fn context_and_reveal_secrets() {
 async fn without_a_mock_the_task_really_runs() {
     let h = Harness::kyc(&[]).await;
     let (definition, role) = kyc_definition(&h).await;
-    let input = json!({"applicationId": "app-9", "application": {"customerName": "Ann", "scenario": "approve"}});
+    let mut variables = application();
+    variables["applicationId"] = json!("app-9");
     let out = ok(
         &h,
-        json!({"definition": definition, "stateName": "Check identity", "roleArn": role, "input": input.to_string()}),
+        json!({"definition": definition, "stateName": "Check identity", "roleArn": role, "input": "{}",
+               "variables": variables.to_string()}),
     )
     .await;
     assert_eq!(out["status"], "SUCCEEDED", "{out}");
-    assert_eq!(parsed(&out["output"])["identity"]["identityVerified"], true);
+    assert_eq!(parsed(&out["output"])["Payload"]["identityVerified"], true);
     let calls = h.lambda.calls();
     assert_eq!(calls.len(), 1);
     assert!(calls[0].0.ends_with(":kyc-identity-check"));
     assert_eq!(calls[0].1["applicationId"], "app-9");
 
     // A function error is caught like in an execution.
-    let invalid = json!({"applicationId": "app-10", "application": {"scenario": "invalid"}});
+    let mut invalid = application();
+    invalid["applicationId"] = json!("app-10");
+    invalid["application"] = json!({"scenario": "invalid"});
     let out = ok(
         &h,
-        json!({"definition": definition, "stateName": "Check identity", "roleArn": role, "input": invalid.to_string()}),
+        json!({"definition": definition, "stateName": "Check identity", "roleArn": role, "input": "{}",
+               "variables": invalid.to_string()}),
     )
     .await;
     assert_eq!(out["status"], "CAUGHT_ERROR");
@@ -413,7 +428,8 @@ async fn without_a_mock_the_task_really_runs() {
     identity["applicationId"] = json!("app-11");
     let out = ok(
         &h,
-        json!({"definition": definition, "stateName": "Publish identity check completed", "roleArn": role, "input": identity.to_string()}),
+        json!({"definition": definition, "stateName": "Publish identity check completed", "roleArn": role, "input": "{}",
+               "variables": identity.to_string()}),
     )
     .await;
     assert_eq!(out["status"], "SUCCEEDED", "{out}");
@@ -424,7 +440,8 @@ async fn without_a_mock_the_task_really_runs() {
     // Without a mock a task needs the role it runs with.
     let e = err(
         &h,
-        json!({"definition": definition, "stateName": "Check identity", "input": input.to_string()}),
+        json!({"definition": definition, "stateName": "Check identity", "input": "{}",
+               "variables": variables.to_string()}),
     )
     .await;
     assert_eq!(e.code, "ValidationException");
@@ -437,7 +454,8 @@ async fn the_permission_plane_checks_the_role() {
     let (definition, role) = kyc_definition(&h).await;
     let out = ok(
         &h,
-        json!({"definition": definition, "stateName": "Assess risk", "roleArn": role, "input": application().to_string()}),
+        json!({"definition": definition, "stateName": "Assess risk", "roleArn": role, "input": "{}",
+               "variables": application().to_string()}),
     )
     .await;
     // Denied as Lambda reports it; that error is in the state's second retrier.
@@ -453,7 +471,8 @@ async fn the_permission_plane_checks_the_role() {
     // The identity check is allowed.
     let out = ok(
         &h,
-        json!({"definition": definition, "stateName": "Check identity", "roleArn": role, "input": application().to_string()}),
+        json!({"definition": definition, "stateName": "Check identity", "roleArn": role, "input": "{}",
+               "variables": application().to_string()}),
     )
     .await;
     assert_eq!(out["status"], "SUCCEEDED", "{out}");
@@ -771,9 +790,12 @@ async fn the_readme_test_state_commands() {
     let out = json(2);
     assert_eq!(out["status"], "SUCCEEDED");
     assert_eq!(out["nextState"], "Publish identity check completed");
-    assert_eq!(parsed(&out["output"])["identity"]["identityVerified"], true);
     assert_eq!(
-        parsed(&out["inspectionData"]["afterResultSelector"]),
+        parsed(&out["inspectionData"]["afterArguments"])["Payload"],
+        json!({"applicationId": "app-1", "application": {"customerName": "Ann"}})
+    );
+    assert_eq!(
+        parsed(&out["inspectionData"]["variables"])["identity"],
         json!({"applicationId": "app-1", "identityVerified": true, "checks": {}, "reasons": []})
     );
     // 4. The mocked error, caught.
@@ -782,7 +804,7 @@ async fn the_readme_test_state_commands() {
     assert_eq!(out["nextState"], "Publish declined invalid application");
     assert_eq!(out["error"], "InvalidApplication");
     assert_eq!(
-        parsed(&out["output"])["error"],
+        parsed(&out["output"]),
         json!({"Error": "InvalidApplication", "Cause": "customerName is missing"})
     );
     // Mocks call nothing.
@@ -850,7 +872,8 @@ async fn the_rust_sdk_tests_a_state() {
         .test_state()
         .definition(&definition)
         .state_name("Check identity")
-        .input(r#"{"applicationId": "app-1", "application": {}}"#)
+        .input("{}")
+        .variables(application().to_string())
         .mock(
             MockInput::builder()
                 .error_output(
@@ -878,7 +901,8 @@ async fn the_rust_sdk_tests_a_state() {
         .test_state()
         .definition(&definition)
         .state_name("Identity verified?")
-        .input(application().to_string())
+        .input("{}")
+        .variables(application().to_string())
         .send()
         .await
         .unwrap();
