@@ -1,15 +1,18 @@
 //! The operations of Step Functions, one type each ([`crate::protocol::operation::Operation`]):
 //! `state_machines.rs` (create, describe, list, update, delete, validate), `activities.rs`
 //! (create, describe, list, delete, GetActivityTask), `tags.rs` (tag, untag, list tags of either),
-//! `executions.rs` (start, describe, list, history, stop), `callbacks.rs` (SendTask*). This
+//! `executions.rs` (start, describe, list, history, stop), `callbacks.rs` (SendTask*),
+//! `versions.rs` (publish, list, delete versions; qualified ARNs), `aliases.rs` (aliases). This
 //! module holds what they share: the service's error vocabulary, names and ARNs, loading records,
 //! and the one registry from operation name to operation.
 
 mod activities;
+mod aliases;
 mod callbacks;
 mod executions;
 mod state_machines;
 mod tags;
+mod versions;
 
 use std::sync::{Arc, LazyLock};
 
@@ -62,6 +65,14 @@ static OPERATIONS: LazyLock<Operations<StepFunctionsService>> = LazyLock::new(||
         .with::<callbacks::SendTaskSuccess>()
         .with::<callbacks::SendTaskFailure>()
         .with::<callbacks::SendTaskHeartbeat>()
+        .with::<versions::PublishStateMachineVersion>()
+        .with::<versions::ListStateMachineVersions>()
+        .with::<versions::DeleteStateMachineVersion>()
+        .with::<aliases::CreateStateMachineAlias>()
+        .with::<aliases::DescribeStateMachineAlias>()
+        .with::<aliases::UpdateStateMachineAlias>()
+        .with::<aliases::DeleteStateMachineAlias>()
+        .with::<aliases::ListStateMachineAliases>()
 });
 
 /// Runs one operation by name.
