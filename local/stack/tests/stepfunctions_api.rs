@@ -468,7 +468,7 @@ async fn execution_history_pages_reverses_and_hides_data() {
         .await;
     assert_eq!(
         hidden["events"][0]["executionStartedEventDetails"],
-        json!({"inputDetails": {"truncated": false}, "roleArn": ROLE})
+        json!({"roleArn": ROLE})
     );
     assert!(
         hidden["events"][5]["executionSucceededEventDetails"]
