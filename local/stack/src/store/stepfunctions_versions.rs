@@ -75,7 +75,9 @@ pub fn take_version_number(conn: &Connection, state_machine_arn: &str) -> Result
 /// Inserts a version.
 pub fn insert_version(conn: &Connection, v: &VersionRecord) -> Result<(), StoreError> {
     conn.execute(
-        &format!("INSERT INTO states_versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        &format!(
+            "INSERT INTO states_versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        ),
         params![
             v.arn,
             v.state_machine_arn,
@@ -237,7 +239,10 @@ pub fn delete_alias(conn: &Connection, arn: &str) -> Result<bool, StoreError> {
 
 /// Deletes every version and alias of a state machine, and its version count (DeleteStateMachine;
 /// a machine created again under the name starts at version 1).
-pub fn delete_machine_versions(conn: &Connection, state_machine_arn: &str) -> Result<(), StoreError> {
+pub fn delete_machine_versions(
+    conn: &Connection,
+    state_machine_arn: &str,
+) -> Result<(), StoreError> {
     conn.execute(
         "DELETE FROM states_versions WHERE state_machine_arn = ?1",
         [state_machine_arn],
@@ -385,7 +390,11 @@ mod tests {
                     .collect();
                 assert_eq!(listed, [2, 1]);
                 assert!(delete_version(tx, "arn:sm:2")?);
-                assert_eq!(take_version_number(tx, "arn:sm")?, 3, "numbers are not reused");
+                assert_eq!(
+                    take_version_number(tx, "arn:sm")?,
+                    3,
+                    "numbers are not reused"
+                );
                 put_alias(
                     tx,
                     &AliasRecord {

@@ -515,7 +515,10 @@ mod tests {
     }
 
     fn taken(a: &AliasRecord, draw: u64) -> String {
-        choose_route(a, draw).unwrap().state_machine_version_arn.clone()
+        choose_route(a, draw)
+            .unwrap()
+            .state_machine_version_arn
+            .clone()
     }
 
     #[test]

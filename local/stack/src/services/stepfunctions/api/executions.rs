@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use super::versions::{self, Resolved};
 use super::{
-    ERRORS, MAX_PAYLOAD, aliases, StepFunctionsService, check_name, listing, load_execution,
+    ERRORS, MAX_PAYLOAD, StepFunctionsService, aliases, check_name, listing, load_execution,
     seconds, store_error, validation,
 };
 use crate::protocol::error::AwsError;
@@ -370,7 +370,9 @@ fn check_map_run_arn(arn: &str) -> Result<(), AwsError> {
         && parts[0] == "arn"
         && parts[2] == "states"
         && parts[5] == "mapRun"
-        && parts[6].split_once('/').is_some_and(|(m, l)| !m.is_empty() && !l.is_empty())
+        && parts[6]
+            .split_once('/')
+            .is_some_and(|(m, l)| !m.is_empty() && !l.is_empty())
         && parts[7..].iter().all(|p| !p.is_empty());
     if !well_formed {
         return Err(AwsError::client(

@@ -130,15 +130,13 @@ pub(super) enum Resolved {
 /// DescribeStateMachine document no other error for it).
 pub(super) async fn resolve(svc: &StepFunctionsService, arn: &str) -> Result<Resolved, AwsError> {
     let parsed = machine_arn(arn)?;
-    let sm = load_state_machine(svc, &parsed.base)
-        .await
-        .map_err(|e| {
-            if e.code == "StateMachineDoesNotExist" {
-                machine_does_not_exist(arn)
-            } else {
-                e
-            }
-        })?;
+    let sm = load_state_machine(svc, &parsed.base).await.map_err(|e| {
+        if e.code == "StateMachineDoesNotExist" {
+            machine_does_not_exist(arn)
+        } else {
+            e
+        }
+    })?;
     let key = arn.to_owned();
     match parsed.qualifier {
         Qualifier::None => Ok(Resolved::Machine(sm)),
@@ -480,22 +478,41 @@ mod tests {
             machine_arn(&format!("{sm}:PROD")).unwrap().qualifier,
             Qualifier::Alias("PROD".into())
         );
-        assert_eq!(machine_arn(&format!("{sm}:")).unwrap_err().code, "InvalidArn");
-        assert_eq!(machine_arn(&format!("{sm}:1:2")).unwrap_err().code, "InvalidArn");
+        assert_eq!(
+            machine_arn(&format!("{sm}:")).unwrap_err().code,
+            "InvalidArn"
+        );
+        assert_eq!(
+            machine_arn(&format!("{sm}:1:2")).unwrap_err().code,
+            "InvalidArn"
+        );
         assert_eq!(
             machine_arn(&format!("{sm}/label")).unwrap_err().code,
             "ValidationException"
         );
         assert_eq!(
-            machine_arn("arn:aws:states:us-east-1:1:activity:a:1").unwrap_err().code,
+            machine_arn("arn:aws:states:us-east-1:1:activity:a:1")
+                .unwrap_err()
+                .code,
             "InvalidArn"
         );
-        assert_eq!(version_arn(&format!("{sm}:PROD")).unwrap_err().code, "InvalidArn");
-        assert_eq!(alias_arn(&format!("{sm}:3")).unwrap_err().code, "InvalidArn");
-        assert_eq!(unqualified_arn(&format!("{sm}:3")).unwrap_err().code, "InvalidArn");
+        assert_eq!(
+            version_arn(&format!("{sm}:PROD")).unwrap_err().code,
+            "InvalidArn"
+        );
+        assert_eq!(
+            alias_arn(&format!("{sm}:3")).unwrap_err().code,
+            "InvalidArn"
+        );
+        assert_eq!(
+            unqualified_arn(&format!("{sm}:3")).unwrap_err().code,
+            "InvalidArn"
+        );
         // A version number too large for the counter is no version.
         assert_eq!(
-            machine_arn(&format!("{sm}:99999999999999999999")).unwrap_err().code,
+            machine_arn(&format!("{sm}:99999999999999999999"))
+                .unwrap_err()
+                .code,
             "InvalidArn"
         );
     }
