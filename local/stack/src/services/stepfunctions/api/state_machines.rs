@@ -15,7 +15,6 @@ use super::{
 };
 use crate::protocol::error::AwsError;
 use crate::protocol::operation::{Check, Operation, Paginator, Validate};
-use crate::store::StoreError;
 use crate::store::stepfunctions::{self as records, StateMachineRecord};
 use crate::store::stepfunctions_versions as version_records;
 
@@ -124,7 +123,6 @@ pub struct CreateStateMachineOutput {
 /// Why CreateStateMachine created nothing.
 enum CreateRefusal {
     Exists,
-    Publish(versions::PublishRefusal),
 }
 
 pub struct CreateStateMachine;
@@ -177,7 +175,7 @@ impl Operation<StepFunctionsService> for CreateStateMachine {
                         && existing.role_arn == record.role_arn
                         && existing.kind == record.kind;
                     if !same {
-                        return Ok::<_, StoreError>(Err(CreateRefusal::Exists));
+                        return Ok::<_, versions::PublishingWriteError>(Err(CreateRefusal::Exists));
                     }
                     let version = version_records::list_versions(c, &existing.arn)?
                         .into_iter()
@@ -197,7 +195,9 @@ impl Operation<StepFunctionsService> for CreateStateMachine {
                     // Version 1 of the first revision.
                     match versions::publish(c, &record, None, version_description, now)? {
                         Ok(v) => Some(v.arn),
-                        Err(refusal) => return Ok(Err(CreateRefusal::Publish(refusal))),
+                        Err(refusal) => {
+                            return Err(versions::PublishingWriteError::Refused(refusal));
+                        }
                     }
                 } else {
                     None
@@ -205,7 +205,7 @@ impl Operation<StepFunctionsService> for CreateStateMachine {
                 Ok(Ok((record.created_ms, version)))
             })
             .await
-            .map_err(store_error)?;
+            .map_err(|e| e.into_error(&arn))?;
         match outcome {
             Ok((created, version)) => Ok(CreateStateMachineOutput {
                 state_machine_arn: arn,
@@ -216,7 +216,6 @@ impl Operation<StepFunctionsService> for CreateStateMachine {
                 "StateMachineAlreadyExists",
                 format!("State Machine Already Exists: '{arn}'"),
             )),
-            Err(CreateRefusal::Publish(refusal)) => Err(refusal.into_error(&arn)),
         }
     }
 }
@@ -488,16 +487,19 @@ impl Operation<StepFunctionsService> for UpdateStateMachine {
             .write(move |c| {
                 records::upsert_state_machine(c, &sm)?;
                 if !publish {
-                    return Ok::<_, StoreError>(Ok(None));
+                    return Ok::<_, versions::PublishingWriteError>(None);
                 }
-                Ok(versions::publish(c, &sm, None, version_description, now)?.map(|v| Some(v.arn)))
+                match versions::publish(c, &sm, None, version_description, now)? {
+                    Ok(v) => Ok(Some(v.arn)),
+                    Err(refusal) => Err(versions::PublishingWriteError::Refused(refusal)),
+                }
             })
             .await
-            .map_err(store_error)?;
+            .map_err(|e| e.into_error(&arn))?;
         Ok(UpdateStateMachineOutput {
             update_date: seconds(now),
             revision_id: revision,
-            state_machine_version_arn: published.map_err(|refusal| refusal.into_error(&arn))?,
+            state_machine_version_arn: published,
         })
     }
 }

@@ -249,6 +249,29 @@ pub(super) fn publish(
     Ok(Ok(version))
 }
 
+/// A write that publishes: a refused publication rolls back what the write did before it
+/// (CreateStateMachine / UpdateStateMachine with `publish` change nothing when it is refused).
+#[derive(Debug)]
+pub(super) enum PublishingWriteError {
+    Store(StoreError),
+    Refused(PublishRefusal),
+}
+
+impl From<StoreError> for PublishingWriteError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl PublishingWriteError {
+    pub(super) fn into_error(self, state_machine_arn: &str) -> AwsError {
+        match self {
+            Self::Store(e) => store_error(e),
+            Self::Refused(refusal) => refusal.into_error(state_machine_arn),
+        }
+    }
+}
+
 /// `versionDescription` without `publish` (CreateStateMachine, UpdateStateMachine).
 pub(super) fn check_version_description(
     publish: Option<bool>,
