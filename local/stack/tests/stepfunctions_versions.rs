@@ -242,7 +242,7 @@ async fn publish_describe_list_and_delete_versions() {
     .await;
     assert_eq!(
         arns(&page1, "stateMachineVersions", "stateMachineVersionArn"),
-        [v2.clone()]
+        [v2.as_str()]
     );
     let page2 = ok(
         &h,
@@ -252,7 +252,7 @@ async fn publish_describe_list_and_delete_versions() {
     .await;
     assert_eq!(
         arns(&page2, "stateMachineVersions", "stateMachineVersionArn"),
-        [v1.clone()]
+        [v1.as_str()]
     );
     assert!(page2.get("nextToken").is_none());
     assert_eq!(
@@ -634,7 +634,7 @@ async fn alias_lifecycle() {
     .await;
     assert_eq!(
         arns(&page1, "stateMachineAliases", "stateMachineAliasArn"),
-        [beta.clone()]
+        [beta.as_str()]
     );
     let page2 = ok(
         &h,
@@ -644,7 +644,7 @@ async fn alias_lifecycle() {
     .await;
     assert_eq!(
         arns(&page2, "stateMachineAliases", "stateMachineAliasArn"),
-        [prod.clone()]
+        [prod.as_str()]
     );
     assert!(page2.get("nextToken").is_none());
     // A version ARN lists the aliases that route to it.
@@ -656,7 +656,7 @@ async fn alias_lifecycle() {
     .await;
     assert_eq!(
         arns(&to_v2, "stateMachineAliases", "stateMachineAliasArn"),
-        [beta.clone()]
+        [beta.as_str()]
     );
 
     // Update: routing and description.
@@ -1069,9 +1069,9 @@ async fn executions_run_the_version_they_are_started_on() {
             )
         }
     };
-    assert_eq!(listed(v1.clone()).await, [on_v1.clone()]);
-    assert_eq!(listed(v2.clone()).await, [on_alias.clone()]);
-    assert_eq!(listed(alias.clone()).await, [on_alias.clone()]);
+    assert_eq!(listed(v1.clone()).await, [on_v1.as_str()]);
+    assert_eq!(listed(v2.clone()).await, [on_alias.as_str()]);
+    assert_eq!(listed(alias.clone()).await, [on_alias.as_str()]);
 
     // A version deleted: nothing starts on it; what ran on it is still described.
     ok(
@@ -1551,7 +1551,7 @@ async fn the_aws_cli_publishes_routes_and_lists() {
             "stateMachineVersions",
             "stateMachineVersionArn"
         ),
-        [v2.clone()]
+        [v2.as_str()]
     );
     let token = page1.json()["nextToken"].as_str().unwrap().to_owned();
     let page2 = aws(args(&[
@@ -1571,7 +1571,7 @@ async fn the_aws_cli_publishes_routes_and_lists() {
             "stateMachineVersions",
             "stateMachineVersionArn"
         ),
-        [v1.clone()]
+        [v1.as_str()]
     );
     assert!(page2.json().get("nextToken").is_none());
     let described = aws(args(&[
@@ -1630,7 +1630,7 @@ async fn the_aws_cli_publishes_routes_and_lists() {
             "stateMachineAliases",
             "stateMachineAliasArn"
         ),
-        [alias_arn.clone()]
+        [alias_arn.as_str()]
     );
 
     let started = aws(args(&[
@@ -1668,7 +1668,7 @@ async fn the_aws_cli_publishes_routes_and_lists() {
     assert!(listed.success, "{}", listed.stderr);
     assert_eq!(
         arns(&listed.json(), "executions", "executionArn"),
-        [execution.clone()]
+        [execution.as_str()]
     );
     let history = aws(args(&[
         "get-execution-history",

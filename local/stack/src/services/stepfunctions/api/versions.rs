@@ -71,7 +71,7 @@ pub(super) fn machine_arn(arn: &str) -> Result<MachineArn, AwsError> {
     let qualifier = match parts.get(7) {
         None => Qualifier::None,
         Some(_) if parts.len() > 8 => return Err(invalid_arn(arn)),
-        Some(q) if q.is_empty() => return Err(invalid_arn(arn)),
+        Some(&"") => return Err(invalid_arn(arn)),
         Some(q) if q.bytes().all(|b| b.is_ascii_digit()) => {
             Qualifier::Version(q.parse().map_err(|_| invalid_arn(arn))?)
         }
