@@ -213,21 +213,15 @@ pub fn status_name(status: ExecutionStatus) -> &'static str {
     }
 }
 
-/// Input and output members of history event details (and their `inputDetails` /
-/// `outputDetails`), removed when `includeExecutionData` is false.
+/// Input and output members of history event details, removed when `includeExecutionData` is
+/// false.
 pub fn strip_execution_data(event: &mut Value) {
     if let Some(obj) = event.as_object_mut() {
         for (key, details) in obj.iter_mut() {
             if key.ends_with("EventDetails")
                 && let Some(d) = details.as_object_mut()
             {
-                for member in [
-                    "input",
-                    "inputDetails",
-                    "output",
-                    "outputDetails",
-                    "parameters",
-                ] {
+                for member in ["input", "output", "parameters"] {
                     d.remove(member);
                 }
             }

@@ -549,6 +549,21 @@ pub struct HistoryOutput {
 /// (a keyset, not an offset), so an execution that grows while it is listed pages correctly.
 const HISTORY: Paginator = listing("states:GetExecutionHistory");
 
+/// GetExecutionHistory without execution data leaves out the details of the data it leaves out
+/// (`inputDetails`, `outputDetails`) too; execution logs keep them (`observe.rs`).
+fn omit_data_details(event: &mut Value) {
+    if let Some(obj) = event.as_object_mut() {
+        for (key, details) in obj.iter_mut() {
+            if key.ends_with("EventDetails")
+                && let Some(d) = details.as_object_mut()
+            {
+                d.remove("inputDetails");
+                d.remove("outputDetails");
+            }
+        }
+    }
+}
+
 pub struct GetExecutionHistory;
 
 impl Operation<StepFunctionsService> for GetExecutionHistory {
@@ -589,6 +604,7 @@ impl Operation<StepFunctionsService> for GetExecutionHistory {
                 .map_err(|e| AwsError::internal(format!("corrupt history event: {e}")))?;
             if !include {
                 strip_execution_data(&mut event);
+                omit_data_details(&mut event);
             }
             events.push(event);
         }
