@@ -1726,3 +1726,92 @@ async fn the_aws_cli_publishes_routes_and_lists() {
     assert!(version_deleted.success, "{}", version_deleted.stderr);
     h.stop().await;
 }
+
+// ----- the permission plane -----------------------------------------------------------------
+
+/// A call signed with a function's credentials (the access key the stack gave it): its role's
+/// permissions decide.
+async fn signed(h: &Harness, access_key: &str, op: &str, input: Value) -> (u16, Value) {
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={access_key}/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=00"
+    );
+    let response = common::raw(
+        h.server.as_ref().unwrap().local_addr,
+        "POST",
+        "/",
+        &[
+            ("X-Amz-Target", &format!("AWSStepFunctions.{op}")),
+            ("Content-Type", common::JSON_10),
+            ("Authorization", &authorization),
+        ],
+        input.to_string().as_bytes(),
+    )
+    .await;
+    (response.status, response.json())
+}
+
+/// StartExecution on a version or an alias is authorized on the state machine's ARN (the
+/// intake's StepFunctionsExecutionPolicy names the unqualified machine and lets it start either);
+/// the version and alias operations the role has no statement for are denied.
+#[tokio::test]
+async fn a_function_role_starts_versions_and_aliases_of_its_machine_only() {
+    let h = Harness::kyc_from(
+        stepfunctions_support::project_template(),
+        emulator::permissions::IamMode::Enforce,
+    )
+    .await;
+    let intake = emulator::permissions::plane::function_access_key("kyc-application-intake");
+    assert!(
+        h.stack().permissions.is_function_key(&intake),
+        "the intake's key is one the stack gave it"
+    );
+    // Unsigned calls (the operator's) are not evaluated.
+    let v1 = publish(&h, KYC_ARN).await;
+    let alias = create_alias(&h, "live", &[(&v1, 100)]).await;
+    let input = json!({"detail": {"applicationId": "app-perm", "customerName": "N",
+                                  "customerAddress": "A"}})
+    .to_string();
+    for (arn, name) in [(&alias, "via-alias"), (&v1, "via-version")] {
+        let (status, body) = signed(
+            &h,
+            &intake,
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": name, "input": input}),
+        )
+        .await;
+        assert_eq!(status, 200, "{arn}: {body}");
+    }
+    for (op, body) in [
+        (
+            "PublishStateMachineVersion",
+            json!({"stateMachineArn": KYC_ARN}),
+        ),
+        (
+            "CreateStateMachineAlias",
+            json!({"name": "mine", "routingConfiguration": routing(&[(&v1, 100)])}),
+        ),
+        (
+            "DescribeStateMachineAlias",
+            json!({"stateMachineAliasArn": alias}),
+        ),
+        (
+            "DeleteStateMachineVersion",
+            json!({"stateMachineVersionArn": v1}),
+        ),
+        (
+            "ListStateMachineVersions",
+            json!({"stateMachineArn": KYC_ARN}),
+        ),
+    ] {
+        let (status, answer) = signed(&h, &intake, op, body).await;
+        assert_eq!(status, 400, "{op}: {answer}");
+        assert_eq!(answer["__type"], "AccessDeniedException", "{op}: {answer}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(&format!("states:{op}")), "{message}");
+        assert!(
+            message.contains(&format!("on resource: {KYC_ARN}")),
+            "evaluated on the machine: {message}"
+        );
+    }
+    h.stop().await;
+}
