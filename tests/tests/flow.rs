@@ -1182,11 +1182,11 @@ async fn restart_mid_review(target: &mut Target) {
 async fn unknown_operation(target: &Target) {
     let error = target
         .sfn
-        .list_state_machine_versions()
-        .state_machine_arn("arn:aws:states:us-east-1:000000000000:stateMachine:none")
+        .describe_map_run()
+        .map_run_arn("arn:aws:states:us-east-1:000000000000:mapRun:none/map:00000000-0000-0000-0000-000000000000")
         .send()
         .await
-        .expect_err("kyc-local does not implement ListStateMachineVersions");
+        .expect_err("kyc-local does not implement DescribeMapRun");
     let status = error.raw_response().map(|r| r.status().as_u16());
     let error = error.into_service_error();
     assert_eq!(error.code(), Some("UnknownOperationException"), "{error:?}");

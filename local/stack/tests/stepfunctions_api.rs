@@ -468,7 +468,7 @@ async fn execution_history_pages_reverses_and_hides_data() {
         .await;
     assert_eq!(
         hidden["events"][0]["executionStartedEventDetails"],
-        json!({"inputDetails": {"truncated": false}, "roleArn": ROLE})
+        json!({"roleArn": ROLE})
     );
     assert!(
         hidden["events"][5]["executionSucceededEventDetails"]
@@ -558,7 +558,7 @@ async fn callback_errors_as_aws_raises_them() {
         .err("SendTaskSuccess", json!({"taskToken": unknown}))
         .await;
     assert_eq!(no_output.code, "ValidationException");
-    let unknown_op = h.err("PublishStateMachineVersion", json!({})).await;
+    let unknown_op = h.err("DescribeMapRun", json!({})).await;
     assert_eq!(unknown_op.code, "UnknownOperationException");
 }
 

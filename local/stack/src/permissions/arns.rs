@@ -61,10 +61,172 @@ pub fn queue_arn_of_url(url: &str, region: &str, account: &str) -> String {
     format!("arn:aws:sqs:{region}:{account}:{name}")
 }
 
+/// One evaluation of a Step Functions call on a state machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatesCall {
+    /// `states:<Operation>`.
+    pub action: String,
+    /// The unqualified state machine ARN.
+    pub resource: String,
+    /// `states:StateMachineQualifier` when a version or an alias is named.
+    pub context: iam::Context,
+}
+
+/// A state machine ARN as IAM evaluates it: the unqualified ARN, and the version number or alias
+/// name that qualifies it. "To authorize a version or an alias to invoke an API action, Step
+/// Functions uses the state machine's ARN instead of using the version ARN or alias ARN", with
+/// the qualifier in the `states:StateMachineQualifier` context key (Step Functions developer
+/// guide, "Authorization for versions and aliases"; the service authorization reference lists
+/// `statemachine*` and that key for the version and alias actions).
+pub fn state_machine_resource(arn: &str) -> (String, Option<String>) {
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() == 8 && parts[5] == "stateMachine" {
+        (parts[..7].join(":"), Some(parts[7].to_owned()))
+    } else {
+        (arn.to_owned(), None)
+    }
+}
+
+/// The evaluations of a Step Functions call whose resource is a state machine, its version or
+/// its alias: StartExecution, StartSyncExecution, DescribeStateMachine, ListExecutions,
+/// PublishStateMachineVersion, ListStateMachineVersions, ListStateMachineAliases
+/// (`stateMachineArn`), DeleteStateMachineVersion (`stateMachineVersionArn`),
+/// Describe/Update/DeleteStateMachineAlias (`stateMachineAliasArn`), CreateStateMachineAlias (the
+/// machine of its routed versions, qualified by the alias name); and
+/// `states:PublishStateMachineVersion` on the machine for CreateStateMachine / UpdateStateMachine
+/// with `publish` (a dependent action: "you also need the ALLOW permission on the
+/// PublishStateMachineVersion API action"). `None` for any other operation.
+pub fn state_machine_calls(
+    operation: &str,
+    input: &Value,
+    partition: &str,
+    region: &str,
+    account: &str,
+) -> Option<Vec<StatesCall>> {
+    let field = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_owned);
+    let call = |arn: &str, qualifier: Option<String>, action: &str| {
+        let (resource, from_arn) = state_machine_resource(arn);
+        let mut context = iam::Context::new();
+        if let Some(q) = qualifier.or(from_arn) {
+            context = context.with("states:StateMachineQualifier", q);
+        }
+        StatesCall {
+            action: format!("states:{action}"),
+            resource,
+            context,
+        }
+    };
+    let on_field = |member: &str| {
+        Some(
+            field(member)
+                .map(|arn| call(&arn, None, operation))
+                .into_iter()
+                .collect(),
+        )
+    };
+    let publishing = input.get("publish").and_then(Value::as_bool) == Some(true);
+    match operation {
+        "StartExecution"
+        | "StartSyncExecution"
+        | "DescribeStateMachine"
+        | "ListExecutions"
+        | "PublishStateMachineVersion"
+        | "ListStateMachineVersions"
+        | "ListStateMachineAliases" => on_field("stateMachineArn"),
+        "DeleteStateMachineVersion" => on_field("stateMachineVersionArn"),
+        "DescribeStateMachineAlias" | "UpdateStateMachineAlias" | "DeleteStateMachineAlias" => {
+            on_field("stateMachineAliasArn")
+        }
+        "CreateStateMachineAlias" => Some(
+            input
+                .get("routingConfiguration")
+                .and_then(|r| r.get(0))
+                .and_then(|r| r.get("stateMachineVersionArn"))
+                .and_then(Value::as_str)
+                .map(|version| {
+                    let (machine, _) = state_machine_resource(version);
+                    call(&machine, field("name"), operation)
+                })
+                .into_iter()
+                .collect(),
+        ),
+        "UpdateStateMachine" if publishing => Some(
+            field("stateMachineArn")
+                .map(|arn| call(&arn, None, "PublishStateMachineVersion"))
+                .into_iter()
+                .collect(),
+        ),
+        "CreateStateMachine" if publishing => Some(
+            field("name")
+                .map(|name| {
+                    let arn =
+                        format!("arn:{partition}:states:{region}:{account}:stateMachine:{name}");
+                    call(&arn, None, "PublishStateMachineVersion")
+                })
+                .into_iter()
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn state_machine_calls_name_the_machine_and_the_qualifier() {
+        let sm = "arn:aws:states:r:1:stateMachine:app";
+        let calls = |op: &str, input: Value| state_machine_calls(op, &input, "aws", "r", "1");
+        let start = calls(
+            "StartExecution",
+            json!({"stateMachineArn": format!("{sm}:PROD")}),
+        )
+        .unwrap();
+        assert_eq!(start.len(), 1);
+        assert_eq!(start[0].action, "states:StartExecution");
+        assert_eq!(start[0].resource, sm);
+        assert_eq!(
+            start[0].context,
+            iam::Context::new().with("states:StateMachineQualifier", "PROD")
+        );
+        let plain = calls("DescribeStateMachine", json!({"stateMachineArn": sm})).unwrap();
+        assert_eq!(
+            (plain[0].resource.as_str(), &plain[0].context),
+            (sm, &iam::Context::new())
+        );
+        let delete = calls(
+            "DeleteStateMachineVersion",
+            json!({"stateMachineVersionArn": format!("{sm}:3")}),
+        )
+        .unwrap();
+        assert_eq!(
+            delete[0].context,
+            iam::Context::new().with("states:StateMachineQualifier", "3")
+        );
+        let alias = calls(
+            "CreateStateMachineAlias",
+            json!({"name": "live", "routingConfiguration": [{"stateMachineVersionArn": format!("{sm}:1"), "weight": 100}]}),
+        )
+        .unwrap();
+        assert_eq!(alias[0].resource, sm);
+        assert_eq!(
+            alias[0].context,
+            iam::Context::new().with("states:StateMachineQualifier", "live")
+        );
+        let published = calls(
+            "CreateStateMachine",
+            json!({"name": "app", "publish": true}),
+        )
+        .unwrap();
+        assert_eq!(
+            (published[0].action.as_str(), published[0].resource.as_str()),
+            ("states:PublishStateMachineVersion", sm)
+        );
+        assert!(calls("CreateStateMachine", json!({"name": "app"})).is_none());
+        assert!(calls("SendTaskSuccess", json!({})).is_none());
+    }
 
     #[test]
     fn qualified_names() {

@@ -223,10 +223,15 @@ impl Checker<'_> {
                             )),
                             (None, _) => None,
                         };
+                        // A version or alias target is authorized on its state machine.
+                        let (machine, qualifier) = super::arns::state_machine_resource(&target.arn);
+                        let context = qualifier.map_or_else(Context::new, |q| {
+                            Context::new().with("states:StateMachineQualifier", q)
+                        });
                         match role {
                             Some(role) => self.decide(
                                 label(&format!("state machine {}", name_of(&target.arn))),
-                                request(self.role(&role, "events"), "states:StartExecution", &target.arn, Context::new()),
+                                request(self.role(&role, "events"), "states:StartExecution", &machine, context),
                             ),
                             None => self.notes.push(format!(
                                 "rule {} target {}: a state machine target needs a RoleArn (PutTargets refuses it without one)",

@@ -230,7 +230,14 @@ impl PermissionPlane {
                 self.events_call(rule_arn, "logs:PutLogEvents", &stream, true)
             }
             TargetKind::StateMachine => match role() {
-                Some(role) => self.role_call(&role, "events", "states:StartExecution", target_arn),
+                Some(role) => {
+                    // A version or alias target is authorized on its state machine.
+                    let (machine, qualifier) = super::arns::state_machine_resource(target_arn);
+                    let context = qualifier.map_or_else(Context::new, |q| {
+                        Context::new().with("states:StateMachineQualifier", q)
+                    });
+                    self.role_call_in(&role, "events", "states:StartExecution", &machine, context)
+                }
                 None => Ok(()),
             },
             TargetKind::EventBus(_) => match role() {
@@ -252,7 +259,8 @@ impl PermissionPlane {
     /// the `X-Amz-Target` prefix, `input` the request. Only operations whose resource the plane can
     /// read from the request are evaluated (a wrong resource would deny what AWS allows):
     /// Step Functions StartExecution / StartSyncExecution / DescribeStateMachine / ListExecutions
-    /// (the state machine), DescribeExecution / StopExecution / GetExecutionHistory (the
+    /// and the versions and aliases operations (the state machine, see
+    /// [`super::arns::state_machine_calls`]), DescribeExecution / StopExecution / GetExecutionHistory (the
     /// execution), SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (`*`: IAM lists no
     /// resource type for them), TagResource / UntagResource / ListTagsForResource (the state
     /// machine or activity), CreateActivity / DescribeActivity / DeleteActivity /
@@ -284,11 +292,16 @@ impl PermissionPlane {
                 .and_then(serde_json::Value::as_str)
                 .map(str::to_owned)
         };
+        if prefix == "AWSStepFunctions"
+            && let Some(calls) =
+                super::arns::state_machine_calls(operation, input, partition, region, account)
+        {
+            for call in calls {
+                self.role_call_in(role, function, &call.action, &call.resource, call.context)?;
+            }
+            return Ok(());
+        }
         let (service, resources): (&str, Vec<String>) = match (prefix, operation) {
-            (
-                "AWSStepFunctions",
-                "StartExecution" | "StartSyncExecution" | "DescribeStateMachine" | "ListExecutions",
-            ) => ("states", field("stateMachineArn").into_iter().collect()),
             ("AWSStepFunctions", "DescribeExecution" | "StopExecution" | "GetExecutionHistory") => {
                 ("states", field("executionArn").into_iter().collect())
             }
@@ -379,6 +392,18 @@ impl PermissionPlane {
         action: &str,
         resource: &str,
     ) -> Result<(), Denial> {
+        self.role_call_in(role_arn, session, action, resource, Context::new())
+    }
+
+    /// [`PermissionPlane::role_call`] with request context keys (`states:StateMachineQualifier`).
+    pub fn role_call_in(
+        &self,
+        role_arn: &str,
+        session: &str,
+        action: &str,
+        resource: &str,
+        context: Context,
+    ) -> Result<(), Denial> {
         if !self.model.as_ref().is_some_and(|m| m.has_role(role_arn)) {
             return Ok(());
         }
@@ -389,7 +414,7 @@ impl PermissionPlane {
             },
             action: action.to_owned(),
             resource: resource.to_owned(),
-            context: Context::new(),
+            context,
         })
     }
 

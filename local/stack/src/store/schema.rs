@@ -262,4 +262,44 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX states_activity_tasks_queue ON states_activity_tasks (activity_arn, queued_ms);
     "#,
+    // 9: Step Functions versions and aliases. A version is a snapshot of its state machine (the
+    // record as JSON) taken by PublishStateMachineVersion; version numbers are never reused while
+    // the machine lives (`states_version_counters`). An alias routes StartExecution to one or two
+    // versions (`routing`, the API's `routingConfiguration` as JSON). An execution started on a
+    // version or an alias keeps the machine it runs (it outlives the version) in
+    // `states_execution_machines`. A state machine's versions and aliases go with it.
+    r#"
+    CREATE TABLE states_versions (
+        arn               TEXT PRIMARY KEY,
+        state_machine_arn TEXT NOT NULL,
+        version           INTEGER NOT NULL,
+        revision_id       TEXT,
+        description       TEXT,
+        machine           TEXT NOT NULL,
+        created_ms        INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX states_versions_by_machine ON states_versions (state_machine_arn, version);
+    CREATE TABLE states_version_counters (
+        state_machine_arn TEXT PRIMARY KEY,
+        last_version      INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE states_aliases (
+        arn               TEXT PRIMARY KEY,
+        state_machine_arn TEXT NOT NULL,
+        name              TEXT NOT NULL,
+        description       TEXT,
+        routing           TEXT NOT NULL,
+        created_ms        INTEGER NOT NULL,
+        updated_ms        INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX states_aliases_by_machine ON states_aliases (state_machine_arn, created_ms);
+    CREATE TABLE states_execution_machines (
+        execution_arn     TEXT PRIMARY KEY,
+        state_machine_arn TEXT NOT NULL,
+        version_arn       TEXT NOT NULL,
+        alias_arn         TEXT,
+        machine           TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX states_execution_machines_by_machine ON states_execution_machines (state_machine_arn);
+    "#,
 ];

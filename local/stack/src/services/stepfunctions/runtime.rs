@@ -560,10 +560,20 @@ async fn restore(
     record: &ExecutionRecord,
 ) -> Result<(Execution, ExecutionMeta, Vec<TaskRequest>), AwsError> {
     let sm_arn = record.state_machine_arn.clone();
+    let execution_arn = record.arn.clone();
+    // An execution started on a version (or an alias) runs that version's machine, which it
+    // keeps when the version is deleted or the state machine updated.
     let sm = svc
         .stack
         .store
-        .call(move |c| records::get_state_machine(c, &sm_arn))
+        .call(move |c| {
+            if let Some(on) =
+                crate::store::stepfunctions_versions::get_execution_machine(c, &execution_arn)?
+            {
+                return Ok(Some(on.machine));
+            }
+            records::get_state_machine(c, &sm_arn)
+        })
         .await
         .map_err(|e| AwsError::internal(format!("storage failed: {e}")))?
         .ok_or_else(|| AwsError::internal("its state machine no longer exists"))?;

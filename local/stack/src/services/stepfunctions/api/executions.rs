@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use super::versions::{self, Resolved};
 use super::{
-    ERRORS, MAX_PAYLOAD, StepFunctionsService, check_name, listing, load_execution,
-    load_state_machine, seconds, store_error, validation,
+    ERRORS, MAX_PAYLOAD, StepFunctionsService, aliases, check_name, listing, load_execution,
+    seconds, store_error, validation,
 };
 use crate::protocol::error::AwsError;
 use crate::protocol::operation::{Check, Operation, Paginator, Validate};
@@ -19,7 +20,8 @@ use crate::services::stepfunctions::model::{
 };
 use crate::services::stepfunctions::runtime;
 use crate::store::StoreError;
-use crate::store::stepfunctions::{self as records, ExecutionRecord};
+use crate::store::stepfunctions::{self as records, ExecutionRecord, StateMachineRecord};
+use crate::store::stepfunctions_versions::{self as version_records, ExecutionMachineRecord};
 
 // ----- StartExecution -----------------------------------------------------------------------
 
@@ -76,7 +78,8 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
     input: Option<String>,
     trace_header: Option<String>,
 ) -> Result<(String, i64), AwsError> {
-    let sm = load_state_machine(svc, state_machine_arn).await?;
+    // A version ARN runs that version; an alias ARN runs one of its versions, chosen by weight.
+    let (sm, qualified) = started_machine(svc, state_machine_arn).await?;
     let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     check_name(&name)?;
     let input_text = input.unwrap_or_else(|| "{}".to_owned());
@@ -112,7 +115,16 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
         })
         .await
         .ok_or_else(|| AwsError::internal("the engine failed to start the execution"))?;
-    let events = ex.take_events();
+    let mut events = ex.take_events();
+    if let Some((version_arn, alias_arn)) = &qualified {
+        // ExecutionStarted names the version and alias it was started on.
+        for event in &mut events {
+            if let Some(asl::EventDetails::ExecutionStarted(d)) = &mut event.details {
+                d.state_machine_version_arn = Some(version_arn.clone());
+                d.state_machine_alias_arn = alias_arn.clone();
+            }
+        }
+    }
     let state = ex.state();
     let snapshot = serde_json::to_string(state)
         .map_err(|e| AwsError::internal(format!("cannot snapshot the execution: {e}")))?;
@@ -132,6 +144,13 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
         redrive_count: 0,
     };
     let history = model::history_records(&execution_arn, &events);
+    let started_on = qualified.map(|(version_arn, alias_arn)| ExecutionMachineRecord {
+        execution_arn: execution_arn.clone(),
+        state_machine_arn: sm.arn.clone(),
+        version_arn,
+        alias_arn,
+        machine: sm.clone(),
+    });
     let outcome = svc
         .stack
         .store
@@ -141,6 +160,9 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
             }
             records::insert_execution(c, &record)?;
             records::append_history(c, &history)?;
+            if let Some(started_on) = &started_on {
+                version_records::put_execution_machine(c, started_on)?;
+            }
             Ok(Ok(()))
         })
         .await
@@ -162,6 +184,40 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
     let meta = ExecutionMeta::new(&sm, &execution_arn, &name, &input_text, start_ms, 0);
     runtime::launch(svc, ex, meta, Some((events, commands)), Vec::new());
     Ok((execution_arn, start_ms))
+}
+
+/// The machine an execution of `arn` runs, and (for a version or an alias ARN) the version
+/// ARN and alias ARN it records. The machine of a version keeps the unqualified ARN: executions
+/// belong to their state machine whatever they were started on.
+async fn started_machine(
+    svc: &StepFunctionsService,
+    arn: &str,
+) -> Result<(StateMachineRecord, Option<(String, Option<String>)>), AwsError> {
+    match versions::resolve(svc, arn).await? {
+        Resolved::Machine(sm) => Ok((sm, None)),
+        Resolved::Version(v) => Ok((v.machine, Some((v.arn, None)))),
+        Resolved::Alias(_, alias) => {
+            let route = aliases::choose_route(&alias, model::random_seed())
+                .ok_or_else(|| AwsError::internal("the alias has no routing configuration"))?;
+            let key = route.state_machine_version_arn.clone();
+            let version = svc
+                .stack
+                .store
+                .call(move |c| version_records::get_version(c, &key))
+                .await
+                .map_err(store_error)?
+                .ok_or_else(|| {
+                    AwsError::client(
+                        "StateMachineDoesNotExist",
+                        format!(
+                            "State Machine Does Not Exist: '{}'",
+                            route.state_machine_version_arn
+                        ),
+                    )
+                })?;
+            Ok((version.machine, Some((version.arn, Some(alias.arn)))))
+        }
+    }
 }
 
 // ----- DescribeExecution --------------------------------------------------------------------
@@ -205,6 +261,23 @@ pub struct DescribeExecutionOutput {
     cause: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     trace_header: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_machine_version_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_machine_alias_arn: Option<String>,
+}
+
+/// The version and alias an execution was started on (none for an unqualified start).
+async fn started_on(
+    svc: &StepFunctionsService,
+    execution_arn: &str,
+) -> Result<Option<ExecutionMachineRecord>, AwsError> {
+    let key = execution_arn.to_owned();
+    svc.stack
+        .store
+        .call(move |c| version_records::get_execution_machine(c, &key))
+        .await
+        .map_err(store_error)
 }
 
 fn redrive_status(e: &ExecutionRecord) -> (&'static str, Option<String>) {
@@ -230,7 +303,10 @@ impl Operation<StepFunctionsService> for DescribeExecution {
     ) -> Result<DescribeExecutionOutput, AwsError> {
         let e = load_execution(&svc, &input.execution_arn).await?;
         let (redrive_status, redrive_status_reason) = redrive_status(&e);
+        let on = started_on(&svc, &e.arn).await?;
         Ok(DescribeExecutionOutput {
+            state_machine_version_arn: on.as_ref().map(|m| m.version_arn.clone()),
+            state_machine_alias_arn: on.and_then(|m| m.alias_arn),
             start_date: seconds(e.start_ms),
             stop_date: e.stop_ms.map(seconds),
             input: e.input.unwrap_or_else(|| "{}".into()),
@@ -270,12 +346,41 @@ pub struct ListExecutionsInput {
     status_filter: Option<String>,
     max_results: Option<i64>,
     next_token: Option<String>,
+    redrive_filter: Option<String>,
 }
 
 impl Validate for ListExecutionsInput {
     fn validate(&self, check: &mut Check) {
+        check.length("stateMachineArn", self.state_machine_arn.as_deref(), 1, 256);
         check.one_of("statusFilter", self.status_filter.as_deref(), STATUSES);
+        check.length("nextToken", self.next_token.as_deref(), 1, 3096);
+        check.length("mapRunArn", self.map_run_arn.as_deref(), 1, 2000);
+        check.one_of(
+            "redriveFilter",
+            self.redrive_filter.as_deref(),
+            &["REDRIVEN", "NOT_REDRIVEN"],
+        );
     }
+}
+
+/// A Map Run ARN (`arn:...:mapRun:<machine>/<label>:<id>`), or `InvalidArn`.
+fn check_map_run_arn(arn: &str) -> Result<(), AwsError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let well_formed = parts.len() == 8
+        && parts[0] == "arn"
+        && parts[2] == "states"
+        && parts[5] == "mapRun"
+        && parts[6]
+            .split_once('/')
+            .is_some_and(|(m, l)| !m.is_empty() && !l.is_empty())
+        && parts[7..].iter().all(|p| !p.is_empty());
+    if !well_formed {
+        return Err(AwsError::client(
+            "InvalidArn",
+            format!("Invalid Arn: '{arn}'"),
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]
@@ -289,6 +394,10 @@ pub struct ExecutionListItem {
     redrive_count: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     stop_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_machine_version_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_machine_alias_arn: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -312,38 +421,94 @@ impl Operation<StepFunctionsService> for ListExecutions {
         svc: Arc<StepFunctionsService>,
         input: ListExecutionsInput,
     ) -> Result<ListExecutionsOutput, AwsError> {
-        if input.map_run_arn.is_some() {
-            return Err(validation("Map Runs are not supported by the local stack"));
-        }
-        let Some(sm_arn) = input.state_machine_arn else {
-            return Err(validation("Must provide a StateMachine ARN or MapRun ARN"));
+        // "You can specify either a mapRunArn or a stateMachineArn, but not both" (API
+        // reference); the messages are not documented word for word.
+        let sm_arn = match (input.state_machine_arn, input.map_run_arn) {
+            (Some(_), Some(_)) => {
+                return Err(validation(
+                    "Must provide either a StateMachine ARN or a MapRun ARN, but not both",
+                ));
+            }
+            (None, None) => {
+                return Err(validation("Must provide a StateMachine ARN or MapRun ARN"));
+            }
+            (None, Some(map_run)) => {
+                // No Map Run exists here (Distributed Map is not run), so a well-formed Map Run
+                // ARN names a resource that is not found, as AWS answers an unknown one.
+                check_map_run_arn(&map_run)?;
+                return Err(AwsError::client(
+                    "ResourceNotFound",
+                    format!("Resource not found: '{map_run}'"),
+                )
+                .with_member("resourceName", map_run));
+            }
+            (Some(sm_arn), None) => sm_arn,
         };
-        // A token names the listing it came from: the machine and the status filter.
-        let within = format!("{sm_arn}:{}", input.status_filter.as_deref().unwrap_or(""));
+        if input.status_filter.as_deref() == Some("PENDING_REDRIVE") {
+            // API reference: "If you provide a stateMachineArn and a PENDING_REDRIVE
+            // statusFilter, the API returns a validation exception."
+            return Err(validation(
+                "PENDING_REDRIVE status filter is only supported with a MapRun ARN",
+            ));
+        }
+        // A token names the listing it came from: the machine (or version, or alias) and the
+        // filters.
+        let within = format!(
+            "{sm_arn}:{}:{}",
+            input.status_filter.as_deref().unwrap_or(""),
+            input.redrive_filter.as_deref().unwrap_or("")
+        );
         let request = EXECUTIONS.request(
             &within,
             input.max_results,
             input.next_token.as_deref(),
             &ERRORS,
         )?;
-        load_state_machine(&svc, &sm_arn).await?;
+        // A version ARN lists the executions that ran that version (started on it or routed to
+        // it by an alias); an alias ARN the executions started on the alias.
+        let (machine, only): (String, Option<(bool, String)>) =
+            match versions::resolve(&svc, &sm_arn).await? {
+                Resolved::Machine(sm) => (sm.arn, None),
+                Resolved::Version(v) => (v.state_machine_arn, Some((false, v.arn))),
+                Resolved::Alias(sm, a) => (sm.arn, Some((true, a.arn))),
+            };
         let status = input.status_filter;
-        let all = svc
+        let (all, qualifiers) = svc
             .stack
             .store
-            .call(move |c| records::list_executions(c, &sm_arn, status.as_deref()))
+            .call(move |c| {
+                Ok::<_, StoreError>((
+                    records::list_executions(c, &machine, status.as_deref())?,
+                    version_records::execution_qualifiers(c, &machine)?,
+                ))
+            })
             .await
             .map_err(store_error)?;
+        let redriven = input.redrive_filter.map(|f| f == "REDRIVEN");
         let items: Vec<ExecutionListItem> = all
             .into_iter()
-            .map(|e| ExecutionListItem {
-                start_date: seconds(e.start_ms),
-                stop_date: e.stop_ms.map(seconds),
-                execution_arn: e.arn,
-                state_machine_arn: e.state_machine_arn,
-                name: e.name,
-                status: e.status,
-                redrive_count: e.redrive_count,
+            .filter(|e| redriven.is_none_or(|r| (e.redrive_count > 0) == r))
+            .filter_map(|e| {
+                let (version, alias) = match qualifiers.get(&e.arn) {
+                    Some((v, a)) => (Some(v.clone()), a.clone()),
+                    None => (None, None),
+                };
+                let keep = match &only {
+                    None => true,
+                    Some((false, v)) => version.as_deref() == Some(v.as_str()),
+                    Some((true, a)) => alias.as_deref() == Some(a.as_str()),
+                };
+                keep.then(|| ExecutionListItem {
+                    start_date: seconds(e.start_ms),
+                    stop_date: e.stop_ms.map(seconds),
+                    execution_arn: e.arn,
+                    state_machine_arn: e.state_machine_arn,
+                    name: e.name,
+                    status: e.status,
+                    redrive_count: e.redrive_count,
+                    state_machine_version_arn: version,
+                    state_machine_alias_arn: alias,
+                })
             })
             .collect();
         let page = request.page(items)?;
@@ -366,7 +531,11 @@ pub struct HistoryInput {
     include_execution_data: Option<bool>,
 }
 
-impl Validate for HistoryInput {}
+impl Validate for HistoryInput {
+    fn validate(&self, check: &mut Check) {
+        check.length("nextToken", self.next_token.as_deref(), 1, 1024);
+    }
+}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -380,6 +549,21 @@ pub struct HistoryOutput {
 /// (a keyset, not an offset), so an execution that grows while it is listed pages correctly.
 const HISTORY: Paginator = listing("states:GetExecutionHistory");
 
+/// GetExecutionHistory without execution data leaves out the details of the data it leaves out
+/// (`inputDetails`, `outputDetails`) too; execution logs keep them (`observe.rs`).
+fn omit_data_details(event: &mut Value) {
+    if let Some(obj) = event.as_object_mut() {
+        for (key, details) in obj.iter_mut() {
+            if key.ends_with("EventDetails")
+                && let Some(d) = details.as_object_mut()
+            {
+                d.remove("inputDetails");
+                d.remove("outputDetails");
+            }
+        }
+    }
+}
+
 pub struct GetExecutionHistory;
 
 impl Operation<StepFunctionsService> for GetExecutionHistory {
@@ -392,8 +576,10 @@ impl Operation<StepFunctionsService> for GetExecutionHistory {
         input: HistoryInput,
     ) -> Result<HistoryOutput, AwsError> {
         let arn = input.execution_arn;
+        let reverse = input.reverse_order.unwrap_or(false);
+        // A token pages the order it was issued for: the position is a keyset in that order.
         let request = HISTORY.request(
-            &arn,
+            &format!("{arn}:{}", if reverse { "reverse" } else { "forward" }),
             input.max_results,
             input.next_token.as_deref(),
             &ERRORS,
@@ -401,7 +587,6 @@ impl Operation<StepFunctionsService> for GetExecutionHistory {
         let after = request.position_as::<i64>()?;
         let size = request.size as i64;
         load_execution(&svc, &arn).await?;
-        let reverse = input.reverse_order.unwrap_or(false);
         let key = arn.clone();
         let page = svc
             .stack
@@ -419,6 +604,7 @@ impl Operation<StepFunctionsService> for GetExecutionHistory {
                 .map_err(|e| AwsError::internal(format!("corrupt history event: {e}")))?;
             if !include {
                 strip_execution_data(&mut event);
+                omit_data_details(&mut event);
             }
             events.push(event);
         }
@@ -537,18 +723,22 @@ impl Operation<StepFunctionsService> for DescribeStateMachineForExecution {
     ) -> Result<DescribeStateMachineForExecutionOutput, AwsError> {
         let e = load_execution(&svc, &input.execution_arn).await?;
         let key = e.state_machine_arn.clone();
-        let sm = svc
-            .stack
-            .store
-            .call(move |c| records::get_state_machine(c, &key))
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| {
-                AwsError::client(
-                    "StateMachineDoesNotExist",
-                    format!("State Machine Does Not Exist: '{}'", e.state_machine_arn),
-                )
-            })?;
+        // An execution started on a version (or an alias) ran that version's machine.
+        let sm = match started_on(&svc, &e.arn).await? {
+            Some(on) => on.machine,
+            None => svc
+                .stack
+                .store
+                .call(move |c| records::get_state_machine(c, &key))
+                .await
+                .map_err(store_error)?
+                .ok_or_else(|| {
+                    AwsError::client(
+                        "StateMachineDoesNotExist",
+                        format!("State Machine Does Not Exist: '{}'", e.state_machine_arn),
+                    )
+                })?,
+        };
         let (logging_configuration, tracing_configuration) =
             super::state_machines::configurations(&sm);
         Ok(DescribeStateMachineForExecutionOutput {

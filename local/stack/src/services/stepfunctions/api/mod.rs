@@ -2,16 +2,19 @@
 //! `state_machines.rs` (create, describe, list, update, delete, validate), `activities.rs`
 //! (create, describe, list, delete, GetActivityTask), `tags.rs` (tag, untag, list tags of either),
 //! `executions.rs` (start, describe, list, history, stop), `callbacks.rs` (SendTask*),
-//! `test_state.rs` (TestState). This
+//! `test_state.rs` (TestState), `versions.rs` (publish, list, delete versions; qualified ARNs),
+//! `aliases.rs` (aliases). This
 //! module holds what they share: the service's error vocabulary, names and ARNs, loading records,
 //! and the one registry from operation name to operation.
 
 mod activities;
+mod aliases;
 mod callbacks;
 mod executions;
 mod state_machines;
 mod tags;
 mod test_state;
+mod versions;
 
 use std::sync::{Arc, LazyLock};
 
@@ -65,6 +68,14 @@ static OPERATIONS: LazyLock<Operations<StepFunctionsService>> = LazyLock::new(||
         .with::<callbacks::SendTaskSuccess>()
         .with::<callbacks::SendTaskFailure>()
         .with::<callbacks::SendTaskHeartbeat>()
+        .with::<versions::PublishStateMachineVersion>()
+        .with::<versions::ListStateMachineVersions>()
+        .with::<versions::DeleteStateMachineVersion>()
+        .with::<aliases::CreateStateMachineAlias>()
+        .with::<aliases::DescribeStateMachineAlias>()
+        .with::<aliases::UpdateStateMachineAlias>()
+        .with::<aliases::DeleteStateMachineAlias>()
+        .with::<aliases::ListStateMachineAliases>()
 });
 
 /// Runs one operation by name.

@@ -8,14 +8,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::tags::{Tag, check_tag_count, check_tags, tag_pairs};
+use super::versions::{self, Resolved};
 use super::{
     Empty, StepFunctionsService, check_name, listing, load_state_machine, parse_arn, seconds,
     state_machine_arn, store_error,
 };
 use crate::protocol::error::AwsError;
 use crate::protocol::operation::{Check, Operation, Paginator, Validate};
-use crate::store::StoreError;
 use crate::store::stepfunctions::{self as records, StateMachineRecord};
+use crate::store::stepfunctions_versions as version_records;
 
 const TYPES: &[&str] = &["STANDARD", "EXPRESS"];
 const LOG_LEVELS: &[&str] = &["ALL", "ERROR", "FATAL", "OFF"];
@@ -88,6 +89,8 @@ pub struct CreateStateMachineInput {
     logging_configuration: Option<Value>,
     tracing_configuration: Option<Value>,
     tags: Option<Vec<Tag>>,
+    publish: Option<bool>,
+    version_description: Option<String>,
 }
 
 impl Validate for CreateStateMachineInput {
@@ -99,6 +102,12 @@ impl Validate for CreateStateMachineInput {
             LOG_LEVELS,
         );
         check_tags(check, self.tags.as_deref());
+        check.length(
+            "versionDescription",
+            self.version_description.as_deref(),
+            0,
+            256,
+        );
     }
 }
 
@@ -107,6 +116,13 @@ impl Validate for CreateStateMachineInput {
 pub struct CreateStateMachineOutput {
     state_machine_arn: String,
     creation_date: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_machine_version_arn: Option<String>,
+}
+
+/// Why CreateStateMachine created nothing.
+enum CreateRefusal {
+    Exists,
 }
 
 pub struct CreateStateMachine;
@@ -124,6 +140,7 @@ impl Operation<StepFunctionsService> for CreateStateMachine {
         let kind = input.kind.unwrap_or_else(|| "STANDARD".to_owned());
         check_role(&input.role_arn)?;
         check_logging(input.logging_configuration.as_ref())?;
+        versions::check_version_description(input.publish, input.version_description.as_deref())?;
         svc.definition(&input.definition)?;
         if kind == "EXPRESS" {
             let refused = express_diagnostics(&input.definition);
@@ -135,6 +152,8 @@ impl Operation<StepFunctionsService> for CreateStateMachine {
             }
         }
         let arn = state_machine_arn(&svc, &input.name);
+        let publish = input.publish == Some(true);
+        let version_description = input.version_description;
         let tags = tag_pairs(input.tags);
         check_tag_count(tags.len(), &arn)?;
         let now = svc.stack.clock.now_millis();
@@ -158,28 +177,51 @@ impl Operation<StepFunctionsService> for CreateStateMachine {
             .store
             .write(move |c| {
                 if let Some(existing) = records::get_state_machine(c, &record.arn)? {
-                    // CreateStateMachine is idempotent for the same definition, role and type.
+                    // CreateStateMachine is idempotent for the same definition, role and type,
+                    // and the same `publish` and `versionDescription`: a repeated publishing
+                    // create answers the version the first one published.
                     let same = existing.definition == record.definition
                         && existing.role_arn == record.role_arn
                         && existing.kind == record.kind;
-                    return Ok::<_, StoreError>(if same {
-                        Ok(existing.created_ms)
-                    } else {
-                        Err(())
+                    if !same {
+                        return Ok::<_, versions::PublishingWriteError>(Err(CreateRefusal::Exists));
+                    }
+                    let version = version_records::list_versions(c, &existing.arn)?
+                        .into_iter()
+                        .find(|v| {
+                            v.revision_id == existing.revision_id
+                                && v.description == version_description
+                        });
+                    return Ok(match (publish, version) {
+                        (false, _) => Ok((existing.created_ms, None)),
+                        (true, Some(v)) => Ok((existing.created_ms, Some(v.arn))),
+                        (true, None) => Err(CreateRefusal::Exists),
                     });
                 }
                 records::upsert_state_machine(c, &record)?;
                 records::put_tags(c, &record.arn, &tags)?;
-                Ok(Ok(record.created_ms))
+                let version = if publish {
+                    // Version 1 of the first revision.
+                    match versions::publish(c, &record, None, version_description, now)? {
+                        Ok(v) => Some(v.arn),
+                        Err(refusal) => {
+                            return Err(versions::PublishingWriteError::Refused(refusal));
+                        }
+                    }
+                } else {
+                    None
+                };
+                Ok(Ok((record.created_ms, version)))
             })
             .await
-            .map_err(store_error)?;
+            .map_err(|e| e.into_error(&arn))?;
         match outcome {
-            Ok(created) => Ok(CreateStateMachineOutput {
+            Ok((created, version)) => Ok(CreateStateMachineOutput {
                 state_machine_arn: arn,
                 creation_date: seconds(created),
+                state_machine_version_arn: version,
             }),
-            Err(()) => Err(AwsError::client(
+            Err(CreateRefusal::Exists) => Err(AwsError::client(
                 "StateMachineAlreadyExists",
                 format!("State Machine Already Exists: '{arn}'"),
             )),
@@ -196,6 +238,23 @@ pub struct StateMachineArnInput {
 }
 
 impl Validate for StateMachineArnInput {}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeStateMachineInput {
+    state_machine_arn: String,
+    included_data: Option<String>,
+}
+
+impl Validate for DescribeStateMachineInput {
+    fn validate(&self, check: &mut Check) {
+        check.one_of(
+            "includedData",
+            self.included_data.as_deref(),
+            &["ALL_DATA", "METADATA_ONLY"],
+        );
+    }
+}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -220,26 +279,42 @@ pub struct DescribeStateMachine;
 
 impl Operation<StepFunctionsService> for DescribeStateMachine {
     const NAME: &'static str = "DescribeStateMachine";
-    type Input = StateMachineArnInput;
+    type Input = DescribeStateMachineInput;
     type Output = DescribeStateMachineOutput;
 
     async fn run(
         svc: Arc<StepFunctionsService>,
-        input: StateMachineArnInput,
+        input: DescribeStateMachineInput,
     ) -> Result<DescribeStateMachineOutput, AwsError> {
-        let sm = load_state_machine(&svc, &input.state_machine_arn).await?;
+        // A version ARN describes the version: its ARN, creation date, description and the
+        // machine as published (API reference). An alias ARN describes the state machine it
+        // belongs to (not documented: the reference only says an alias ARN is accepted).
+        let (arn, sm, created_ms, description) =
+            match versions::resolve(&svc, &input.state_machine_arn).await? {
+                Resolved::Machine(sm) | Resolved::Alias(sm, _) => {
+                    (sm.arn.clone(), sm.clone(), sm.created_ms, sm.description)
+                }
+                Resolved::Version(v) => (v.arn, v.machine, v.created_ms, v.description),
+            };
+        let definition = if input.included_data.as_deref() == Some("METADATA_ONLY") {
+            // API reference: "If called with includedData = METADATA_ONLY, the returned
+            // definition will be {}".
+            "{}".to_owned()
+        } else {
+            sm.definition.clone()
+        };
         Ok(DescribeStateMachineOutput {
             logging_configuration: logging_json(&sm),
             tracing_configuration: tracing_json(&sm),
-            creation_date: seconds(sm.created_ms),
-            state_machine_arn: sm.arn,
+            creation_date: seconds(created_ms),
+            state_machine_arn: arn,
             name: sm.name,
             status: sm.status,
-            definition: sm.definition,
+            definition,
             role_arn: sm.role_arn,
             kind: sm.kind,
             revision_id: sm.revision_id,
-            description: sm.description,
+            description,
         })
     }
 }
@@ -331,6 +406,8 @@ pub struct UpdateStateMachineInput {
     role_arn: Option<String>,
     logging_configuration: Option<Value>,
     tracing_configuration: Option<Value>,
+    publish: Option<bool>,
+    version_description: Option<String>,
 }
 
 impl Validate for UpdateStateMachineInput {
@@ -340,6 +417,12 @@ impl Validate for UpdateStateMachineInput {
             logging_level(self.logging_configuration.as_ref()),
             LOG_LEVELS,
         );
+        check.length(
+            "versionDescription",
+            self.version_description.as_deref(),
+            0,
+            256,
+        );
     }
 }
 
@@ -348,6 +431,8 @@ impl Validate for UpdateStateMachineInput {
 pub struct UpdateStateMachineOutput {
     update_date: f64,
     revision_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_machine_version_arn: Option<String>,
 }
 
 pub struct UpdateStateMachine;
@@ -372,7 +457,9 @@ impl Operation<StepFunctionsService> for UpdateStateMachine {
                 "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified",
             ));
         }
+        versions::check_version_description(input.publish, input.version_description.as_deref())?;
         let mut sm = load_state_machine(&svc, &input.state_machine_arn).await?;
+        let before = sm.clone();
         if let Some(def) = input.definition {
             svc.definition(&def)?;
             sm.definition = def;
@@ -389,17 +476,39 @@ impl Operation<StepFunctionsService> for UpdateStateMachine {
             sm.tracing_configuration = Some(tracing.to_string());
         }
         let now = svc.stack.clock.now_millis();
-        let revision = uuid::Uuid::new_v4().to_string();
-        sm.revision_id = Some(revision.clone());
+        // A revision is a snapshot of the definition and configuration: an update that changes
+        // none of them keeps the revision (so publishing it again answers the same version).
+        let unchanged = sm.definition == before.definition
+            && sm.role_arn == before.role_arn
+            && sm.logging_configuration == before.logging_configuration
+            && sm.tracing_configuration == before.tracing_configuration;
+        if !unchanged || sm.revision_id.is_none() {
+            sm.revision_id = Some(uuid::Uuid::new_v4().to_string());
+        }
+        let revision = sm.revision_id.clone().unwrap_or_default();
         sm.updated_ms = Some(now);
-        svc.stack
+        let publish = input.publish == Some(true);
+        let version_description = input.version_description;
+        let arn = sm.arn.clone();
+        let published = svc
+            .stack
             .store
-            .write(move |c| records::upsert_state_machine(c, &sm))
+            .write(move |c| {
+                records::upsert_state_machine(c, &sm)?;
+                if !publish {
+                    return Ok::<_, versions::PublishingWriteError>(None);
+                }
+                match versions::publish(c, &sm, None, version_description, now)? {
+                    Ok(v) => Ok(Some(v.arn)),
+                    Err(refusal) => Err(versions::PublishingWriteError::Refused(refusal)),
+                }
+            })
             .await
-            .map_err(store_error)?;
+            .map_err(|e| e.into_error(&arn))?;
         Ok(UpdateStateMachineOutput {
             update_date: seconds(now),
             revision_id: revision,
+            state_machine_version_arn: published,
         })
     }
 }
@@ -420,9 +529,13 @@ impl Operation<StepFunctionsService> for DeleteStateMachine {
         parse_arn(&input.state_machine_arn, "stateMachine")?;
         // Running executions keep running to completion, as on AWS; only the machine goes away.
         let arn = input.state_machine_arn;
+        // Its versions and aliases go with it (API reference, DeleteStateMachine).
         svc.stack
             .store
-            .write(move |c| records::delete_state_machine(c, &arn))
+            .write(move |c| {
+                version_records::delete_machine_versions(c, &arn)?;
+                records::delete_state_machine(c, &arn)
+            })
             .await
             .map_err(store_error)?;
         Ok(Empty {})
