@@ -15,6 +15,7 @@ pub mod logs;
 pub mod schema;
 pub mod sqs;
 pub mod stepfunctions;
+pub mod stepfunctions_mocks;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;

@@ -17,7 +17,7 @@ use crate::protocol::operation::{Check, Operation, Paginator, Validate};
 use crate::services::stepfunctions::model::{
     self, ExecutionMeta, RunnerMessage, strip_execution_data,
 };
-use crate::services::stepfunctions::runtime;
+use crate::services::stepfunctions::{mocks, runtime};
 use crate::store::StoreError;
 use crate::store::stepfunctions::{self as records, ExecutionRecord};
 
@@ -76,7 +76,13 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
     input: Option<String>,
     trace_header: Option<String>,
 ) -> Result<(String, i64), AwsError> {
+    let mocks = svc.mocks.get().map(AsRef::as_ref);
+    let (state_machine_arn, test_case) = mocks::test_case_of(mocks, state_machine_arn);
     let sm = load_state_machine(svc, state_machine_arn).await?;
+    if let Some(case) = test_case {
+        mocks::check_test_case(mocks, &sm.name, case)?;
+    }
+    let test_case = test_case.map(str::to_owned);
     let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     check_name(&name)?;
     let input_text = input.unwrap_or_else(|| "{}".to_owned());
@@ -141,6 +147,9 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
             }
             records::insert_execution(c, &record)?;
             records::append_history(c, &history)?;
+            if let Some(case) = &test_case {
+                crate::store::stepfunctions_mocks::put_test_case(c, &record.arn, case)?;
+            }
             Ok(Ok(()))
         })
         .await
