@@ -161,7 +161,7 @@ impl MockConfig {
             ));
         }
         // serde_json stops at 128 levels of nesting, which bounds the recursion of the parse.
-        let root: Value =
+        let StrictJson(root) =
             serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
         let root = object(&root, "")?;
         only_keys(root, "", &["StateMachines", "MockedResponses"])?;
@@ -289,6 +289,77 @@ impl MockedResponse {
     /// How many invocations the response covers (`0..covered`).
     pub fn covered(&self) -> u64 {
         self.attempts.last().map_or(0, |(_, last, _)| last + 1)
+    }
+}
+
+/// A JSON value, parsed as serde_json parses one except that an object naming the same field twice
+/// is refused: serde_json keeps the last, which would hide a second test case or response of the
+/// same name ("The name of each test case must be unique per state machine").
+struct StrictJson(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictJson)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictJson(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut fields = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if fields.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the field '{key}' appears twice in one object"
+                )));
+            }
+            let StrictJson(value) = map.next_value()?;
+            fields.insert(key, value);
+        }
+        Ok(Value::Object(fields))
     }
 }
 
@@ -754,6 +825,38 @@ mod tests {
         );
         let e = MockConfig::parse("{\"StateMachines\": ").unwrap_err();
         assert!(e.message.starts_with("not valid JSON"), "{e}");
+    }
+
+    #[test]
+    fn a_name_given_twice_is_refused() {
+        let twice = r#"{"StateMachines": {"M": {"TestCases": {
+            "HappyPath": {"S": "R"},
+            "HappyPath": {}}}},
+          "MockedResponses": {"R": {"0": {"Return": 1}}}}"#;
+        let e = MockConfig::parse(twice).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "mock configuration: not valid JSON: the field 'HappyPath' appears twice in one object at line 3 column 23"
+        );
+        let twice = r#"{"StateMachines": {}, "MockedResponses": {"R": {"0": {"Return": 1}}, "R": {"0": {"Return": 2}}}}"#;
+        assert!(
+            MockConfig::parse(twice)
+                .unwrap_err()
+                .message
+                .contains("'R' appears twice")
+        );
+        // Values keep their JSON types through the strict parse.
+        let config = MockConfig::parse(
+            r#"{"StateMachines": {"M": {"TestCases": {"T": {"S": "R"}}}},
+                "MockedResponses": {"R": {"0": {"Return": {"a": [1, -2, 2.5, true, null, "x"]}}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.invocation("M", "T", "S", 0),
+            MockedInvocation::Mocked(MockOutcome::Return(
+                json!({"a": [1, -2, 2.5, true, null, "x"]})
+            ))
+        );
     }
 
     #[test]
