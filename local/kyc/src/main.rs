@@ -596,6 +596,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if let (Some(file), Some(mocks)) = (&args.mock_config, &mock_config) {
         notes.extend(kyc_local::mocks::describe(file, mocks));
     }
+    let served_mocks = mock_config.clone();
     let locator = BinaryLocator::new(&template_dir(&args.template), &args.functions_dir);
     let stack = assemble::start_with_options(
         config,
@@ -611,6 +612,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     notes.extend(stack.notes.iter().cloned());
+    if let (Some(mocks), Some(model)) = (&served_mocks, stack.template()) {
+        notes.extend(kyc_local::mocks::check_against(mocks, model));
+    }
     print_banner(stack.endpoint(), &state, stack.template(), &notes);
     let served = stack.run_until_signal().await;
     served.map_err(|e| format!("server error: {e}"))?;

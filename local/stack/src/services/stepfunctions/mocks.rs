@@ -226,6 +226,11 @@ impl MockConfig {
         self.state_machines.contains_key(state_machine)
     }
 
+    /// The names of the state machines the configuration has test cases for.
+    pub fn state_machine_names(&self) -> impl Iterator<Item = &str> {
+        self.state_machines.keys().map(String::as_str)
+    }
+
     /// The test cases of every state machine, by state machine name.
     pub fn test_cases(&self) -> impl Iterator<Item = (&str, &str)> {
         self.state_machines.iter().flat_map(|(machine, cases)| {
@@ -271,6 +276,63 @@ impl MockConfig {
             },
         }
     }
+}
+
+impl MockConfig {
+    /// The `(test case, state)` pairs of `state_machine` whose state is not a Task state of
+    /// `definition` (an ASL document, Parallel branches and Map processors included): mocks that
+    /// are never used, most likely a misspelt state name.
+    pub fn states_not_in(&self, state_machine: &str, definition: &Value) -> Vec<(String, String)> {
+        let tasks = task_state_names(definition);
+        self.state_machines
+            .get(state_machine)
+            .into_iter()
+            .flat_map(|cases| cases.iter())
+            .flat_map(|(case, states)| {
+                states
+                    .keys()
+                    .filter(|state| !tasks.contains(state.as_str()))
+                    .map(move |state| (case.clone(), state.clone()))
+            })
+            .collect()
+    }
+}
+
+/// Most state-list objects visited when collecting Task state names (a walk of the definition
+/// without recursion, bounded whatever the definition holds).
+const MAX_STATE_LISTS: usize = 10_000;
+
+fn task_state_names(definition: &Value) -> std::collections::BTreeSet<&str> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut pending = vec![definition];
+    let mut visited = 0;
+    while let Some(machine) = pending.pop() {
+        visited += 1;
+        if visited > MAX_STATE_LISTS {
+            break;
+        }
+        let Some(states) = machine.get("States").and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, state) in states {
+            match state.get("Type").and_then(Value::as_str) {
+                Some("Task") => {
+                    names.insert(name.as_str());
+                }
+                Some("Parallel") => {
+                    if let Some(branches) = state.get("Branches").and_then(Value::as_array) {
+                        pending.extend(branches);
+                    }
+                }
+                Some("Map") => {
+                    pending.extend(state.get("ItemProcessor"));
+                    pending.extend(state.get("Iterator"));
+                }
+                _ => {}
+            }
+        }
+    }
+    names
 }
 
 impl MockedResponse {
@@ -931,6 +993,34 @@ mod tests {
         let e = MockConfig::load(&dir.join("missing.json")).unwrap_err();
         assert!(e.message.contains("cannot open"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn states_not_in_names_mocks_of_states_the_definition_lacks() {
+        let config = MockConfig::parse(
+            &json!({"StateMachines": {"M": {"TestCases": {
+                        "T": {"Top": "R", "InBranch": "R", "InMap": "R", "InIterator": "R", "Choose": "R", "Typo": "R"}}}},
+                    "MockedResponses": {"R": {"0": {"Return": 1}}}})
+            .to_string(),
+        )
+        .unwrap();
+        let definition = json!({"StartAt": "Top", "States": {
+            "Top": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Par"},
+            "Par": {"Type": "Parallel", "Branches": [{"StartAt": "InBranch", "States": {
+                "InBranch": {"Type": "Task", "Resource": "x", "End": true}}}], "Next": "Each"},
+            "Each": {"Type": "Map", "ItemProcessor": {"StartAt": "InMap", "States": {
+                "InMap": {"Type": "Task", "Resource": "x", "End": true}}}, "Next": "Old"},
+            "Old": {"Type": "Map", "Iterator": {"StartAt": "InIterator", "States": {
+                "InIterator": {"Type": "Task", "Resource": "x", "End": true}}}, "Next": "Choose"},
+            "Choose": {"Type": "Choice", "Choices": [], "Default": "Top"}}});
+        assert_eq!(
+            config.states_not_in("M", &definition),
+            vec![
+                ("T".to_owned(), "Choose".to_owned()),
+                ("T".to_owned(), "Typo".to_owned())
+            ]
+        );
+        assert!(config.states_not_in("Other", &definition).is_empty());
     }
 
     #[test]
