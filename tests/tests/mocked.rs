@@ -286,3 +286,67 @@ fn the_mock_file_names_task_states_of_the_kyc_state_machine() {
         }
     }
 }
+
+/// A test case survives a restart of kyc-local like any execution: started, kyc-local restarted
+/// on the same state while the identity check is being retried, and the retries go on with the
+/// next invocation numbers (two throttles in all, then the mocked success), calling no function.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_case_survives_a_restart_of_kyc_local() {
+    let mut target = Target::local(LocalOptions::mocked(mock_file())).await;
+    let machine = target.names().state_machine_arn.clone();
+    let id = unique_id("mocked-restart");
+    let input = json!({"detail": {"applicationId": id, "customerName": "Nikhil Jayashankar",
+                                  "customerAddress": "12 Any Street, Anytown, USA"}});
+    let arn = target
+        .sfn
+        .start_execution()
+        .state_machine_arn(format!("{machine}#IdentityThrottledThenApproved"))
+        .name(&id)
+        .input(input.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("StartExecution: {}", kyc_tests::sdk_error(&e)))
+        .execution_arn()
+        .to_owned();
+    // Wait for the first throttle (the retrier then waits up to 2 s before invocation 1).
+    target
+        .wait_until("the first throttle", kyc_tests::WAIT, || async {
+            let failures = task_failures(&target.history(&arn).await);
+            if failures.is_empty() {
+                Err("no TaskFailed yet".to_owned())
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+    target.restart_local().await;
+    let execution = target.finished_execution(&arn).await;
+    assert_eq!(execution.status, "SUCCEEDED", "{execution:?}");
+    assert_eq!(
+        task_failures(&target.history(&arn).await),
+        vec![
+            (
+                "Check identity".to_owned(),
+                "Lambda.TooManyRequestsException".to_owned()
+            ),
+            (
+                "Check identity".to_owned(),
+                "Lambda.TooManyRequestsException".to_owned()
+            ),
+        ]
+    );
+    let (detail_type, _) = target.terminal_event(&id).await;
+    assert_eq!(detail_type, "New account approved");
+    let prefix = target.names().instance_prefix.clone();
+    for function in ["identity-check", "risk-profile"] {
+        let stats = target
+            .local_function_stats(&format!("{prefix}-{function}"))
+            .unwrap();
+        assert_eq!(
+            (stats.instances_started, stats.invocations),
+            (0, 0),
+            "{function}"
+        );
+    }
+    target.stop().await;
+}
