@@ -3,18 +3,16 @@
 //! Functions", "Send messages to an Amazon SQS queue with Step Functions".
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use asl::{Integration, IntegrationPattern, TaskRequest};
 use serde_json::{Value, json};
 
 use super::StepFunctionsService;
-use super::mocks::{MockOutcome, MockedInvocation};
+use super::mocks;
 use super::model::TaskResult;
 use crate::lambda::{InvocationType, InvokeOutcome, LambdaError};
 use crate::services::sqs::MessageAttributeValue;
 use crate::store::stepfunctions as records;
-use crate::store::stepfunctions_mocks as mock_records;
 
 /// What a dispatched task produced.
 pub(super) enum Outcome {
@@ -41,8 +39,8 @@ pub(super) async fn run(
     state_machine_arn: &str,
 ) -> Outcome {
     // A mocked Task calls nothing, so no permission is evaluated either.
-    if let Some(mocked) = mocked(svc, task, execution_arn, state_machine_arn).await {
-        return mocked;
+    if let Some(result) = mocks::mocked(svc, task, execution_arn, state_machine_arn).await {
+        return Outcome::Done(result);
     }
     if let Some(denied) = permission_denied(svc, task, state_machine_arn) {
         return denied;
@@ -91,68 +89,6 @@ pub(super) async fn run(
         }
         Integration::Activity => queue_activity_task(svc, task, execution_arn).await,
     }
-}
-
-/// The mocked response of a Task state that the execution's test case mocks (`ARN#TestCase` with a
-/// mock configuration), by the state's invocation number in the execution; None when the task
-/// runs for real. "A mocked Task will never call the service endpoint", and a `.waitForTaskToken`
-/// one finishes with its mocked response without waiting for a callback (the developer guide's
-/// "Configuring mocked service integrations").
-async fn mocked(
-    svc: &StepFunctionsService,
-    task: &TaskRequest,
-    execution_arn: &str,
-    state_machine_arn: &str,
-) -> Option<Outcome> {
-    let config = Arc::clone(svc.mocks.get()?);
-    let machine = state_machine_arn.rsplit(':').next()?.to_owned();
-    if !config.has_state_machine(&machine) {
-        return None;
-    }
-    let (arn, task_id, state) = (
-        execution_arn.to_owned(),
-        task.task_id,
-        task.state_name.clone(),
-    );
-    let lookup = Arc::clone(&config);
-    let claimed = svc
-        .stack
-        .store
-        .write(move |c| {
-            let Some(case) = mock_records::test_case(c, &arn)? else {
-                return Ok::<_, crate::store::StoreError>(None);
-            };
-            if !lookup.mocks_state(&machine, &case, &state) {
-                return Ok(None);
-            }
-            let attempt = mock_records::claim_attempt(c, &arn, task_id, &state)?;
-            Ok(Some((machine, case, attempt)))
-        })
-        .await;
-    let (machine, case, attempt) = match claimed {
-        Ok(found) => found?,
-        Err(e) => return Some(failed("States.Runtime", format!("storage failed: {e}"))),
-    };
-    Some(
-        match config.invocation(&machine, &case, &task.state_name, attempt) {
-            MockedInvocation::NotMocked => return None,
-            MockedInvocation::Mocked(MockOutcome::Return(result)) => {
-                Outcome::Done(TaskResult::Succeeded(result))
-            }
-            MockedInvocation::Mocked(MockOutcome::Throw { error, cause }) => failed(error, cause),
-            // "If you do not specify a mocked response for a specific retry attempt ... the state
-            // machine execution will fail": States.Runtime, which no Retry or Catch handles. The
-            // cause text is ours (not documented).
-            MockedInvocation::Exhausted { response, covered } => failed(
-                asl::errors::RUNTIME,
-                format!(
-                    "Test case '{case}' has no mocked response for invocation {attempt} of state '{}': mocked response '{response}' covers invocations 0 to {}",
-                    task.state_name,
-                    covered.saturating_sub(1)
-                ),
-            ),
-        },
-    )
 }
 
 /// A Task state whose `Resource` is an activity: its input is queued for the activity's workers

@@ -29,7 +29,12 @@
 //! Past the last invocation a response covers, "the state machine execution will fail": the task
 //! fails with `States.Runtime`, which no Retry or Catch handles (the cause text is ours; the guide
 //! gives none). Unknown fields anywhere are refused too (the guide lists no others), so a typo does
-//! not silently fall back to the real service.
+//! not silently fall back to the real service, and so is a field named twice in one object.
+//!
+//! The runtime's side is one hook: the task dispatcher asks [`mocked`] first. The test case of an
+//! execution and the invocation number each mocked call got are stored with the execution
+//! (`store::stepfunctions_mocks`, migration 9), so a restart resumes a test case where it was and
+//! a task dispatched again gets the same response.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -37,6 +42,10 @@ use std::io::Read;
 use std::path::Path;
 
 use serde_json::{Map, Value};
+
+use super::StepFunctionsService;
+use super::model::TaskResult;
+use crate::store::stepfunctions_mocks as records;
 
 /// Largest mock configuration file read (the JSON text). The guide states no limit; a file of
 /// recorded responses for a whole test suite fits easily.
@@ -638,6 +647,75 @@ pub fn split_test_case(state_machine_arn: &str) -> (&str, Option<&str>) {
     match state_machine_arn.split_once('#') {
         Some((arn, case)) => (arn, Some(case)),
         None => (state_machine_arn, None),
+    }
+}
+
+// ----- Runtime: the task dispatcher's hook ---------------------------------------------------
+
+/// The result of a Task state that the execution's test case mocks (`ARN#TestCase` with a mock
+/// configuration), by the state's invocation number in the execution; None when the task runs for
+/// real. "A mocked Task will never call the service endpoint", and a `.waitForTaskToken` one
+/// finishes with its mocked response without waiting for a callback (the developer guide's
+/// "Configuring mocked service integrations").
+pub(super) async fn mocked(
+    svc: &StepFunctionsService,
+    task: &asl::TaskRequest,
+    execution_arn: &str,
+    state_machine_arn: &str,
+) -> Option<TaskResult> {
+    let config = std::sync::Arc::clone(svc.mocks.get()?);
+    let machine = state_machine_arn.rsplit(':').next()?.to_owned();
+    if !config.has_state_machine(&machine) {
+        return None;
+    }
+    let (arn, task_id, state) = (
+        execution_arn.to_owned(),
+        task.task_id,
+        task.state_name.clone(),
+    );
+    let lookup = std::sync::Arc::clone(&config);
+    let claimed = svc
+        .stack
+        .store
+        .write(move |c| {
+            let Some(case) = records::test_case(c, &arn)? else {
+                return Ok::<_, crate::store::StoreError>(None);
+            };
+            if !lookup.mocks_state(&machine, &case, &state) {
+                return Ok(None);
+            }
+            let attempt = records::claim_attempt(c, &arn, task_id, &state)?;
+            Ok(Some((machine, case, attempt)))
+        })
+        .await;
+    let (machine, case, attempt) = match claimed {
+        Ok(found) => found?,
+        Err(e) => {
+            return Some(TaskResult::Failed {
+                error: asl::errors::RUNTIME.to_owned(),
+                cause: format!("storage failed: {e}"),
+            });
+        }
+    };
+    match config.invocation(&machine, &case, &task.state_name, attempt) {
+        MockedInvocation::NotMocked => None,
+        MockedInvocation::Mocked(MockOutcome::Return(result)) => {
+            Some(TaskResult::Succeeded(result))
+        }
+        MockedInvocation::Mocked(MockOutcome::Throw { error, cause }) => {
+            Some(TaskResult::Failed { error, cause })
+        }
+        // "If you do not specify a mocked response for a specific retry attempt ... the state
+        // machine execution will fail": States.Runtime, which no Retry or Catch handles. The
+        // cause text is ours (not documented).
+        MockedInvocation::Exhausted { response, covered } => Some(TaskResult::Failed {
+            error: asl::errors::RUNTIME.to_owned(),
+            cause: format!(
+                "Test case '{case}' has no mocked response for invocation {attempt} of state '{}': mocked response '{response}' covers invocations 0 to {}",
+                task.state_name,
+                covered.saturating_sub(1)
+            ),
+        }),
     }
 }
 
