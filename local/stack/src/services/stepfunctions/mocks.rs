@@ -31,7 +31,7 @@
 //! gives none). Unknown fields anywhere are refused too (the guide lists no others), so a typo does
 //! not silently fall back to the real service, and so is a field named twice in one object.
 //!
-//! The runtime's side is one hook: the task dispatcher asks [`mocked`] first. The test case of an
+//! The runtime's side is one hook: the task dispatcher asks `mocked` first. The test case of an
 //! execution and the invocation number each mocked call got are stored with the execution
 //! (`store::stepfunctions_mocks`, migration 9), so a restart resumes a test case where it was and
 //! a task dispatched again gets the same response.
