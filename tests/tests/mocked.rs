@@ -350,3 +350,95 @@ async fn a_test_case_survives_a_restart_of_kyc_local() {
     }
     target.stop().await;
 }
+
+/// Round trip through the function's own output type: the mocked payload is exactly what the
+/// function would return (no field missing, none extra, same spelling of every enum value).
+fn same_as_typed<T: serde::de::DeserializeOwned + serde::Serialize>(what: &str, value: &Value) {
+    let typed: T = serde_json::from_value(value.clone())
+        .unwrap_or_else(|e| panic!("{what}: not a {}: {e}", std::any::type_name::<T>()));
+    assert_eq!(&serde_json::to_value(typed).unwrap(), value, "{what}");
+}
+
+/// The mocked results are shaped like the real integrations' results: a `lambda:invoke` result
+/// (ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata, StatusCode) whose Payload is
+/// what the function returns (kyc-shared's types), and for the review task what the callback
+/// completer sends with SendTaskSuccess (ReviewOutcome).
+#[test]
+fn mocked_results_are_shaped_like_the_real_ones() {
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(mock_file()).unwrap()).unwrap();
+    let responses = file["MockedResponses"].as_object().unwrap();
+    let mut checked = 0;
+    for (case, mocked) in file["StateMachines"]["kyc-onboarding"]["TestCases"]
+        .as_object()
+        .unwrap()
+    {
+        for (state, response) in mocked.as_object().unwrap() {
+            let response = response.as_str().unwrap();
+            for (key, outcome) in responses[response].as_object().unwrap() {
+                let what = format!("{case} / {state} / {response} / {key}");
+                if let Some(thrown) = outcome.get("Throw") {
+                    let error = thrown["Error"].as_str().unwrap();
+                    assert!(
+                        error.starts_with("Lambda.") || error.starts_with("States."),
+                        "{what}: {error}"
+                    );
+                    continue;
+                }
+                let result = &outcome["Return"];
+                checked += 1;
+                if state == "Request manual review" {
+                    same_as_typed::<kyc_shared::review::ReviewOutcome>(&what, result);
+                    continue;
+                }
+                let keys: Vec<&str> = result
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                assert_eq!(
+                    keys,
+                    [
+                        "ExecutedVersion",
+                        "Payload",
+                        "SdkHttpMetadata",
+                        "SdkResponseMetadata",
+                        "StatusCode"
+                    ],
+                    "{what}"
+                );
+                assert_eq!(result["StatusCode"], 200, "{what}");
+                assert_eq!(result["SdkHttpMetadata"]["HttpStatusCode"], 200, "{what}");
+                let headers = result["SdkHttpMetadata"]["HttpHeaders"]
+                    .as_object()
+                    .unwrap();
+                let all = result["SdkHttpMetadata"]["AllHttpHeaders"]
+                    .as_object()
+                    .unwrap();
+                assert_eq!(headers.len(), all.len(), "{what}");
+                for (name, value) in headers {
+                    assert_eq!(all[name], json!([value]), "{what}: {name}");
+                }
+                assert_eq!(
+                    headers["x-amzn-RequestId"], result["SdkResponseMetadata"]["RequestId"],
+                    "{what}"
+                );
+                assert_eq!(
+                    headers["Content-Length"],
+                    result["Payload"].to_string().len().to_string(),
+                    "{what}"
+                );
+                match state.as_str() {
+                    "Check identity" => {
+                        same_as_typed::<kyc_shared::IdentityCheckResult>(&what, &result["Payload"])
+                    }
+                    "Assess risk" => {
+                        same_as_typed::<kyc_shared::RiskProfileResult>(&what, &result["Payload"]);
+                    }
+                    other => panic!("{what}: no shape known for state {other}"),
+                }
+            }
+        }
+    }
+    assert!(checked >= 8, "{checked}");
+}
