@@ -495,3 +495,46 @@ async fn the_aws_cli_runs_a_test_case() {
     assert!(h.lambda.calls().is_empty());
     h.stop().await;
 }
+
+/// Restarted with a mock configuration that no longer has the execution's test case, the test
+/// case cannot go on: its next task fails with States.Runtime (no state runs for real instead).
+#[tokio::test]
+async fn a_test_case_missing_after_a_restart_fails_the_execution() {
+    let dir = temp_state_dir();
+    let clock = ManualClock::new(START_MS);
+    let first = Harness::start(
+        StateLocation::Directory(dir.clone()),
+        clock.clone(),
+        &[],
+        FakeLambda::kyc(),
+    )
+    .await;
+    assert!(first.svc.set_mock_config(kyc_mocks()));
+    let arn = start_case(&first, "IdentityThrottledThenApproved", "app-gone").await;
+    first.wait_history_event(&arn, "TaskFailed").await;
+    first.stop().await;
+
+    let second = Harness::start_without_resume(
+        StateLocation::Directory(dir.clone()),
+        clock.clone(),
+        FakeLambda::kyc(),
+    )
+    .await;
+    let other = MockConfig::parse(
+        &json!({"StateMachines": {"kyc-onboarding": {"TestCases": {"Approved": {}}}},
+                "MockedResponses": {}})
+        .to_string(),
+    )
+    .unwrap();
+    assert!(second.svc.set_mock_config(other));
+    second.svc.resume().await.unwrap();
+    let done = second.advance_until_status(&arn, "FAILED", 10, 40).await;
+    assert_eq!(done["error"], "States.Runtime");
+    assert_eq!(
+        done["cause"],
+        "The execution runs test case 'IdentityThrottledThenApproved' of state machine 'kyc-onboarding', which the mock configuration no longer defines"
+    );
+    assert!(second.lambda.calls().is_empty());
+    second.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

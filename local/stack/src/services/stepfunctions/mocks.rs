@@ -652,6 +652,20 @@ pub fn split_test_case(state_machine_arn: &str) -> (&str, Option<&str>) {
 
 // ----- Runtime: the task dispatcher's hook ---------------------------------------------------
 
+/// What the store says about one task of an execution.
+enum Claim {
+    /// Not a test-case execution, or its test case does not mock this state.
+    Real,
+    /// The state's mocked invocation `attempt`.
+    Mocked {
+        machine: String,
+        case: String,
+        attempt: u64,
+    },
+    /// The execution's test case is not in the configuration kyc-local runs with now.
+    Gone { machine: String, case: String },
+}
+
 /// The result of a Task state that the execution's test case mocks (`ARN#TestCase` with a mock
 /// configuration), by the state's invocation number in the execution; None when the task runs for
 /// real. "A mocked Task will never call the service endpoint", and a `.waitForTaskToken` one
@@ -665,9 +679,6 @@ pub(super) async fn mocked(
 ) -> Option<TaskResult> {
     let config = std::sync::Arc::clone(svc.mocks.get()?);
     let machine = state_machine_arn.rsplit(':').next()?.to_owned();
-    if !config.has_state_machine(&machine) {
-        return None;
-    }
     let (arn, task_id, state) = (
         execution_arn.to_owned(),
         task.task_id,
@@ -679,17 +690,39 @@ pub(super) async fn mocked(
         .store
         .write(move |c| {
             let Some(case) = records::test_case(c, &arn)? else {
-                return Ok::<_, crate::store::StoreError>(None);
+                return Ok::<_, crate::store::StoreError>(Claim::Real);
             };
+            if !lookup.has_test_case(&machine, &case) {
+                return Ok(Claim::Gone { machine, case });
+            }
             if !lookup.mocks_state(&machine, &case, &state) {
-                return Ok(None);
+                return Ok(Claim::Real);
             }
             let attempt = records::claim_attempt(c, &arn, task_id, &state)?;
-            Ok(Some((machine, case, attempt)))
+            Ok(Claim::Mocked {
+                machine,
+                case,
+                attempt,
+            })
         })
         .await;
     let (machine, case, attempt) = match claimed {
-        Ok(found) => found?,
+        Ok(Claim::Real) => return None,
+        Ok(Claim::Mocked {
+            machine,
+            case,
+            attempt,
+        }) => (machine, case, attempt),
+        // kyc-local restarted with another mock configuration: the test case cannot go on, and
+        // running its states for real instead would not be the test that was started.
+        Ok(Claim::Gone { machine, case }) => {
+            return Some(TaskResult::Failed {
+                error: asl::errors::RUNTIME.to_owned(),
+                cause: format!(
+                    "The execution runs test case '{case}' of state machine '{machine}', which the mock configuration no longer defines"
+                ),
+            });
+        }
         Err(e) => {
             return Some(TaskResult::Failed {
                 error: asl::errors::RUNTIME.to_owned(),

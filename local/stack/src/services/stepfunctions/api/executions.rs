@@ -76,11 +76,11 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
     input: Option<String>,
     trace_header: Option<String>,
 ) -> Result<(String, i64), AwsError> {
-    let mocks = svc.mocks.get().map(AsRef::as_ref);
-    let (state_machine_arn, test_case) = mocks::test_case_of(mocks, state_machine_arn);
+    let mock_config = svc.mocks.get().map(AsRef::as_ref);
+    let (state_machine_arn, test_case) = mocks::test_case_of(mock_config, state_machine_arn);
     let sm = load_state_machine(svc, state_machine_arn).await?;
     if let Some(case) = test_case {
-        mocks::check_test_case(mocks, &sm.name, case)?;
+        mocks::check_test_case(mock_config, &sm.name, case)?;
     }
     let test_case = test_case.map(str::to_owned);
     let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
