@@ -140,6 +140,9 @@ pub fn ensure_functions_built(model: &StackModel) {
 pub struct LocalOptions {
     /// Template parameters (`ReviewHeartbeatSeconds`, `ReviewTimeoutSeconds`, ...).
     pub parameter_overrides: Vec<(String, String)>,
+    /// Step Functions Local's mock configuration, as `kyc-local serve --mock-config FILE` reads it.
+    /// The function binaries are then not built: the test cases call no function.
+    pub mock_config: Option<PathBuf>,
 }
 
 impl LocalOptions {
@@ -148,9 +151,18 @@ impl LocalOptions {
         Self::default()
     }
 
+    /// The template's defaults, with the mock configuration `file` (`serve --mock-config`).
+    pub fn mocked(file: PathBuf) -> Self {
+        Self {
+            mock_config: Some(file),
+            ..Self::default()
+        }
+    }
+
     /// Short review timers, for the timeout and heartbeat scenarios.
     pub fn review_timing(timing: ReviewTiming) -> Self {
         Self {
+            mock_config: None,
             parameter_overrides: vec![
                 (
                     "ReviewHeartbeatSeconds".to_owned(),
@@ -241,7 +253,11 @@ async fn start_local(
         .map(PathBuf::from)
         .into_iter()
         .collect();
-    if prebuilt.is_empty() {
+    let mock_config = match &options.mock_config {
+        Some(file) => Some(kyc_local::mocks::read_mock_config(file)?),
+        None => None,
+    };
+    if prebuilt.is_empty() && mock_config.is_none() {
         ensure_functions_built(&model);
     }
     let config = ServerConfig {
@@ -257,7 +273,7 @@ async fn start_local(
         ..ServerConfig::default()
     };
     let locator = BinaryLocator::new(&repo_root(), &prebuilt);
-    let stack = assemble::start(
+    let stack = assemble::start_with_options(
         config,
         Arc::new(SystemClock),
         Some(TemplateSource {
@@ -266,6 +282,10 @@ async fn start_local(
         }),
         &locator,
         LambdaConfig::default(),
+        assemble::StartOptions {
+            mock_config,
+            ..assemble::StartOptions::default()
+        },
     )
     .await
     .map_err(|e| e.to_string())?;
@@ -461,6 +481,15 @@ impl Target {
         self.events = aws_sdk_eventbridge::Client::new(&config);
         self.sfn = aws_sdk_sfn::Client::new(&config);
         self.logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    }
+
+    /// kyc-local only: how many instances of the function `name` started and how many invocations
+    /// ran on them (None for a deployed stack or an unknown function).
+    pub fn local_function_stats(&self, name: &str) -> Option<emulator::lambda::FunctionStats> {
+        self.local
+            .as_ref()
+            .and_then(|l| l.stack.as_ref())
+            .and_then(|s| s.lambda.function_stats(name))
     }
 
     /// The kyc-local endpoint, when local.

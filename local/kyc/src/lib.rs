@@ -11,6 +11,7 @@
 //! - [`hostile`]: hostile requests sent beside a load run, each checked for its answer.
 //! - [`graph`]: the state machine as a Mermaid flowchart, an execution's path highlighted.
 //! - [`fault`]: the control API's fault injection from the command line.
+//! - [`mocks`]: `serve --mock-config` (Step Functions Local's mock configuration file).
 //!
 //! `src/main.rs` is the `kyc-local` command (serve, demo, bench, fault, graph, check-permissions).
 //! Tests: `cargo test -p kyc-local`.
@@ -20,6 +21,7 @@ pub mod demo;
 pub mod fault;
 pub mod graph;
 pub mod hostile;
+pub mod mocks;
 
 /// The stack name `kyc-local` gives the template when samconfig.toml names none (`AWS::StackName`,
 /// and the names SAM derives from it).

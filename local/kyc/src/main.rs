@@ -323,6 +323,12 @@ struct ServeArgs {
     /// Start with the faults of this plan (the JSON of POST /_local/faults); kept in memory only.
     #[arg(long, value_name = "FILE.json")]
     faults: Option<PathBuf>,
+    /// Step Functions Local's mock configuration file (also read from SFN_MOCK_CONFIG, as Step
+    /// Functions Local reads it): `aws stepfunctions start-execution --state-machine-arn
+    /// ARN#TestCase` runs that test case, its mocked Task states calling nothing. A file that is
+    /// not valid is refused and nothing starts.
+    #[arg(long, value_name = "FILE.json", env = emulator::services::stepfunctions::mocks::ENV_VAR)]
+    mock_config: Option<PathBuf>,
 }
 
 /// State directories written before the stack became a library of its own hold
@@ -582,18 +588,34 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Some(file) => Some(kyc_local::fault::read_plan(file)?),
         None => None,
     };
+    let mock_config = match &args.mock_config {
+        Some(file) => Some(kyc_local::mocks::read_mock_config(file)?),
+        None => None,
+    };
+    let mut notes = Vec::new();
+    if let (Some(file), Some(mocks)) = (&args.mock_config, &mock_config) {
+        notes.extend(kyc_local::mocks::describe(file, mocks));
+    }
+    let served_mocks = mock_config.clone();
     let locator = BinaryLocator::new(&template_dir(&args.template), &args.functions_dir);
-    let stack = assemble::start_with_faults(
+    let stack = assemble::start_with_options(
         config,
         Arc::new(SystemClock),
         template,
         &locator,
         LambdaConfig::default(),
-        faults,
+        assemble::StartOptions {
+            faults,
+            mock_config,
+        },
     )
     .await
     .map_err(|e| e.to_string())?;
-    print_banner(stack.endpoint(), &state, stack.template(), &stack.notes);
+    notes.extend(stack.notes.iter().cloned());
+    if let (Some(mocks), Some(model)) = (&served_mocks, stack.template()) {
+        notes.extend(kyc_local::mocks::check_against(mocks, model));
+    }
+    print_banner(stack.endpoint(), &state, stack.template(), &notes);
     let served = stack.run_until_signal().await;
     served.map_err(|e| format!("server error: {e}"))?;
     println!("kyc-local stopped");

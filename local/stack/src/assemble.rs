@@ -117,6 +117,36 @@ pub async fn start_with_faults(
     lambda_config: LambdaConfig,
     faults: Option<FaultPlanDocument>,
 ) -> Result<Stack, StartError> {
+    let options = StartOptions {
+        faults,
+        ..StartOptions::default()
+    };
+    start_with_options(config, clock, template, locator, lambda_config, options).await
+}
+
+/// What the stack starts with besides its configuration and template.
+#[derive(Debug, Default)]
+pub struct StartOptions {
+    /// Faults in force before any unfinished work resumes (`serve --faults FILE.json`).
+    pub faults: Option<FaultPlanDocument>,
+    /// Step Functions Local's mock configuration (`serve --mock-config FILE`): its test cases run
+    /// with `StartExecution` on `ARN#TestCase`, executions resumed from the store included.
+    pub mock_config: Option<crate::services::stepfunctions::mocks::MockConfig>,
+}
+
+/// Starts the whole stack with [`StartOptions`].
+pub async fn start_with_options(
+    config: ServerConfig,
+    clock: SharedClock,
+    template: Option<TemplateSource>,
+    locator: &BinaryLocator,
+    lambda_config: LambdaConfig,
+    options: StartOptions,
+) -> Result<Stack, StartError> {
+    let StartOptions {
+        faults,
+        mut mock_config,
+    } = options;
     // Step Functions publishes through EventBridge and EventBridge starts executions: each gets a
     // handle to the other that is bound once both exist.
     let publisher: Arc<LateBound<dyn EventPublisher>> = Arc::new(LateBound::new());
@@ -150,6 +180,9 @@ pub async fn start_with_faults(
                 clock,
             )),
         );
+        if let Some(mocks) = mock_config.take() {
+            stepfunctions.set_mock_config(mocks);
+        }
         publisher.bind(Arc::clone(&events) as Arc<dyn EventPublisher>);
         starter.bind(Arc::clone(&stepfunctions) as Arc<dyn ExecutionStarter>);
         let control = FaultControl::new(

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod schema;
 pub mod sqs;
 pub mod stepfunctions;
+pub mod stepfunctions_mocks;
 pub mod stepfunctions_versions;
 
 use std::path::{Path, PathBuf};

@@ -302,4 +302,22 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX states_execution_machines_by_machine ON states_execution_machines (state_machine_arn);
     "#,
+    // 10: test cases of mocked service integrations (StartExecution on `ARN#TestCase`, `serve
+    // --mock-config`): the test case an execution runs, and the invocation number each mocked Task
+    // call got, so a restart resumes the test case where it was. Only new tables: this migration
+    // could take any place after 8.
+    r#"
+    CREATE TABLE states_mock_executions (
+        execution_arn TEXT PRIMARY KEY,
+        test_case     TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE states_mock_attempts (
+        execution_arn TEXT NOT NULL,
+        task_id       INTEGER NOT NULL,
+        state_name    TEXT NOT NULL,
+        attempt       INTEGER NOT NULL,
+        PRIMARY KEY (execution_arn, task_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX states_mock_attempts_by_state ON states_mock_attempts (execution_arn, state_name);
+    "#,
 ];

@@ -12,11 +12,15 @@
 //!   acknowledged), dispatches tasks and sleeps on the stack's clock until the next timer.
 //! - `integrations.rs`: `lambda:invoke`, a bare Lambda ARN, `events:putEvents`, `sqs:sendMessage`
 //!   (with `.waitForTaskToken`).
+//! - `mocks.rs`: the mock configuration file of Step Functions Local (`serve --mock-config`):
+//!   `StartExecution` on `ARN#TestCase` answers the Task states the test case names with mocked
+//!   responses (see [`StepFunctionsService::set_mock_config`]).
 //! - `observe.rs`: "Step Functions Execution Status Change" events and execution logging to
 //!   CloudWatch Logs.
 
 mod api;
 mod integrations;
+pub mod mocks;
 mod model;
 mod observe;
 mod runtime;
@@ -75,6 +79,8 @@ pub struct StepFunctionsService {
     me: Weak<StepFunctionsService>,
     /// Woken when an activity task is queued (GetActivityTask's long poll).
     activity_tasks: tokio::sync::Notify,
+    /// The mock configuration (`serve --mock-config`), set once before executions run.
+    mocks: std::sync::OnceLock<Arc<mocks::MockConfig>>,
 }
 
 impl StepFunctionsService {
@@ -102,7 +108,14 @@ impl StepFunctionsService {
             definitions: Mutex::new(HashMap::new()),
             me: me.clone(),
             activity_tasks: tokio::sync::Notify::new(),
+            mocks: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Serves the test cases of a mock configuration: `StartExecution` on `ARN#TestCase`. Set it
+    /// before any execution resumes (the stack's assembly does); false when one was set already.
+    pub fn set_mock_config(&self, config: mocks::MockConfig) -> bool {
+        self.mocks.set(Arc::new(config)).is_ok()
     }
 
     /// Restarts every RUNNING execution from the store: tasks that were in flight are

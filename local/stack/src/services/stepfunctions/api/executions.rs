@@ -18,7 +18,7 @@ use crate::protocol::operation::{Check, Operation, Paginator, Validate};
 use crate::services::stepfunctions::model::{
     self, ExecutionMeta, RunnerMessage, strip_execution_data,
 };
-use crate::services::stepfunctions::runtime;
+use crate::services::stepfunctions::{mocks, runtime};
 use crate::store::StoreError;
 use crate::store::stepfunctions::{self as records, ExecutionRecord, StateMachineRecord};
 use crate::store::stepfunctions_versions::{self as version_records, ExecutionMachineRecord};
@@ -78,8 +78,15 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
     input: Option<String>,
     trace_header: Option<String>,
 ) -> Result<(String, i64), AwsError> {
+    // `ARN#TestCase` runs a test case of the mock configuration (when one is loaded).
+    let mock_config = svc.mocks.get().map(AsRef::as_ref);
+    let (state_machine_arn, test_case) = mocks::test_case_of(mock_config, state_machine_arn);
     // A version ARN runs that version; an alias ARN runs one of its versions, chosen by weight.
     let (sm, qualified) = started_machine(svc, state_machine_arn).await?;
+    if let Some(case) = test_case {
+        mocks::check_test_case(mock_config, &sm.name, case)?;
+    }
+    let test_case = test_case.map(str::to_owned);
     let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     check_name(&name)?;
     let input_text = input.unwrap_or_else(|| "{}".to_owned());
@@ -162,6 +169,9 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
             records::append_history(c, &history)?;
             if let Some(started_on) = &started_on {
                 version_records::put_execution_machine(c, started_on)?;
+            }
+            if let Some(case) = &test_case {
+                crate::store::stepfunctions_mocks::put_test_case(c, &record.arn, case)?;
             }
             Ok(Ok(()))
         })
