@@ -36,9 +36,8 @@ struct Expected {
     failures: &'static [(&'static str, &'static str)],
 }
 
-const TO_RISK: [&str; 7] = [
+const TO_RISK: [&str; 6] = [
     "Route application",
-    "Use given application id",
     "Check identity",
     "Publish identity check completed",
     "Identity verified?",
@@ -72,7 +71,7 @@ fn expectations() -> BTreeMap<&'static str, Expected> {
                 status: "SUCCEEDED",
                 terminal: "New account declined",
                 detail: json!({"decision": "DECLINED", "decidedBy": "AUTOMATIC", "reasons": ["DOCUMENT_EXPIRED"], "riskLevel": null}),
-                path: path_of(&["Publish declined by identity", "Declined"], &TO_RISK[..5]),
+                path: path_of(&["Publish declined by identity", "Declined"], &TO_RISK[..4]),
                 failures: &[],
             },
         ),
@@ -144,12 +143,8 @@ fn expectations() -> BTreeMap<&'static str, Expected> {
                 terminal: "KYC processing failed",
                 detail: json!({"error": "Lambda.ServiceException"}),
                 path: path_of(
-                    &[
-                        "Describe failure",
-                        "Publish processing failed",
-                        "Processing failed",
-                    ],
-                    &TO_RISK[..6],
+                    &["Publish processing failed", "Processing failed"],
+                    &TO_RISK[..5],
                 ),
                 failures: &[
                     ("Assess risk", "Lambda.ServiceException"),
