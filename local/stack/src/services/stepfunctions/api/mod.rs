@@ -2,7 +2,7 @@
 //! `state_machines.rs` (create, describe, list, update, delete, validate), `activities.rs`
 //! (create, describe, list, delete, GetActivityTask), `tags.rs` (tag, untag, list tags of either),
 //! `executions.rs` (start, describe, list, history, stop), `callbacks.rs` (SendTask*),
-//! `test_state.rs` (TestState), `versions.rs` (publish, list, delete versions; qualified ARNs),
+//! `test_state.rs` (TestState), `sync_executions.rs` (StartSyncExecution, Express), `versions.rs` (publish, list, delete versions; qualified ARNs),
 //! `aliases.rs` (aliases). This
 //! module holds what they share: the service's error vocabulary, names and ARNs, loading records,
 //! and the one registry from operation name to operation.
@@ -12,6 +12,7 @@ mod aliases;
 mod callbacks;
 mod executions;
 mod state_machines;
+mod sync_executions;
 mod tags;
 mod test_state;
 mod versions;
@@ -60,6 +61,7 @@ static OPERATIONS: LazyLock<Operations<StepFunctionsService>> = LazyLock::new(||
         .with::<activities::DeleteActivity>()
         .with::<activities::GetActivityTask>()
         .with::<executions::StartExecution>()
+        .with::<sync_executions::StartSyncExecution>()
         .with::<executions::DescribeExecution>()
         .with::<executions::ListExecutions>()
         .with::<executions::GetExecutionHistory>()
