@@ -15,6 +15,8 @@ pub enum EventType {
     ExecutionFailed,
     ExecutionAborted,
     ExecutionTimedOut,
+    /// RedriveExecution restarted the execution from the state that did not succeed.
+    ExecutionRedriven,
     PassStateEntered,
     PassStateExited,
     TaskStateEntered,
@@ -110,6 +112,13 @@ pub struct EvaluationFailedDetails {
     pub cause: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+}
+
+/// `ExecutionRedrivenEventDetails`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionRedrivenDetails {
+    pub redrive_count: u32,
 }
 
 /// `{error, cause}` of failed / aborted / timed-out events.
@@ -247,6 +256,8 @@ pub enum EventDetails {
     ExecutionAborted(ErrorDetails),
     #[serde(rename = "executionTimedOutEventDetails")]
     ExecutionTimedOut(ErrorDetails),
+    #[serde(rename = "executionRedrivenEventDetails")]
+    ExecutionRedriven(ExecutionRedrivenDetails),
     #[serde(rename = "stateEnteredEventDetails")]
     StateEntered(StateEnteredDetails),
     #[serde(rename = "stateExitedEventDetails")]

@@ -32,6 +32,6 @@ pub use definition::{Definition, Diagnostic, DiagnosticCode, InvalidDefinition, 
 pub use errors::StateError;
 pub use execution::{
     Command, Execution, ExecutionContext, ExecutionState, ExecutionStatus, InputError, Integration,
-    IntegrationPattern, TaskRequest, TokenError,
+    IntegrationPattern, RedriveError, TaskRequest, TokenError,
 };
 pub use history::{EventDetails, EventType, HistoryEvent};

@@ -146,6 +146,13 @@ impl Execution {
             .filter(|(_, f)| f.parent.is_none())
             .map(|(id, _)| *id)
             .collect();
+        if let Some(root) = roots.first().and_then(|id| self.st.frames.get(id)) {
+            self.st.redrive_point = Some(RedrivePoint {
+                state: root.state,
+                input: root.input.clone(),
+                vars: root.vars.clone(),
+            });
+        }
         for fid in roots {
             self.abort_frame(&def, fid, now);
         }
@@ -322,6 +329,11 @@ impl Execution {
                     self.end(ExecutionStatus::Succeeded, Some(output), None, None, now);
                 }
                 Err(e) => {
+                    self.st.redrive_point = Some(RedrivePoint {
+                        state: frame.state,
+                        input: frame.input,
+                        vars: frame.vars,
+                    });
                     let d = error_details(&e);
                     self.emit(
                         now,

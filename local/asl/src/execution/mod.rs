@@ -375,6 +375,27 @@ pub struct ExecutionState {
     /// Events not yet taken by the host.
     events: Vec<HistoryEvent>,
     outbox: Vec<Command>,
+    /// Where a redrive restarts a failed, aborted or timed-out execution: the top-level state that
+    /// did not succeed, with its input and the variables of the time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redrive_point: Option<RedrivePoint>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct RedrivePoint {
+    state: usize,
+    input: Value,
+    vars: Map<String, Value>,
+}
+
+/// Why an execution cannot be redriven (the API's `redriveStatusReason` texts).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedriveError {
+    #[error("Execution is {0} and cannot be redriven")]
+    Status(&'static str),
+    /// It ended without a state to restart (the history quota was reached).
+    #[error("Execution history event limit exceeded")]
+    NoRestartPoint,
 }
 
 /// A running (or finished) execution of a definition.
@@ -517,6 +538,7 @@ impl Execution {
                 rng: seed,
                 events: Vec::new(),
                 outbox: Vec::new(),
+                redrive_point: None,
                 context,
             },
         };
@@ -806,6 +828,51 @@ impl Execution {
     }
 
     /// StopExecution: aborts whatever runs and ends the execution as ABORTED.
+    /// True when [`Execution::redrive`] can restart this execution (it ended unsuccessfully, with
+    /// a state to restart).
+    pub fn redrivable(&self) -> bool {
+        matches!(
+            self.st.status,
+            ExecutionStatus::Failed | ExecutionStatus::Aborted | ExecutionStatus::TimedOut
+        ) && self.st.redrive_point.is_some()
+    }
+
+    /// RedriveExecution: a failed, aborted or timed-out execution runs again from the top-level
+    /// state that did not succeed, with the input it had and the variables of the time; the
+    /// states that succeeded are not run again (API reference, RedriveExecution). Records
+    /// `ExecutionRedriven` with the new redrive count.
+    pub fn redrive(&mut self, now: DateTime<Utc>) -> Result<(), RedriveError> {
+        match self.st.status {
+            ExecutionStatus::Running => return Err(RedriveError::Status("RUNNING")),
+            ExecutionStatus::Succeeded => return Err(RedriveError::Status("SUCCEEDED")),
+            ExecutionStatus::Failed | ExecutionStatus::Aborted | ExecutionStatus::TimedOut => {}
+        }
+        let Some(point) = self.st.redrive_point.take() else {
+            return Err(RedriveError::NoRestartPoint);
+        };
+        self.st.context.redrive_count = self.st.context.redrive_count.saturating_add(1);
+        self.st.status = ExecutionStatus::Running;
+        self.st.output = None;
+        self.st.error = None;
+        self.st.cause = None;
+        self.st.stop_time = None;
+        self.st.deadline = self.def.timeout_seconds.map(|s| later(now, secs(s)));
+        let last = self.st.next_event - 1;
+        let redriven = self.emit(
+            now,
+            EventType::ExecutionRedriven,
+            last,
+            Some(EventDetails::ExecutionRedriven(ExecutionRedrivenDetails {
+                redrive_count: self.st.context.redrive_count,
+            })),
+        );
+        let fid = self.spawn(Vec::new(), None, point.state, point.input, redriven, now);
+        if let Some(f) = self.st.frames.get_mut(&fid) {
+            f.vars = point.vars;
+        }
+        Ok(())
+    }
+
     pub fn stop(
         &mut self,
         error: Option<String>,

@@ -461,6 +461,16 @@ pub fn append_history(conn: &Connection, events: &[HistoryRecord]) -> Result<(),
     Ok(())
 }
 
+/// When the execution was last redriven (its last `ExecutionRedriven` event), ms.
+pub fn last_redrive_ms(conn: &Connection, execution_arn: &str) -> Result<Option<i64>, StoreError> {
+    let ms: Option<i64> = conn.query_row(
+        "SELECT MAX(timestamp_ms) FROM history_events WHERE execution_arn = ?1 AND type = 'ExecutionRedriven'",
+        params![execution_arn],
+        |r| r.get(0),
+    )?;
+    Ok(ms)
+}
+
 /// A page of history: events after `after_id` (exclusive), up to `limit`, in
 /// id order or reversed.
 pub fn history_page(

@@ -380,6 +380,8 @@ impl Runner {
         }
         let state = self.ex.state();
         let running = state.status == ExecutionStatus::Running;
+        // A finished execution runs again only if redriven: its snapshot holds where from.
+        let keep = running || self.ex.redrivable();
         let snapshot = serde_json::to_string(state)
             .map_err(|e| StoreError::Corrupt(format!("engine snapshot: {e}")))?;
         let record = ExecutionRecord {
@@ -394,8 +396,7 @@ impl Runner {
             trace_header: None,
             start_ms: self.meta.start_ms,
             stop_ms: state.stop_time.map(|t| t.timestamp_millis()),
-            // A finished execution never runs again: its snapshot is not needed.
-            engine_state: running.then_some(snapshot),
+            engine_state: keep.then_some(snapshot),
             redrive_count: self.meta.redrive_count,
         };
         let history = history_records(&self.meta.arn, events);
@@ -555,7 +556,7 @@ fn parse_snapshot(text: &str) -> Result<ExecutionState, AwsError> {
         .map_err(|e| AwsError::internal(format!("corrupt engine snapshot: {e}")))
 }
 
-async fn restore(
+pub(super) async fn restore(
     svc: &StepFunctionsService,
     record: &ExecutionRecord,
 ) -> Result<(Execution, ExecutionMeta, Vec<TaskRequest>), AwsError> {

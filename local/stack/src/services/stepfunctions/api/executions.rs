@@ -260,6 +260,8 @@ pub struct DescribeExecutionOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     redrive_status_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    redrive_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     stop_date: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<String>,
@@ -290,12 +292,30 @@ async fn started_on(
         .map_err(store_error)
 }
 
-fn redrive_status(e: &ExecutionRecord) -> (&'static str, Option<String>) {
+/// `redriveStatus` and `redriveStatusReason` (API reference, DescribeExecution: the reasons are
+/// the reference's texts).
+pub(super) fn redrive_status(e: &ExecutionRecord, now_ms: i64) -> (&'static str, Option<String>) {
+    let not = |reason: String| ("NOT_REDRIVABLE", Some(reason));
     match e.status.as_str() {
-        "RUNNING" | "SUCCEEDED" => (
-            "NOT_REDRIVABLE",
-            Some(format!("Execution is {} and cannot be redriven", e.status)),
-        ),
+        "RUNNING" | "SUCCEEDED" => not(format!("Execution is {} and cannot be redriven", e.status)),
+        _ if e
+            .stop_ms
+            .is_some_and(|s| now_ms.saturating_sub(s) > super::redrive::REDRIVABLE_MS) =>
+        {
+            not("Execution redrivable period exceeded".into())
+        }
+        // The runner keeps the snapshot of an execution it can restart (a state to restart from).
+        _ if e.engine_state.is_none() => {
+            let history_limit = e.error.as_deref() == Some("States.Runtime")
+                && e.cause
+                    .as_deref()
+                    .is_some_and(|c| c.contains("maximum number of history events"));
+            if history_limit {
+                not("Execution history event limit exceeded".into())
+            } else {
+                not("Execution was started before the launch of RedriveExecution".into())
+            }
+        }
         _ => ("REDRIVABLE", None),
     }
 }
@@ -312,8 +332,20 @@ impl Operation<StepFunctionsService> for DescribeExecution {
         input: ExecutionArnInput,
     ) -> Result<DescribeExecutionOutput, AwsError> {
         let e = load_execution(&svc, &input.execution_arn).await?;
-        let (redrive_status, redrive_status_reason) = redrive_status(&e);
+        let (redrive_status, redrive_status_reason) =
+            redrive_status(&e, svc.stack.clock.now_millis());
         let on = started_on(&svc, &e.arn).await?;
+        let redrive_date = if e.redrive_count > 0 {
+            let key = e.arn.clone();
+            svc.stack
+                .store
+                .call(move |c| records::last_redrive_ms(c, &key))
+                .await
+                .map_err(store_error)?
+                .map(seconds)
+        } else {
+            None
+        };
         Ok(DescribeExecutionOutput {
             state_machine_version_arn: on.as_ref().map(|m| m.version_arn.clone()),
             state_machine_alias_arn: on.and_then(|m| m.alias_arn),
@@ -326,6 +358,7 @@ impl Operation<StepFunctionsService> for DescribeExecution {
             redrive_count: e.redrive_count,
             redrive_status,
             redrive_status_reason,
+            redrive_date,
             execution_arn: e.arn,
             state_machine_arn: e.state_machine_arn,
             name: e.name,

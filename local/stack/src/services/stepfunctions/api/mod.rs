@@ -2,7 +2,7 @@
 //! `state_machines.rs` (create, describe, list, update, delete, validate), `activities.rs`
 //! (create, describe, list, delete, GetActivityTask), `tags.rs` (tag, untag, list tags of either),
 //! `executions.rs` (start, describe, list, history, stop), `callbacks.rs` (SendTask*),
-//! `test_state.rs` (TestState), `sync_executions.rs` (StartSyncExecution, Express), `versions.rs` (publish, list, delete versions; qualified ARNs),
+//! `test_state.rs` (TestState), `sync_executions.rs` (StartSyncExecution, Express), `redrive.rs` (RedriveExecution), `versions.rs` (publish, list, delete versions; qualified ARNs),
 //! `aliases.rs` (aliases). This
 //! module holds what they share: the service's error vocabulary, names and ARNs, loading records,
 //! and the one registry from operation name to operation.
@@ -11,6 +11,7 @@ mod activities;
 mod aliases;
 mod callbacks;
 mod executions;
+mod redrive;
 mod state_machines;
 mod sync_executions;
 mod tags;
@@ -66,6 +67,7 @@ static OPERATIONS: LazyLock<Operations<StepFunctionsService>> = LazyLock::new(||
         .with::<executions::ListExecutions>()
         .with::<executions::GetExecutionHistory>()
         .with::<executions::StopExecution>()
+        .with::<redrive::RedriveExecution>()
         .with::<executions::DescribeStateMachineForExecution>()
         .with::<callbacks::SendTaskSuccess>()
         .with::<callbacks::SendTaskFailure>()
