@@ -103,9 +103,76 @@ async fn an_express_workflow_runs_to_its_end_within_the_call() {
     // The task really ran.
     assert_eq!(h.lambda.calls().len(), 1);
     assert_eq!(h.lambda.calls()[0].1["applicationId"], "app-1");
-    // Express executions are not listed (no execution history API for them).
-    let listed = ok(&h, "ListExecutions", json!({"stateMachineArn": arn})).await;
-    assert_eq!(listed["executions"], json!([]));
+    // No execution API for Express executions (API reference, ListExecutions: "This API action is
+    // not supported by EXPRESS state machines"; DescribeExecution and GetExecutionHistory take
+    // Standard execution ARNs only).
+    let e = wire(&h, "ListExecutions", json!({"stateMachineArn": arn}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "StateMachineTypeNotSupported");
+    for op in ["DescribeExecution", "GetExecutionHistory"] {
+        let e = wire(&h, op, json!({"executionArn": execution_arn}))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidArn", "{op}");
+    }
+}
+
+#[tokio::test]
+async fn start_execution_runs_an_express_workflow_in_the_background() {
+    let h = Harness::kyc(&[]).await;
+    let group = "/aws/vendedlogs/states/kyc-onboarding";
+    let group_arn = format!("arn:aws:logs:us-east-1:000000000000:log-group:{group}:*");
+    let arn = express(
+        &h,
+        "async-express",
+        json!({"StartAt": "Check", "States": {"Check": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+               "Parameters": {"FunctionName": IDENTITY, "Payload": {"applicationId": "app-7", "application": {}}}, "End": true}}}),
+        json!({"loggingConfiguration": {"level": "ALL", "includeExecutionData": false,
+               "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group_arn}}]}}),
+    )
+    .await;
+    let out = ok(
+        &h,
+        "StartExecution",
+        json!({"stateMachineArn": arn, "name": "bg-1"}),
+    )
+    .await;
+    let execution_arn = out["executionArn"].as_str().unwrap().to_owned();
+    assert!(
+        execution_arn
+            .starts_with("arn:aws:states:us-east-1:000000000000:express:async-express:bg-1:"),
+        "{execution_arn}"
+    );
+    assert_eq!(out["startDate"], json!(START_MS as f64 / 1000.0));
+    // It ran: the function was called and the log group has its events, up to its end.
+    let mut types = Vec::new();
+    for _ in 0..200 {
+        let logged = h
+            .stack()
+            .logs
+            .clone()
+            .call(
+                "FilterLogEvents".into(),
+                json!({"logGroupName": group, "logStreamNamePrefix": "states/async-express"}),
+            )
+            .await
+            .unwrap();
+        types = logged["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| serde_json::from_str::<Value>(e["message"].as_str().unwrap()).unwrap())
+            .map(|r| r["type"].as_str().unwrap().to_owned())
+            .collect();
+        if types.last().map(String::as_str) == Some("ExecutionSucceeded") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(types.first().map(String::as_str), Some("ExecutionStarted"));
+    assert_eq!(types.last().map(String::as_str), Some("ExecutionSucceeded"));
+    assert_eq!(h.lambda.calls().len(), 1);
 }
 
 #[tokio::test]

@@ -69,6 +69,55 @@ impl Operation<StepFunctionsService> for StartExecution {
     }
 }
 
+/// `StateMachineTypeNotSupported` for an operation Express state machines do not have (wording not
+/// documented).
+pub(super) fn express_not_supported() -> AwsError {
+    AwsError::client(
+        "StateMachineTypeNotSupported",
+        "This operation is not supported by EXPRESS state machines",
+    )
+}
+
+/// StartExecution on an Express state machine: the execution runs in the background and is not
+/// kept (no history API); its events go to the logging configuration's log group.
+fn start_express(
+    svc: &StepFunctionsService,
+    sm: StateMachineRecord,
+    name: String,
+    input_text: String,
+    input_value: Value,
+) -> Result<(String, i64), AwsError> {
+    let execution_arn = format!(
+        "arn:aws:states:{}:{}:express:{}:{}:{}",
+        svc.stack.region,
+        svc.stack.account_id,
+        sm.name,
+        name,
+        uuid::Uuid::new_v4()
+    );
+    let svc = svc
+        .arc()
+        .ok_or_else(|| AwsError::internal("the service is shutting down"))?;
+    let start = svc.stack.clock.now();
+    let arn = execution_arn.clone();
+    tokio::spawn(async move {
+        let run = super::sync_executions::run_express(
+            &svc,
+            &sm,
+            &name,
+            &arn,
+            &input_text,
+            input_value,
+            start,
+        )
+        .await;
+        if let Err(e) = run {
+            tracing::warn!(execution = %arn, error = %e, "express execution failed to run");
+        }
+    });
+    Ok((execution_arn, start.timestamp_millis()))
+}
+
 /// StartExecution: returns once the execution (its first history event and engine snapshot) is
 /// committed, and its runner is started.
 pub(in crate::services::stepfunctions) async fn start_execution_parts(
@@ -104,6 +153,9 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
             format!("Invalid State Machine Execution Input: '{e}'"),
         )
     })?;
+    if sm.kind == "EXPRESS" {
+        return start_express(svc, sm, name, input_text, input_value);
+    }
     let def = svc.definition(&sm.definition)?;
     let mut ctx = ExecutionContext::new(&sm.arn, &name, &sm.role_arn);
     ctx.seed = model::random_seed();
@@ -511,6 +563,10 @@ impl Operation<StepFunctionsService> for ListExecutions {
         // it by an alias); an alias ARN the executions started on the alias.
         let (machine, only): (String, Option<(bool, String)>) =
             match versions::resolve(&svc, &sm_arn).await? {
+                // "This API action is not supported by EXPRESS state machines." (API reference)
+                Resolved::Machine(sm) if sm.kind == "EXPRESS" => {
+                    return Err(express_not_supported());
+                }
                 Resolved::Machine(sm) => (sm.arn, None),
                 Resolved::Version(v) => (v.state_machine_arn, Some((false, v.arn))),
                 Resolved::Alias(sm, a) => (sm.arn, Some((true, a.arn))),

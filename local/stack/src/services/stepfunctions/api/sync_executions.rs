@@ -20,6 +20,7 @@ use crate::protocol::operation::{Operation, Validate};
 use crate::services::stepfunctions::integrations::{self, Outcome};
 use crate::services::stepfunctions::model::{ExecutionMeta, TaskResult};
 use crate::services::stepfunctions::observe;
+use crate::store::stepfunctions::StateMachineRecord;
 
 /// An Express workflow's longest run.
 const EXPRESS_MAX_MS: i64 = 5 * 60 * 1000;
@@ -127,106 +128,22 @@ impl Operation<StepFunctionsService> for StartSyncExecution {
             name,
             uuid::Uuid::new_v4()
         );
-        let definition = svc.definition(&sm.definition)?;
         let start = svc.stack.clock.now();
         let start_ms = start.timestamp_millis();
-        let mut context = ExecutionContext::new(&sm.arn, &name, &sm.role_arn);
-        context.execution_arn = execution_arn.clone();
-        // No history quota: an Express workflow's history is not kept.
-        context.history_limit = None;
-        let meta = ExecutionMeta::new(&sm, &execution_arn, &name, &input_text, start_ms, 0);
-        let mut execution = svc
-            .stack
-            .engines
-            .run(move || Execution::start(definition, input_value, context, start))
-            .await
-            .ok_or_else(|| AwsError::internal("the engine failed on this execution"))?;
-        let deadline = start_ms.saturating_add(EXPRESS_MAX_MS);
-        let mut timed_out = false;
-        for _ in 0..MAX_TURNS {
-            let now = svc.stack.clock.now();
-            let (ex, commands) = svc
-                .stack
-                .engines
-                .run(move || {
-                    let commands = execution.advance(now);
-                    (execution, commands)
-                })
-                .await
-                .ok_or_else(|| AwsError::internal("the engine failed on this execution"))?;
-            execution = ex;
-            observe::log_events(&svc, &meta, &execution.take_events()).await;
-            if execution.status() != ExecutionStatus::Running {
-                break;
-            }
-            let mut wake = None;
-            let mut results = Vec::new();
-            for command in commands {
-                match command {
-                    Command::RunTask(task) => {
-                        let outcome = integrations::run(&svc, &task, &execution_arn, &sm.arn).await;
-                        let result = match outcome {
-                            Outcome::Done(r) => r,
-                            // Express workflows run request-response tasks only (developer guide,
-                            // "Standard and Express workflow types"); CreateStateMachine refuses
-                            // the others, so this is a definition changed under us.
-                            Outcome::Submitted(_) | Outcome::Queued => TaskResult::Failed {
-                                error: "States.Runtime".into(),
-                                cause: "An Express workflow does not wait for a task token.".into(),
-                            },
-                        };
-                        results.push((task.task_id, result));
-                    }
-                    Command::CancelTask { .. } => {}
-                    Command::WakeAt(t) => wake = Some(t),
-                }
-            }
-            let now = svc.stack.clock.now();
-            if results.is_empty() {
-                let until = wake.map_or(deadline, |t| t.timestamp_millis().min(deadline));
-                let wait = until.saturating_sub(now.timestamp_millis()).max(0);
-                if wait > 0 {
-                    svc.stack
-                        .clock
-                        .sleep(std::time::Duration::from_millis(wait as u64))
-                        .await;
-                }
-            }
-            let now = svc.stack.clock.now();
-            if now.timestamp_millis() >= deadline {
-                timed_out = true;
-                break;
-            }
-            execution = svc
-                .stack
-                .engines
-                .run(move || {
-                    for (id, result) in results {
-                        // A task the engine stopped waiting for is ignored, as AWS does.
-                        let _ = match result {
-                            TaskResult::Succeeded(v) => execution.task_succeeded(id, v, now),
-                            TaskResult::Failed { error, cause } => {
-                                execution.task_failed(id, Some(error), Some(cause), now)
-                            }
-                        };
-                    }
-                    execution
-                })
-                .await
-                .ok_or_else(|| AwsError::internal("the engine failed on this execution"))?;
-        }
-        let stop = svc.stack.clock.now();
-        if timed_out || execution.status() == ExecutionStatus::Running {
-            let _ = execution.stop(
-                Some("States.Timeout".into()),
-                Some(
-                    "The execution ran for more than five minutes (the Express workflow limit)"
-                        .into(),
-                ),
-                stop,
-            );
-            observe::log_events(&svc, &meta, &execution.take_events()).await;
-        }
+        let execution = run_express(
+            &svc,
+            &sm,
+            &name,
+            &execution_arn,
+            &input_text,
+            input_value,
+            start,
+        )
+        .await?;
+        let stop = execution
+            .state()
+            .stop_time
+            .unwrap_or_else(|| svc.stack.clock.now());
         let (status, error, cause, output) = match execution.status() {
             ExecutionStatus::Succeeded => (
                 "SUCCEEDED",
@@ -271,4 +188,118 @@ impl Operation<StepFunctionsService> for StartSyncExecution {
             },
         })
     }
+}
+
+/// Runs an Express execution to its end (at most five minutes, then it is stopped with
+/// `States.Timeout`), logging its events per the state machine's logging configuration; gives
+/// the ended execution. StartSyncExecution awaits it; StartExecution on an Express state machine
+/// runs it in the background.
+pub(in crate::services::stepfunctions) async fn run_express(
+    svc: &StepFunctionsService,
+    sm: &StateMachineRecord,
+    name: &str,
+    execution_arn: &str,
+    input_text: &str,
+    input_value: Value,
+    start: chrono::DateTime<chrono::Utc>,
+) -> Result<Execution, AwsError> {
+    let definition = svc.definition(&sm.definition)?;
+    let start_ms = start.timestamp_millis();
+    let mut context = ExecutionContext::new(&sm.arn, name, &sm.role_arn);
+    context.execution_arn = execution_arn.to_owned();
+    // No history quota: an Express workflow's history is not kept.
+    context.history_limit = None;
+    let meta = ExecutionMeta::new(sm, execution_arn, name, input_text, start_ms, 0);
+    let mut execution = svc
+        .stack
+        .engines
+        .run(move || Execution::start(definition, input_value, context, start))
+        .await
+        .ok_or_else(|| AwsError::internal("the engine failed on this execution"))?;
+    let deadline = start_ms.saturating_add(EXPRESS_MAX_MS);
+    let mut timed_out = false;
+    for _ in 0..MAX_TURNS {
+        let now = svc.stack.clock.now();
+        let (ex, commands) = svc
+            .stack
+            .engines
+            .run(move || {
+                let commands = execution.advance(now);
+                (execution, commands)
+            })
+            .await
+            .ok_or_else(|| AwsError::internal("the engine failed on this execution"))?;
+        execution = ex;
+        observe::log_events(svc, &meta, &execution.take_events()).await;
+        if execution.status() != ExecutionStatus::Running {
+            break;
+        }
+        let mut wake = None;
+        let mut results = Vec::new();
+        for command in commands {
+            match command {
+                Command::RunTask(task) => {
+                    let outcome = integrations::run(svc, &task, execution_arn, &sm.arn).await;
+                    let result = match outcome {
+                        Outcome::Done(r) => r,
+                        // Express workflows run request-response tasks only (developer guide,
+                        // "Standard and Express workflow types"); CreateStateMachine refuses
+                        // the others, so this is a definition changed under us.
+                        Outcome::Submitted(_) | Outcome::Queued => TaskResult::Failed {
+                            error: "States.Runtime".into(),
+                            cause: "An Express workflow does not wait for a task token.".into(),
+                        },
+                    };
+                    results.push((task.task_id, result));
+                }
+                Command::CancelTask { .. } => {}
+                Command::WakeAt(t) => wake = Some(t),
+            }
+        }
+        let now = svc.stack.clock.now();
+        if results.is_empty() {
+            let until = wake.map_or(deadline, |t| t.timestamp_millis().min(deadline));
+            let wait = until.saturating_sub(now.timestamp_millis()).max(0);
+            if wait > 0 {
+                svc.stack
+                    .clock
+                    .sleep(std::time::Duration::from_millis(wait as u64))
+                    .await;
+            }
+        }
+        let now = svc.stack.clock.now();
+        if now.timestamp_millis() >= deadline {
+            timed_out = true;
+            break;
+        }
+        execution = svc
+            .stack
+            .engines
+            .run(move || {
+                for (id, result) in results {
+                    // A task the engine stopped waiting for is ignored, as AWS does.
+                    let _ = match result {
+                        TaskResult::Succeeded(v) => execution.task_succeeded(id, v, now),
+                        TaskResult::Failed { error, cause } => {
+                            execution.task_failed(id, Some(error), Some(cause), now)
+                        }
+                    };
+                }
+                execution
+            })
+            .await
+            .ok_or_else(|| AwsError::internal("the engine failed on this execution"))?;
+    }
+    let stop = svc.stack.clock.now();
+    if timed_out || execution.status() == ExecutionStatus::Running {
+        let _ = execution.stop(
+            Some("States.Timeout".into()),
+            Some(
+                "The execution ran for more than five minutes (the Express workflow limit)".into(),
+            ),
+            stop,
+        );
+        observe::log_events(svc, &meta, &execution.take_events()).await;
+    }
+    Ok(execution)
 }
