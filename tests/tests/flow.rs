@@ -1181,12 +1181,11 @@ async fn restart_mid_review(target: &mut Target) {
 /// An operation kyc-local does not implement: the SDK surfaces UnknownOperationException.
 async fn unknown_operation(target: &Target) {
     let error = target
-        .sfn
-        .describe_map_run()
-        .map_run_arn("arn:aws:states:us-east-1:000000000000:mapRun:none/map:00000000-0000-0000-0000-000000000000")
+        .logs
+        .describe_metric_filters()
         .send()
         .await
-        .expect_err("kyc-local does not implement DescribeMapRun");
+        .expect_err("kyc-local does not implement DescribeMetricFilters");
     let status = error.raw_response().map(|r| r.status().as_u16());
     let error = error.into_service_error();
     assert_eq!(error.code(), Some("UnknownOperationException"), "{error:?}");

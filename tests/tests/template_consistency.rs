@@ -260,6 +260,7 @@ fn template_parameter_defaults_are_the_ones_the_tests_substitute() {
 #[test]
 fn published_events_follow_the_contract() {
     let definition = default_substituted_definition();
+    let application = Regex::new(r"\$application([^A-Za-z0-9_]|$)|\$states\.input").expect("regex");
     let allowed = [
         "Identity check completed",
         "Manual review requested",
@@ -291,8 +292,6 @@ fn published_events_follow_the_contract() {
         );
         // No personal data in events: the application itself (the variable $application, or the
         // execution input's detail) is never copied into a detail.
-        let application =
-            Regex::new(r"\$application([^A-Za-z0-9_]|$)|\$states\.input").expect("regex");
         for (key, value) in detail {
             let expression = value.to_string();
             assert!(

@@ -30,6 +30,7 @@ pub mod test_state;
 
 pub use definition::{Definition, Diagnostic, DiagnosticCode, InvalidDefinition, Severity};
 pub use errors::StateError;
+pub use execution::distributed::{MapRunCounts, MapRunInfo, MapRunUpdateError};
 pub use execution::{
     Command, Execution, ExecutionContext, ExecutionState, ExecutionStatus, InputError, Integration,
     IntegrationPattern, RedriveError, TaskRequest, TokenError,

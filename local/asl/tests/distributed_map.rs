@@ -532,3 +532,125 @@ fn jsonata_map_refuses_path_fields_of_the_batcher() {
     let msg = invalid(d);
     assert!(msg.contains("MaxItemsPerBatchPath"), "{msg}");
 }
+
+// ----- Map Run records (DescribeMapRun, ListMapRuns, UpdateMapRun) ----------------------------
+
+#[test]
+fn the_execution_keeps_its_map_runs() {
+    let o_def = dmap(
+        json!({"ItemBatcher": {"MaxItemsPerBatch": 2}, "ToleratedFailureCount": 2, "MaxConcurrency": 3}),
+        json!({"Work": {"Type": "Choice",
+            "Choices": [{"Variable": "$.Items[0]", "NumericLessThan": 0, "Next": "Bad"}], "Default": "Good"},
+            "Bad": {"Type": "Fail", "Error": "Negative"}, "Good": {"Type": "Succeed"}}),
+    );
+    let mut ex = asl::Execution::start(def(o_def), json!([-1, 2, 3, 4, 5]), ctx(), t0());
+    ex.advance(t0());
+    assert_eq!(ex.status(), asl::ExecutionStatus::Succeeded);
+    let runs = ex.map_runs();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run.status, "SUCCEEDED");
+    assert_eq!(run.state_name, "Map");
+    assert_eq!(run.max_concurrency, 3);
+    assert_eq!(run.tolerated_failure_count, 2);
+    assert_eq!(run.stop_ms, Some(t0().timestamp_millis()));
+    assert_eq!(
+        (
+            run.item_counts.total,
+            run.item_counts.succeeded,
+            run.item_counts.failed
+        ),
+        (5, 3, 2)
+    );
+    assert_eq!(
+        (
+            run.execution_counts.total,
+            run.execution_counts.succeeded,
+            run.execution_counts.failed,
+            run.execution_counts.pending,
+            run.execution_counts.running
+        ),
+        (3, 2, 1, 0, 0)
+    );
+}
+
+#[test]
+fn update_map_run_changes_a_running_run() {
+    // Children that wait on a task: MaxConcurrency 1 runs one at a time until raised.
+    let processor = json!({"Work": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}});
+    let mut ex = asl::Execution::start(
+        def(dmap(json!({"MaxConcurrency": 1}), processor)),
+        json!([1, 2, 3, 4]),
+        ctx(),
+        t0(),
+    );
+    let tasks = |cmds: Vec<asl::Command>| -> Vec<u64> {
+        cmds.into_iter()
+            .filter_map(|c| match c {
+                asl::Command::RunTask(t) => Some(t.task_id),
+                _ => None,
+            })
+            .collect()
+    };
+    let first = tasks(ex.advance(t0()));
+    assert_eq!(first.len(), 1);
+    let arn = ex.map_runs()[0].map_run_arn.clone();
+    assert_eq!(ex.map_runs()[0].status, "RUNNING");
+    assert_eq!(ex.map_runs()[0].execution_counts.running, 1);
+    assert_eq!(ex.map_runs()[0].execution_counts.pending, 3);
+    ex.update_map_run(&arn, Some(10), None, None, t0()).unwrap();
+    let more = tasks(ex.advance(t0()));
+    assert_eq!(
+        more.len(),
+        3,
+        "raising MaxConcurrency starts the pending children"
+    );
+    assert_eq!(ex.map_runs()[0].max_concurrency, 10);
+    for id in first.into_iter().chain(more) {
+        ex.task_succeeded(id, json!("ok"), t0()).unwrap();
+    }
+    ex.advance(t0());
+    assert_eq!(ex.status(), asl::ExecutionStatus::Succeeded);
+    assert_eq!(ex.map_runs()[0].status, "SUCCEEDED");
+    assert_eq!(
+        ex.update_map_run(&arn, Some(1), None, None, t0()),
+        Err(asl::MapRunUpdateError::NotRunning(arn.clone()))
+    );
+    assert_eq!(
+        ex.update_map_run("nope", Some(1), None, None, t0()),
+        Err(asl::MapRunUpdateError::NotFound("nope".into()))
+    );
+}
+
+#[test]
+fn lowering_the_threshold_under_the_failures_fails_the_run() {
+    let processor = json!({"Work": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}});
+    let mut ex = asl::Execution::start(
+        def(dmap(json!({"ToleratedFailureCount": 5}), processor)),
+        json!([1, 2, 3]),
+        ctx(),
+        t0(),
+    );
+    let ids: Vec<u64> = ex
+        .advance(t0())
+        .into_iter()
+        .filter_map(|c| match c {
+            asl::Command::RunTask(t) => Some(t.task_id),
+            _ => None,
+        })
+        .collect();
+    ex.task_failed(ids[0], Some("E".into()), Some("".into()), t0())
+        .unwrap();
+    ex.advance(t0());
+    assert_eq!(ex.status(), asl::ExecutionStatus::Running);
+    let arn = ex.map_runs()[0].map_run_arn.clone();
+    ex.update_map_run(&arn, None, Some(0), None, t0()).unwrap();
+    ex.advance(t0());
+    assert_eq!(ex.status(), asl::ExecutionStatus::Failed);
+    assert_eq!(
+        ex.error().unwrap().0,
+        "States.ExceedToleratedFailureThreshold"
+    );
+    assert_eq!(ex.map_runs()[0].status, "FAILED");
+    assert_eq!(ex.map_runs()[0].execution_counts.aborted, 2);
+}

@@ -558,7 +558,7 @@ async fn callback_errors_as_aws_raises_them() {
         .err("SendTaskSuccess", json!({"taskToken": unknown}))
         .await;
     assert_eq!(no_output.code, "ValidationException");
-    let unknown_op = h.err("DescribeMapRun", json!({})).await;
+    let unknown_op = h.err("DescribeCanaries", json!({})).await;
     assert_eq!(unknown_op.code, "UnknownOperationException");
 }
 

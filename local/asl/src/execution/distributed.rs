@@ -36,7 +36,60 @@ pub(super) struct MapRun {
     pub(super) failed_children: u64,
     pub(super) tolerated_count: Option<u64>,
     pub(super) tolerated_percentage: Option<f64>,
+    #[serde(default)]
+    pub(super) succeeded_children: u64,
+    #[serde(default)]
+    pub(super) succeeded_items: u64,
+    #[serde(default)]
+    pub(super) started_children: u64,
+    #[serde(default)]
+    pub(super) started_ms: i64,
 }
+
+/// What DescribeMapRun tells of a Map Run (`itemCounts` / `executionCounts` members).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapRunCounts {
+    pub pending: u64,
+    pub running: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub aborted: u64,
+    pub total: u64,
+    pub results_written: u64,
+    pub failures_not_redrivable: u64,
+    pub pending_redrive: u64,
+}
+
+/// A Map Run of this execution, as DescribeMapRun / ListMapRuns show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MapRunInfo {
+    pub map_run_arn: String,
+    /// The Distributed Map state that started it.
+    pub state_name: String,
+    /// `RUNNING`, `SUCCEEDED`, `FAILED` or `ABORTED`.
+    pub status: String,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+    pub max_concurrency: u64,
+    pub tolerated_failure_count: u64,
+    pub tolerated_failure_percentage: f64,
+    pub item_counts: MapRunCounts,
+    pub execution_counts: MapRunCounts,
+}
+
+/// Why UpdateMapRun cannot change a Map Run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MapRunUpdateError {
+    #[error("Map Run {0} does not exist")]
+    NotFound(String),
+    #[error("Map Run {0} is not running")]
+    NotRunning(String),
+}
+
+/// Map Runs kept per execution (the oldest go first beyond this).
+const MAX_MAP_RUNS: usize = 1000;
 
 impl MapRun {
     /// True when the failed items exceed a threshold (with neither given, any failure does).
@@ -191,6 +244,10 @@ impl Execution {
                 failed_children: 0,
                 tolerated_count,
                 tolerated_percentage,
+                succeeded_children: 0,
+                succeeded_items: 0,
+                started_children: 0,
+                started_ms: now.timestamp_millis(),
             })),
             pending: rest,
             running: BTreeSet::new(),
@@ -206,7 +263,206 @@ impl Execution {
         if let Some(f) = self.st.frames.remove(&fid) {
             *frame = f;
         }
+        self.record_map_run(&frame.phase, &state.name, "RUNNING", now);
         Flow::Blocked
+    }
+
+    /// Writes the Map Run of `phase` (a Distributed Map's children) into the execution's Map Run
+    /// records with `status`.
+    pub(super) fn record_map_run(
+        &mut self,
+        phase: &Phase,
+        state_name: &str,
+        status: &str,
+        now: DateTime<Utc>,
+    ) {
+        let Phase::Children(ch) = phase else { return };
+        let Some(run) = ch.map_run.as_deref() else {
+            return;
+        };
+        let ended = status != "RUNNING";
+        let children = ch.results.len() as u64;
+        let running = run
+            .started_children
+            .saturating_sub(run.succeeded_children + run.failed_children);
+        let aborted = if status == "RUNNING" || status == "SUCCEEDED" {
+            0
+        } else {
+            children.saturating_sub(run.succeeded_children + run.failed_children)
+        };
+        let execution_counts = MapRunCounts {
+            pending: if ended {
+                0
+            } else {
+                children.saturating_sub(run.started_children)
+            },
+            running: if ended { 0 } else { running },
+            succeeded: run.succeeded_children,
+            failed: run.failed_children,
+            aborted,
+            total: children,
+            results_written: run.succeeded_children,
+            ..MapRunCounts::default()
+        };
+        let items_aborted = if aborted == 0 {
+            0
+        } else {
+            run.total_items
+                .saturating_sub(run.succeeded_items + run.failed_items)
+        };
+        let running_items: u64 = if ended {
+            0
+        } else {
+            ch.running
+                .iter()
+                .filter_map(|c| self.st.frames.get(c))
+                .filter_map(|f| f.parent.as_ref())
+                .map(|p| run.items.get(p.slot).copied().unwrap_or(1))
+                .sum()
+        };
+        let item_counts = MapRunCounts {
+            pending: if ended {
+                0
+            } else {
+                run.total_items
+                    .saturating_sub(run.succeeded_items + run.failed_items + running_items)
+            },
+            running: running_items,
+            succeeded: run.succeeded_items,
+            failed: run.failed_items,
+            aborted: items_aborted,
+            total: run.total_items,
+            results_written: run.succeeded_items,
+            ..MapRunCounts::default()
+        };
+        let info = MapRunInfo {
+            map_run_arn: run.arn.clone(),
+            state_name: state_name.to_string(),
+            status: status.to_string(),
+            start_ms: run.started_ms,
+            stop_ms: ended.then(|| now.timestamp_millis()),
+            max_concurrency: ch.max_concurrency as u64,
+            tolerated_failure_count: run.tolerated_count.unwrap_or(0),
+            tolerated_failure_percentage: run.tolerated_percentage.unwrap_or(0.0),
+            item_counts,
+            execution_counts,
+        };
+        match self
+            .st
+            .map_runs
+            .iter_mut()
+            .find(|m| m.map_run_arn == info.map_run_arn)
+        {
+            Some(m) => *m = info,
+            None => {
+                if self.st.map_runs.len() >= MAX_MAP_RUNS {
+                    self.st.map_runs.remove(0);
+                }
+                self.st.map_runs.push(info);
+            }
+        }
+    }
+
+    /// UpdateMapRun: a running Map Run's `MaxConcurrency` and tolerated failures change; more
+    /// children start at once when the concurrency allows, and a lowered threshold the failures
+    /// already exceed fails the run.
+    pub fn update_map_run(
+        &mut self,
+        arn: &str,
+        max_concurrency: Option<u64>,
+        tolerated_count: Option<u64>,
+        tolerated_percentage: Option<f64>,
+        now: DateTime<Utc>,
+    ) -> Result<(), MapRunUpdateError> {
+        let found = self.st.frames.iter().find_map(|(id, f)| match &f.phase {
+            Phase::Children(ch) if ch.map_run.as_ref().is_some_and(|r| r.arn == arn) => Some(*id),
+            _ => None,
+        });
+        let Some(fid) = found else {
+            return Err(if self.st.map_runs.iter().any(|m| m.map_run_arn == arn) {
+                MapRunUpdateError::NotRunning(arn.to_string())
+            } else {
+                MapRunUpdateError::NotFound(arn.to_string())
+            });
+        };
+        let def = Arc::clone(&self.def);
+        let mut to_start = Vec::new();
+        let mut exceeded = false;
+        if let Some(Frame {
+            phase: Phase::Children(ch),
+            ..
+        }) = self.st.frames.get_mut(&fid)
+        {
+            if let Some(m) = max_concurrency {
+                let m = usize::try_from(m).unwrap_or(usize::MAX);
+                ch.max_concurrency = if m == 0 {
+                    INLINE_MAP_CONCURRENCY
+                } else {
+                    m.min(INLINE_MAP_CONCURRENCY)
+                };
+            }
+            if let Some(run) = ch.map_run.as_deref_mut() {
+                if tolerated_count.is_some() {
+                    run.tolerated_count = tolerated_count;
+                }
+                if tolerated_percentage.is_some() {
+                    run.tolerated_percentage = tolerated_percentage;
+                }
+                exceeded = run.exceeded();
+            }
+            while !exceeded && ch.running.len() + to_start.len() < ch.max_concurrency {
+                match ch.pending.pop_front() {
+                    Some(next) => to_start.push(next),
+                    None => break,
+                }
+            }
+        }
+        for (index, input) in to_start {
+            self.start_iteration(&def, fid, index, input, now);
+        }
+        let name = self.map_state_name(&def, fid);
+        if exceeded {
+            self.fail_map_run(&def, fid, &name, now);
+        } else if let Some(phase) = self.st.frames.get(&fid).map(|f| f.phase.clone()) {
+            self.record_map_run(&phase, &name, "RUNNING", now);
+        }
+        Ok(())
+    }
+
+    /// The Map Runs of this execution, oldest first.
+    pub fn map_runs(&self) -> &[MapRunInfo] {
+        &self.st.map_runs
+    }
+
+    fn map_state_name(&self, def: &Definition, fid: u64) -> String {
+        self.st
+            .frames
+            .get(&fid)
+            .and_then(|f| machine_at(def, &f.machine).and_then(|m| m.states.get(f.state)))
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// The failures exceed the threshold: the children still running are aborted and the Map
+    /// state fails with `States.ExceedToleratedFailureThreshold`.
+    fn fail_map_run(&mut self, def: &Definition, fid: u64, name: &str, now: DateTime<Utc>) {
+        let running: Vec<u64> = match self.st.frames.get(&fid).map(|f| &f.phase) {
+            Some(Phase::Children(ch)) => ch.running.iter().copied().collect(),
+            _ => Vec::new(),
+        };
+        for c in running {
+            self.abort_frame(def, c, now);
+        }
+        if let Some(phase) = self.st.frames.get(&fid).map(|f| f.phase.clone()) {
+            self.record_map_run(&phase, name, "FAILED", now);
+        }
+        if let Some(f) = self.st.frames.get_mut(&fid) {
+            f.phase = Phase::ChildrenFailed(StateError::new(
+                EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded",
+            ));
+        }
+        self.st.ready.push_back(fid);
     }
 
     /// A child execution of a Map Run ended: its output (or error output) takes its place; a
@@ -237,37 +493,33 @@ impl Execution {
             }
             ch.done += 1;
             ch.running.remove(&child_fid);
-            if let Some(run) = ch.map_run.as_deref_mut()
-                && failed
-            {
-                run.failed_children += 1;
-                run.failed_items += run.items.get(link.slot).copied().unwrap_or(1);
-                exceeded = run.exceeded();
+            if let Some(run) = ch.map_run.as_deref_mut() {
+                let items = run.items.get(link.slot).copied().unwrap_or(1);
+                if failed {
+                    run.failed_children += 1;
+                    run.failed_items += items;
+                    exceeded = run.exceeded();
+                } else {
+                    run.succeeded_children += 1;
+                    run.succeeded_items += items;
+                }
             }
             if !exceeded && (ch.max_concurrency == 0 || ch.running.len() < ch.max_concurrency) {
                 to_start = ch.pending.pop_front();
             }
             all_done = ch.done == ch.results.len();
         }
+        let name = self.map_state_name(def, link.frame);
         if exceeded {
-            let running: Vec<u64> = match self.st.frames.get(&link.frame).map(|f| &f.phase) {
-                Some(Phase::Children(ch)) => ch.running.iter().copied().collect(),
-                _ => Vec::new(),
-            };
-            for c in running {
-                self.abort_frame(def, c, now);
-            }
-            if let Some(f) = self.st.frames.get_mut(&link.frame) {
-                f.phase = Phase::ChildrenFailed(StateError::new(
-                    EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                    "The specified tolerated failure threshold was exceeded",
-                ));
-            }
-            self.st.ready.push_back(link.frame);
+            self.fail_map_run(def, link.frame, &name, now);
             return;
         }
         if let Some((index, input)) = to_start {
             self.start_iteration(def, link.frame, index, input, now);
+        }
+        if let Some(phase) = self.st.frames.get(&link.frame).map(|f| f.phase.clone()) {
+            let status = if all_done { "SUCCEEDED" } else { "RUNNING" };
+            self.record_map_run(&phase, &name, status, now);
         }
         if all_done {
             self.st.ready.push_back(link.frame);

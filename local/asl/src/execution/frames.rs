@@ -243,6 +243,10 @@ impl Execution {
                         );
                     }
                 }
+                if ch.map_run.is_some() {
+                    let state_name = name.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+                    self.record_map_run(&frame.phase, &state_name, "ABORTED", now);
+                }
                 aborted_type = Some(match ch.kind {
                     ChildKind::Parallel => EventType::ParallelStateAborted,
                     ChildKind::Map if ch.map_run.is_some() => EventType::MapRunAborted,
@@ -536,6 +540,15 @@ impl Execution {
         );
         if map_run && let Some(f) = self.st.frames.get_mut(&child) {
             f.quiet = true;
+        }
+        if map_run
+            && let Some(Frame {
+                phase: Phase::Children(ch),
+                ..
+            }) = self.st.frames.get_mut(&parent)
+            && let Some(run) = ch.map_run.as_deref_mut()
+        {
+            run.started_children += 1;
         }
         if let Some(Frame {
             phase: Phase::Children(ch),

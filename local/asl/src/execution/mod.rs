@@ -32,7 +32,7 @@ use crate::path::{Path, PathEvalError};
 use crate::template::{Template, TemplateError};
 
 mod catch;
-mod distributed;
+pub mod distributed;
 mod frames;
 mod payload;
 mod probe;
@@ -379,6 +379,9 @@ pub struct ExecutionState {
     /// did not succeed, with its input and the variables of the time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     redrive_point: Option<RedrivePoint>,
+    /// The Map Runs its Distributed Map states started.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    map_runs: Vec<distributed::MapRunInfo>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -539,6 +542,7 @@ impl Execution {
                 events: Vec::new(),
                 outbox: Vec::new(),
                 redrive_point: None,
+                map_runs: Vec::new(),
                 context,
             },
         };

@@ -320,4 +320,15 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX states_mock_attempts_by_state ON states_mock_attempts (execution_arn, state_name);
     "#,
+    // 11: Map Runs of Distributed Map states (DescribeMapRun, ListMapRuns): the engine's record
+    // of each run as JSON, written with the execution's state.
+    r#"
+    CREATE TABLE states_map_runs (
+        arn           TEXT PRIMARY KEY,
+        execution_arn TEXT NOT NULL,
+        start_ms      INTEGER NOT NULL,
+        info          TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX states_map_runs_by_execution ON states_map_runs (execution_arn, start_ms);
+    "#,
 ];

@@ -461,6 +461,63 @@ pub fn append_history(conn: &Connection, events: &[HistoryRecord]) -> Result<(),
     Ok(())
 }
 
+/// A Map Run's record (the engine's `MapRunInfo` as JSON).
+#[derive(Debug, Clone)]
+pub struct MapRunRecord {
+    pub arn: String,
+    pub execution_arn: String,
+    pub start_ms: i64,
+    pub info: String,
+}
+
+/// Writes (or rewrites) Map Run records.
+pub fn put_map_runs(conn: &Connection, runs: &[MapRunRecord]) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO states_map_runs (arn, execution_arn, start_ms, info) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (arn) DO UPDATE SET info = excluded.info",
+    )?;
+    for r in runs {
+        stmt.execute(params![r.arn, r.execution_arn, r.start_ms, r.info])?;
+    }
+    Ok(())
+}
+
+pub fn get_map_run(conn: &Connection, arn: &str) -> Result<Option<MapRunRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT arn, execution_arn, start_ms, info FROM states_map_runs WHERE arn = ?1",
+    )?;
+    let mut rows = stmt.query(params![arn])?;
+    Ok(match rows.next()? {
+        Some(r) => Some(MapRunRecord {
+            arn: r.get(0)?,
+            execution_arn: r.get(1)?,
+            start_ms: r.get(2)?,
+            info: r.get(3)?,
+        }),
+        None => None,
+    })
+}
+
+/// The Map Runs of an execution, newest first.
+pub fn list_map_runs(
+    conn: &Connection,
+    execution_arn: &str,
+) -> Result<Vec<MapRunRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT arn, execution_arn, start_ms, info FROM states_map_runs WHERE execution_arn = ?1 \
+         ORDER BY start_ms DESC, arn",
+    )?;
+    let rows = stmt.query_map(params![execution_arn], |r| {
+        Ok(MapRunRecord {
+            arn: r.get(0)?,
+            execution_arn: r.get(1)?,
+            start_ms: r.get(2)?,
+            info: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// When the execution was last redriven (its last `ExecutionRedriven` event), ms.
 pub fn last_redrive_ms(conn: &Connection, execution_arn: &str) -> Result<Option<i64>, StoreError> {
     let ms: Option<i64> = conn.query_row(

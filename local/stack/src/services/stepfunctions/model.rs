@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::protocol::error::AwsError;
-use crate::store::stepfunctions::{HistoryRecord, StateMachineRecord};
+use crate::store::stepfunctions::{HistoryRecord, MapRunRecord, StateMachineRecord};
 
 /// What a task ended with.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +73,19 @@ pub enum RunnerMessage {
         token: String,
         /// What to do.
         action: CallbackAction,
+        /// The answer.
+        reply: oneshot::Sender<Result<(), AwsError>>,
+    },
+    /// UpdateMapRun; answered once persisted.
+    UpdateMapRun {
+        /// The Map Run.
+        arn: String,
+        /// New `MaxConcurrency`.
+        max_concurrency: Option<u64>,
+        /// New `ToleratedFailureCount`.
+        tolerated_count: Option<u64>,
+        /// New `ToleratedFailurePercentage`.
+        tolerated_percentage: Option<f64>,
         /// The answer.
         reply: oneshot::Sender<Result<(), AwsError>>,
     },
@@ -189,6 +202,19 @@ fn event_type_name(event: &HistoryEvent) -> String {
 }
 
 /// History events as store rows (details = the event as GetExecutionHistory returns it).
+/// The records of an execution's Map Runs (DescribeMapRun / ListMapRuns read them).
+pub fn map_run_records(execution_arn: &str, ex: &asl::Execution) -> Vec<MapRunRecord> {
+    ex.map_runs()
+        .iter()
+        .map(|m| MapRunRecord {
+            arn: m.map_run_arn.clone(),
+            execution_arn: execution_arn.to_owned(),
+            start_ms: m.start_ms,
+            info: serde_json::to_string(m).unwrap_or_default(),
+        })
+        .collect()
+}
+
 pub fn history_records(execution_arn: &str, events: &[HistoryEvent]) -> Vec<HistoryRecord> {
     events
         .iter()

@@ -329,6 +329,32 @@ impl Runner {
                 });
                 self.replies.push(Reply::Callback(reply, answer));
             }
+            RunnerMessage::UpdateMapRun {
+                arn,
+                max_concurrency,
+                tolerated_count,
+                tolerated_percentage,
+                reply,
+            } => {
+                let answer = self
+                    .ex
+                    .update_map_run(
+                        &arn,
+                        max_concurrency,
+                        tolerated_count,
+                        tolerated_percentage,
+                        now,
+                    )
+                    .map_err(|e| match e {
+                        asl::MapRunUpdateError::NotFound(_)
+                        | asl::MapRunUpdateError::NotRunning(_) => AwsError::client(
+                            "ResourceNotFound",
+                            format!("Resource not found: '{arn}'"),
+                        )
+                        .with_member("resourceName", arn.clone()),
+                    });
+                self.replies.push(Reply::Callback(reply, answer));
+            }
             RunnerMessage::Stop {
                 error,
                 cause,
@@ -400,6 +426,8 @@ impl Runner {
             redrive_count: self.meta.redrive_count,
         };
         let history = history_records(&self.meta.arn, events);
+        let map_runs =
+            crate::services::stepfunctions::model::map_run_records(&self.meta.arn, &self.ex);
         let tokens = std::mem::take(&mut self.tokens);
         let now_ms = self.svc.stack.clock.now_millis();
         self.svc
@@ -408,6 +436,7 @@ impl Runner {
             .write(move |c| {
                 records::append_history(c, &history)?;
                 records::update_execution(c, &record)?;
+                records::put_map_runs(c, &map_runs)?;
                 for update in &tokens {
                     match update {
                         TokenUpdate::Waiting(t) => records::put_task_token(c, t)?,

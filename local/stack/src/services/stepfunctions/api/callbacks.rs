@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use super::executions::ensure_runner;
+use super::ensure_runner;
 use super::{MAX_PAYLOAD, StepFunctionsService, store_error};
 use crate::protocol::error::AwsError;
 use crate::protocol::operation::{Check, Operation, Validate};

@@ -203,6 +203,7 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
         redrive_count: 0,
     };
     let history = model::history_records(&execution_arn, &events);
+    let map_runs = model::map_run_records(&execution_arn, &ex);
     let started_on = qualified.map(|(version_arn, alias_arn)| ExecutionMachineRecord {
         execution_arn: execution_arn.clone(),
         state_machine_arn: sm.arn.clone(),
@@ -219,6 +220,7 @@ pub(in crate::services::stepfunctions) async fn start_execution_parts(
             }
             records::insert_execution(c, &record)?;
             records::append_history(c, &history)?;
+            records::put_map_runs(c, &map_runs)?;
             if let Some(started_on) = &started_on {
                 version_records::put_execution_machine(c, started_on)?;
             }
@@ -344,34 +346,6 @@ async fn started_on(
         .map_err(store_error)
 }
 
-/// `redriveStatus` and `redriveStatusReason` (API reference, DescribeExecution: the reasons are
-/// the reference's texts).
-pub(super) fn redrive_status(e: &ExecutionRecord, now_ms: i64) -> (&'static str, Option<String>) {
-    let not = |reason: String| ("NOT_REDRIVABLE", Some(reason));
-    match e.status.as_str() {
-        "RUNNING" | "SUCCEEDED" => not(format!("Execution is {} and cannot be redriven", e.status)),
-        _ if e
-            .stop_ms
-            .is_some_and(|s| now_ms.saturating_sub(s) > super::redrive::REDRIVABLE_MS) =>
-        {
-            not("Execution redrivable period exceeded".into())
-        }
-        // The runner keeps the snapshot of an execution it can restart (a state to restart from).
-        _ if e.engine_state.is_none() => {
-            let history_limit = e.error.as_deref() == Some("States.Runtime")
-                && e.cause
-                    .as_deref()
-                    .is_some_and(|c| c.contains("maximum number of history events"));
-            if history_limit {
-                not("Execution history event limit exceeded".into())
-            } else {
-                not("Execution was started before the launch of RedriveExecution".into())
-            }
-        }
-        _ => ("REDRIVABLE", None),
-    }
-}
-
 pub struct DescribeExecution;
 
 impl Operation<StepFunctionsService> for DescribeExecution {
@@ -385,7 +359,7 @@ impl Operation<StepFunctionsService> for DescribeExecution {
     ) -> Result<DescribeExecutionOutput, AwsError> {
         let e = load_execution(&svc, &input.execution_arn).await?;
         let (redrive_status, redrive_status_reason) =
-            redrive_status(&e, svc.stack.clock.now_millis());
+            super::redrive::redrive_status(&e, svc.stack.clock.now_millis());
         let on = started_on(&svc, &e.arn).await?;
         let redrive_date = if e.redrive_count > 0 {
             let key = e.arn.clone();
@@ -458,26 +432,6 @@ impl Validate for ListExecutionsInput {
     }
 }
 
-/// A Map Run ARN (`arn:...:mapRun:<machine>/<label>:<id>`), or `InvalidArn`.
-fn check_map_run_arn(arn: &str) -> Result<(), AwsError> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    let well_formed = parts.len() == 8
-        && parts[0] == "arn"
-        && parts[2] == "states"
-        && parts[5] == "mapRun"
-        && parts[6]
-            .split_once('/')
-            .is_some_and(|(m, l)| !m.is_empty() && !l.is_empty())
-        && parts[7..].iter().all(|p| !p.is_empty());
-    if !well_formed {
-        return Err(AwsError::client(
-            "InvalidArn",
-            format!("Invalid Arn: '{arn}'"),
-        ));
-    }
-    Ok(())
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionListItem {
@@ -528,14 +482,13 @@ impl Operation<StepFunctionsService> for ListExecutions {
                 return Err(validation("Must provide a StateMachine ARN or MapRun ARN"));
             }
             (None, Some(map_run)) => {
-                // No Map Run exists here (Distributed Map is not run), so a well-formed Map Run
-                // ARN names a resource that is not found, as AWS answers an unknown one.
-                check_map_run_arn(&map_run)?;
-                return Err(AwsError::client(
-                    "ResourceNotFound",
-                    format!("Resource not found: '{map_run}'"),
-                )
-                .with_member("resourceName", map_run));
+                // The children of a Map Run run inside their parent execution here: an existing
+                // Map Run lists none; an unknown one is not found.
+                super::map_runs::load_map_run(&svc, &map_run).await?;
+                return Ok(ListExecutionsOutput {
+                    executions: Vec::new(),
+                    next_token: None,
+                });
             }
             (Some(sm_arn), None) => sm_arn,
         };
@@ -752,7 +705,7 @@ impl Operation<StepFunctionsService> for StopExecution {
                 stop_date: seconds(e.stop_ms.unwrap_or(e.start_ms)),
             });
         }
-        ensure_runner(&svc, &e.arn).await?;
+        super::ensure_runner(&svc, &e.arn).await?;
         let (reply, rx) = oneshot::channel();
         let sent = svc.send_to_runner(
             &e.arn,
@@ -774,23 +727,6 @@ impl Operation<StepFunctionsService> for StopExecution {
             stop_date: seconds(stop_ms),
         })
     }
-}
-
-/// A RUNNING execution in the store that no runner drives here (the host did not call
-/// `resume` yet) is resumed before a message is sent to it.
-pub(super) async fn ensure_runner(
-    svc: &StepFunctionsService,
-    execution_arn: &str,
-) -> Result<(), AwsError> {
-    let running = svc
-        .runners
-        .lock()
-        .map(|r| r.contains_key(execution_arn))
-        .unwrap_or(false);
-    if !running {
-        svc.resume().await?;
-    }
-    Ok(())
 }
 
 // ----- DescribeStateMachineForExecution -----------------------------------------------------

@@ -2,7 +2,7 @@
 //! `state_machines.rs` (create, describe, list, update, delete, validate), `activities.rs`
 //! (create, describe, list, delete, GetActivityTask), `tags.rs` (tag, untag, list tags of either),
 //! `executions.rs` (start, describe, list, history, stop), `callbacks.rs` (SendTask*),
-//! `test_state.rs` (TestState), `sync_executions.rs` (StartSyncExecution, Express), `redrive.rs` (RedriveExecution), `versions.rs` (publish, list, delete versions; qualified ARNs),
+//! `test_state.rs` (TestState), `sync_executions.rs` (StartSyncExecution, Express), `redrive.rs` (RedriveExecution), `map_runs.rs` (Map Runs), `versions.rs` (publish, list, delete versions; qualified ARNs),
 //! `aliases.rs` (aliases). This
 //! module holds what they share: the service's error vocabulary, names and ARNs, loading records,
 //! and the one registry from operation name to operation.
@@ -11,6 +11,7 @@ mod activities;
 mod aliases;
 mod callbacks;
 mod executions;
+mod map_runs;
 mod redrive;
 mod state_machines;
 mod sync_executions;
@@ -68,6 +69,9 @@ static OPERATIONS: LazyLock<Operations<StepFunctionsService>> = LazyLock::new(||
         .with::<executions::GetExecutionHistory>()
         .with::<executions::StopExecution>()
         .with::<redrive::RedriveExecution>()
+        .with::<map_runs::DescribeMapRun>()
+        .with::<map_runs::ListMapRuns>()
+        .with::<map_runs::UpdateMapRun>()
         .with::<executions::DescribeStateMachineForExecution>()
         .with::<callbacks::SendTaskSuccess>()
         .with::<callbacks::SendTaskFailure>()
@@ -219,4 +223,18 @@ async fn load_execution(
                 format!("Execution Does Not Exist: '{arn}'"),
             )
         })
+}
+
+/// A RUNNING execution in the store that no runner drives here (the host did not call
+/// `resume` yet) is resumed before a message is sent to it.
+async fn ensure_runner(svc: &StepFunctionsService, execution_arn: &str) -> Result<(), AwsError> {
+    let running = svc
+        .runners
+        .lock()
+        .map(|r| r.contains_key(execution_arn))
+        .unwrap_or(false);
+    if !running {
+        svc.resume().await?;
+    }
+    Ok(())
 }

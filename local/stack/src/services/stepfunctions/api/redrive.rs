@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::executions::redrive_status;
 use super::{StepFunctionsService, load_execution, seconds, store_error};
 use crate::protocol::error::AwsError;
 use crate::protocol::operation::{Check, Operation, Validate};
@@ -38,6 +37,34 @@ impl Validate for RedriveExecutionInput {
 #[serde(rename_all = "camelCase")]
 pub struct RedriveExecutionOutput {
     redrive_date: f64,
+}
+
+/// `redriveStatus` and `redriveStatusReason` (API reference, DescribeExecution: the reasons are
+/// the reference's texts).
+pub(super) fn redrive_status(e: &ExecutionRecord, now_ms: i64) -> (&'static str, Option<String>) {
+    let not = |reason: String| ("NOT_REDRIVABLE", Some(reason));
+    match e.status.as_str() {
+        "RUNNING" | "SUCCEEDED" => not(format!("Execution is {} and cannot be redriven", e.status)),
+        _ if e
+            .stop_ms
+            .is_some_and(|s| now_ms.saturating_sub(s) > REDRIVABLE_MS) =>
+        {
+            not("Execution redrivable period exceeded".into())
+        }
+        // The runner keeps the snapshot of an execution it can restart (a state to restart from).
+        _ if e.engine_state.is_none() => {
+            let history_limit = e.error.as_deref() == Some("States.Runtime")
+                && e.cause
+                    .as_deref()
+                    .is_some_and(|c| c.contains("maximum number of history events"));
+            if history_limit {
+                not("Execution history event limit exceeded".into())
+            } else {
+                not("Execution was started before the launch of RedriveExecution".into())
+            }
+        }
+        _ => ("REDRIVABLE", None),
+    }
 }
 
 fn not_redrivable(reason: impl Into<String>) -> AwsError {
