@@ -204,6 +204,11 @@ def main():
         call("GetExecutionHistory", executionArn=first, reverseOrder=True, includeExecutionData=False)
         call("DescribeStateMachineForExecution", executionArn=first)
         if executions[1]:
+            # SendTaskFailure is answered before the execution has ended: wait (bounded) for it.
+            for _ in range(100):
+                if sfn.describe_execution(executionArn=executions[1])["status"] != "RUNNING":
+                    break
+                time.sleep(0.05)
             call("RedriveExecution", executionArn=executions[1])
 
         # An Express workflow, run synchronously.
@@ -215,16 +220,16 @@ def main():
         else:
             call("StartSyncExecution", stateMachineArn=sm, input="{}")
 
-        # Map Runs: a Distributed Map over inline items.
+        # Map Runs: a Distributed Map over inline items, one child at a time, each waiting a
+        # minute, so the run is still going when UpdateMapRun changes it.
         dmap = call("CreateStateMachine", name=f"sfnops-map-{stamp}", roleArn=ROLE, definition=json.dumps({
-            "StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {
+            "StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "MaxConcurrency": 1, "ItemProcessor": {
                 "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}))
+                "StartAt": "P", "States": {"P": {"Type": "Wait", "Seconds": 60, "End": True}}}}}}))
         map_run_arn = None
         if dmap:
             run = call("StartExecution", stateMachineArn=dmap["stateMachineArn"], input=json.dumps([1, 2, 3]))
             if run:
-                time.sleep(1)
                 runs = call("ListMapRuns", executionArn=run["executionArn"])
                 if runs and runs.get("mapRuns"):
                     map_run_arn = runs["mapRuns"][0]["mapRunArn"]
