@@ -781,9 +781,31 @@ async fn a_worker_completes_an_activity_task() {
     let done = h.wait_status(&execution, "SUCCEEDED").await;
     assert_eq!(done["output"], json!({"approved": true}).to_string());
     let types = history_types(&h, &execution).await;
-    for t in ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"] {
-        assert!(types.iter().any(|x| x == t), "{t} in {types:?}");
-    }
+    // ActivityStarted when the worker took the task, after ActivityScheduled, with its name.
+    let at = |t: &str| {
+        types
+            .iter()
+            .position(|x| x == t)
+            .unwrap_or_else(|| panic!("{t} in {types:?}"))
+    };
+    assert!(at("ActivityScheduled") < at("ActivityStarted"));
+    assert!(at("ActivityStarted") < at("ActivitySucceeded"));
+    let started = ok(
+        &h,
+        "GetExecutionHistory",
+        json!({"executionArn": execution}),
+    )
+    .await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "ActivityStarted")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        started["activityStartedEventDetails"],
+        json!({"workerName": "worker-1"})
+    );
     let scheduled = ok(
         &h,
         "GetExecutionHistory",
@@ -848,13 +870,13 @@ async fn tasks_are_handed_out_oldest_first_and_not_after_their_execution_ends() 
     let h = Harness::kyc(&[]).await;
     let (activity, sm) = activity_and_machine(&h, "queue").await;
     let first = start_execution(&h, &sm, "first", json!({"n": 1})).await;
-    h.wait_history_event(&first, "ActivityStarted").await;
+    h.wait_history_event(&first, "ActivityScheduled").await;
     h.clock.advance(Duration::from_millis(10));
     let second = start_execution(&h, &sm, "second", json!({"n": 2})).await;
-    h.wait_history_event(&second, "ActivityStarted").await;
+    h.wait_history_event(&second, "ActivityScheduled").await;
     h.clock.advance(Duration::from_millis(10));
     let third = start_execution(&h, &sm, "third", json!({"n": 3})).await;
-    h.wait_history_event(&third, "ActivityStarted").await;
+    h.wait_history_event(&third, "ActivityScheduled").await;
     // The second execution stops: its task is no longer handed out.
     ok(&h, "StopExecution", json!({"executionArn": second})).await;
     h.wait_status(&second, "ABORTED").await;
@@ -933,7 +955,7 @@ async fn the_aws_cli_works_an_activity_task() {
     let endpoint = h.server.as_ref().unwrap().endpoint().to_owned();
     let (activity, sm) = activity_and_machine(&h, "cli-worker").await;
     let execution = start_execution(&h, &sm, "cli-e1", json!({"applicationId": "cli"})).await;
-    h.wait_history_event(&execution, "ActivityStarted").await;
+    h.wait_history_event(&execution, "ActivityScheduled").await;
     let got = common::aws(
         &cli,
         &endpoint,
@@ -987,7 +1009,7 @@ async fn a_queued_activity_task_survives_a_restart() {
     let (activity, sm) = activity_and_machine(&first, "durable").await;
     let execution = start_execution(&first, &sm, "e1", json!({"n": 7})).await;
     first
-        .wait_history_event(&execution, "ActivityStarted")
+        .wait_history_event(&execution, "ActivityScheduled")
         .await;
     first.stop().await;
 

@@ -832,6 +832,40 @@ impl Execution {
     }
 
     /// StopExecution: aborts whatever runs and ends the execution as ABORTED.
+    /// A worker took the activity task of `token` (GetActivityTask): records `ActivityStarted` with
+    /// its `workerName`.
+    pub fn activity_started(
+        &mut self,
+        token: &str,
+        worker_name: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), InputError> {
+        if self.st.status != ExecutionStatus::Running {
+            return Err(InputError::NotRunning);
+        }
+        let task_id = *self
+            .st
+            .tokens
+            .get(token)
+            .ok_or(InputError::UnknownTask(0))?;
+        let (fid, _) = self.task_frame(task_id)?;
+        let last = self.st.frames.get(&fid).map_or(0, |f| f.last_event);
+        let was = self.quiet_for(fid);
+        let id = self.emit(
+            now,
+            EventType::ActivityStarted,
+            last,
+            Some(EventDetails::ActivityStarted(ActivityStartedDetails {
+                worker_name,
+            })),
+        );
+        self.quiet = was;
+        if let Some(f) = self.st.frames.get_mut(&fid) {
+            f.last_event = id;
+        }
+        Ok(())
+    }
+
     /// True when [`Execution::redrive`] can restart this execution (it ended unsuccessfully, with
     /// a state to restart).
     pub fn redrivable(&self) -> bool {

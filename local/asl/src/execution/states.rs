@@ -881,10 +881,9 @@ impl Execution {
                     timeout_in_seconds: timeout,
                     heartbeat_in_seconds: heartbeat,
                 }),
+                // Started when a worker takes the task (`Execution::activity_started`).
                 EventType::ActivityStarted,
-                Some(EventDetails::ActivityStarted(ActivityStartedDetails {
-                    worker_name: None,
-                })),
+                None,
             ),
             Integration::Service { .. } => {
                 let (rt, r) = resource_names(&task.resource);
@@ -907,7 +906,11 @@ impl Execution {
             }
         };
         let s = self.emit(now, sched_ty, frame.last_event, Some(sched));
-        frame.last_event = self.emit(now, started_ty, s, started);
+        frame.last_event = if integration == Integration::Activity {
+            s
+        } else {
+            self.emit(now, started_ty, s, started)
+        };
         let request = TaskRequest {
             task_id,
             state_name: state.name.clone(),

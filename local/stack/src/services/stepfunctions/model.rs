@@ -76,6 +76,13 @@ pub enum RunnerMessage {
         /// The answer.
         reply: oneshot::Sender<Result<(), AwsError>>,
     },
+    /// GetActivityTask handed the task of `token` to a worker (ActivityStarted).
+    ActivityStarted {
+        /// The task token.
+        token: String,
+        /// The worker's `workerName`.
+        worker_name: Option<String>,
+    },
     /// UpdateMapRun; answered once persisted.
     UpdateMapRun {
         /// The Map Run.

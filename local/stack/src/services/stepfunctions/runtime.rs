@@ -329,6 +329,10 @@ impl Runner {
                 });
                 self.replies.push(Reply::Callback(reply, answer));
             }
+            RunnerMessage::ActivityStarted { token, worker_name } => {
+                // A task the execution no longer waits for (timed out, stopped) records nothing.
+                let _ = self.ex.activity_started(&token, worker_name, now);
+            }
             RunnerMessage::UpdateMapRun {
                 arn,
                 max_concurrency,

@@ -10,6 +10,7 @@ use super::tags::{Tag, check_tag_count, check_tags, tag_pairs};
 use super::{Empty, StepFunctionsService, check_name, listing, parse_arn, seconds, store_error};
 use crate::protocol::error::AwsError;
 use crate::protocol::operation::{Check, Operation, Paginator, Validate};
+use crate::services::stepfunctions::model::RunnerMessage;
 use crate::store::StoreError;
 use crate::store::stepfunctions::{self as records, ActivityRecord};
 
@@ -315,6 +316,19 @@ impl Operation<StepFunctionsService> for GetActivityTask {
                     ));
                 }
                 Some(Some(task)) => {
+                    // The execution records ActivityStarted with the worker's name.
+                    if super::ensure_runner(&svc, &task.execution_arn)
+                        .await
+                        .is_ok()
+                    {
+                        svc.send_to_runner(
+                            &task.execution_arn,
+                            RunnerMessage::ActivityStarted {
+                                token: task.token.clone(),
+                                worker_name: input.worker_name.clone(),
+                            },
+                        );
+                    }
                     return Ok(GetActivityTaskOutput {
                         task_token: Some(task.token),
                         input: Some(task.input),
