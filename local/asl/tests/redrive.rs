@@ -229,3 +229,105 @@ fn a_history_quota_failure_has_no_restart_point() {
         "Execution history event limit exceeded"
     );
 }
+
+// ----- Parallel and inline Map: only what failed runs again -------------------------------------
+// "For workflows that include an Inline Map or Parallel state, RedriveExecution API action
+// reschedules and redrives only the iterations and branches that failed or aborted."
+
+fn branch(name: &str) -> Value {
+    json!({"StartAt": name, "States": {name: {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"branch": name}, "End": true}}})
+}
+
+/// Fails the first call whose parameters name `failing`; answers the rest with their parameters.
+fn fail_once(failing: &'static str) -> Answer {
+    let failed = std::cell::Cell::new(false);
+    Box::new(move |t, _| {
+        let name = t.parameters["branch"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+            + &t.parameters["item"].to_string();
+        if name.contains(failing) && !failed.get() {
+            failed.set(true);
+            fail("Flaky", "once")
+        } else {
+            ok(t.parameters.clone())
+        }
+    })
+}
+
+#[test]
+fn a_parallel_state_reruns_only_its_failed_branch() {
+    let d = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+        "Branches": [branch("A"), branch("B"), branch("C")]}}});
+    let mut dr = driver(d, json!({}), fail_once("B"));
+    assert_eq!(block_on(dr.run()), ExecutionStatus::Failed);
+    let first = dr.runner.calls.borrow().len();
+    assert!(first >= 2, "{first}");
+    types(&mut dr);
+    dr.execution.redrive(t0()).unwrap();
+    assert_eq!(block_on(dr.run()), ExecutionStatus::Succeeded);
+    assert_eq!(
+        dr.execution.output(),
+        Some(&json!([{"branch": "A"}, {"branch": "B"}, {"branch": "C"}]))
+    );
+    // After the redrive only B (and any branch the failure aborted) ran.
+    let again: Vec<String> = dr.runner.calls.borrow()[first..]
+        .iter()
+        .map(|t| t.parameters["branch"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(again.contains(&"B".to_owned()), "{again:?}");
+    assert!(!again.contains(&"A".to_owned()), "{again:?}");
+}
+
+#[test]
+fn an_inline_map_reruns_only_its_failed_iteration() {
+    let d = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "MaxConcurrency": 1,
+        "ItemSelector": {"item.$": "$$.Map.Item.Value"},
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}}}});
+    // Items run one at a time: 1 and 2 succeed, 3 fails; 4 never starts.
+    let mut dr = driver(d, json!([1, 2, 3, 4]), fail_once("3"));
+    assert_eq!(block_on(dr.run()), ExecutionStatus::Failed);
+    assert_eq!(dr.runner.calls.borrow().len(), 3);
+    types(&mut dr);
+    dr.execution.redrive(t0()).unwrap();
+    assert_eq!(block_on(dr.run()), ExecutionStatus::Succeeded);
+    assert_eq!(
+        dr.execution.output(),
+        Some(&json!([{"item": 1}, {"item": 2}, {"item": 3}, {"item": 4}]))
+    );
+    let again: Vec<Value> = dr.runner.calls.borrow()[3..]
+        .iter()
+        .map(|t| t.parameters["item"].clone())
+        .collect();
+    assert_eq!(again, [json!(3), json!(4)]);
+    let started: Vec<Value> = dr
+        .execution
+        .take_events()
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .filter(|e| e["type"] == "MapIterationStarted")
+        .map(|e| e["mapIterationStartedEventDetails"]["index"].clone())
+        .collect();
+    assert_eq!(started, [json!(2), json!(3)]);
+}
+
+#[test]
+fn a_retried_parallel_state_runs_every_branch_again() {
+    // A retry is not a redrive: the whole state runs again.
+    let d = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+        "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1, "IntervalSeconds": 1}],
+        "Branches": [branch("A"), branch("B")]}}});
+    let mut dr = driver(d, json!({}), fail_once("B"));
+    assert_eq!(block_on(dr.run()), ExecutionStatus::Succeeded);
+    let a_runs = dr
+        .runner
+        .calls
+        .borrow()
+        .iter()
+        .filter(|t| t.parameters["branch"] == "A")
+        .count();
+    assert_eq!(a_runs, 2);
+}

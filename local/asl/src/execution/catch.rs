@@ -16,6 +16,7 @@ impl Execution {
         next: Option<usize>,
         now: DateTime<Utc>,
     ) -> Result<Flow, StateError> {
+        frame.redrive_children = None;
         if limits::depth(&output) > MAX_VALUE_DEPTH {
             return Err(depth_limit(&state.name));
         }
@@ -135,6 +136,8 @@ impl Execution {
                     *c += 1;
                 }
                 frame.retry_total += 1;
+                // A retry reruns the whole state.
+                frame.redrive_children = None;
                 frame.phase = Phase::RetryWait {
                     until: later(now, Duration::milliseconds(delay_ms)),
                 };

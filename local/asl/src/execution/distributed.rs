@@ -236,6 +236,7 @@ impl Execution {
         let rest = inputs.split_off(max_concurrency.min(n));
         frame.phase = Phase::Children(Children {
             kind: ChildKind::Map,
+            succeeded: BTreeSet::new(),
             map_run: Some(Box::new(MapRun {
                 arn,
                 items: sizes,

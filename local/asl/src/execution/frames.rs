@@ -147,10 +147,19 @@ impl Execution {
             .map(|(id, _)| *id)
             .collect();
         if let Some(root) = roots.first().and_then(|id| self.st.frames.get(id)) {
+            // A Parallel / Map stopped while running: its branches that finished are kept.
+            let children = match &root.phase {
+                Phase::Children(ch) if ch.map_run.is_none() => Some(Box::new(DoneChildren {
+                    results: ch.results.clone(),
+                    succeeded: ch.succeeded.clone(),
+                })),
+                _ => None,
+            };
             self.st.redrive_point = Some(RedrivePoint {
                 state: root.state,
                 input: root.input.clone(),
                 vars: root.vars.clone(),
+                children,
             });
         }
         for fid in roots {
@@ -337,6 +346,7 @@ impl Execution {
                         state: frame.state,
                         input: frame.input,
                         vars: frame.vars,
+                        children: frame.redrive_children,
                     });
                     let d = error_details(&e);
                     self.emit(
@@ -420,6 +430,7 @@ impl Execution {
                     if let Some(slot) = ch.results.get_mut(link.slot) {
                         *slot = v;
                     }
+                    ch.succeeded.insert(link.slot);
                     ch.done += 1;
                     ch.running.remove(&child_fid);
                     if let Some(id) = iteration_event {
@@ -480,6 +491,12 @@ impl Execution {
                     }
                 }
                 if let Some(f) = self.st.frames.get_mut(&link.frame) {
+                    if let Phase::Children(ch) = &f.phase {
+                        f.redrive_children = Some(Box::new(DoneChildren {
+                            results: ch.results.clone(),
+                            succeeded: ch.succeeded.clone(),
+                        }));
+                    }
                     f.phase = Phase::ChildrenFailed(e);
                 }
                 self.st.ready.push_back(link.frame);

@@ -270,6 +270,9 @@ enum ChildKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Children {
     kind: ChildKind,
+    /// Slots (branches, iterations) that succeeded.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    succeeded: BTreeSet<usize>,
     /// A Distributed Map's run (its children are child workflow executions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     map_run: Option<Box<distributed::MapRun>>,
@@ -334,6 +337,10 @@ struct Frame {
     /// A frame of a Distributed Map's child execution (its events are not this history's).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     quiet: bool,
+    /// The Parallel or inline Map state of this frame failed with these branches or iterations
+    /// done; a redrive reruns only the others (API reference, RedriveExecution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redrive_children: Option<Box<DoneChildren>>,
     /// JSON text of `input` when it is at hand (the previous state's Exited output), so the
     /// Entered event does not serialize it again. Not persisted.
     #[serde(skip)]
@@ -389,6 +396,15 @@ struct RedrivePoint {
     state: usize,
     input: Value,
     vars: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    children: Option<Box<DoneChildren>>,
+}
+
+/// The results of the branches or iterations of a failed Parallel / Map state that succeeded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct DoneChildren {
+    results: Vec<Value>,
+    succeeded: BTreeSet<usize>,
 }
 
 /// Why an execution cannot be redriven (the API's `redriveStatusReason` texts).
@@ -907,6 +923,7 @@ impl Execution {
         let fid = self.spawn(Vec::new(), None, point.state, point.input, redriven, now);
         if let Some(f) = self.st.frames.get_mut(&fid) {
             f.vars = point.vars;
+            f.redrive_children = point.children;
         }
         Ok(())
     }
@@ -1148,6 +1165,7 @@ impl Execution {
                 retry_counts: Vec::new(),
                 retry_total: 0,
                 quiet: false,
+                redrive_children: None,
                 input_text: None,
             },
         );

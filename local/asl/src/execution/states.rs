@@ -397,8 +397,20 @@ impl Execution {
                     );
                 }
                 frame.last_event = started;
+                // Redriven: the branches that succeeded keep their results and do not run again.
+                let done = frame
+                    .redrive_children
+                    .take()
+                    .filter(|d| d.results.len() == branches.len());
+                let (results, succeeded) = match done {
+                    Some(d) => (d.results, d.succeeded),
+                    None => (vec![Value::Null; branches.len()], BTreeSet::new()),
+                };
                 let mut running = BTreeSet::new();
                 for (b, branch) in branches.iter().enumerate() {
+                    if succeeded.contains(&b) {
+                        continue;
+                    }
                     let mut path = frame.machine.clone();
                     path.push((frame.state, b));
                     let child = self.spawn(
@@ -414,16 +426,22 @@ impl Execution {
                     );
                     running.insert(child);
                 }
+                let all_done = running.is_empty();
                 frame.phase = Phase::Children(Children {
                     kind: ChildKind::Parallel,
+                    done: succeeded.len(),
+                    succeeded,
                     map_run: None,
                     pending: VecDeque::new(),
                     running,
-                    results: vec![Value::Null; branches.len()],
-                    done: 0,
+                    results,
                     max_concurrency: 0,
                 });
-                Flow::Blocked
+                if all_done {
+                    Flow::Continue
+                } else {
+                    Flow::Blocked
+                }
             }
             StateKind::Map(spec) => {
                 let jspec = state.jsonata.as_deref();
@@ -611,17 +629,35 @@ impl Execution {
                 } else {
                     max_concurrency.min(INLINE_MAP_CONCURRENCY)
                 };
-                let first = max_concurrency.min(n);
+                // Redriven: the iterations that succeeded keep their results and do not run again.
+                let done = frame
+                    .redrive_children
+                    .take()
+                    .filter(|d| d.results.len() == n);
+                let (results, succeeded) = match done {
+                    Some(d) => (d.results, d.succeeded),
+                    None => (vec![Value::Null; n], BTreeSet::new()),
+                };
+                let mut inputs: VecDeque<(u64, Value)> = inputs
+                    .into_iter()
+                    .filter(|(i, _)| !succeeded.contains(&(*i as usize)))
+                    .collect();
+                let first = max_concurrency.min(inputs.len());
                 let rest = inputs.split_off(first);
+                let all_done = inputs.is_empty();
                 frame.phase = Phase::Children(Children {
                     kind: ChildKind::Map,
+                    done: succeeded.len(),
+                    succeeded,
                     map_run: None,
                     pending: rest,
                     running: BTreeSet::new(),
-                    results: vec![Value::Null; n],
-                    done: 0,
+                    results,
                     max_concurrency,
                 });
+                if all_done {
+                    return Flow::Continue;
+                }
                 // The frame is out of the map while it steps: put it back so the iterations
                 // can register with it.
                 let placeholder = frame.clone();
