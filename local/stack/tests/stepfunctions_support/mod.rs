@@ -472,3 +472,41 @@ pub fn temp_state_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// aws-sdk-sfn (1.98) has no setting that turns host prefixes off: this interceptor takes the
+/// `sync-` prefix off the request's host before it is sent.
+#[derive(Debug)]
+pub struct NoHostPrefix;
+
+impl aws_sdk_sfn::config::Intercept for NoHostPrefix {
+    fn name(&self) -> &'static str {
+        "NoHostPrefix"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &aws_sdk_sfn::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_sfn::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sfn::error::BoxError> {
+        let uri = context.request().uri().to_owned();
+        if let Some(rest) = uri.strip_prefix("http://sync-") {
+            context.request_mut().set_uri(format!("http://{rest}"))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn sdk_client(endpoint: &str, strip_prefix: bool) -> aws_sdk_sfn::Client {
+    let mut config = aws_sdk_sfn::Config::builder()
+        .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
+        .region(aws_sdk_sfn::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sfn::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .endpoint_url(endpoint);
+    if strip_prefix {
+        config = config.interceptor(NoHostPrefix);
+    }
+    aws_sdk_sfn::Client::from_conf(config.build())
+}
