@@ -210,6 +210,15 @@ fn rule_label(rule: &Value) -> String {
     if rule["Not"].is_object() {
         return format!("Not {}", rule_label(&rule["Not"]));
     }
+    // A JSONata rule: its expression, without the `{% %}` around it.
+    if let Some(condition) = rule["Condition"].as_str() {
+        let inner = condition
+            .trim()
+            .strip_prefix("{%")
+            .and_then(|c| c.strip_suffix("%}"))
+            .unwrap_or(condition);
+        return inner.trim().to_string();
+    }
     let variable = rule["Variable"].as_str().unwrap_or("");
     for op in COMPARISONS {
         if let Some(value) = rule.get(op) {
@@ -438,6 +447,15 @@ mod tests {
             rule_label(&json!({"Not": {"Variable": "$.x", "IsNull": true}})),
             "Not $.x IsNull true"
         );
+    }
+
+    #[test]
+    fn a_jsonata_rule_shows_its_expression() {
+        assert_eq!(
+            rule_label(&json!({"Condition": "{% $risk.decision = 'APPROVE' %}", "Next": "A"})),
+            "$risk.decision = 'APPROVE'"
+        );
+        assert_eq!(rule_label(&json!({"Condition": "{% true %}"})), "true");
     }
 
     /// The project's own state machine draws, with every state once.
