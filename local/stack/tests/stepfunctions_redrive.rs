@@ -171,6 +171,19 @@ async fn a_stopped_execution_is_redriven() {
     h.ok("RedriveExecution", json!({"executionArn": arn})).await;
     let running = h.wait_status(&arn, "RUNNING").await;
     assert_eq!(running["redriveCount"], 1);
+    // The Wait is entered again (its 60 seconds count from then) before the clock moves.
+    for _ in 0..500 {
+        let waits = h
+            .history_types(&arn)
+            .await
+            .iter()
+            .filter(|t| *t == "WaitStateEntered")
+            .count();
+        if waits == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     h.clock.advance(Duration::from_secs(60));
     let done = h.wait_status(&arn, "SUCCEEDED").await;
     assert_eq!(done["output"], "\"done\"");
