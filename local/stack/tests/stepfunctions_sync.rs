@@ -147,7 +147,7 @@ async fn start_execution_runs_an_express_workflow_in_the_background() {
     assert_eq!(out["startDate"], json!(START_MS as f64 / 1000.0));
     // It ran: the function was called and the log group has its events, up to its end.
     let mut types = Vec::new();
-    for _ in 0..200 {
+    for _ in 0..1000 {
         let logged = h
             .stack()
             .logs
