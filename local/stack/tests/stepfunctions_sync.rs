@@ -9,6 +9,7 @@ mod stepfunctions_support;
 
 use std::time::Duration;
 
+use common::WireError;
 use emulator::protocol::JsonService;
 use serde_json::{Value, json};
 use stepfunctions_support::{Harness, KYC_ARN, START_MS};
@@ -16,29 +17,8 @@ use stepfunctions_support::{Harness, KYC_ARN, START_MS};
 const ROLE: &str = "arn:aws:iam::000000000000:role/test";
 const IDENTITY: &str = "arn:aws:lambda:us-east-1:000000000000:function:kyc-identity-check";
 
-#[derive(Debug)]
-struct WireError {
-    code: String,
-    body: Value,
-}
-
 async fn wire(h: &Harness, op: &str, input: Value) -> Result<Value, WireError> {
-    let response = common::call(
-        h.server.as_ref().unwrap().local_addr,
-        &format!("AWSStepFunctions.{op}"),
-        common::JSON_10,
-        &input.to_string(),
-    )
-    .await;
-    let body = response.json();
-    if response.status == 200 {
-        Ok(body)
-    } else {
-        Err(WireError {
-            code: body["__type"].as_str().unwrap_or("").to_owned(),
-            body,
-        })
-    }
+    common::sfn_call(h.server.as_ref().unwrap().local_addr, op, &input).await
 }
 
 async fn ok(h: &Harness, op: &str, input: Value) -> Value {

@@ -9,6 +9,7 @@ mod stepfunctions_support;
 
 use std::time::Duration;
 
+use common::WireError;
 use serde_json::{Value, json};
 use stepfunctions_support::{Harness, START_MS};
 
@@ -16,42 +17,12 @@ const ROLE: &str = "arn:aws:iam::000000000000:role/test";
 const SM_PREFIX: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:";
 const ACTIVITY_PREFIX: &str = "arn:aws:states:us-east-1:000000000000:activity:";
 
-/// An error answered on the wire: status, `__type`, the whole body.
-#[derive(Debug)]
-struct WireError {
-    status: u16,
-    code: String,
-    body: Value,
-}
-
-impl WireError {
-    fn message(&self) -> &str {
-        self.body["message"].as_str().unwrap_or("")
-    }
-}
-
 async fn wire(h: &Harness, op: &str, input: Value) -> Result<Value, WireError> {
     wire_at(h.server.as_ref().unwrap().local_addr, op, input).await
 }
 
 async fn wire_at(addr: std::net::SocketAddr, op: &str, input: Value) -> Result<Value, WireError> {
-    let response = common::call(
-        addr,
-        &format!("AWSStepFunctions.{op}"),
-        common::JSON_10,
-        &input.to_string(),
-    )
-    .await;
-    let body = response.json();
-    if response.status == 200 {
-        Ok(body)
-    } else {
-        Err(WireError {
-            status: response.status,
-            code: body["__type"].as_str().unwrap_or("").to_owned(),
-            body,
-        })
-    }
+    common::sfn_call(addr, op, &input).await
 }
 
 async fn ok(h: &Harness, op: &str, input: Value) -> Value {

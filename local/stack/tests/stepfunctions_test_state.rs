@@ -10,43 +10,15 @@ mod stepfunctions_support;
 
 use std::path::Path;
 
+use common::WireError;
 use emulator::permissions::IamMode;
 use permissions_support::{NO_RISK_INVOKE, mutated_template};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use stepfunctions_support::{Harness, KYC_ARN, sdk_client};
 
-#[derive(Debug)]
-struct WireError {
-    status: u16,
-    code: String,
-    body: Value,
-}
-
-impl WireError {
-    fn message(&self) -> &str {
-        self.body["message"].as_str().unwrap_or("")
-    }
-}
-
 async fn wire(h: &Harness, input: Value) -> Result<Value, WireError> {
-    let response = common::call(
-        h.server.as_ref().unwrap().local_addr,
-        "AWSStepFunctions.TestState",
-        common::JSON_10,
-        &input.to_string(),
-    )
-    .await;
-    let body = response.json();
-    if response.status == 200 {
-        Ok(body)
-    } else {
-        Err(WireError {
-            status: response.status,
-            code: body["__type"].as_str().unwrap_or("").to_owned(),
-            body,
-        })
-    }
+    common::sfn_call(h.server.as_ref().unwrap().local_addr, "TestState", &input).await
 }
 
 async fn ok(h: &Harness, input: Value) -> Value {

@@ -11,6 +11,7 @@ mod stepfunctions_support;
 
 use std::collections::HashMap;
 
+use common::WireError;
 use emulator::clock::ManualClock;
 use emulator::server::StateLocation;
 use serde_json::{Value, json};
@@ -20,31 +21,8 @@ const ROLE: &str = "arn:aws:iam::000000000000:role/test";
 const SM_PREFIX: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:";
 
 /// An error answered on the wire: status, `__type`, the whole body.
-#[derive(Debug)]
-struct WireError {
-    status: u16,
-    code: String,
-    body: Value,
-}
-
 async fn wire(h: &Harness, op: &str, input: Value) -> Result<Value, WireError> {
-    let response = common::call(
-        h.server.as_ref().unwrap().local_addr,
-        &format!("AWSStepFunctions.{op}"),
-        common::JSON_10,
-        &input.to_string(),
-    )
-    .await;
-    let body = response.json();
-    if response.status == 200 {
-        Ok(body)
-    } else {
-        Err(WireError {
-            status: response.status,
-            code: body["__type"].as_str().unwrap_or("").to_owned(),
-            body,
-        })
-    }
+    common::sfn_call(h.server.as_ref().unwrap().local_addr, op, &input).await
 }
 
 async fn ok(h: &Harness, op: &str, input: Value) -> Value {

@@ -169,6 +169,45 @@ pub async fn call(
 pub const JSON_10: &str = "application/x-amz-json-1.0";
 pub const JSON_11: &str = "application/x-amz-json-1.1";
 
+/// An error a JSON-protocol service answered: HTTP status, `__type`, the whole body.
+#[derive(Debug)]
+pub struct WireError {
+    pub status: u16,
+    pub code: String,
+    pub body: Value,
+}
+
+impl WireError {
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or("")
+    }
+}
+
+/// Calls Step Functions' `op` (awsJson1_0) on the server at `addr`: the answer, or the error.
+pub async fn sfn_call(
+    addr: std::net::SocketAddr,
+    op: &str,
+    input: &Value,
+) -> Result<Value, WireError> {
+    let response = call(
+        addr,
+        &format!("AWSStepFunctions.{op}"),
+        JSON_10,
+        &input.to_string(),
+    )
+    .await;
+    let body = response.json();
+    if response.status == 200 {
+        Ok(body)
+    } else {
+        Err(WireError {
+            status: response.status,
+            code: body["__type"].as_str().unwrap_or("").to_owned(),
+            body,
+        })
+    }
+}
+
 /// The real AWS CLI: `$KYC_AWS_CLI`, else `aws` on PATH (scripts/test-all installs it in `.venv` and
 /// puts that on PATH). These tests exist to prove real clients work, so a missing CLI fails them
 /// with a clear message instead of skipping.
