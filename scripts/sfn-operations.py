@@ -53,51 +53,37 @@ def start_kyc_local(binary, root):
     raise SystemExit("kyc-local did not say it was ready within 120 s")
 
 
-def type_ok(shape, value):
-    """True when `value` (as botocore parsed it) has the model's type and required members."""
+def problems(shape, value, path="$"):
+    """What does not match the model in `value` (as botocore parsed it): required members missing,
+    wrong types, recursively through structures, lists and maps; empty when it matches."""
     t = shape.type_name
     if t == "structure":
         if not isinstance(value, dict):
-            return False
-        for name in shape.required_members:
-            if name not in value:
-                return False
-        return all(type_ok(shape.members[k], v) for k, v in value.items() if k in shape.members)
-    if t == "list":
-        return isinstance(value, list) and all(type_ok(shape.member, v) for v in value)
-    if t == "map":
-        return isinstance(value, dict) and all(type_ok(shape.value, v) for v in value.values())
-    if t == "string":
-        return isinstance(value, str)
-    if t in ("integer", "long"):
-        return isinstance(value, int) and not isinstance(value, bool)
-    if t in ("float", "double"):
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if t == "boolean":
-        return isinstance(value, bool)
-    if t == "timestamp":
-        return isinstance(value, datetime.datetime)
-    if t == "blob":
-        return isinstance(value, (bytes, bytearray))
-    return True
-
-
-def missing_members(shape, value, path="$"):
-    """What `type_ok` found wrong, for the report."""
-    problems = []
-    if shape.type_name == "structure" and isinstance(value, dict):
-        for name in shape.required_members:
-            if name not in value:
-                problems.append(f"{path}.{name} missing")
+            return [f"{path} is not a structure"]
+        found = [f"{path}.{name} missing" for name in shape.required_members if name not in value]
         for k, v in value.items():
-            if k in shape.members and not type_ok(shape.members[k], v):
-                problems.extend(missing_members(shape.members[k], v, f"{path}.{k}") or [f"{path}.{k} has the wrong type"])
-    elif shape.type_name == "list" and isinstance(value, list):
-        for i, v in enumerate(value):
-            problems.extend(missing_members(shape.member, v, f"{path}[{i}]"))
-    elif not type_ok(shape, value):
-        problems.append(f"{path} has the wrong type")
-    return problems
+            if k in shape.members:
+                found += problems(shape.members[k], v, f"{path}.{k}")
+        return found
+    if t == "list":
+        if not isinstance(value, list):
+            return [f"{path} is not a list"]
+        return [p for i, v in enumerate(value) for p in problems(shape.member, v, f"{path}[{i}]")]
+    if t == "map":
+        if not isinstance(value, dict):
+            return [f"{path} is not a map"]
+        return [p for k, v in value.items() for p in problems(shape.value, v, f"{path}.{k}")]
+    ok = {
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "double": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "boolean": lambda v: isinstance(v, bool),
+        "timestamp": lambda v: isinstance(v, datetime.datetime),
+        "blob": lambda v: isinstance(v, (bytes, bytearray)),
+    }.get(t, lambda v: True)
+    return [] if ok(value) else [f"{path} has the wrong type ({t} expected)"]
 
 
 def main():
@@ -135,9 +121,9 @@ def main():
                 return None
             out.pop("ResponseMetadata", None)
             shape = model.operation_model(op).output_shape
-            problems = missing_members(shape, out) if shape is not None else []
-            if problems:
-                results[op] = (False, "; ".join(problems[:3]))
+            found = problems(shape, out) if shape is not None else []
+            if found:
+                results[op] = (False, "; ".join(found[:3]))
             elif op not in results:
                 results[op] = (True, "")
             return out

@@ -205,6 +205,18 @@ async fn metadata_only_leaves_out_input_and_output() {
     assert_eq!(e.code, "ValidationException");
 }
 
+/// StartSyncExecution in the background (the test moves the clock while it runs); its answer.
+fn spawn_sync(h: &Harness, arn: &str) -> tokio::task::JoinHandle<Value> {
+    let addr = h.server.as_ref().unwrap().local_addr;
+    let input = json!({"stateMachineArn": arn});
+    tokio::spawn(async move {
+        match common::sfn_call(addr, "StartSyncExecution", &input).await {
+            Ok(v) => v,
+            Err(e) => e.body,
+        }
+    })
+}
+
 #[tokio::test]
 async fn a_wait_waits_on_the_stack_clock_and_five_minutes_time_out() {
     let h = Harness::kyc(&[]).await;
@@ -215,20 +227,7 @@ async fn a_wait_waits_on_the_stack_clock_and_five_minutes_time_out() {
         json!({}),
     )
     .await;
-    let call = {
-        let addr = h.server.as_ref().unwrap().local_addr;
-        let body = json!({"stateMachineArn": arn}).to_string();
-        tokio::spawn(async move {
-            common::call(
-                addr,
-                "AWSStepFunctions.StartSyncExecution",
-                common::JSON_10,
-                &body,
-            )
-            .await
-            .json()
-        })
-    };
+    let call = spawn_sync(&h, &arn);
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!call.is_finished(), "returned before the wait was over");
     // The clock moves a second at a time until the call answers (the engine may enter the Wait
@@ -256,20 +255,7 @@ async fn a_wait_waits_on_the_stack_clock_and_five_minutes_time_out() {
         json!({}),
     )
     .await;
-    let call = {
-        let addr = h.server.as_ref().unwrap().local_addr;
-        let body = json!({"stateMachineArn": long}).to_string();
-        tokio::spawn(async move {
-            common::call(
-                addr,
-                "AWSStepFunctions.StartSyncExecution",
-                common::JSON_10,
-                &body,
-            )
-            .await
-            .json()
-        })
-    };
+    let call = spawn_sync(&h, &long);
     for _ in 0..100 {
         if call.is_finished() {
             break;

@@ -55,6 +55,8 @@ struct Runner {
     in_flight: HashMap<u64, AbortHandle>,
     tokens: Vec<TokenUpdate>,
     replies: Vec<Reply>,
+    /// The Map Run records as last stored (ARN → JSON): a turn stores only those that changed.
+    map_runs_written: HashMap<String, String>,
 }
 
 /// A runner that goes away (shutdown, or its execution ended) takes its in-flight task calls with it:
@@ -108,6 +110,7 @@ pub(super) fn launch(
         in_flight: HashMap::new(),
         tokens: Vec::new(),
         replies: Vec::new(),
+        map_runs_written: HashMap::new(),
     };
     let task = tokio::spawn(runner.run(rx, initial, redispatch));
     runners.insert(
@@ -430,8 +433,12 @@ impl Runner {
             redrive_count: self.meta.redrive_count,
         };
         let history = history_records(&self.meta.arn, events);
-        let map_runs =
-            crate::services::stepfunctions::model::map_run_records(&self.meta.arn, &self.ex);
+        let map_runs: Vec<records::MapRunRecord> =
+            crate::services::stepfunctions::model::map_run_records(&self.meta.arn, &self.ex)
+                .into_iter()
+                .filter(|r| self.map_runs_written.get(&r.arn) != Some(&r.info))
+                .collect();
+        let written = map_runs.clone();
         let tokens = std::mem::take(&mut self.tokens);
         let now_ms = self.svc.stack.clock.now_millis();
         self.svc
@@ -465,9 +472,14 @@ impl Runner {
                     // Its tasks will never be sent again: their PutEvents answers can go.
                     crate::store::eventbridge::delete_publish_keys(c, &record.arn)?;
                 }
-                Ok(())
+                Ok::<_, StoreError>(())
             })
-            .await
+            .await?;
+        // Written: the next turn writes only the Map Runs that change again.
+        for r in written {
+            self.map_runs_written.insert(r.arn, r.info);
+        }
+        Ok(())
     }
 
     fn dispatch(&mut self, task: TaskRequest) {
